@@ -1,0 +1,20 @@
+// GET /healthz, /readyz and /metrics for every service.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "kiebot/common/http_router.hpp"
+
+namespace kiebot {
+
+// Each check names a dependency and says whether it is usable right now.
+using ReadinessChecks = std::function<std::vector<std::pair<std::string, bool>>()>;
+
+// /healthz: the process answers. /readyz: 200 when every check passes, else
+// 503; both list the checks. /metrics: the Prometheus text of the registry.
+void add_health_routes(http::Router& router, ReadinessChecks checks);
+
+}  // namespace kiebot

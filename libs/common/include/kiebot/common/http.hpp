@@ -1,0 +1,79 @@
+// HTTP message types shared by the client and the server (no Beast here).
+#pragma once
+
+#include <nlohmann/json_fwd.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace kiebot::http {
+
+using Headers = std::vector<std::pair<std::string, std::string>>;
+
+// Case-insensitive header lookup.
+std::optional<std::string_view> find_header(const Headers& headers, std::string_view name);
+
+struct Request {
+  std::string method = "GET";
+  std::string target = "/";  // path and query as sent
+  Headers headers;
+  std::string body;
+
+  // Filled by the server's router.
+  std::string path;
+  std::map<std::string, std::string, std::less<>> params;
+
+  std::optional<std::string_view> header(std::string_view name) const {
+    return find_header(headers, name);
+  }
+  std::optional<std::string> query(std::string_view name) const;
+  // Parses the body as JSON; throws BadRequest when it is not.
+  nlohmann::json json() const;
+};
+
+struct Response {
+  int status = 200;
+  Headers headers;
+  std::string body;
+
+  std::optional<std::string_view> header(std::string_view name) const {
+    return find_header(headers, name);
+  }
+  nlohmann::json json() const;  // throws nlohmann::json::parse_error
+
+  static Response json(int status, const nlohmann::json& body);
+  static Response text(int status, std::string body, std::string content_type = "text/plain; charset=utf-8");
+  // The house error shape: {"error":"code","message":"..."}.
+  static Response error(int status, std::string_view code, std::string_view message);
+};
+
+// Thrown by handlers to answer 4xx with the house error shape.
+struct BadRequest {
+  int status = 400;
+  std::string code = "bad_request";
+  std::string message;
+};
+
+struct Url {
+  std::string scheme;  // "http" or "https"
+  std::string host;
+  std::uint16_t port = 0;
+  std::string target = "/";  // path and query
+
+  // Accepts http:// and https:// URLs; nothing else.
+  static std::optional<Url> parse(std::string_view text);
+  bool tls() const { return scheme == "https"; }
+};
+
+std::string percent_decode(std::string_view text, bool plus_as_space);
+std::string percent_encode(std::string_view text);
+// a=1&b=2 -> {a:1, b:2}; later duplicates are ignored.
+std::map<std::string, std::string, std::less<>> parse_query(std::string_view query);
+
+}  // namespace kiebot::http

@@ -1,0 +1,36 @@
+// Process lifecycle: SIGTERM/SIGINT -> total cancellation -> bounded drain -> exit.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include "kiebot/common/net.hpp"
+
+namespace kiebot {
+
+// Owns the service's long-running coroutines. On SIGTERM or SIGINT every task
+// is cancelled (total cancellation) and gets `drain` to finish; run() then
+// returns 0. A task that fails while the service is not stopping stops the
+// others and makes run() return 1, so the orchestrator restarts the process.
+class Lifecycle {
+ public:
+  Lifecycle(net::io_context& io, std::chrono::milliseconds drain);
+  ~Lifecycle();
+  Lifecycle(const Lifecycle&) = delete;
+  Lifecycle& operator=(const Lifecycle&) = delete;
+
+  void spawn(std::string name, net::awaitable<void> task);
+  // Runs the io_context until every task ended or the drain time ran out.
+  int run();
+  // Starts the same shutdown a signal starts.
+  void stop();
+  bool stopping() const;
+
+  struct State;
+
+ private:
+  std::shared_ptr<State> state_;
+};
+
+}  // namespace kiebot

@@ -1,0 +1,30 @@
+// Health, readiness and metrics endpoints.
+#include "kiebot/common/health.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include "kiebot/common/metrics.hpp"
+
+namespace kiebot {
+
+void add_health_routes(http::Router& router, ReadinessChecks checks) {
+  router.add("GET", "/healthz", http::SyncHandler([](const http::Request&) {
+               return http::Response::text(200, "ok\n");
+             }));
+  router.add("GET", "/readyz", http::SyncHandler([checks = std::move(checks)](const http::Request&) {
+               nlohmann::json body = {{"ready", true}, {"checks", nlohmann::json::object()}};
+               if (checks) {
+                 for (const auto& [name, ok] : checks()) {
+                   body["checks"][name] = ok;
+                   if (!ok) body["ready"] = false;
+                 }
+               }
+               return http::Response::json(body["ready"].get<bool>() ? 200 : 503, body);
+             }));
+  router.add("GET", "/metrics", http::SyncHandler([](const http::Request&) {
+               return http::Response::text(200, metrics::registry().render(),
+                                           "text/plain; version=0.0.4; charset=utf-8");
+             }));
+}
+
+}  // namespace kiebot

@@ -1,0 +1,11 @@
+// Client request/response exchange over plain TCP.
+#include "http_exchange_impl.hpp"
+
+namespace kiebot::http {
+
+net::awaitable<Exchange> exchange_plain(boost::beast::tcp_stream& stream, boost::beast::flat_buffer& buffer,
+                                        BeastRequest& request, std::size_t body_limit) {
+  return detail::exchange(stream, buffer, request, body_limit);
+}
+
+}  // namespace kiebot::http

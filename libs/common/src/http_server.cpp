@@ -1,0 +1,217 @@
+// Beast HTTP server: accept loop, per-connection sessions, graceful drain.
+#include "kiebot/common/http_server.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <boost/beast/http/write.hpp>
+#include <nlohmann/json.hpp>
+
+#include <list>
+
+#include "kiebot/common/log.hpp"
+#include "kiebot/common/metrics.hpp"
+
+namespace kiebot::http {
+
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+using tcp = net::ip::tcp;
+constexpr auto use_tuple = net::as_tuple(net::use_awaitable);
+
+struct Session {
+  beast::tcp_stream* stream = nullptr;
+  bool idle = true;
+};
+
+struct Server::State {
+  State(net::any_io_executor ex, Router r, ServerOptions o)
+      : executor(ex), router(std::move(r)), options(std::move(o)), acceptor(ex), drained(ex) {}
+
+  net::any_io_executor executor;
+  Router router;
+  ServerOptions options;
+  tcp::acceptor acceptor;
+  std::list<Session> sessions;
+  bool stopping = false;
+  net::steady_timer drained;  // cancelled when the last session ends during drain
+  metrics::Gauge* open_connections = nullptr;
+  metrics::Histogram* latency = nullptr;
+  metrics::Counter* responses[6] = {};
+};
+
+namespace {
+
+Request to_request(bhttp::request<bhttp::string_body>&& in) {
+  Request out;
+  out.method = std::string(in.method_string());
+  out.target = std::string(in.target());
+  out.headers.reserve(8);
+  for (const auto& field : in) {
+    out.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
+  }
+  out.body = std::move(in.body());
+  return out;
+}
+
+bhttp::response<bhttp::string_body> to_beast(Response&& in, unsigned version, bool keep_alive,
+                                             bool head) {
+  bhttp::response<bhttp::string_body> out{static_cast<bhttp::status>(in.status), version};
+  for (auto& [name, value] : in.headers) out.insert(name, value);
+  out.keep_alive(keep_alive);
+  out.body() = std::move(in.body);
+  out.prepare_payload();
+  if (head) out.body().clear();
+  return out;
+}
+
+Response limit_error(const boost::system::error_code& ec) {
+  if (ec == bhttp::error::body_limit) return Response::error(413, "payload_too_large", "request body too large");
+  if (ec == bhttp::error::header_limit) {
+    return Response::error(431, "headers_too_large", "request header fields too large");
+  }
+  return Response::error(400, "bad_request", "malformed HTTP request");
+}
+
+net::awaitable<void> write_and_close(beast::tcp_stream& stream, Response response) {
+  auto out = to_beast(std::move(response), 11, false, false);
+  co_await bhttp::async_write(stream, out, use_tuple);
+  beast::error_code ignored;
+  stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+}
+
+net::awaitable<void> run_session(beast::tcp_stream stream, std::shared_ptr<Server::State> st) {
+  auto self = st->sessions.insert(st->sessions.end(), Session{&stream, true});
+  st->open_connections->add(1);
+  const auto& opt = st->options;
+  beast::flat_buffer buffer;
+  while (!st->stopping) {
+    bhttp::request_parser<bhttp::string_body> parser;
+    parser.body_limit(opt.body_limit);
+    parser.header_limit(opt.header_limit);
+    self->idle = buffer.size() == 0;
+    stream.expires_after(opt.idle_timeout);
+    auto [ec, n] = co_await bhttp::async_read_header(stream, buffer, parser, use_tuple);
+    self->idle = false;
+    if (!ec && !parser.is_done()) {
+      stream.expires_after(opt.request_timeout);
+      std::tie(ec, n) = co_await bhttp::async_read(stream, buffer, parser, use_tuple);
+    }
+    if (ec) {
+      // A malformed or oversized request gets an answer; EOF, timeouts,
+      // resets and drain cancellation just end the connection.
+      bool parse_error = ec.category() == bhttp::make_error_code(bhttp::error::bad_target).category() &&
+                         ec != bhttp::error::end_of_stream && ec != bhttp::error::partial_message;
+      if (parse_error) co_await write_and_close(stream, limit_error(ec));
+      break;  // EOF, timeout, reset or cancelled by drain
+    }
+    auto started = std::chrono::steady_clock::now();
+    auto message = parser.release();
+    bool keep_alive = message.keep_alive() && !st->stopping;
+    bool head = message.method() == bhttp::verb::head;
+    unsigned version = message.version();
+    auto response = co_await dispatch(st->router, to_request(std::move(message)));
+    int status_class = std::clamp(response.status / 100, 1, 5);
+    st->responses[status_class]->inc();
+    keep_alive = keep_alive && !st->stopping;
+    auto out = to_beast(std::move(response), version, keep_alive, head);
+    stream.expires_after(opt.request_timeout);
+    auto [wec, wn] = co_await bhttp::async_write(stream, out, use_tuple);
+    st->latency->observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+    if (wec || !keep_alive) break;
+  }
+  beast::error_code ignored;
+  stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+  stream.close();
+  st->sessions.erase(self);
+  st->open_connections->add(-1);
+  if (st->stopping && st->sessions.empty()) st->drained.cancel();
+}
+
+void on_session_done(std::exception_ptr e) {
+  if (!e) return;
+  try {
+    std::rethrow_exception(e);
+  } catch (const std::exception& ex) {
+    log::error("http_session_failed", {{"error", ex.what()}});
+  }
+}
+
+}  // namespace
+
+Server::Server(net::any_io_executor executor, Router router, ServerOptions options)
+    : state_(std::make_shared<State>(executor, std::move(router), std::move(options))) {
+  auto& reg = metrics::registry();
+  metrics::Labels server{{"server", state_->options.name}};
+  state_->open_connections = &reg.gauge("http_server_open_connections", "Open HTTP connections", server);
+  state_->latency = &reg.histogram("http_server_request_duration_seconds",
+                                   "Time from a complete request to its written response", server);
+  for (int c = 1; c <= 5; ++c) {
+    state_->responses[c] = &reg.counter("http_server_responses_total", "HTTP responses by status class",
+                                        {{"server", state_->options.name}, {"code", std::to_string(c) + "xx"}});
+  }
+}
+
+Server::~Server() = default;
+
+std::uint16_t Server::bind() {
+  auto& a = state_->acceptor;
+  tcp::endpoint endpoint(net::ip::make_address(state_->options.address), state_->options.port);
+  a.open(endpoint.protocol());
+  a.set_option(net::socket_base::reuse_address(true));
+  a.bind(endpoint);
+  a.listen(net::socket_base::max_listen_connections);
+  auto bound = a.local_endpoint().port();
+  log::info("listening", {{"port", bound}, {"server", state_->options.name}});
+  return bound;
+}
+
+std::uint16_t Server::port() const { return state_->acceptor.local_endpoint().port(); }
+
+net::awaitable<void> Server::run() {
+  auto st = state_;
+  if (!st->acceptor.is_open()) bind();
+  while (true) {
+    auto [ec, socket] = co_await st->acceptor.async_accept(use_tuple);
+    if (ec == net::error::operation_aborted || !st->acceptor.is_open()) break;
+    if (ec) {
+      // EMFILE and friends: back off briefly instead of spinning.
+      log::warn("http_accept_failed", {{"error", ec.message()}, {"server", st->options.name}});
+      net::steady_timer pause(st->executor, std::chrono::milliseconds(50));
+      auto [pec] = co_await pause.async_wait(use_tuple);
+      if (pec) break;
+      continue;
+    }
+    if (st->sessions.size() >= st->options.max_connections) {
+      beast::error_code ignored;
+      socket.close(ignored);
+      continue;
+    }
+    socket.set_option(tcp::no_delay(true));
+    net::co_spawn(st->executor, run_session(beast::tcp_stream(std::move(socket)), st), on_session_done);
+  }
+
+  // Drain: we were cancelled; wait for in-flight requests with a fresh state.
+  co_await net::this_coro::reset_cancellation_state();
+  st->stopping = true;
+  beast::error_code ignored;
+  st->acceptor.close(ignored);
+  for (auto& s : st->sessions) {
+    if (s.idle) s.stream->cancel();
+  }
+  if (!st->sessions.empty()) {
+    log::info("http_draining", {{"server", st->options.name}, {"connections", st->sessions.size()}});
+    st->drained.expires_after(st->options.drain_timeout);
+    co_await st->drained.async_wait(use_tuple);
+    for (auto& s : st->sessions) s.stream->cancel();
+  }
+}
+
+}  // namespace kiebot::http

@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# Runs the local stack for ./dev run: redis-server (data in .dev/redis),
+# kafka-dev, and every kiebot service that has been built. Ctrl-C (or
+# SIGTERM) stops them all, services first, and waits for each to exit.
+set -uo pipefail
+BIN=${1:?usage: run-stack.sh BUILD_BIN_DIR}
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+STATE=$ROOT/.dev
+mkdir -p "$STATE/redis" "$STATE/logs"
+REDIS_PORT=${REDIS_PORT:-6379}
+
+names=()
+pids=()
+start() {  # name, command...
+  local name=$1; shift
+  "$@" >>"$STATE/logs/$name.log" 2>&1 &
+  names+=("$name")
+  pids+=($!)
+  echo "started $name (pid $!, log .dev/logs/$name.log)"
+}
+
+stop_all() {
+  trap - INT TERM
+  echo
+  echo "stopping..."
+  for ((i=${#pids[@]}-1; i>=0; i--)); do kill -TERM "${pids[$i]}" 2>/dev/null; done
+  for ((i=${#pids[@]}-1; i>=0; i--)); do
+    wait "${pids[$i]}" 2>/dev/null
+    echo "stopped ${names[$i]}"
+  done
+  exit 0
+}
+trap stop_all INT TERM
+
+port_in_use() { (exec 3<>/dev/tcp/127.0.0.1/"$1") 2>/dev/null; }
+if port_in_use "$REDIS_PORT"; then
+  echo "port $REDIS_PORT is taken (another Redis?); set REDIS_PORT to use another" >&2
+  exit 1
+fi
+
+start redis redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --dir "$STATE/redis" \
+  --appendonly yes --save "" --daemonize no
+rm -f "$STATE/kafka.bootstrap"
+start kafka-dev "$BIN/kafka-dev" --brokers 3 \
+  --topics tg.updates:12,gen.jobs:24,gen.results:12,gen.jobs.dlq:3 \
+  --bootstrap-file "$STATE/kafka.bootstrap" --control-port 0
+for _ in $(seq 200); do [ -s "$STATE/kafka.bootstrap" ] && break; sleep 0.05; done
+if [ ! -s "$STATE/kafka.bootstrap" ]; then
+  echo "kafka-dev did not start; see .dev/logs/kafka-dev.log" >&2
+  stop_all
+fi
+export KAFKA_BROKERS; KAFKA_BROKERS=$(cat "$STATE/kafka.bootstrap")
+export REDIS_URL="redis://127.0.0.1:$REDIS_PORT/0"
+
+for service in tg-emulator kie-emulator accounts ingress generator; do
+  [ -x "$BIN/$service" ] && start "$service" "$BIN/$service"
+done
+
+echo
+echo "Redis:  $REDIS_URL"
+echo "Kafka:  $KAFKA_BROKERS (kafka-dev, in memory)"
+echo "Press Ctrl-C to stop everything."
+while true; do
+  for i in "${!pids[@]}"; do
+    if ! kill -0 "${pids[$i]}" 2>/dev/null; then
+      echo "${names[$i]} exited; see .dev/logs/${names[$i]}.log" >&2
+      stop_all
+    fi
+  done
+  sleep 1
+done
