@@ -1,6 +1,7 @@
 // HTTP client <-> server over loopback: keep-alive, limits, deadlines, drain.
 #include <gtest/gtest.h>
 
+#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -14,6 +15,7 @@
 #include "kiebot/common/health.hpp"
 #include "kiebot/common/http_client.hpp"
 #include "kiebot/common/http_server.hpp"
+#include "process.hpp"
 #include "run.hpp"
 
 using namespace kiebot;
@@ -58,7 +60,7 @@ struct ServerFixture : testing::Test {
   }
   void TearDown() override {
     if (server && !server_done) {
-      stop.emit(net::cancellation_type::total);
+      stop.emit(net::cancellation_type::terminal);
       for (int i = 0; i < 200 && !server_done; ++i) io.run_one_for(50ms);
     }
   }
@@ -181,8 +183,9 @@ TEST_F(ServerFixture, GracefulShutdownFinishesInFlightRequests) {
   net::co_spawn(io, client.get(url("/slow?ms=400")), [&status](std::exception_ptr e, http::Response r) {
     status = e ? -1 : r.status;
   });
-  for (int i = 0; i < 4; ++i) io.run_one_for(20ms);  // the slow request is now in its handler
-  stop.emit(net::cancellation_type::total);
+  auto in_handler = std::chrono::steady_clock::now() + 150ms;  // the slow request is now in its handler
+  while (std::chrono::steady_clock::now() < in_handler) io.run_one_for(10ms);
+  stop.emit(net::cancellation_type::terminal);
   auto deadline = std::chrono::steady_clock::now() + 5s;
   while ((!server_done || !status) && std::chrono::steady_clock::now() < deadline) io.run_one_for(20ms);
   EXPECT_TRUE(server_done);

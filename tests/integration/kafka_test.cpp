@@ -154,7 +154,7 @@ TEST(Kafka, InjectedProduceErrorsAreRetried) {
             200);
   net::io_context io;
   kafka::Producer producer(io.get_executor(), producer_options(kafka.bootstrap()));
-  test::run(io, producer.send("gen.results", "job-1", "{\"v\":1}", {{"epoch", "7"}}));
+  test::run(io, producer.send("gen.results", "job-1", "1", {{"epoch", "7"}, {"update_id", "1"}}));
   Collector got;
   kafka::Consumer consumer(io.get_executor(), consumer_options(kafka.bootstrap(), "group-c", "gen.results"));
   test::run(io, consume(consumer, got, 1, 30s, true));

@@ -5,6 +5,7 @@
 
 #include <thread>
 
+#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -19,15 +20,13 @@ namespace {
 
 net::awaitable<void> wait_forever_then_clean_up(bool* cleaned) {
   net::steady_timer forever(co_await net::this_coro::executor, net::steady_timer::time_point::max());
-  try {
-    co_await forever.async_wait(net::use_awaitable);
-  } catch (const boost::system::system_error&) {
-    // Cancelled: do a bounded piece of cleanup work on a fresh state.
-    co_await net::this_coro::reset_cancellation_state();
-    net::steady_timer cleanup(co_await net::this_coro::executor, 50ms);
-    co_await cleanup.async_wait(net::use_awaitable);
-    *cleaned = true;
-  }
+  auto [ec] = co_await forever.async_wait(net::as_tuple(net::use_awaitable));
+  if (ec != net::error::operation_aborted) co_return;
+  // Cancelled: do a bounded piece of cleanup work on a fresh state.
+  co_await net::this_coro::reset_cancellation_state();
+  net::steady_timer cleanup(co_await net::this_coro::executor, 50ms);
+  co_await cleanup.async_wait(net::use_awaitable);
+  *cleaned = true;
 }
 
 net::awaitable<void> ignore_cancellation() {

@@ -162,8 +162,15 @@ net::awaitable<Response> Client::send(ClientRequest request) {
     bool reused = conn != nullptr;
     if (!conn) conn = co_await impl_->connect(*url, deadline);
     conn->lowest().expires_at(deadline);
-    Exchange result = conn->tls ? co_await exchange_tls(*conn->tls, conn->buffer, out, impl_->options.max_response_bytes)
-                                : co_await exchange_plain(*conn->plain, conn->buffer, out, impl_->options.max_response_bytes);
+    // Two statements, not a conditional expression: g++ 12 miscompiles
+    // co_await inside ?: (a use-after-free under ASan).
+    Exchange result;
+    auto limit = impl_->options.max_response_bytes;
+    if (conn->tls) {
+      result = co_await exchange_tls(*conn->tls, conn->buffer, out, limit);
+    } else {
+      result = co_await exchange_plain(*conn->plain, conn->buffer, out, limit);
+    }
     if (!result.ec) {
       Response response;
       response.status = static_cast<int>(result.response->result_int());

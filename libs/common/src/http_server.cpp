@@ -204,7 +204,9 @@ net::awaitable<void> Server::run() {
   beast::error_code ignored;
   st->acceptor.close(ignored);
   for (auto& s : st->sessions) {
-    if (s.idle) s.stream->cancel();
+    // A request already in the socket buffer is served, not dropped.
+    beast::error_code avail_ec;
+    if (s.idle && s.stream->socket().available(avail_ec) == 0) s.stream->cancel();
   }
   if (!st->sessions.empty()) {
     log::info("http_draining", {{"server", st->options.name}, {"connections", st->sessions.size()}});

@@ -15,6 +15,12 @@
 
 namespace kiebot {
 
+// Every cancellation type at once: coroutines spawned with co_spawn pass only
+// terminal cancellation by default, and each operation then applies the
+// strongest type it supports.
+constexpr auto kCancelAll = net::cancellation_type::terminal | net::cancellation_type::partial |
+                            net::cancellation_type::total;
+
 struct Lifecycle::State {
   State(net::io_context& ctx, std::chrono::milliseconds d)
       : io(ctx), drain(d), signals(ctx, SIGTERM, SIGINT), drain_timer(ctx) {}
@@ -38,7 +44,7 @@ struct Lifecycle::State {
     stopping = true;
     log::info("stopping", {{"reason", why}, {"tasks", tasks.size()}, {"drain_ms", drain.count()}});
     signals.cancel();
-    for (auto& task : tasks) task.cancel.emit(net::cancellation_type::total);
+    for (auto& task : tasks) task.cancel.emit(kCancelAll);
     if (tasks.empty()) return;
     drain_timer.expires_after(drain);
     drain_timer.async_wait([this](boost::system::error_code ec) {
@@ -92,7 +98,7 @@ void Lifecycle::spawn(std::string name, net::awaitable<void> task) {
                   // every task ended there is nothing left to serve.
                   if (st->tasks.empty()) st->io.stop();
                 }));
-  if (st.stopping) it->cancel.emit(net::cancellation_type::total);
+  if (st.stopping) it->cancel.emit(kCancelAll);
 }
 
 int Lifecycle::run() {
