@@ -50,15 +50,24 @@ echo "== Kafka producer: $MESSAGES messages of 1 KB to kafka-dev (idempotent, ac
   >/dev/null 2>"$work/kafka.log" & pids+=($!)
 for _ in $(seq 200); do [ -s "$work/bootstrap" ] && break; sleep 0.05; done
 brokers=$(cat "$work/bootstrap")
+# "key<TAB>value" lines: 64 keys (as chat ids spread updates), 1 KB each.
 python3 -c "
 import random, string, sys
 random.seed(1)
-line = ''.join(random.choice(string.ascii_letters) for _ in range(1023))
-sys.stdout.write((line + '\n') * $MESSAGES)" > "$work/messages"
-start=$(date +%s.%N)
-kcat -P -b "$brokers" -t bench.kcat -l -X enable.idempotence=true -X acks=all -X linger.ms=5 "$work/messages"
-end=$(date +%s.%N)
-kcat_rate=$(echo "$MESSAGES / ($end - $start)" | bc -l)
-ours_rate=$("$BIN/bench-kafka-produce" "$brokers" bench.ours "$work/messages")
-printf 'kcat -P    %10d msg/s\nkiebot     %10d msg/s\nratio      %10.2fx kcat (target >= 0.80)\n' \
-  "${kcat_rate%.*}" "$ours_rate" "$(echo "$ours_rate / $kcat_rate" | bc -l)"
+value = ''.join(random.choice(string.ascii_letters) for _ in range(1020))
+sys.stdout.write(''.join('%02d\t%s\n' % (i % 64, value) for i in range($MESSAGES)))" > "$work/messages"
+# Both are timed as whole processes: start, read the file, connect, produce,
+# wait for every acknowledgement, exit.
+elapsed() { local s e; s=$(date +%s.%N); "$@" >/dev/null; e=$(date +%s.%N); echo "$e - $s" | bc -l; }
+# Alternating rounds; the best of each counts (noise only ever slows a run).
+min() { echo "if ($1 < $2) $1 else $2" | bc -l; }
+kcat_s=1000000; ours_s=1000000
+for _ in $(seq "${BENCH_ROUNDS:-3}"); do
+  kcat_s=$(min "$kcat_s" "$(elapsed kcat -P -b "$brokers" -t bench.kcat -K $'\t' -l -X enable.idempotence=true \
+    -X acks=all -X linger.ms=5 "$work/messages")")
+  ours_s=$(min "$ours_s" "$(elapsed "$BIN/bench-kafka-produce" "$brokers" bench.ours "$work/messages")")
+done
+kcat_rate=$(echo "$MESSAGES / $kcat_s" | bc -l)
+ours_rate=$(echo "$MESSAGES / $ours_s" | bc -l)
+printf 'kcat -P    %10.0f msg/s\nkiebot     %10.0f msg/s\nratio      %10.2fx kcat (target >= 0.80)\n' \
+  "$kcat_rate" "$ours_rate" "$(echo "$ours_rate / $kcat_rate" | bc -l)"

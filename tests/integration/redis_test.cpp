@@ -23,76 +23,74 @@ redis::Options options_for(const std::string& url) {
 
 using Args = std::vector<std::string>;
 
+struct RedisTest : testing::Test {
+  net::io_context io;
+
+  std::unique_ptr<redis::Client> connect(const std::string& url) {
+    auto client = std::make_unique<redis::Client>(io.get_executor(), options_for(url));
+    client->start();
+    EXPECT_TRUE(test::run(io, client->wait_connected(5s)));
+    return client;
+  }
+  redis::Reply exec(redis::Client& client, Args args) { return test::run(io, client.exec(std::move(args))); }
+};
+
 }  // namespace
 
-TEST(Redis, TypedReplies) {
+TEST_F(RedisTest, TypedReplies) {
   test::RedisServer server;
-  net::io_context io;
-  redis::Client client(io.get_executor(), options_for(server.url()));
-  client.start();
-  ASSERT_TRUE(test::run(io, client.wait_connected(5s)));
-  EXPECT_EQ(test::run(io, client.exec(Args{"SET", "k", "v\r\nwith binary \0 ok"})).as_string(), "OK");
-  EXPECT_EQ(test::run(io, client.exec(Args{"INCRBY", "n", "150"})).as_integer(), 150);
-  EXPECT_TRUE(test::run(io, client.exec(Args{"GET", "missing"})).is_nil());
-  test::run(io, client.exec(Args{"RPUSH", "l", "a", "b"}));
-  auto list = test::run(io, client.exec(Args{"LRANGE", "l", "0", "-1"}));
+  auto client = connect(server.url());
+  const std::string binary("v\r\nwith binary \0 ok", 20);
+  EXPECT_EQ(exec(*client, {"SET", "k", binary}).as_string(), "OK");
+  EXPECT_EQ(exec(*client, {"GET", "k"}).as_string(), binary);
+  EXPECT_EQ(exec(*client, {"INCRBY", "n", "150"}).as_integer(), 150);
+  EXPECT_TRUE(exec(*client, {"GET", "missing"}).is_nil());
+  exec(*client, {"RPUSH", "l", "a", "b"});
+  auto list = exec(*client, {"LRANGE", "l", "0", "-1"});
   ASSERT_EQ(list.elements.size(), 2u);
   EXPECT_EQ(list.elements[1].as_string(), "b");
-  auto err = test::run(io, client.exec(Args{"INCR", "l"}));
+  auto err = exec(*client, {"INCR", "l"});
   EXPECT_TRUE(err.is_error());
   EXPECT_NE(err.str.find("WRONGTYPE"), std::string::npos);
 }
 
-TEST(Redis, EvalshaFallsBackToEval) {
+TEST_F(RedisTest, EvalshaFallsBackToEval) {
   test::RedisServer server;
-  net::io_context io;
-  redis::Client client(io.get_executor(), options_for(server.url()));
-  client.start();
-  ASSERT_TRUE(test::run(io, client.wait_connected(5s)));
+  auto client = connect(server.url());
   redis::Script script("return redis.call('INCRBY', KEYS[1], ARGV[1])");
-  EXPECT_EQ(test::run(io, client.eval(script, {"{u:1}:balance"}, {"100"})).as_integer(), 100);
-  auto exists = test::run(io, client.exec(Args{"SCRIPT", "EXISTS", script.sha1()}));
-  EXPECT_EQ(exists.elements.at(0).as_integer(), 1);
-  test::run(io, client.exec(Args{"SCRIPT", "FLUSH"}));
-  EXPECT_EQ(test::run(io, client.eval(script, {"{u:1}:balance"}, {"50"})).as_integer(), 150);
+  EXPECT_EQ(test::run(io, client->eval(script, {"{u:1}:balance"}, {"100"})).as_integer(), 100);
+  EXPECT_EQ(exec(*client, {"SCRIPT", "EXISTS", script.sha1()}).elements.at(0).as_integer(), 1);
+  exec(*client, {"SCRIPT", "FLUSH"});
+  EXPECT_EQ(test::run(io, client->eval(script, {"{u:1}:balance"}, {"50"})).as_integer(), 150);
 }
 
-TEST(Redis, PasswordAndDatabaseFromUrl) {
+TEST_F(RedisTest, PasswordAndDatabaseFromUrl) {
   test::RedisServer server({"--requirepass", "s3cret-pw"});
-  net::io_context io;
-  auto url = "redis://:s3cret-pw@127.0.0.1:" + std::to_string(server.port()) + "/2";
-  redis::Client client(io.get_executor(), options_for(url));
-  client.start();
-  ASSERT_TRUE(test::run(io, client.wait_connected(5s)));
-  test::run(io, client.exec(Args{"SET", "where", "db2"}));
-  redis::Client other(io.get_executor(), options_for("redis://:s3cret-pw@127.0.0.1:" + std::to_string(server.port()) + "/0"));
-  other.start();
-  ASSERT_TRUE(test::run(io, other.wait_connected(5s)));
-  EXPECT_TRUE(test::run(io, other.exec(Args{"GET", "where"})).is_nil());
-  test::run(io, other.exec(Args{"SELECT", "2"}));
-  EXPECT_EQ(test::run(io, other.exec(Args{"GET", "where"})).as_string(), "db2");
+  auto base = "redis://:s3cret-pw@127.0.0.1:" + std::to_string(server.port());
+  auto db2 = connect(base + "/2");
+  exec(*db2, {"SET", "where", "db2"});
+  auto db0 = connect(base + "/0");
+  EXPECT_TRUE(exec(*db0, {"GET", "where"}).is_nil());
+  exec(*db0, {"SELECT", "2"});
+  EXPECT_EQ(exec(*db0, {"GET", "where"}).as_string(), "db2");
 }
 
-TEST(Redis, CommandDeadline) {
+TEST_F(RedisTest, CommandDeadline) {
   test::RedisServer server;
-  net::io_context io;
-  redis::Client client(io.get_executor(), options_for(server.url()));
-  client.start();
-  ASSERT_TRUE(test::run(io, client.wait_connected(5s)));
+  auto client = connect(server.url());
   auto started = std::chrono::steady_clock::now();
   try {
-    test::run(io, client.exec(Args{"BLPOP", "empty", "2"}, 200ms));
+    test::run(io, client->exec(Args{"BLPOP", "empty", "2"}, 200ms));
     FAIL() << "expected a timeout";
   } catch (const redis::Error& e) {
     EXPECT_EQ(e.kind(), redis::Error::Kind::timeout);
   }
   EXPECT_LT(std::chrono::steady_clock::now() - started, 1s);
   // The late BLPOP answer is discarded; later replies still match their commands.
-  EXPECT_EQ(test::run(io, client.exec(Args{"ECHO", "after"}, 5s)).as_string(), "after");
+  EXPECT_EQ(test::run(io, client->exec(Args{"ECHO", "after"}, 5s)).as_string(), "after");
 }
 
-TEST(Redis, NoServerFailsFastNeverHangs) {
-  net::io_context io;
+TEST_F(RedisTest, NoServerFailsFastNeverHangs) {
   redis::Client client(io.get_executor(), options_for("redis://127.0.0.1:" + std::to_string(test::free_port()) + "/0"));
   client.start();
   EXPECT_FALSE(test::run(io, client.wait_connected(300ms)));
@@ -105,13 +103,10 @@ TEST(Redis, NoServerFailsFastNeverHangs) {
   client.stop();
 }
 
-TEST(Redis, ReconnectsAfterServerRestart) {
+TEST_F(RedisTest, ReconnectsAfterServerRestart) {
   test::RedisServer server;
-  net::io_context io;
-  redis::Client client(io.get_executor(), options_for(server.url()));
-  client.start();
-  ASSERT_TRUE(test::run(io, client.wait_connected(5s)));
-  EXPECT_EQ(test::run(io, client.exec(Args{"PING"})).as_string(), "PONG");
+  auto client = connect(server.url());
+  EXPECT_EQ(exec(*client, {"PING"}).as_string(), "PONG");
 
   server.kill();
   // Every command during the outage fails cleanly and promptly.
@@ -119,7 +114,7 @@ TEST(Redis, ReconnectsAfterServerRestart) {
   for (int i = 0; i < 10; ++i) {
     auto started = std::chrono::steady_clock::now();
     try {
-      test::run(io, client.exec(Args{"PING"}), 5s);
+      test::run(io, client->exec(Args{"PING"}), 5s);
     } catch (const redis::Error& e) {
       ++failures;
       EXPECT_TRUE(e.kind() == redis::Error::Kind::unavailable || e.kind() == redis::Error::Kind::timeout);
@@ -127,9 +122,9 @@ TEST(Redis, ReconnectsAfterServerRestart) {
     EXPECT_LT(std::chrono::steady_clock::now() - started, 1s);
   }
   EXPECT_EQ(failures, 10);
-  EXPECT_FALSE(client.connected());
+  EXPECT_FALSE(client->connected());
 
   server.start();
-  ASSERT_TRUE(test::run(io, client.wait_connected(10s)));
-  EXPECT_EQ(test::run(io, client.exec(Args{"PING"})).as_string(), "PONG");
+  ASSERT_TRUE(test::run(io, client->wait_connected(10s)));
+  EXPECT_EQ(exec(*client, {"PING"}).as_string(), "PONG");
 }

@@ -60,39 +60,28 @@ http::ClientError::Kind failure(net::io_context& io, http::Client& client, const
 
 }  // namespace
 
-TEST(Tls, VerifiedCertificateAndHostName) {
+struct TlsTest : testing::Test {
   Pki pki;
-  TlsServer server(pki);
+  TlsServer server{pki};
   net::io_context io;
-  http::ClientOptions options;
-  options.ca_file = pki.path("ca.crt");
-  http::Client client(io.get_executor(), options);
-  auto r = test::run(io, client.get("https://localhost:" + std::to_string(server.port) + "/"));
-  EXPECT_EQ(r.status, 200);
+
+  std::string url(const std::string& host) const { return "https://" + host + ":" + std::to_string(server.port) + "/"; }
+};
+
+TEST_F(TlsTest, VerifiedCertificateAndHostName) {
+  http::Client client(io.get_executor(), {.ca_file = pki.path("ca.crt")});
+  EXPECT_EQ(test::run(io, client.get(url("localhost"))).status, 200);
 }
 
-TEST(Tls, WrongHostNameIsRefused) {
-  Pki pki;
-  TlsServer server(pki);
-  net::io_context io;
-  http::ClientOptions options;
-  options.ca_file = pki.path("ca.crt");
-  http::Client client(io.get_executor(), options);
+TEST_F(TlsTest, WrongHostNameIsRefused) {
   // Same server, same trusted chain, but the certificate does not name 127.0.0.1.
-  EXPECT_EQ(failure(io, client, "https://127.0.0.1:" + std::to_string(server.port) + "/"),
-            http::ClientError::Kind::tls);
+  http::Client client(io.get_executor(), {.ca_file = pki.path("ca.crt")});
+  EXPECT_EQ(failure(io, client, url("127.0.0.1")), http::ClientError::Kind::tls);
 }
 
-TEST(Tls, UntrustedCertificateIsRefused) {
-  Pki pki;
-  TlsServer server(pki);
-  net::io_context io;
-  http::ClientOptions other_ca;
-  other_ca.ca_file = pki.path("other.crt");
-  http::Client client(io.get_executor(), other_ca);
-  EXPECT_EQ(failure(io, client, "https://localhost:" + std::to_string(server.port) + "/"),
-            http::ClientError::Kind::tls);
+TEST_F(TlsTest, UntrustedCertificateIsRefused) {
+  http::Client other_ca(io.get_executor(), {.ca_file = pki.path("other.crt")});
+  EXPECT_EQ(failure(io, other_ca, url("localhost")), http::ClientError::Kind::tls);
   http::Client system_store(io.get_executor());
-  EXPECT_EQ(failure(io, system_store, "https://localhost:" + std::to_string(server.port) + "/"),
-            http::ClientError::Kind::tls);
+  EXPECT_EQ(failure(io, system_store, url("localhost")), http::ClientError::Kind::tls);
 }

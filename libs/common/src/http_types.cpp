@@ -78,7 +78,7 @@ std::optional<Url> Url::parse(std::string_view text) {
   auto authority = rest.substr(0, path_start);
   if (path_start != std::string_view::npos) {
     url.target = std::string(rest.substr(path_start));
-    if (url.target.front() == '?') url.target.insert(0, "/");
+    if (url.target.front() == '?') url.target = "/" + url.target;
   }
   if (authority.find('@') != std::string_view::npos) return std::nullopt;  // no userinfo
   url.port = url.tls() ? 443 : 80;

@@ -25,6 +25,7 @@ using KafkaHandle = Handle<rd_kafka_t, &rd_kafka_destroy>;
 using QueueHandle = Handle<rd_kafka_queue_t, &rd_kafka_queue_destroy>;
 using PartitionListHandle = Handle<rd_kafka_topic_partition_list_t, &rd_kafka_topic_partition_list_destroy>;
 using MessageHandle = Handle<rd_kafka_message_t, &rd_kafka_message_destroy>;
+using TopicHandle = Handle<rd_kafka_topic_t, &rd_kafka_topic_destroy>;
 
 // Applies `defaults`, then `overrides` (logged with secrets redacted); routes
 // librdkafka's log lines into ours. Throws Error on an unknown property.

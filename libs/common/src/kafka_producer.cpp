@@ -4,6 +4,8 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <nlohmann/json.hpp>
 
+#include <map>
+
 #include "kafka_config.hpp"
 #include "kafka_wakeup.hpp"
 #include "kiebot/common/log.hpp"
@@ -16,13 +18,31 @@ constexpr auto use_tuple = net::as_tuple(net::use_awaitable);
 namespace {
 
 // One awaited send or batch: the coroutine sleeps on `timer`; delivery
-// reports count down `remaining` and cancel the timer at zero.
+// reports count down `pending` and cancel the timer at zero. `refs` counts
+// the coroutine and every enqueued message, so that whichever lets go last
+// frees it, even when the coroutine is cancelled before its reports arrive.
 struct Delivery {
   explicit Delivery(net::any_io_executor ex) : timer(ex) { timer.expires_at(net::steady_timer::time_point::max()); }
   net::steady_timer timer;
-  std::size_t remaining = 0;
+  std::size_t pending = 0;
+  std::size_t refs = 1;
   rd_kafka_resp_err_t error = RD_KAFKA_RESP_ERR_NO_ERROR;
   std::string error_text;
+  // librdkafka reads keys and values from here until each report arrives
+  // (no RD_KAFKA_MSG_F_COPY: one copy less per message).
+  std::vector<OutMessage> messages;
+
+  void release() {
+    if (--refs == 0) delete this;
+  }
+};
+
+struct DeliveryRef {
+  Delivery* d;
+  explicit DeliveryRef(Delivery* delivery) : d(delivery) {}
+  DeliveryRef(const DeliveryRef&) = delete;
+  DeliveryRef& operator=(const DeliveryRef&) = delete;
+  ~DeliveryRef() { d->release(); }
 };
 
 }  // namespace
@@ -54,6 +74,7 @@ struct Producer::Impl {
   ~Impl() {
     rd_kafka_flush(handle.get(), 5000);
     serve();
+    topics.clear();
     wakeup.reset();
     main_queue.reset();
     handle.reset();
@@ -66,8 +87,7 @@ struct Producer::Impl {
 
   static void on_delivery(rd_kafka_t*, const rd_kafka_message_t* m, void* opaque) {
     auto* self = static_cast<Impl*>(opaque);
-    std::unique_ptr<std::shared_ptr<Delivery>> holder(static_cast<std::shared_ptr<Delivery>*>(m->_private));
-    auto& d = **holder;
+    auto& d = *static_cast<Delivery*>(m->_private);
     if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
       self->failed->inc();
       if (d.error == RD_KAFKA_RESP_ERR_NO_ERROR) {
@@ -78,7 +98,8 @@ struct Producer::Impl {
       self->delivered->inc();
       self->brokers_up = true;
     }
-    if (--d.remaining == 0) d.timer.cancel();
+    if (--d.pending == 0) d.timer.cancel();
+    d.release();
   }
 
   static void on_error(rd_kafka_t* rk, int err, const char* reason, void* opaque) {
@@ -92,34 +113,44 @@ struct Producer::Impl {
                 {"reason", is_fatal ? fatal : reason}});
   }
 
-  // Enqueues one message; waits briefly and retries while the local queue is full.
-  net::awaitable<void> enqueue(const OutMessage& m, std::shared_ptr<Delivery> delivery) {
-    for (;;) {
-      rd_kafka_headers_t* headers = nullptr;
-      if (!m.headers.empty()) {
-        headers = rd_kafka_headers_new(m.headers.size());
-        for (const auto& h : m.headers) {
-          rd_kafka_header_add(headers, h.key.data(), static_cast<ssize_t>(h.key.size()), h.value.data(),
-                              static_cast<ssize_t>(h.value.size()));
-        }
+  // Topic handles are cached: naming the topic per message (RD_KAFKA_V_TOPIC)
+  // looks it up under librdkafka's locks every time, measured at a third of
+  // the throughput of a cached handle (bench/run.sh).
+  rd_kafka_topic_t* topic(const std::string& name) {
+    auto it = topics.find(name);
+    if (it == topics.end()) {
+      TopicHandle rkt(rd_kafka_topic_new(handle.get(), name.c_str(), nullptr));
+      if (!rkt) {
+        auto err = rd_kafka_last_error();
+        throw Error(err, "kafka " + options.name + ": topic " + name + ": " + rd_kafka_err2str(err));
       }
-      auto* holder = new std::shared_ptr<Delivery>(delivery);
-      auto err = rd_kafka_producev(
-          handle.get(), RD_KAFKA_V_TOPIC(m.topic.c_str()),
-          RD_KAFKA_V_KEY(const_cast<char*>(m.key.data()), m.key.size()),
-          RD_KAFKA_V_VALUE(const_cast<char*>(m.value.data()), m.value.size()),
-          RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_HEADERS(headers), RD_KAFKA_V_OPAQUE(holder),
-          RD_KAFKA_V_END);
-      if (err == RD_KAFKA_RESP_ERR_NO_ERROR) co_return;  // headers now belong to the message
-      delete holder;
-      if (headers != nullptr) rd_kafka_headers_destroy(headers);
-      if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
-        throw Error(err, "kafka " + options.name + ": produce to " + m.topic + ": " + rd_kafka_err2str(err));
-      }
-      serve();
-      net::steady_timer pause(executor, std::chrono::milliseconds(2));
-      co_await pause.async_wait(use_tuple);
+      it = topics.emplace(name, std::move(rkt)).first;
     }
+    return it->second.get();
+  }
+
+  // Hands one message of `d.messages` to librdkafka; its delivery report
+  // releases the reference on `d` that keeps the message's bytes alive.
+  rd_kafka_resp_err_t try_enqueue(const OutMessage& m, Delivery& d) {
+    rd_kafka_headers_t* headers = nullptr;
+    if (!m.headers.empty()) {
+      headers = rd_kafka_headers_new(m.headers.size());
+      for (const auto& h : m.headers) {
+        rd_kafka_header_add(headers, h.key.data(), static_cast<ssize_t>(h.key.size()), h.value.data(),
+                            static_cast<ssize_t>(h.value.size()));
+      }
+    }
+    auto err = rd_kafka_producev(
+        handle.get(), RD_KAFKA_V_RKT(topic(m.topic)), RD_KAFKA_V_KEY(const_cast<char*>(m.key.data()), m.key.size()),
+        RD_KAFKA_V_VALUE(const_cast<char*>(m.value.data()), m.value.size()), RD_KAFKA_V_MSGFLAGS(0),
+        RD_KAFKA_V_HEADERS(headers), RD_KAFKA_V_OPAQUE(&d), RD_KAFKA_V_END);
+    if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {  // the headers now belong to the message
+      ++d.refs;
+      ++d.pending;
+    } else if (headers != nullptr) {
+      rd_kafka_headers_destroy(headers);
+    }
+    return err;
   }
 
   net::any_io_executor executor;
@@ -127,6 +158,7 @@ struct Producer::Impl {
   KafkaHandle handle;
   QueueHandle main_queue;
   std::unique_ptr<QueueWakeup> wakeup;
+  std::map<std::string, TopicHandle> topics;
   bool brokers_up = true;
   metrics::Counter* delivered;
   metrics::Counter* failed;
@@ -148,14 +180,29 @@ net::awaitable<void> Producer::send(std::string topic, std::string key, std::str
 net::awaitable<void> Producer::send_batch(std::vector<OutMessage> messages) {
   auto impl = impl_;
   if (messages.empty()) co_return;
-  auto delivery = std::make_shared<Delivery>(impl->executor);
-  // Count every message up front so that an early report cannot reach zero.
-  delivery->remaining = messages.size() + 1;
-  for (const auto& m : messages) co_await impl->enqueue(m, delivery);
-  if (--delivery->remaining > 0) co_await delivery->timer.async_wait(use_tuple);
-  if (delivery->remaining > 0) throw boost::system::system_error(net::error::operation_aborted);
-  if (delivery->error != RD_KAFKA_RESP_ERR_NO_ERROR) {
-    throw Error(delivery->error, "kafka " + impl->options.name + ": delivery failed: " + delivery->error_text);
+  DeliveryRef ref(new Delivery(impl->executor));
+  auto& d = *ref.d;
+  d.messages = std::move(messages);
+  // One extra count until every message is enqueued, so that an early report
+  // cannot reach zero first.
+  d.pending = 1;
+  for (const auto& m : d.messages) {
+    for (;;) {
+      auto err = impl->try_enqueue(m, d);
+      if (err == RD_KAFKA_RESP_ERR_NO_ERROR) break;
+      if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+        throw Error(err, "kafka " + impl->options.name + ": produce to " + m.topic + ": " + rd_kafka_err2str(err));
+      }
+      // The local queue is full: let delivery reports drain it.
+      impl->serve();
+      net::steady_timer pause(impl->executor, std::chrono::milliseconds(2));
+      co_await pause.async_wait(use_tuple);
+    }
+  }
+  if (--d.pending > 0) co_await d.timer.async_wait(use_tuple);
+  if (d.pending > 0) throw boost::system::system_error(net::error::operation_aborted);
+  if (d.error != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    throw Error(d.error, "kafka " + impl->options.name + ": delivery failed: " + d.error_text);
   }
 }
 
