@@ -13,7 +13,8 @@ names=()
 pids=()
 start() {  # name, command...
   local name=$1; shift
-  "$@" >>"$STATE/logs/$name.log" 2>&1 &
+  # Own session: Ctrl-C reaches only this script, which stops the children in order.
+  setsid "$@" >>"$STATE/logs/$name.log" 2>&1 &
   names+=("$name")
   pids+=($!)
   echo "started $name (pid $!, log .dev/logs/$name.log)"
