@@ -74,3 +74,13 @@ TEST(Config, SecretsAreCollected) {
   ASSERT_EQ(cfg.secrets().size(), 1u);
   EXPECT_EQ(cfg.secrets()[0], "s3cr3t-value");
 }
+
+TEST(Config, IdLists) {
+  Config good("svc", "test", {}, env({{"ADMIN_IDS", "1, 22,333"}}));
+  EXPECT_EQ(good.id_list("ADMIN_IDS", "admins"), (std::vector<std::int64_t>{1, 22, 333}));
+  EXPECT_TRUE(good.id_list("NONE", "x").empty());
+  Config bad("svc", "test", {}, env({{"ADMIN_IDS", "1,x"}}));
+  EXPECT_TRUE(bad.id_list("ADMIN_IDS", "admins").empty());
+  ASSERT_EQ(bad.errors().size(), 1u);
+  EXPECT_NE(bad.errors()[0].find("ADMIN_IDS"), std::string::npos);
+}

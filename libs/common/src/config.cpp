@@ -94,6 +94,28 @@ bool Config::flag(std::string_view name, bool fallback, std::string_view help) {
   return fallback;
 }
 
+std::vector<std::int64_t> Config::id_list(std::string_view name, std::string_view help) {
+  std::vector<std::int64_t> out;
+  auto value = lookup(name, "", help, false, false);
+  if (!value) return out;
+  std::string_view rest = *value;
+  while (!rest.empty()) {
+    auto comma = rest.find(',');
+    auto item = rest.substr(0, comma);
+    while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
+    while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
+    std::int64_t id = 0;
+    auto [ptr, ec] = std::from_chars(item.data(), item.data() + item.size(), id);
+    if (ec != std::errc{} || ptr != item.data() + item.size() || id <= 0) {
+      fail(std::string(name) + " must be comma-separated positive integers, got '" + *value + "'");
+      return {};
+    }
+    out.push_back(id);
+    rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
+  }
+  return out;
+}
+
 std::string Config::instance_id() {
   return str("INSTANCE_ID", default_instance_id(), "name of this replica in logs and leases");
 }

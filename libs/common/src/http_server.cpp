@@ -72,8 +72,11 @@ bhttp::response<bhttp::string_body> to_beast(Response&& in, unsigned version, bo
   return out;
 }
 
-Response limit_error(const boost::system::error_code& ec) {
-  if (ec == bhttp::error::body_limit) return Response::error(413, "payload_too_large", "request body too large");
+Response limit_error(const boost::system::error_code& ec, const ServerOptions& options) {
+  if (ec == bhttp::error::body_limit) {
+    return Response::error(options.body_limit_status, "payload_too_large",
+                           "request body is larger than " + std::to_string(options.body_limit) + " bytes");
+  }
   if (ec == bhttp::error::header_limit) {
     return Response::error(431, "headers_too_large", "request header fields too large");
   }
@@ -109,7 +112,7 @@ net::awaitable<void> run_session(beast::tcp_stream stream, std::shared_ptr<Serve
       // resets and drain cancellation just end the connection.
       bool parse_error = ec.category() == bhttp::make_error_code(bhttp::error::bad_target).category() &&
                          ec != bhttp::error::end_of_stream && ec != bhttp::error::partial_message;
-      if (parse_error) co_await write_and_close(stream, limit_error(ec));
+      if (parse_error) co_await write_and_close(stream, limit_error(ec, opt));
       break;  // EOF, timeout, reset or cancelled by drain
     }
     auto started = std::chrono::steady_clock::now();

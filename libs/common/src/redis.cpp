@@ -336,7 +336,8 @@ net::awaitable<Reply> Client::exec(std::vector<std::string> args, std::chrono::m
   throw Error(Error::Kind::timeout, "redis " + impl->options.name + " command timed out");
 }
 
-net::awaitable<Reply> Client::eval(Script script, std::vector<std::string> keys, std::vector<std::string> args) {
+net::awaitable<Reply> Client::eval(const Script& script, std::vector<std::string> keys,
+                                   std::vector<std::string> args) {
   std::vector<std::string> command;
   command.reserve(3 + keys.size() + args.size());
   command.push_back("EVALSHA");

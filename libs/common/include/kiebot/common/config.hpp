@@ -33,6 +33,8 @@ class Config {
                        std::int64_t min, std::int64_t max);
   std::uint16_t port(std::string_view name, std::uint16_t fallback, std::string_view help);
   bool flag(std::string_view name, bool fallback, std::string_view help);
+  // Comma-separated positive integers, e.g. ADMIN_IDS=1,2,3; empty when unset.
+  std::vector<std::int64_t> id_list(std::string_view name, std::string_view help);
 
   // Standard variables every service reads.
   std::string instance_id();

@@ -15,6 +15,7 @@ struct ServerOptions {
   std::string address = "0.0.0.0";
   std::uint16_t port = 0;  // 0: any free port
   std::size_t body_limit = 1 << 20;
+  int body_limit_status = 413;  // some APIs document 400 for oversized bodies
   std::uint32_t header_limit = 16 * 1024;
   std::chrono::milliseconds idle_timeout{60'000};     // keep-alive wait for the next request
   std::chrono::milliseconds request_timeout{30'000};  // read body + handle + write

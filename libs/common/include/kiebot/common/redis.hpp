@@ -87,7 +87,9 @@ class Client {
 
   net::awaitable<Reply> exec(std::vector<std::string> args);
   net::awaitable<Reply> exec(std::vector<std::string> args, std::chrono::milliseconds timeout);
-  net::awaitable<Reply> eval(Script script, std::vector<std::string> keys, std::vector<std::string> args);
+  // By reference (an exception to CP.53): scripts are long-lived, usually
+  // static, and copying their source per call would cost more than the call.
+  net::awaitable<Reply> eval(const Script& script, std::vector<std::string> keys, std::vector<std::string> args);
 
   struct Impl;
 

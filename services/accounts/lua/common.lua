@@ -1,0 +1,86 @@
+-- Prelude of every accounts script. KEYS[1] is the user's hash tag
+-- '{u:<id>}', so that a script touches one cluster slot only. Money is
+-- integer kopecks; scripts return a flat array {status, k1, v1, k2, v2, ...}.
+local P = KEYS[1]
+local ACCT = P .. ':acct'
+local LEDGER = P .. ':ledger'
+local IDEM = P .. ':idem'
+local HOLDS = P .. ':holds'
+local SETTLED_TTL_S = 30 * 86400  -- settled holds stay answerable this long
+
+local function hold_key(hid) return P .. ':hold:' .. hid end
+local function num(v) return tonumber(v) or 0 end
+local function get(field) return num(redis.call('HGET', ACCT, field)) end
+
+-- Creates the account on its first mutation; 1 when it did.
+local function touch(now)
+  return redis.call('HSETNX', ACCT, 'created_ms', now)
+end
+
+local function ledger(now, max_len, op, delta, reason, key, hold)
+  redis.call('XADD', LEDGER, 'MAXLEN', '~', max_len, '*',
+    'op', op, 'delta', delta, 'balance', get('balance'),
+    'reason', reason or '', 'key', key or '', 'hold', hold or '', 'ts', now)
+end
+
+-- Free generations: `per_day` per UTC day plus the referral bank.
+local function free_state(today, per_day)
+  local used = 0
+  if redis.call('HGET', ACCT, 'free_day') == today then used = get('free_used') end
+  local daily_left = per_day - used
+  if daily_left < 0 then daily_left = 0 end
+  local bank = get('free_bank')
+  return used, bank, daily_left, daily_left + bank
+end
+
+local function hold_answer(status, hk, hid)
+  local h = redis.call('HMGET', hk, 'state', 'kind', 'amount', 'expires_ms', 'result_balance')
+  return {status, 'hold_id', hid, 'state', h[1], 'kind', h[2], 'amount', num(h[3]),
+          'expires_ms', num(h[4]), 'balance', num(h[5])}
+end
+
+-- Moves a held hold to `state` ('committed', 'released' or 'expired') and
+-- undoes or completes its reservation. Returns the amount spent (paid commits).
+local function finish(hk, hid, state, now, max_len)
+  local h = redis.call('HMGET', hk, 'kind', 'amount', 'src', 'day', 'key')
+  local kind, amount, src, day, key = h[1], num(h[2]), h[3], h[4], h[5]
+  local spent = 0
+  if state == 'committed' then
+    if kind == 'paid' then
+      redis.call('HINCRBY', ACCT, 'held', -amount)
+      spent = amount
+    elseif kind == 'admin' and src == 'limit' then
+      redis.call('HINCRBY', ACCT, 'admin_held', -amount)
+      redis.call('HINCRBY', ACCT, 'admin_spent', amount)
+    end
+    ledger(now, max_len, 'commit_' .. kind, 0, '', key, hid)
+  else
+    local delta = 0
+    if kind == 'paid' then
+      redis.call('HINCRBY', ACCT, 'held', -amount)
+      redis.call('HINCRBY', ACCT, 'balance', amount)
+      delta = amount
+    elseif kind == 'free' then
+      if src == 'bank' then
+        redis.call('HINCRBY', ACCT, 'free_bank', 1)
+      elseif redis.call('HGET', ACCT, 'free_day') == day then
+        redis.call('HINCRBY', ACCT, 'free_used', -1)
+      end
+    elseif kind == 'admin' and src == 'limit' then
+      redis.call('HINCRBY', ACCT, 'admin_held', -amount)
+    end
+    ledger(now, max_len, (state == 'expired' and 'expire_' or 'release_') .. kind, delta, '', key, hid)
+  end
+  redis.call('HSET', hk, 'state', state, 'settled_ms', now, 'result_balance', get('balance'))
+  redis.call('EXPIRE', hk, SETTLED_TTL_S)
+  redis.call('ZREM', HOLDS, hid)
+  return spent
+end
+
+-- Holds past their deadline are released before anything else reads or
+-- changes the account, so an expired reservation is never counted.
+local function expire_due(now, max_len)
+  local due = redis.call('ZRANGEBYSCORE', HOLDS, '-inf', now, 'LIMIT', 0, 100)
+  for _, hid in ipairs(due) do finish(hold_key(hid), hid, 'expired', now, max_len) end
+  return #due
+end

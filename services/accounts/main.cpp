@@ -1,0 +1,112 @@
+// accounts: reads config, wires Redis, the store, the API and the sweeper.
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <nlohmann/json.hpp>
+
+#include <iostream>
+
+#include "api.hpp"
+#include "kiebot/common/config.hpp"
+#include "kiebot/common/http_server.hpp"
+#include "kiebot/common/lifecycle.hpp"
+#include "kiebot/common/log.hpp"
+#include "kiebot/common/redis.hpp"
+#include "store.hpp"
+#include "sweeper.hpp"
+
+using namespace kiebot;
+
+namespace {
+
+struct Startup {
+  redis::Client* redis;
+  accounts::Store* store;
+  Lifecycle* lifecycle;
+  bool allow_volatile;
+  std::vector<std::int64_t> admin_ids;
+  bool ready = false;
+};
+
+// Waits for Redis, refuses a Redis without AOF, seeds ADMIN_IDS, then
+// starts the sweeper. Throws (the process exits 1) when Redis is volatile.
+net::awaitable<void> start_up(Startup* s) {
+  while (!co_await s->redis->wait_connected(std::chrono::seconds(5))) {
+    log::warn("waiting_for_redis");
+  }
+  if (s->allow_volatile) {
+    log::warn("volatile_storage", {{"message", "ACCOUNTS_ALLOW_VOLATILE=1: AOF not required (tests only)"}});
+  } else {
+    co_await s->store->require_durability();
+  }
+  for (auto id : s->admin_ids) {
+    co_await s->store->admin(id, "ensure", s->store->settings().default_admin_limit);
+  }
+  s->ready = true;
+  log::info("accounts_ready", {{"admins_seeded", s->admin_ids.size()}});
+  s->lifecycle->spawn("sweeper", accounts::run_sweeper(*s->store, std::chrono::seconds(1)));
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Config config("accounts", "owns balances, holds, admins, free generations, gifts and languages", argc, argv);
+  auto port = config.port("HTTP_PORT", 8083, "HTTP API, health and metrics; 0 = any free port");
+  auto redis_url = config.str("REDIS_URL", "redis://127.0.0.1:6379/0", "Redis (AOF on) holding all accounts");
+  auto token = config.required("ACCOUNTS_TOKEN", "bearer token every caller must present", true);
+  auto instance = config.instance_id();
+  auto level = config.log_level();
+  auto allow_volatile = config.flag("ACCOUNTS_ALLOW_VOLATILE", false, "1: accept a Redis without AOF (tests only)");
+  auto admin_ids = config.id_list("ADMIN_IDS", "Telegram user ids made admins at start (with ADMIN_DEFAULT_LIMIT)");
+  auto owner = config.integer("OWNER_ID", 0, "Telegram user id of the owner: an admin without limit; 0 = none", 0,
+                              (std::int64_t{1} << 53) - 1);
+  accounts::Settings settings;
+  settings.gift_min = config.integer("GIFT_MIN", 1'000, "smallest gift, kopecks", 1, 100'000'000);
+  settings.gift_max = config.integer("GIFT_MAX", 3'000, "largest gift, kopecks", 1, 100'000'000);
+  settings.free_per_day = config.integer("FREE_PER_DAY", 5, "free generations per user per UTC day", 0, 1'000);
+  settings.referral_bonus = config.integer("REFERRAL_BONUS", 10, "free generations a referral gives both users", 0, 1'000);
+  settings.default_admin_limit =
+      config.integer("ADMIN_DEFAULT_LIMIT", 10'000, "spending limit of admins from ADMIN_IDS, kopecks", 0, 1'000'000'000);
+  settings.hold_ttl = std::chrono::seconds(
+      config.integer("HOLD_TTL_S", 3'600, "seconds before an unsettled hold is released", 1, 7 * 86'400));
+  settings.ledger_max = config.integer("LEDGER_MAX_LEN", 1'000, "ledger entries kept per user", 10, 1'000'000);
+  if (owner > 0) settings.owner_id = owner;
+  if (settings.gift_min > settings.gift_max && !config.help_requested()) {
+    std::cerr << "accounts: config error: GIFT_MIN must not exceed GIFT_MAX\n";
+    return 2;
+  }
+  if (auto code = config.finish()) return *code;
+  log::init({"accounts", instance, log::parse_level(level), config.secrets()});
+
+  net::io_context io(1);
+  redis::Options redis_options;
+  redis_options.url = redis_url;
+  std::unique_ptr<redis::Client> redis;
+  try {
+    redis = std::make_unique<redis::Client>(io.get_executor(), redis_options);
+  } catch (const redis::Error& e) {
+    std::cerr << "accounts: config error: " << e.what() << "\n";
+    return 2;
+  }
+  redis->start();
+  accounts::Store store(*redis, settings);
+  Lifecycle lifecycle(io, std::chrono::seconds(10));
+  Startup startup{redis.get(), &store, &lifecycle, allow_volatile, admin_ids};
+
+  http::ServerOptions options;
+  options.port = port;
+  options.name = "accounts";
+  options.body_limit = 64 * 1024;
+  options.body_limit_status = 400;  // as documented for every bad input
+  auto readiness = [&startup, &redis] {
+    return std::vector<std::pair<std::string, bool>>{{"redis", redis->connected()}, {"started", startup.ready}};
+  };
+  http::Server server(io.get_executor(), accounts::make_router(store, token, readiness), options);
+  server.bind();
+  lifecycle.spawn("http", server.run());
+  lifecycle.spawn("startup", start_up(&startup));
+  int rc = lifecycle.run();
+  redis->stop();
+  log::info("stopped", {{"exit_code", rc}});
+  return rc;
+}

@@ -1,0 +1,158 @@
+// The accounts HTTP JSON API: authentication, validation, store calls.
+#include "api.hpp"
+
+#include <openssl/crypto.h>
+
+#include <nlohmann/json.hpp>
+
+#include <memory>
+
+#include "kiebot/common/log.hpp"
+#include "kiebot/common/redis.hpp"
+#include "store.hpp"
+#include "validate.hpp"
+
+namespace kiebot::accounts {
+
+namespace {
+
+enum class Route {
+  get_user, create_hold, commit_hold, release_hold, credit, gift, language, referral,
+  set_admin, remove_admin, list_admins, ledger, stats,
+};
+
+struct Api {
+  Store* store;
+  std::string token;
+};
+
+bool authorized(const Api& api, const http::Request& request) {
+  auto header = request.header("authorization");
+  constexpr std::string_view kBearer = "Bearer ";
+  if (!header || !header->starts_with(kBearer)) return false;
+  auto given = header->substr(kBearer.size());
+  // Constant time, so the comparison leaks nothing about the token.
+  return given.size() == api.token.size() && CRYPTO_memcmp(given.data(), api.token.data(), given.size()) == 0;
+}
+
+std::int64_t user_param(const http::Request& request) {
+  auto id = parse_user_id(request.params.at("id"));
+  if (!id) throw http::BadRequest{400, "invalid_user_id", "user id must be a positive integer"};
+  return *id;
+}
+
+http::Response respond(Outcome out) { return http::Response::json(out.status, out.body); }
+
+net::awaitable<Outcome> route(std::shared_ptr<Api> api, Route which, http::Request request) {
+  auto& store = *api->store;
+  switch (which) {
+    case Route::get_user:
+      co_return co_await store.user(user_param(request));
+    case Route::create_hold: {
+      auto uid = user_param(request);
+      auto body = object_body(request.body);
+      auto amount = amount_field(body, "amount");
+      auto kind = enum_field(body, "kind", {"paid", "free", "admin"});
+      auto key = key_field(body, "idempotency_key");
+      auto ttl = optional_int_field(body, "ttl_s", 1, 7 * 86400);
+      co_return co_await store.hold(uid, kind, amount, key, ttl);
+    }
+    case Route::commit_hold:
+      co_return co_await store.settle(request.params.at("hold_id"), "commit");
+    case Route::release_hold:
+      co_return co_await store.settle(request.params.at("hold_id"), "release");
+    case Route::credit: {
+      auto uid = user_param(request);
+      auto body = object_body(request.body);
+      auto amount = amount_field(body, "amount");
+      auto reason = enum_field(body, "reason", {"topup", "admin_grant", "refund", "referral", "stars"});
+      auto key = key_field(body, "idempotency_key");
+      auto ref = optional_string_field(body, "ref", 200);
+      co_return co_await store.credit(uid, amount, reason, key, ref);
+    }
+    case Route::gift:
+      co_return co_await store.gift(user_param(request));
+    case Route::language: {
+      auto uid = user_param(request);
+      auto body = object_body(request.body);
+      auto language = enum_field(body, "language", {"ru", "en"});
+      co_return co_await store.language(uid, language);
+    }
+    case Route::referral: {
+      auto uid = user_param(request);
+      auto body = object_body(request.body);
+      auto field = body.find("referrer_id");
+      if (field == body.end() || !field->is_number_integer()) {
+        throw http::BadRequest{400, "invalid_user_id", "referrer_id must be a positive integer"};
+      }
+      auto referrer = parse_user_id(std::to_string(field->get<std::int64_t>()));
+      if (!referrer) throw http::BadRequest{400, "invalid_user_id", "referrer_id must be a positive integer"};
+      if (*referrer == uid) throw http::BadRequest{400, "self_referral", "a user cannot refer themselves"};
+      co_return co_await store.referral(uid, *referrer);
+    }
+    case Route::set_admin: {
+      auto uid = user_param(request);
+      auto body = object_body(request.body);
+      auto limit = optional_int_field(body, "limit", 0, kMaxAmount);
+      if (!limit) throw http::BadRequest{400, "missing_field", "limit is required (kopecks)"};
+      co_return co_await store.admin(uid, "set", *limit);
+    }
+    case Route::remove_admin:
+      co_return co_await store.admin(user_param(request), "remove", 0);
+    case Route::list_admins:
+      co_return co_await store.admins();
+    case Route::ledger: {
+      auto uid = user_param(request);
+      std::int64_t limit = 50;
+      if (auto text = request.query("limit")) {
+        auto parsed = parse_user_id(*text);
+        if (!parsed || *parsed > 1000) throw http::BadRequest{400, "invalid_limit", "limit must be 1-1000"};
+        limit = *parsed;
+      }
+      co_return co_await store.ledger(uid, limit);
+    }
+    case Route::stats:
+      co_return co_await store.stats();
+  }
+  throw std::logic_error("unhandled accounts route");
+}
+
+net::awaitable<http::Response> handle(std::shared_ptr<Api> api, Route which, http::Request request) {
+  if (!authorized(*api, request)) {
+    co_return http::Response::error(401, "unauthorized", "missing or invalid bearer token");
+  }
+  auto path = request.path;
+  try {
+    co_return respond(co_await route(api, which, std::move(request)));
+  } catch (const redis::Error& e) {
+    log::warn("accounts_unavailable", {{"path", path}, {"error", e.what()}});
+    co_return http::Response::error(503, "unavailable", "storage is unavailable, retry later");
+  }
+}
+
+}  // namespace
+
+http::Router make_router(Store& store, std::string token, ReadinessChecks readiness) {
+  auto api = std::make_shared<Api>(Api{&store, std::move(token)});
+  http::Router router;
+  add_health_routes(router, std::move(readiness));
+  auto add = [&](const char* method, const char* pattern, Route which) {
+    router.add(method, pattern, http::Handler([api, which](http::Request r) { return handle(api, which, std::move(r)); }));
+  };
+  add("GET", "/v1/users/{id}", Route::get_user);
+  add("POST", "/v1/users/{id}/holds", Route::create_hold);
+  add("POST", "/v1/holds/{hold_id}/commit", Route::commit_hold);
+  add("POST", "/v1/holds/{hold_id}/release", Route::release_hold);
+  add("POST", "/v1/users/{id}/credits", Route::credit);
+  add("POST", "/v1/users/{id}/gift", Route::gift);
+  add("PUT", "/v1/users/{id}/language", Route::language);
+  add("POST", "/v1/users/{id}/referral", Route::referral);
+  add("PUT", "/v1/admins/{id}", Route::set_admin);
+  add("DELETE", "/v1/admins/{id}", Route::remove_admin);
+  add("GET", "/v1/admins", Route::list_admins);
+  add("GET", "/v1/users/{id}/ledger", Route::ledger);
+  add("GET", "/v1/stats", Route::stats);
+  return router;
+}
+
+}  // namespace kiebot::accounts

@@ -1,0 +1,322 @@
+// Accounts storage on Redis: scripts, global indexes and stats.
+#include "store.hpp"
+
+#include <random>
+
+#include "kiebot/common/log.hpp"
+#include "kiebot/common/redis.hpp"
+#include "scripts.hpp"
+#include "validate.hpp"
+
+namespace kiebot::accounts {
+
+namespace {
+
+// Global keys: each is its own cluster slot and is written by a separate
+// command after the user's script, so they are best-effort views; the
+// per-user keys are the source of truth.
+constexpr const char* kStats = "accounts:stats";
+constexpr const char* kAdmins = "accounts:admins";
+constexpr const char* kExpiry = "accounts:hold_expiry";
+
+const redis::Script& script(const char* const& source) {
+  // One Script (with its SHA1) per embedded source, built on first use.
+  static std::map<const char*, redis::Script> cache;
+  auto it = cache.find(source);
+  if (it == cache.end()) it = cache.emplace(source, redis::Script(source)).first;
+  return it->second;
+}
+
+std::string user_tag(std::int64_t user_id) { return "{u:" + std::to_string(user_id) + "}"; }
+
+nlohmann::json value(const redis::Reply& r) {
+  switch (r.type) {
+    case redis::Reply::Type::integer: return r.integer;
+    case redis::Reply::Type::string:
+    case redis::Reply::Type::status: return r.str;
+    default: return nullptr;
+  }
+}
+
+// {status, k1, v1, ...} -> Outcome.
+Outcome outcome(const redis::Reply& reply) {
+  if (reply.is_error()) throw std::runtime_error("accounts script failed: " + reply.str);
+  if (reply.type != redis::Reply::Type::array || reply.elements.empty()) {
+    throw std::runtime_error("accounts script returned an unexpected reply");
+  }
+  Outcome out;
+  out.status = static_cast<int>(reply.elements[0].as_integer());
+  out.body = nlohmann::json::object();
+  for (std::size_t i = 1; i + 1 < reply.elements.size(); i += 2) {
+    out.body[reply.elements[i].str] = value(reply.elements[i + 1]);
+  }
+  return out;
+}
+
+std::int64_t field(const nlohmann::json& body, const char* name) {
+  auto it = body.find(name);
+  return it != body.end() && it->is_number_integer() ? it->get<std::int64_t>() : 0;
+}
+
+std::string now_text() { return std::to_string(now_ms(std::chrono::system_clock::now())); }
+
+}  // namespace
+
+net::awaitable<redis::Reply> Store::run(const char* const& source, std::string user_key, Args args) {
+  std::vector<std::string> keys;
+  keys.push_back(std::move(user_key));
+  co_return co_await redis_.eval(script(source), std::move(keys), std::move(args));
+}
+
+Store::Store(redis::Client& redis, Settings settings) : redis_(redis), settings_(std::move(settings)) {}
+
+net::awaitable<void> Store::count(std::string name, std::int64_t by) {
+  if (by == 0) co_return;
+  try {
+    Args command{"HINCRBY", kStats, name, std::to_string(by)};
+    co_await redis_.exec(std::move(command));
+  } catch (const redis::Error& e) {
+    log::warn("stats_update_failed", {{"field", name}, {"error", e.what()}});
+  }
+}
+
+net::awaitable<Outcome> Store::user(std::int64_t user_id) {
+  auto now = std::chrono::system_clock::now();
+  Args args{std::to_string(now_ms(now)), utc_day(now), std::to_string(settings_.free_per_day), std::to_string(settings_.ledger_max)};
+  auto reply = co_await run(lua::user_get, user_tag(user_id), std::move(args));
+  auto raw = outcome(reply).body;
+  co_await count("holds_open", -field(raw, "holds_expired"));
+  bool is_owner = settings_.owner_id == user_id;
+  bool is_admin = is_owner || field(raw, "is_admin") == 1;
+  nlohmann::json admin = nullptr;
+  if (is_owner) {
+    admin = {{"limit", nullptr}, {"spent", field(raw, "admin_spent")}, {"remaining", nullptr}};
+  } else if (is_admin) {
+    auto limit = field(raw, "admin_limit");
+    auto spent = field(raw, "admin_spent");
+    auto held = field(raw, "admin_held");
+    admin = {{"limit", limit}, {"spent", spent}, {"held", held}, {"remaining", std::max<std::int64_t>(0, limit - spent - held)}};
+  }
+  nlohmann::json referrer = nullptr;
+  if (raw["referrer_id"].is_string()) {
+    if (auto id = parse_user_id(raw["referrer_id"].get<std::string>())) referrer = *id;
+  }
+  Outcome out;
+  out.body = {
+      {"user_id", user_id},
+      {"exists", field(raw, "exists") == 1},
+      {"balance", field(raw, "balance")},
+      {"held", field(raw, "held")},
+      {"language", raw["language"]},
+      {"is_admin", is_admin},
+      {"is_owner", is_owner},
+      {"admin", admin},
+      {"free",
+       {{"remaining", field(raw, "free_remaining")},
+        {"daily_limit", settings_.free_per_day},
+        {"used_today", field(raw, "free_used_today")},
+        {"bank", field(raw, "free_bank")}}},
+      {"gift_claimed", field(raw, "gift_claimed") == 1},
+      {"referrer_id", referrer},
+      {"referrals", field(raw, "referrals")},
+  };
+  co_return out;
+}
+
+net::awaitable<Outcome> Store::hold(std::int64_t user_id, std::string kind, std::int64_t amount, std::string key,
+                                    std::optional<std::int64_t> ttl_s) {
+  auto now = std::chrono::system_clock::now();
+  auto ttl_ms = ttl_s ? *ttl_s * 1000 : std::chrono::duration_cast<std::chrono::milliseconds>(settings_.hold_ttl).count();
+  auto hold_id = new_hold_id(user_id);
+  Args args{std::to_string(now_ms(now)), utc_day(now), kind, std::to_string(amount), key, std::to_string(ttl_ms), hold_id, std::to_string(settings_.free_per_day), settings_.owner_id == user_id ? "1" : "0", std::to_string(settings_.ledger_max)};
+  auto reply = co_await run(lua::hold_create, user_tag(user_id), std::move(args));
+  auto out = outcome(reply);
+  co_await count("holds_open", -field(out.body, "holds_expired"));
+  out.body.erase("holds_expired");
+  if (out.status == 200 && field(out.body, "replayed") == 0) {
+    co_await count("users", field(out.body, "created"));
+    co_await count("holds_open", 1);
+    try {
+      Args command{"ZADD", kExpiry, std::to_string(field(out.body, "expires_ms")), out.body["hold_id"].get<std::string>()};
+      co_await redis_.exec(std::move(command));
+    } catch (const redis::Error& e) {
+      // The hold still expires on the user's next request; only the sweep misses it.
+      log::warn("hold_index_failed", {{"hold_id", out.body["hold_id"]}, {"error", e.what()}});
+    }
+  }
+  out.body.erase("created");
+  if (out.status == 200) out.body["replayed"] = field(out.body, "replayed") == 1;
+  co_return out;
+}
+
+net::awaitable<Outcome> Store::settle(std::string hold_id, std::string action) {
+  auto user_id = hold_user(hold_id);
+  if (!user_id) co_return Outcome{404, {{"error", "hold_not_found"}, {"message", "no such hold"}}};
+  Args args{now_text(), hold_id, action, std::to_string(settings_.ledger_max)};
+  auto reply = co_await run(lua::hold_settle, user_tag(*user_id), std::move(args));
+  auto out = outcome(reply);
+  if (field(out.body, "changed") == 1) {
+    co_await count("holds_open", -1);
+    co_await count("money_spent", field(out.body, "spent"));
+    try {
+      Args command{"ZREM", kExpiry, hold_id};
+      co_await redis_.exec(std::move(command));
+    } catch (const redis::Error&) {
+      // Harmless: the sweeper drops settled holds from the index itself.
+    }
+  }
+  for (const char* internal : {"changed", "spent", "expired_now"}) out.body.erase(internal);
+  co_return out;
+}
+
+net::awaitable<Outcome> Store::credit(std::int64_t user_id, std::int64_t amount, std::string reason, std::string key,
+                                      std::string ref) {
+  Args args{now_text(), std::to_string(amount), reason, key, ref, std::to_string(settings_.ledger_max)};
+  auto reply = co_await run(lua::credit, user_tag(user_id), std::move(args));
+  auto out = outcome(reply);
+  if (out.status == 200 && field(out.body, "credited") == 1) {
+    co_await count("users", field(out.body, "created"));
+    co_await count(reason == "topup" || reason == "stars" ? "money_in" : "money_granted", amount);
+  }
+  out.body.erase("created");
+  if (out.status == 200) {
+    out.body["credited"] = field(out.body, "credited") == 1;
+    out.body["replayed"] = field(out.body, "replayed") == 1;
+  }
+  co_return out;
+}
+
+net::awaitable<Outcome> Store::gift(std::int64_t user_id) {
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  std::uniform_int_distribution<std::int64_t> pick(settings_.gift_min, settings_.gift_max);
+  Args args{now_text(), std::to_string(pick(rng)), std::to_string(settings_.ledger_max)};
+  auto reply = co_await run(lua::gift, user_tag(user_id), std::move(args));
+  auto out = outcome(reply);
+  if (out.status == 200) {
+    co_await count("users", field(out.body, "created"));
+    co_await count("money_granted", field(out.body, "amount"));
+  }
+  out.body.erase("created");
+  co_return out;
+}
+
+net::awaitable<Outcome> Store::language(std::int64_t user_id, std::string language) {
+  Args args{now_text(), language, std::to_string(settings_.ledger_max)};
+  auto reply = co_await run(lua::language, user_tag(user_id), std::move(args));
+  auto out = outcome(reply);
+  co_await count("users", field(out.body, "created"));
+  out.body.erase("created");
+  co_return out;
+}
+
+net::awaitable<Outcome> Store::referral(std::int64_t user_id, std::int64_t referrer_id) {
+  auto bonus = std::to_string(settings_.referral_bonus);
+  auto max_len = std::to_string(settings_.ledger_max);
+  Args referee{now_text(), "referee", std::to_string(referrer_id), bonus, max_len};
+  auto first = outcome(co_await run(lua::referral, user_tag(user_id), std::move(referee)));
+  co_await count("users", field(first.body, "created"));
+  if (first.status != 200) co_return first;
+  // The referrer's half is idempotent, so a retry after a failure here
+  // completes the pair exactly once.
+  Args referrer{now_text(), "referrer", std::to_string(user_id), bonus, max_len};
+  auto second = outcome(co_await run(lua::referral, user_tag(referrer_id), std::move(referrer)));
+  co_await count("users", field(second.body, "created"));
+  Outcome out;
+  out.body = {{"user_id", user_id},
+              {"referrer_id", referrer_id},
+              {"bonus", settings_.referral_bonus},
+              {"replayed", field(first.body, "replayed") == 1}};
+  co_return out;
+}
+
+net::awaitable<Outcome> Store::admin(std::int64_t user_id, std::string action, std::int64_t limit) {
+  Args args{now_text(), action, std::to_string(limit), std::to_string(settings_.ledger_max)};
+  auto reply = co_await run(lua::admin, user_tag(user_id), std::move(args));
+  auto out = outcome(reply);
+  co_await count("users", field(out.body, "created"));
+  out.body.erase("created");
+  bool is_admin = field(out.body, "is_admin") == 1;
+  Args command{is_admin ? "SADD" : "SREM", kAdmins, std::to_string(user_id)};
+  co_await redis_.exec(std::move(command));
+  out.body["user_id"] = user_id;
+  out.body["is_admin"] = is_admin;
+  co_return out;
+}
+
+net::awaitable<Outcome> Store::admins() {
+  Args command{"SMEMBERS", kAdmins};
+  auto members = co_await redis_.exec(std::move(command));
+  std::vector<std::int64_t> ids;
+  for (const auto& m : members.elements) {
+    if (auto id = parse_user_id(m.str)) ids.push_back(*id);
+  }
+  if (settings_.owner_id && std::find(ids.begin(), ids.end(), *settings_.owner_id) == ids.end()) {
+    ids.push_back(*settings_.owner_id);
+  }
+  std::sort(ids.begin(), ids.end());
+  nlohmann::json list = nlohmann::json::array();
+  for (auto id : ids) {
+    auto u = co_await user(id);
+    if (!u.body["is_admin"].get<bool>()) continue;
+    list.push_back({{"user_id", id}, {"is_owner", u.body["is_owner"]}, {"admin", u.body["admin"]}});
+  }
+  co_return Outcome{200, {{"admins", list}}};
+}
+
+net::awaitable<Outcome> Store::ledger(std::int64_t user_id, std::int64_t limit) {
+  Args command{"XREVRANGE", user_tag(user_id) + ":ledger", "+", "-", "COUNT", std::to_string(limit)};
+  auto reply = co_await redis_.exec(std::move(command));
+  nlohmann::json entries = nlohmann::json::array();
+  for (const auto& entry : reply.elements) {
+    if (entry.elements.size() != 2) continue;
+    nlohmann::json e = {{"id", entry.elements[0].str}};
+    const auto& fields = entry.elements[1].elements;
+    for (std::size_t i = 0; i + 1 < fields.size(); i += 2) {
+      const auto& name = fields[i].str;
+      const auto& text = fields[i + 1].str;
+      if (name == "delta" || name == "balance" || name == "ts") {
+        e[name] = std::stoll(text);
+      } else {
+        e[name] = text;
+      }
+    }
+    entries.push_back(std::move(e));
+  }
+  co_return Outcome{200, {{"user_id", user_id}, {"entries", entries}}};
+}
+
+net::awaitable<Outcome> Store::stats() {
+  Args command{"HGETALL", kStats};
+  auto reply = co_await redis_.exec(std::move(command));
+  nlohmann::json body = {{"users", 0}, {"money_in", 0}, {"money_spent", 0}, {"money_granted", 0}, {"holds_open", 0}};
+  for (std::size_t i = 0; i + 1 < reply.elements.size(); i += 2) {
+    body[reply.elements[i].str] = std::stoll(reply.elements[i + 1].str);
+  }
+  co_return Outcome{200, body};
+}
+
+net::awaitable<std::size_t> Store::expire_due(std::size_t max) {
+  Args command{"ZRANGEBYSCORE", kExpiry, "-inf", now_text(), "LIMIT", "0", std::to_string(max)};
+  auto due = co_await redis_.exec(std::move(command));
+  for (const auto& member : due.elements) {
+    auto out = co_await settle(member.str, "expire");
+    if (out.status == 404 || out.body.value("state", "") != "held") {
+      Args command{"ZREM", kExpiry, member.str};
+      co_await redis_.exec(std::move(command));
+    }
+  }
+  co_return due.elements.size();
+}
+
+net::awaitable<void> Store::require_durability() {
+  Args command{"INFO", "persistence"};
+  auto info = co_await redis_.exec(std::move(command));
+  if (info.is_error()) throw std::runtime_error("INFO persistence failed: " + info.str);
+  if (info.str.find("aof_enabled:1") == std::string::npos) {
+    throw std::runtime_error(
+        "Redis at REDIS_URL does not persist with AOF (appendonly no): accounts would lose money on a restart. "
+        "Enable appendonly, or set ACCOUNTS_ALLOW_VOLATILE=1 for tests.");
+  }
+}
+
+}  // namespace kiebot::accounts

@@ -1,0 +1,76 @@
+// Accounts storage: every mutation is one Lua script on one user's keys.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "kiebot/common/net.hpp"
+
+namespace kiebot::redis {
+class Client;
+struct Reply;
+}
+
+namespace kiebot::accounts {
+
+struct Settings {
+  std::int64_t free_per_day = 5;
+  std::int64_t referral_bonus = 10;
+  std::int64_t gift_min = 1'000;             // kopecks
+  std::int64_t gift_max = 3'000;             // kopecks
+  std::int64_t default_admin_limit = 10'000;  // kopecks
+  std::int64_t ledger_max = 1'000;            // entries kept per user (approximately)
+  std::chrono::seconds hold_ttl{3600};
+  std::optional<std::int64_t> owner_id;
+};
+
+// An answer for the API: an HTTP status and its JSON body. Errors carry
+// {"error","message"} and whatever the script added (balance, remaining...).
+struct Outcome {
+  int status = 200;
+  nlohmann::json body;
+};
+
+using Args = std::vector<std::string>;
+
+class Store {
+ public:
+  Store(redis::Client& redis, Settings settings);
+
+  const Settings& settings() const { return settings_; }
+
+  net::awaitable<Outcome> user(std::int64_t user_id);
+  net::awaitable<Outcome> hold(std::int64_t user_id, std::string kind, std::int64_t amount, std::string key,
+                               std::optional<std::int64_t> ttl_s);
+  // action: "commit" or "release" (the API), "expire" (the sweeper).
+  net::awaitable<Outcome> settle(std::string hold_id, std::string action);
+  net::awaitable<Outcome> credit(std::int64_t user_id, std::int64_t amount, std::string reason, std::string key,
+                                 std::string ref);
+  net::awaitable<Outcome> gift(std::int64_t user_id);
+  net::awaitable<Outcome> language(std::int64_t user_id, std::string language);
+  net::awaitable<Outcome> referral(std::int64_t user_id, std::int64_t referrer_id);
+  net::awaitable<Outcome> admin(std::int64_t user_id, std::string action, std::int64_t limit);
+  net::awaitable<Outcome> admins();
+  net::awaitable<Outcome> ledger(std::int64_t user_id, std::int64_t limit);
+  net::awaitable<Outcome> stats();
+
+  // Releases holds whose deadline passed (from the global expiry index);
+  // returns how many it looked at.
+  net::awaitable<std::size_t> expire_due(std::size_t max);
+  // Throws std::runtime_error unless Redis persists with AOF.
+  net::awaitable<void> require_durability();
+
+ private:
+  net::awaitable<void> count(std::string field, std::int64_t by);
+  net::awaitable<redis::Reply> run(const char* const& source, std::string user_key, Args args);
+
+  redis::Client& redis_;
+  Settings settings_;
+};
+
+}  // namespace kiebot::accounts

@@ -1,0 +1,30 @@
+// Background release of expired holds.
+#include "sweeper.hpp"
+
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <nlohmann/json.hpp>
+
+#include "kiebot/common/log.hpp"
+#include "kiebot/common/redis.hpp"
+#include "store.hpp"
+
+namespace kiebot::accounts {
+
+net::awaitable<void> run_sweeper(Store& store, std::chrono::milliseconds every) {
+  net::steady_timer timer(co_await net::this_coro::executor);
+  while (true) {
+    try {
+      // A full batch means more may be due: go again at once.
+      while (co_await store.expire_due(200) == 200) {
+      }
+    } catch (const redis::Error& e) {
+      log::warn("sweep_failed", {{"error", e.what()}});
+    }
+    timer.expires_after(every);
+    co_await timer.async_wait(net::use_awaitable);
+  }
+}
+
+}  // namespace kiebot::accounts

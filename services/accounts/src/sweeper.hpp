@@ -1,0 +1,15 @@
+// Releases expired holds in the background, on every replica.
+#pragma once
+
+#include <chrono>
+
+#include "kiebot/common/net.hpp"
+
+namespace kiebot::accounts {
+
+class Store;
+
+// Runs until cancelled. Every replica may run it: settling is idempotent.
+net::awaitable<void> run_sweeper(Store& store, std::chrono::milliseconds every);
+
+}  // namespace kiebot::accounts
