@@ -49,16 +49,23 @@ std::string pool_key(const Url& url) { return url.scheme + "://" + url.host + ":
 }  // namespace
 
 struct Client::Impl {
-  Impl(net::any_io_executor ex, ClientOptions opt)
-      : executor(ex), options(std::move(opt)), tls_context(ssl::context::tls_client) {
-    tls_context.set_verify_mode(ssl::verify_peer);
-    tls_context.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
-                            ssl::context::no_sslv3 | ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1);
-    if (options.ca_file.empty()) {
-      tls_context.set_default_verify_paths();
-    } else {
-      tls_context.load_verify_file(options.ca_file);
+  Impl(net::any_io_executor ex, ClientOptions opt) : executor(ex), options(std::move(opt)) {}
+
+  // Built on first HTTPS use: loading the system trust store costs
+  // milliseconds, which plain-HTTP clients (most of ours) never need to pay.
+  ssl::context& tls() {
+    if (!tls_context) {
+      tls_context.emplace(ssl::context::tls_client);
+      tls_context->set_verify_mode(ssl::verify_peer);
+      tls_context->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 |
+                               ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1);
+      if (options.ca_file.empty()) {
+        tls_context->set_default_verify_paths();
+      } else {
+        tls_context->load_verify_file(options.ca_file);
+      }
     }
+    return *tls_context;
   }
 
   std::unique_ptr<Connection> take_idle(const std::string& key) {
@@ -96,7 +103,7 @@ struct Client::Impl {
     }
     auto conn = std::make_unique<Connection>();
     if (url.tls()) {
-      conn->tls.emplace(executor, tls_context);
+      conn->tls.emplace(executor, tls());
     } else {
       conn->plain.emplace(executor);
     }
@@ -125,7 +132,7 @@ struct Client::Impl {
 
   net::any_io_executor executor;
   ClientOptions options;
-  ssl::context tls_context;
+  std::optional<ssl::context> tls_context;
   std::map<std::string, std::vector<std::unique_ptr<Connection>>> idle;
 };
 

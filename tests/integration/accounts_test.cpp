@@ -1,0 +1,377 @@
+// accounts over HTTP against a real redis-server: money moves exactly once.
+#include <gtest/gtest.h>
+
+#include <signal.h>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <nlohmann/json.hpp>
+
+#include <thread>
+
+#include "kiebot/common/http_client.hpp"
+#include "process.hpp"
+#include "redis_server.hpp"
+#include "run.hpp"
+
+using namespace kiebot;
+using namespace std::chrono_literals;
+using nlohmann::json;
+
+namespace {
+
+constexpr const char* kToken = "test-accounts-token";
+
+struct Accounts : testing::Test {
+  std::unique_ptr<test::RedisServer> redis = std::make_unique<test::RedisServer>(std::vector<std::string>{"--appendonly", "yes"});
+  std::unique_ptr<test::Process> service;
+  std::uint16_t port = 0;
+  net::io_context io;
+  http::Client client{io.get_executor()};
+
+  void SetUp() override { start(); }
+
+  void start(std::map<std::string, std::string> extra = {}) {
+    std::map<std::string, std::string> env{{"ACCOUNTS_TOKEN", kToken},   {"REDIS_URL", redis->url()},
+                                           {"HTTP_PORT", "0"},          {"OWNER_ID", "1"},
+                                           {"ADMIN_IDS", "2"},          {"ADMIN_DEFAULT_LIMIT", "5000"}};
+    for (auto& [k, v] : extra) env[k] = v;
+    service = std::make_unique<test::Process>(std::vector<std::string>{std::string(KIEBOT_BIN_DIR) + "/accounts"}, env);
+    port = service->listening_port(10s);
+    wait_ready();
+  }
+
+  void wait_ready() {
+    for (int i = 0; i < 200; ++i) {
+      try {
+        if (call("GET", "/readyz", "", false).status == 200) return;
+      } catch (const http::ClientError&) {
+      }
+      std::this_thread::sleep_for(50ms);
+    }
+    FAIL() << "accounts never became ready: " << service->stderr_text();
+  }
+
+  http::ClientRequest request(const std::string& method, const std::string& path, std::string body, bool auth = true) {
+    http::ClientRequest r{method, "http://127.0.0.1:" + std::to_string(port) + path, {}, std::move(body), 10s};
+    if (auth) r.headers.emplace_back("Authorization", std::string("Bearer ") + kToken);
+    if (!r.body.empty()) r.headers.emplace_back("Content-Type", "application/json");
+    return r;
+  }
+  http::Response call(const std::string& method, const std::string& path, std::string body = "", bool auth = true) {
+    return test::run(io, client.send(request(method, path, std::move(body), auth)));
+  }
+  json get(const std::string& path) {
+    auto r = call("GET", path);
+    EXPECT_EQ(r.status, 200) << r.body;
+    return r.json();
+  }
+  http::Response post(const std::string& path, const json& body) { return call("POST", path, body.dump()); }
+
+  // Sends every request at once (one connection each) and returns the answers in order.
+  std::vector<http::Response> concurrently(std::vector<http::ClientRequest> requests) {
+    std::vector<std::optional<http::Response>> answers(requests.size());
+    std::size_t done = 0;
+    for (std::size_t i = 0; i < requests.size(); ++i) {
+      // No idle connection is free while all are in flight: one connection each.
+      net::co_spawn(io, client.send(std::move(requests[i])),
+                    [&answers, &done, i](std::exception_ptr e, http::Response r) {
+                      ++done;
+                      if (!e) answers[i] = std::move(r);
+                    });
+    }
+    auto deadline = std::chrono::steady_clock::now() + 60s;
+    while (done < answers.size() && std::chrono::steady_clock::now() < deadline) io.run_one_for(20ms);
+    std::vector<http::Response> out;
+    for (auto& a : answers) {
+      EXPECT_TRUE(a.has_value()) << "a request failed at the transport level";
+      out.push_back(a.value_or(http::Response{0, {}, {}}));
+    }
+    return out;
+  }
+
+  void credit(std::int64_t user, std::int64_t amount, const std::string& key) {
+    auto r = post("/v1/users/" + std::to_string(user) + "/credits",
+                  {{"amount", amount}, {"reason", "topup"}, {"idempotency_key", key}});
+    ASSERT_EQ(r.status, 200) << r.body;
+  }
+
+  std::int64_t ledger_sum(std::int64_t user) {
+    std::int64_t sum = 0;
+    auto ledger = get("/v1/users/" + std::to_string(user) + "/ledger?limit=1000");
+    for (const auto& e : ledger["entries"]) {
+      sum += e["delta"].get<std::int64_t>();
+    }
+    return sum;
+  }
+};
+
+std::map<int, int> by_status(const std::vector<http::Response>& answers) {
+  std::map<int, int> out;
+  for (const auto& a : answers) ++out[a.status];
+  return out;
+}
+
+}  // namespace
+
+TEST_F(Accounts, ThousandConcurrentHoldsNeverOverdraw) {
+  credit(100, 10'000, "topup-1");  // 100 roubles
+  std::vector<http::ClientRequest> holds;
+  for (int i = 0; i < 1000; ++i) {
+    json body = {{"amount", 100}, {"kind", "paid"}, {"idempotency_key", "job-" + std::to_string(i)}};
+    holds.push_back(request("POST", "/v1/users/100/holds", body.dump()));
+  }
+  auto answers = concurrently(std::move(holds));
+  auto statuses = by_status(answers);
+  EXPECT_EQ(statuses[200], 100);
+  EXPECT_EQ(statuses[402], 900);
+  for (const auto& a : answers) {
+    if (a.status == 402) {
+      EXPECT_EQ(a.json()["error"], "insufficient_funds");
+    } else {
+      EXPECT_GE(a.json()["balance"].get<std::int64_t>(), 0);
+    }
+  }
+  auto user = get("/v1/users/100");
+  EXPECT_EQ(user["balance"], 0);
+  EXPECT_EQ(user["held"], 10'000);
+  EXPECT_EQ(ledger_sum(100), 0);  // +10000 credited, 100 holds of -100
+  EXPECT_EQ(get("/v1/stats")["holds_open"], 100);
+}
+
+TEST_F(Accounts, SameIdempotencyKeyFiftyTimesCreditsOnce) {
+  std::vector<http::ClientRequest> credits;
+  for (int i = 0; i < 50; ++i) {
+    json body = {{"amount", 15'000}, {"reason", "stars"}, {"idempotency_key", "tg-charge-abc123"}};
+    credits.push_back(request("POST", "/v1/users/7/credits", body.dump()));
+  }
+  auto answers = concurrently(std::move(credits));
+  EXPECT_EQ(by_status(answers)[200], 50);
+  int credited = 0;
+  for (const auto& a : answers) credited += a.json()["credited"].get<bool>() ? 1 : 0;
+  EXPECT_EQ(credited, 1);
+  EXPECT_EQ(get("/v1/users/7")["balance"], 15'000);
+  EXPECT_EQ(ledger_sum(7), 15'000);
+  // The same key with another amount is a client bug, not a second payment.
+  auto reused = post("/v1/users/7/credits", {{"amount", 1}, {"reason", "stars"}, {"idempotency_key", "tg-charge-abc123"}});
+  EXPECT_EQ(reused.status, 409);
+  EXPECT_EQ(get("/v1/users/7")["balance"], 15'000);
+}
+
+TEST_F(Accounts, ConcurrentGiftClaimsPayOnce) {
+  std::vector<http::ClientRequest> claims;
+  for (int i = 0; i < 30; ++i) claims.push_back(request("POST", "/v1/users/9/gift", ""));
+  auto answers = concurrently(std::move(claims));
+  auto statuses = by_status(answers);
+  EXPECT_EQ(statuses[200], 1);
+  EXPECT_EQ(statuses[409], 29);
+  auto user = get("/v1/users/9");
+  EXPECT_TRUE(user["gift_claimed"].get<bool>());
+  auto balance = user["balance"].get<std::int64_t>();
+  EXPECT_GE(balance, 1'000);
+  EXPECT_LE(balance, 3'000);
+  EXPECT_EQ(ledger_sum(9), balance);
+}
+
+TEST_F(Accounts, HoldsCommitOnceReleaseOnceAndExpire) {
+  credit(5, 1'000, "c1");
+  auto hold = [&](const std::string& key, int ttl_s) {
+    auto r = post("/v1/users/5/holds", {{"amount", 300}, {"kind", "paid"}, {"idempotency_key", key}, {"ttl_s", ttl_s}});
+    EXPECT_EQ(r.status, 200) << r.body;
+    return r.json()["hold_id"].get<std::string>();
+  };
+  // Commit once; repeating returns the same answer; release afterwards is refused.
+  auto a = hold("a", 3600);
+  auto first = post("/v1/holds/" + a + "/commit", json::object());
+  EXPECT_EQ(first.status, 200);
+  EXPECT_EQ(first.json()["state"], "committed");
+  auto again = post("/v1/holds/" + a + "/commit", json::object());
+  EXPECT_EQ(again.status, 200);
+  EXPECT_EQ(again.body, first.body);
+  auto late_release = post("/v1/holds/" + a + "/release", json::object());
+  EXPECT_EQ(late_release.status, 409);
+  EXPECT_EQ(late_release.json()["error"], "hold_committed");
+
+  // Release once; commit afterwards is refused; the money is back.
+  auto b = hold("b", 3600);
+  EXPECT_EQ(post("/v1/holds/" + b + "/release", json::object()).status, 200);
+  EXPECT_EQ(post("/v1/holds/" + b + "/release", json::object()).status, 200);
+  auto late_commit = post("/v1/holds/" + b + "/commit", json::object());
+  EXPECT_EQ(late_commit.status, 409);
+  EXPECT_EQ(late_commit.json()["error"], "hold_released");
+  EXPECT_EQ(get("/v1/users/5")["balance"], 700);
+
+  // A hold left alone expires into a release; committing it then is refused.
+  auto c = hold("c", 1);
+  EXPECT_EQ(get("/v1/users/5")["balance"], 400);
+  std::this_thread::sleep_for(2500ms);  // the sweeper runs every second
+  EXPECT_EQ(get("/v1/stats")["holds_open"], 0);
+  auto expired = post("/v1/holds/" + c + "/commit", json::object());
+  EXPECT_EQ(expired.status, 409);
+  EXPECT_EQ(expired.json()["error"], "hold_expired");
+  auto user = get("/v1/users/5");
+  EXPECT_EQ(user["balance"], 700);
+  EXPECT_EQ(user["held"], 0);
+  EXPECT_EQ(ledger_sum(5), 700);
+  EXPECT_EQ(post("/v1/holds/5-0123456789abcdef/commit", json::object()).status, 404);
+  EXPECT_EQ(post("/v1/holds/nonsense/commit", json::object()).status, 404);
+}
+
+TEST_F(Accounts, RedisRestartBetweenHoldAndCommitLosesNothing) {
+  credit(11, 5'000, "c1");
+  auto r = post("/v1/users/11/holds", {{"amount", 1'200}, {"kind", "paid"}, {"idempotency_key", "job-1"}});
+  ASSERT_EQ(r.status, 200);
+  auto hold_id = r.json()["hold_id"].get<std::string>();
+  redis->stop();
+  EXPECT_EQ(call("GET", "/v1/users/11").status, 503);  // a clear "retry later", not a hang
+  redis->start();
+  wait_ready();
+  http::Response commit;
+  for (int i = 0; i < 100; ++i) {
+    commit = post("/v1/holds/" + hold_id + "/commit", json::object());
+    if (commit.status != 503) break;
+    std::this_thread::sleep_for(100ms);
+  }
+  ASSERT_EQ(commit.status, 200) << commit.body;
+  EXPECT_EQ(commit.json()["state"], "committed");
+  EXPECT_EQ(post("/v1/holds/" + hold_id + "/commit", json::object()).body, commit.body);
+  auto user = get("/v1/users/11");
+  EXPECT_EQ(user["balance"], 3'800);
+  EXPECT_EQ(user["held"], 0);
+  EXPECT_EQ(ledger_sum(11), 3'800);
+}
+
+TEST_F(Accounts, BadInputIsRefusedAndChangesNothing) {
+  credit(3, 1'000, "c1");
+  auto before = get("/v1/users/3");
+  auto ledger_before = get("/v1/users/3/ledger")["entries"].size();
+  struct Case {
+    std::string method, path, body;
+    int status;
+    bool auth = true;
+  };
+  std::vector<Case> cases = {
+      {"GET", "/v1/users/abc", "", 400},
+      {"GET", "/v1/users/0", "", 400},
+      {"GET", "/v1/users/-5", "", 400},
+      {"POST", "/v1/users/3/holds", R"({"amount":-100,"kind":"paid","idempotency_key":"k"})", 400},
+      {"POST", "/v1/users/3/holds", R"({"amount":0,"kind":"paid","idempotency_key":"k"})", 400},
+      {"POST", "/v1/users/3/holds", R"({"amount":1000000001,"kind":"paid","idempotency_key":"k"})", 400},
+      {"POST", "/v1/users/3/holds", R"({"amount":"100","kind":"paid","idempotency_key":"k"})", 400},
+      {"POST", "/v1/users/3/holds", R"({"amount":10.5,"kind":"paid","idempotency_key":"k"})", 400},
+      {"POST", "/v1/users/3/holds", R"({"amount":100,"kind":"gold","idempotency_key":"k"})", 400},
+      {"POST", "/v1/users/3/holds", R"({"amount":100,"kind":"paid"})", 400},
+      {"POST", "/v1/users/3/holds", R"({"amount":100,"kind":"paid","idempotency_key":7})", 400},
+      {"POST", "/v1/users/3/holds", R"({"amount":100,"kind":"paid","idempotency_key":"k","ttl_s":"x"})", 400},
+      {"POST", "/v1/users/3/holds", "[1,2]", 400},
+      {"POST", "/v1/users/3/holds", "{not json", 400},
+      {"POST", "/v1/users/3/credits", R"({"amount":100,"reason":"gift","idempotency_key":"k"})", 400},
+      {"POST", "/v1/users/3/credits", R"({"amount":100,"reason":"topup"})", 400},
+      {"POST", "/v1/users/3/credits", R"({"amount":99999999999,"reason":"topup","idempotency_key":"k"})", 400},
+      {"POST", "/v1/users/3/credits",
+       R"({"amount":100,"reason":"topup","idempotency_key":"k","pad":")" + std::string(70'000, 'x') + "\"}", 400},
+      {"PUT", "/v1/users/3/language", R"({"language":"de"})", 400},
+      {"POST", "/v1/users/3/referral", R"({"referrer_id":3})", 400},
+      {"POST", "/v1/users/3/referral", R"({"referrer_id":"4"})", 400},
+      {"PUT", "/v1/admins/3", R"({"limit":-1})", 400},
+      {"GET", "/v1/users/3/ledger?limit=0", "", 400},
+      {"GET", "/v1/users/3", "", 401, false},
+      {"POST", "/v1/users/3/credits", R"({"amount":100,"reason":"topup","idempotency_key":"k2"})", 401, false},
+  };
+  for (const auto& c : cases) {
+    auto r = call(c.method, c.path, c.body, c.auth);
+    EXPECT_EQ(r.status, c.status) << c.method << " " << c.path << " " << c.body.substr(0, 80) << " -> " << r.body;
+    auto answer = json::parse(r.body, nullptr, false);
+    ASSERT_FALSE(answer.is_discarded()) << r.body;
+    EXPECT_TRUE(answer.contains("error") && answer.contains("message")) << r.body;
+  }
+  // A wrong token gets the same 401 as none, with no hint.
+  http::ClientRequest wrong = request("GET", "/v1/users/3", "", false);
+  wrong.headers.emplace_back("Authorization", "Bearer test-accounts-tokeN");
+  auto denied = test::run(io, client.send(wrong));
+  EXPECT_EQ(denied.status, 401);
+  EXPECT_EQ(denied.body.find(kToken), std::string::npos);
+  EXPECT_EQ(get("/v1/users/3"), before);
+  EXPECT_EQ(get("/v1/users/3/ledger")["entries"].size(), ledger_before);
+  // Health and metrics need no token.
+  EXPECT_EQ(call("GET", "/healthz", "", false).status, 200);
+  EXPECT_EQ(call("GET", "/metrics", "", false).status, 200);
+}
+
+TEST_F(Accounts, FreeGenerationsAndReferrals) {
+  for (int i = 0; i < 5; ++i) {
+    auto r = post("/v1/users/20/holds", {{"amount", 0 + 1}, {"kind", "free"}, {"idempotency_key", "f" + std::to_string(i)}});
+    ASSERT_EQ(r.status, 200) << r.body;
+    if (i == 0) EXPECT_EQ(post("/v1/holds/" + r.json()["hold_id"].get<std::string>() + "/commit", json::object()).status, 200);
+  }
+  auto none = post("/v1/users/20/holds", {{"amount", 1}, {"kind", "free"}, {"idempotency_key", "f5"}});
+  EXPECT_EQ(none.status, 402);
+  EXPECT_EQ(none.json()["error"], "no_free_generations");
+  EXPECT_EQ(get("/v1/users/20")["free"]["remaining"], 0);
+
+  auto referral = post("/v1/users/20/referral", {{"referrer_id", 21}});
+  ASSERT_EQ(referral.status, 200) << referral.body;
+  EXPECT_EQ(post("/v1/users/20/referral", {{"referrer_id", 21}}).status, 200);  // a retry, not a second bonus
+  EXPECT_EQ(post("/v1/users/20/referral", {{"referrer_id", 22}}).status, 409);
+  EXPECT_EQ(get("/v1/users/20")["free"]["remaining"], 10);
+  EXPECT_EQ(get("/v1/users/20")["referrer_id"], 21);
+  auto referrer = get("/v1/users/21");
+  EXPECT_EQ(referrer["referrals"], 1);
+  EXPECT_EQ(referrer["free"]["remaining"], 15);
+
+  // A released free generation comes back.
+  auto r = post("/v1/users/20/holds", {{"amount", 1}, {"kind", "free"}, {"idempotency_key", "f6"}});
+  ASSERT_EQ(r.status, 200);
+  EXPECT_EQ(get("/v1/users/20")["free"]["remaining"], 9);
+  EXPECT_EQ(post("/v1/holds/" + r.json()["hold_id"].get<std::string>() + "/release", json::object()).status, 200);
+  EXPECT_EQ(get("/v1/users/20")["free"]["remaining"], 10);
+}
+
+TEST_F(Accounts, AdminsOwnerAndLanguage) {
+  // ADMIN_IDS=2 with ADMIN_DEFAULT_LIMIT=5000; OWNER_ID=1 has no limit.
+  auto admin = get("/v1/users/2");
+  EXPECT_TRUE(admin["is_admin"].get<bool>());
+  EXPECT_EQ(admin["admin"]["limit"], 5'000);
+  auto ok = post("/v1/users/2/holds", {{"amount", 4'000}, {"kind", "admin"}, {"idempotency_key", "a1"}});
+  ASSERT_EQ(ok.status, 200) << ok.body;
+  EXPECT_EQ(post("/v1/holds/" + ok.json()["hold_id"].get<std::string>() + "/commit", json::object()).status, 200);
+  auto over = post("/v1/users/2/holds", {{"amount", 1'001}, {"kind", "admin"}, {"idempotency_key", "a2"}});
+  EXPECT_EQ(over.status, 402);
+  EXPECT_EQ(over.json()["error"], "admin_limit_reached");
+  EXPECT_EQ(get("/v1/users/2")["admin"]["remaining"], 1'000);
+  EXPECT_EQ(post("/v1/users/1/holds", {{"amount", 100'000'000}, {"kind", "admin"}, {"idempotency_key", "o1"}}).status, 200);
+  EXPECT_EQ(post("/v1/users/8/holds", {{"amount", 1}, {"kind", "admin"}, {"idempotency_key", "x"}}).status, 403);
+
+  EXPECT_EQ(call("PUT", "/v1/admins/8", R"({"limit":20000})").status, 200);
+  EXPECT_EQ(get("/v1/users/8")["admin"]["remaining"], 20'000);
+  auto admins = get("/v1/admins")["admins"];
+  EXPECT_EQ(admins.size(), 3u);  // owner 1, admins 2 and 8
+  EXPECT_EQ(call("DELETE", "/v1/admins/8").status, 200);
+  EXPECT_FALSE(get("/v1/users/8")["is_admin"].get<bool>());
+  EXPECT_EQ(get("/v1/admins")["admins"].size(), 2u);
+
+  EXPECT_TRUE(get("/v1/users/30")["language"].is_null());
+  EXPECT_EQ(call("PUT", "/v1/users/30/language", R"({"language":"en"})").status, 200);
+  EXPECT_EQ(get("/v1/users/30")["language"], "en");
+  EXPECT_GE(get("/v1/stats")["users"].get<int>(), 4);
+}
+
+TEST(AccountsStartup, RefusesRedisWithoutAof) {
+  test::RedisServer volatile_redis;  // appendonly no
+  test::Process service({std::string(KIEBOT_BIN_DIR) + "/accounts"},
+                        {{"ACCOUNTS_TOKEN", kToken}, {"REDIS_URL", volatile_redis.url()}, {"HTTP_PORT", "0"}});
+  auto line = service.wait_for_stderr("appendonly", 15s);
+  ASSERT_TRUE(line) << service.stderr_text();
+  auto deadline = std::chrono::steady_clock::now() + 15s;
+  while (service.running() && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(20ms);
+  EXPECT_EQ(service.stop(SIGKILL, 1s), 1);
+}
+
+TEST(AccountsStartup, MissingTokenExitsTwoNamingIt) {
+  test::Process service({std::string(KIEBOT_BIN_DIR) + "/accounts"}, {{"ACCOUNTS_TOKEN", ""}});
+  auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (service.running() && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(20ms);
+  EXPECT_EQ(service.stop(SIGKILL, 1s), 2);
+  EXPECT_NE(service.stderr_text().find("ACCOUNTS_TOKEN"), std::string::npos);
+}
