@@ -3,6 +3,7 @@
 # Called by ./dev bench with KIEBOT_BIN pointing at a Release build.
 set -euo pipefail
 BIN=${KIEBOT_BIN:?set KIEBOT_BIN to the directory with the binaries}
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
 DURATION=${BENCH_SECONDS:-10}
 MESSAGES=${BENCH_MESSAGES:-100000}
 work=$(mktemp -d)
@@ -18,6 +19,7 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 wait_port() { for _ in $(seq 200); do (exec 3<>/dev/tcp/127.0.0.1/"$1") 2>/dev/null && return 0; sleep 0.05; done; return 1; }
 rps() { wrk -t1 -c64 -d"${DURATION}s" "$1" | awk '/Requests\/sec/ {print int($2)}'; }
 
+bench_http() {
 echo "== HTTP server: GET /healthz, keep-alive, 64 connections, server pinned to one core"
 nginx_port=$(free_port)
 mkdir -p "$work/nginx/root"
@@ -43,8 +45,9 @@ nginx_rps=$(taskset -c 1 bash -c "$(declare -f rps); DURATION=$DURATION rps http
 ours_rps=$(taskset -c 1 bash -c "$(declare -f rps); DURATION=$DURATION rps http://127.0.0.1:$ours_port/healthz")
 printf 'nginx      %10d req/s\nkiebot     %10d req/s\nratio      %10.2fx nginx (target >= 0.70)\n' \
   "$nginx_rps" "$ours_rps" "$(echo "$ours_rps / $nginx_rps" | bc -l)"
+}
 
-echo
+bench_kafka() {
 echo "== Kafka producer: $MESSAGES messages of 1 KB to kafka-dev (idempotent, acks=all)"
 "$BIN/kafka-dev" --brokers 3 --topics bench.kcat:12,bench.ours:12 --bootstrap-file "$work/bootstrap" \
   >/dev/null 2>"$work/kafka.log" & pids+=($!)
@@ -71,3 +74,64 @@ kcat_rate=$(echo "$MESSAGES / $kcat_s" | bc -l)
 ours_rate=$(echo "$MESSAGES / $ours_s" | bc -l)
 printf 'kcat -P    %10.0f msg/s\nkiebot     %10.0f msg/s\nratio      %10.2fx kcat (target >= 0.80)\n' \
   "$kcat_rate" "$ours_rate" "$(echo "$ours_rate / $kcat_rate" | bc -l)"
+}
+
+bench_accounts() {
+echo "== accounts: hold+commit loops on 64 keep-alive connections (Redis with AOF, everysec)"
+local redis_port acc_port ours sha rb
+redis_port=$(free_port)
+mkdir -p "$work/redis"
+redis-server --port "$redis_port" --bind 127.0.0.1 --dir "$work/redis" --save "" --appendonly yes \
+  --daemonize no >"$work/redis.log" 2>&1 & pids+=($!)
+wait_port "$redis_port"
+acc_port=$(free_port)
+ACCOUNTS_TOKEN=bench REDIS_URL="redis://127.0.0.1:$redis_port/0" HTTP_PORT=$acc_port LOG_LEVEL=warn \
+  "$BIN/accounts" 2>"$work/accounts.log" & pids+=($!)
+wait_port "$acc_port"
+for _ in $(seq 100); do curl -sf "http://127.0.0.1:$acc_port/readyz" >/dev/null && break; sleep 0.05; done
+for u in $(seq 1001 1064); do
+  curl -sf -H "Authorization: Bearer bench" -H "Content-Type: application/json" \
+    -d '{"amount":1000000000,"reason":"topup","idempotency_key":"fund"}' \
+    "http://127.0.0.1:$acc_port/v1/users/$u/credits" >/dev/null
+done
+# Reference: the same hold script (common.lua + hold_create.lua, as the
+# binary embeds it) by EVALSHA from redis-benchmark, 64 clients, same Redis.
+sha=$(redis-cli -p "$redis_port" SCRIPT LOAD "$(cat "$ROOT/services/accounts/lua/common.lua"; echo; \
+  cat "$ROOT/services/accounts/lua/hold_create.lua")")
+redis-benchmark -p "$redis_port" -c 64 -n 200000 -r 100000000 \
+  EVALSHA "$sha" 1 '{u:900}' "$(date +%s%3N)" "$(date -u +%Y%m%d)" admin 100 k__rand_int__ 3600000 \
+  h__rand_int__ 5 1 1000 >"$work/rb.txt" 2>&1
+# Closed loop: 64 clients as fast as answers come. Then open loop at half
+# the reference rate, for latency under load rather than at saturation.
+ours=$("$BIN/bench-accounts-load" "http://127.0.0.1:$acc_port" bench 64 "$DURATION" 1001 0)
+rb=$(awk '/throughput summary/ {print $3}' "$work/rb.txt")
+paced=$("$BIN/bench-accounts-load" "http://127.0.0.1:$acc_port" bench 64 "$DURATION" 1001 "$(echo "$rb / 2" | bc)")
+python3 - "$ours" "$paced" "$work/rb.txt" <<'PY'
+import json, sys
+ours, paced = json.loads(sys.argv[1]), json.loads(sys.argv[2])
+lines = open(sys.argv[3]).read().replace('\r', '\n').splitlines()
+rate = float(next(l for l in lines if 'throughput summary' in l).split()[2])
+head = next(i for i, l in enumerate(lines) if 'latency summary' in l)
+names, values = lines[head + 1].split(), lines[head + 2].split()
+rb = dict(zip(names, values))
+print(f"redis-benchmark EVALSHA   {rate:10.0f} ops/s   p50 {rb['p50']} ms, p99 {rb['p99']} ms (64 clients)")
+print(f"accounts, closed loop     {ours['requests_per_s']:10.0f} req/s   p50 {ours['p50_ms']:.2f} ms, p99 {ours['p99_ms']:.2f} ms "
+      f"({ours['pairs_per_s']:.0f} hold+commit pairs/s, {ours['failures']} failures)")
+print(f"accounts, {rate / 2:.0f} req/s offered {paced['requests_per_s']:6.0f} req/s   p50 {paced['p50_ms']:.2f} ms, "
+      f"p99 {paced['p99_ms']:.2f} ms ({paced['failures']} failures)")
+print(f"ratio                     {ours['requests_per_s'] / rate:10.2f}x redis-benchmark (target >= 0.50); "
+      f"p99 target < 5 ms")
+PY
+}
+
+sections=("$@")
+[ ${#sections[@]} -eq 0 ] && sections=(http kafka accounts)
+for s in "${sections[@]}"; do
+  case "$s" in
+    http) bench_http ;;
+    kafka) bench_kafka ;;
+    accounts) bench_accounts ;;
+    *) echo "unknown benchmark $s (http, kafka, accounts)" >&2; exit 2 ;;
+  esac
+  echo
+done

@@ -44,7 +44,7 @@ net::awaitable<void> start_up(Startup* s) {
   }
   s->ready = true;
   log::info("accounts_ready", {{"admins_seeded", s->admin_ids.size()}});
-  s->lifecycle->spawn("sweeper", accounts::run_sweeper(*s->store, std::chrono::seconds(1)));
+  s->lifecycle->spawn("sweeper", accounts::run_sweeper(*s->store, std::chrono::milliseconds(250)));
 }
 
 }  // namespace

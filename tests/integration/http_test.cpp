@@ -25,7 +25,8 @@ namespace {
 
 net::awaitable<http::Response> slow(http::Request request) {
   auto ms = std::stoi(request.query("ms").value_or("500"));
-  net::steady_timer t(co_await net::this_coro::executor, std::chrono::milliseconds(ms));
+  auto executor = co_await net::this_coro::executor;
+  net::steady_timer t(executor, std::chrono::milliseconds(ms));
   co_await t.async_wait(net::use_awaitable);
   co_return http::Response::text(200, "slept");
 }
@@ -68,7 +69,8 @@ struct ServerFixture : testing::Test {
 };
 
 net::awaitable<std::string> raw_exchange(std::uint16_t port, std::string bytes) {
-  net::ip::tcp::socket s(co_await net::this_coro::executor);
+  auto executor = co_await net::this_coro::executor;
+  net::ip::tcp::socket s(executor);
   co_await s.async_connect({net::ip::make_address("127.0.0.1"), port}, net::use_awaitable);
   co_await net::async_write(s, net::buffer(bytes), net::use_awaitable);
   std::string out;

@@ -19,12 +19,13 @@ using namespace std::chrono_literals;
 namespace {
 
 net::awaitable<void> wait_forever_then_clean_up(bool* cleaned) {
-  net::steady_timer forever(co_await net::this_coro::executor, net::steady_timer::time_point::max());
+  auto executor = co_await net::this_coro::executor;
+  net::steady_timer forever(executor, net::steady_timer::time_point::max());
   auto [ec] = co_await forever.async_wait(net::as_tuple(net::use_awaitable));
   if (ec != net::error::operation_aborted) co_return;
   // Cancelled: do a bounded piece of cleanup work on a fresh state.
   co_await net::this_coro::reset_cancellation_state();
-  net::steady_timer cleanup(co_await net::this_coro::executor, 50ms);
+  net::steady_timer cleanup(executor, 50ms);
   co_await cleanup.async_wait(net::use_awaitable);
   *cleaned = true;
 }
@@ -32,18 +33,21 @@ net::awaitable<void> wait_forever_then_clean_up(bool* cleaned) {
 net::awaitable<void> ignore_cancellation() {
   co_await net::this_coro::throw_if_cancelled(false);
   co_await net::this_coro::reset_cancellation_state(net::disable_cancellation());
-  net::steady_timer t(co_await net::this_coro::executor, 30s);
+  auto executor = co_await net::this_coro::executor;
+  net::steady_timer t(executor, 30s);
   co_await t.async_wait(net::use_awaitable);
 }
 
 net::awaitable<void> raise_sigterm_soon() {
-  net::steady_timer t(co_await net::this_coro::executor, 100ms);
+  auto executor = co_await net::this_coro::executor;
+  net::steady_timer t(executor, 100ms);
   co_await t.async_wait(net::use_awaitable);
   ::raise(SIGTERM);
 }
 
 net::awaitable<void> fail_soon() {
-  net::steady_timer t(co_await net::this_coro::executor, 50ms);
+  auto executor = co_await net::this_coro::executor;
+  net::steady_timer t(executor, 50ms);
   co_await t.async_wait(net::use_awaitable);
   throw std::runtime_error("lost the database");
 }

@@ -82,7 +82,8 @@ std::optional<Args> parse_args(int argc, char** argv, std::string& error) {
 }
 
 net::awaitable<void> serve_until_cancelled() {
-  net::steady_timer forever(co_await net::this_coro::executor, net::steady_timer::time_point::max());
+  auto executor = co_await net::this_coro::executor;
+  net::steady_timer forever(executor, net::steady_timer::time_point::max());
   co_await forever.async_wait(net::use_awaitable);
 }
 

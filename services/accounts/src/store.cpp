@@ -70,13 +70,40 @@ net::awaitable<redis::Reply> Store::run(const char* const& source, std::string u
 
 Store::Store(redis::Client& redis, Settings settings) : redis_(redis), settings_(std::move(settings)) {}
 
-net::awaitable<void> Store::count(std::string name, std::int64_t by) {
-  if (by == 0) co_return;
+void Store::count(const char* name, std::int64_t by) {
+  if (by != 0) pending_.counts[name] += by;
+}
+
+net::awaitable<void> Store::flush() {
+  Pending batch;
+  std::swap(batch, pending_);
   try {
-    Args command{"HINCRBY", kStats, name, std::to_string(by)};
-    co_await redis_.exec(std::move(command));
+    for (const auto& [name, by] : batch.counts) {
+      Args command{"HINCRBY", kStats, name, std::to_string(by)};
+      co_await redis_.exec(std::move(command));
+      batch.counts[name] = 0;
+    }
+    if (!batch.index_add.empty()) {
+      Args command{"ZADD", kExpiry};
+      for (const auto& [score, member] : batch.index_add) {
+        command.push_back(std::to_string(score));
+        command.push_back(member);
+      }
+      co_await redis_.exec(std::move(command));
+      batch.index_add.clear();
+    }
+    if (!batch.index_remove.empty()) {
+      Args command{"ZREM", kExpiry};
+      command.insert(command.end(), batch.index_remove.begin(), batch.index_remove.end());
+      co_await redis_.exec(std::move(command));
+      batch.index_remove.clear();
+    }
   } catch (const redis::Error& e) {
-    log::warn("stats_update_failed", {{"field", name}, {"error", e.what()}});
+    // Keep what was not written for the next flush.
+    for (const auto& [name, by] : batch.counts) pending_.counts[name] += by;
+    pending_.index_add.insert(pending_.index_add.end(), batch.index_add.begin(), batch.index_add.end());
+    pending_.index_remove.insert(pending_.index_remove.end(), batch.index_remove.begin(), batch.index_remove.end());
+    log::warn("stats_flush_failed", {{"error", e.what()}});
   }
 }
 
@@ -85,7 +112,7 @@ net::awaitable<Outcome> Store::user(std::int64_t user_id) {
   Args args{std::to_string(now_ms(now)), utc_day(now), std::to_string(settings_.free_per_day), std::to_string(settings_.ledger_max)};
   auto reply = co_await run(lua::user_get, user_tag(user_id), std::move(args));
   auto raw = outcome(reply).body;
-  co_await count("holds_open", -field(raw, "holds_expired"));
+  count("holds_open", -field(raw, "holds_expired"));
   bool is_owner = settings_.owner_id == user_id;
   bool is_admin = is_owner || field(raw, "is_admin") == 1;
   nlohmann::json admin = nullptr;
@@ -131,18 +158,12 @@ net::awaitable<Outcome> Store::hold(std::int64_t user_id, std::string kind, std:
   Args args{std::to_string(now_ms(now)), utc_day(now), kind, std::to_string(amount), key, std::to_string(ttl_ms), hold_id, std::to_string(settings_.free_per_day), settings_.owner_id == user_id ? "1" : "0", std::to_string(settings_.ledger_max)};
   auto reply = co_await run(lua::hold_create, user_tag(user_id), std::move(args));
   auto out = outcome(reply);
-  co_await count("holds_open", -field(out.body, "holds_expired"));
+  count("holds_open", -field(out.body, "holds_expired"));
   out.body.erase("holds_expired");
   if (out.status == 200 && field(out.body, "replayed") == 0) {
-    co_await count("users", field(out.body, "created"));
-    co_await count("holds_open", 1);
-    try {
-      Args command{"ZADD", kExpiry, std::to_string(field(out.body, "expires_ms")), out.body["hold_id"].get<std::string>()};
-      co_await redis_.exec(std::move(command));
-    } catch (const redis::Error& e) {
-      // The hold still expires on the user's next request; only the sweep misses it.
-      log::warn("hold_index_failed", {{"hold_id", out.body["hold_id"]}, {"error", e.what()}});
-    }
+    count("users", field(out.body, "created"));
+    count("holds_open", 1);
+    pending_.index_add.emplace_back(field(out.body, "expires_ms"), out.body["hold_id"].get<std::string>());
   }
   out.body.erase("created");
   if (out.status == 200) out.body["replayed"] = field(out.body, "replayed") == 1;
@@ -156,14 +177,9 @@ net::awaitable<Outcome> Store::settle(std::string hold_id, std::string action) {
   auto reply = co_await run(lua::hold_settle, user_tag(*user_id), std::move(args));
   auto out = outcome(reply);
   if (field(out.body, "changed") == 1) {
-    co_await count("holds_open", -1);
-    co_await count("money_spent", field(out.body, "spent"));
-    try {
-      Args command{"ZREM", kExpiry, hold_id};
-      co_await redis_.exec(std::move(command));
-    } catch (const redis::Error&) {
-      // Harmless: the sweeper drops settled holds from the index itself.
-    }
+    count("holds_open", -1);
+    count("money_spent", field(out.body, "spent"));
+    pending_.index_remove.push_back(hold_id);
   }
   for (const char* internal : {"changed", "spent", "expired_now"}) out.body.erase(internal);
   co_return out;
@@ -175,8 +191,8 @@ net::awaitable<Outcome> Store::credit(std::int64_t user_id, std::int64_t amount,
   auto reply = co_await run(lua::credit, user_tag(user_id), std::move(args));
   auto out = outcome(reply);
   if (out.status == 200 && field(out.body, "credited") == 1) {
-    co_await count("users", field(out.body, "created"));
-    co_await count(reason == "topup" || reason == "stars" ? "money_in" : "money_granted", amount);
+    count("users", field(out.body, "created"));
+    count(reason == "topup" || reason == "stars" ? "money_in" : "money_granted", amount);
   }
   out.body.erase("created");
   if (out.status == 200) {
@@ -193,8 +209,8 @@ net::awaitable<Outcome> Store::gift(std::int64_t user_id) {
   auto reply = co_await run(lua::gift, user_tag(user_id), std::move(args));
   auto out = outcome(reply);
   if (out.status == 200) {
-    co_await count("users", field(out.body, "created"));
-    co_await count("money_granted", field(out.body, "amount"));
+    count("users", field(out.body, "created"));
+    count("money_granted", field(out.body, "amount"));
   }
   out.body.erase("created");
   co_return out;
@@ -204,7 +220,7 @@ net::awaitable<Outcome> Store::language(std::int64_t user_id, std::string langua
   Args args{now_text(), language, std::to_string(settings_.ledger_max)};
   auto reply = co_await run(lua::language, user_tag(user_id), std::move(args));
   auto out = outcome(reply);
-  co_await count("users", field(out.body, "created"));
+  count("users", field(out.body, "created"));
   out.body.erase("created");
   co_return out;
 }
@@ -214,13 +230,13 @@ net::awaitable<Outcome> Store::referral(std::int64_t user_id, std::int64_t refer
   auto max_len = std::to_string(settings_.ledger_max);
   Args referee{now_text(), "referee", std::to_string(referrer_id), bonus, max_len};
   auto first = outcome(co_await run(lua::referral, user_tag(user_id), std::move(referee)));
-  co_await count("users", field(first.body, "created"));
+  count("users", field(first.body, "created"));
   if (first.status != 200) co_return first;
   // The referrer's half is idempotent, so a retry after a failure here
   // completes the pair exactly once.
   Args referrer{now_text(), "referrer", std::to_string(user_id), bonus, max_len};
   auto second = outcome(co_await run(lua::referral, user_tag(referrer_id), std::move(referrer)));
-  co_await count("users", field(second.body, "created"));
+  count("users", field(second.body, "created"));
   Outcome out;
   out.body = {{"user_id", user_id},
               {"referrer_id", referrer_id},
@@ -233,7 +249,7 @@ net::awaitable<Outcome> Store::admin(std::int64_t user_id, std::string action, s
   Args args{now_text(), action, std::to_string(limit), std::to_string(settings_.ledger_max)};
   auto reply = co_await run(lua::admin, user_tag(user_id), std::move(args));
   auto out = outcome(reply);
-  co_await count("users", field(out.body, "created"));
+  count("users", field(out.body, "created"));
   out.body.erase("created");
   bool is_admin = field(out.body, "is_admin") == 1;
   Args command{is_admin ? "SADD" : "SREM", kAdmins, std::to_string(user_id)};
@@ -286,6 +302,7 @@ net::awaitable<Outcome> Store::ledger(std::int64_t user_id, std::int64_t limit) 
 }
 
 net::awaitable<Outcome> Store::stats() {
+  co_await flush();
   Args command{"HGETALL", kStats};
   auto reply = co_await redis_.exec(std::move(command));
   nlohmann::json body = {{"users", 0}, {"money_in", 0}, {"money_spent", 0}, {"money_granted", 0}, {"holds_open", 0}};
@@ -300,10 +317,10 @@ net::awaitable<std::size_t> Store::expire_due(std::size_t max) {
   auto due = co_await redis_.exec(std::move(command));
   for (const auto& member : due.elements) {
     auto out = co_await settle(member.str, "expire");
-    if (out.status == 404 || out.body.value("state", "") != "held") {
-      Args command{"ZREM", kExpiry, member.str};
-      co_await redis_.exec(std::move(command));
-    }
+    bool settled_before = out.status == 200 && out.body.value("state", "") != "held" &&
+                          std::find(pending_.index_remove.begin(), pending_.index_remove.end(), member.str) ==
+                              pending_.index_remove.end();
+    if (out.status == 404 || settled_before) pending_.index_remove.push_back(member.str);
   }
   co_return due.elements.size();
 }

@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -59,6 +60,10 @@ class Store {
   net::awaitable<Outcome> ledger(std::int64_t user_id, std::int64_t limit);
   net::awaitable<Outcome> stats();
 
+  // Writes the batched global views (stats counters, expiry index). The
+  // per-user scripts are the source of truth; these are updated in batches
+  // so that a hold or commit costs one Redis script and nothing else.
+  net::awaitable<void> flush();
   // Releases holds whose deadline passed (from the global expiry index);
   // returns how many it looked at.
   net::awaitable<std::size_t> expire_due(std::size_t max);
@@ -66,11 +71,18 @@ class Store {
   net::awaitable<void> require_durability();
 
  private:
-  net::awaitable<void> count(std::string field, std::int64_t by);
+  void count(const char* field, std::int64_t by);
+
+  struct Pending {
+    std::map<std::string, std::int64_t> counts;
+    std::vector<std::pair<std::int64_t, std::string>> index_add;  // expires_ms, hold id
+    std::vector<std::string> index_remove;
+  };
   net::awaitable<redis::Reply> run(const char* const& source, std::string user_key, Args args);
 
   redis::Client& redis_;
   Settings settings_;
+  Pending pending_;
 };
 
 }  // namespace kiebot::accounts

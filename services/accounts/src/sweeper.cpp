@@ -1,6 +1,7 @@
 // Background release of expired holds.
 #include "sweeper.hpp"
 
+#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -13,9 +14,11 @@
 namespace kiebot::accounts {
 
 net::awaitable<void> run_sweeper(Store& store, std::chrono::milliseconds every) {
-  net::steady_timer timer(co_await net::this_coro::executor);
+  auto executor = co_await net::this_coro::executor;
+  net::steady_timer timer(executor);
   while (true) {
     try {
+      co_await store.flush();
       // A full batch means more may be due: go again at once.
       while (co_await store.expire_due(200) == 200) {
       }
@@ -23,8 +26,12 @@ net::awaitable<void> run_sweeper(Store& store, std::chrono::milliseconds every) 
       log::warn("sweep_failed", {{"error", e.what()}});
     }
     timer.expires_after(every);
-    co_await timer.async_wait(net::use_awaitable);
+    auto [ec] = co_await timer.async_wait(net::as_tuple(net::use_awaitable));
+    if (ec == net::error::operation_aborted) break;
   }
+  // Stopping: write what is batched, so a clean shutdown loses no stats.
+  co_await net::this_coro::reset_cancellation_state();
+  co_await store.flush();
 }
 
 }  // namespace kiebot::accounts

@@ -9,7 +9,9 @@ namespace kiebot::accounts {
 
 class Store;
 
-// Runs until cancelled. Every replica may run it: settling is idempotent.
+// Flushes the batched stats and expiry index, then releases expired holds,
+// every `every`, until cancelled. Every replica may run it: settling is
+// idempotent.
 net::awaitable<void> run_sweeper(Store& store, std::chrono::milliseconds every);
 
 }  // namespace kiebot::accounts
