@@ -52,6 +52,9 @@ if [ ! -s "$STATE/kafka.bootstrap" ]; then
 fi
 export KAFKA_BROKERS; KAFKA_BROKERS=$(cat "$STATE/kafka.bootstrap")
 export REDIS_URL="redis://127.0.0.1:$REDIS_PORT/0"
+# Local defaults; a real deployment sets its own secrets.
+export ACCOUNTS_TOKEN=${ACCOUNTS_TOKEN:-dev-accounts-token}
+export ACCOUNTS_URL=${ACCOUNTS_URL:-http://127.0.0.1:8083}
 
 for service in tg-emulator kie-emulator accounts ingress generator; do
   [ -x "$BIN/$service" ] && start "$service" "$BIN/$service"
@@ -60,6 +63,7 @@ done
 echo
 echo "Redis:  $REDIS_URL"
 echo "Kafka:  $KAFKA_BROKERS (kafka-dev, in memory)"
+[ -x "$BIN/accounts" ] && echo "accounts: $ACCOUNTS_URL (token: \$ACCOUNTS_TOKEN, see docs/accounts-api.md)"
 echo "Press Ctrl-C to stop everything."
 while true; do
   for i in "${!pids[@]}"; do
