@@ -1,0 +1,42 @@
+// kie-emulator: the KIE API for local runs and tests (no key, no money).
+#include <nlohmann/json.hpp>
+
+#include "emulator.hpp"
+#include "kiebot/common/config.hpp"
+#include "kiebot/common/http_server.hpp"
+#include "kiebot/common/lifecycle.hpp"
+#include "kiebot/common/log.hpp"
+
+using namespace kiebot;
+
+int main(int argc, char** argv) {
+  Config config("kie-emulator", "KIE API emulator: createTask, recordInfo, callbacks, result files", argc, argv);
+  auto port = config.port("HTTP_PORT", 8091, "API and control port; 0 = any free port");
+  auto keys_text = config.str("KIE_EMULATOR_KEYS", "sandbox-key", "comma-separated API keys accepted as Bearer");
+  auto public_url = config.optional("KIE_EMULATOR_PUBLIC_URL", "base URL of result files; default http://127.0.0.1:<port>");
+  auto level = config.log_level();
+  auto instance = config.instance_id();
+  if (auto code = config.finish()) return *code;
+  log::init({"kie-emulator", instance, log::parse_level(level), {}});
+
+  kie::EmulatorOptions options;
+  options.keys.clear();
+  for (std::size_t start = 0; start <= keys_text.size();) {
+    auto comma = keys_text.find(',', start);
+    auto key = keys_text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    if (!key.empty()) options.keys.push_back(key);
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  if (public_url) options.public_url = *public_url;
+  net::io_context io(1);
+  http::ServerOptions server_options;
+  server_options.port = port;
+  server_options.name = "kie-emulator";
+  server_options.body_limit = 32 << 20;  // base64 uploads
+  http::Server server(io.get_executor(), kie::make_router(io.get_executor(), options), server_options);
+  server.bind();
+  Lifecycle lifecycle(io, std::chrono::seconds(5));
+  lifecycle.spawn("http", server.run());
+  return lifecycle.run();
+}

@@ -1,0 +1,400 @@
+// KIE API emulator. Shapes follow docs.kie.ai (market "createTask",
+// "recordInfo", callbacks, "Get Remaining Credits", "Get Download URL",
+// file upload API): errors are HTTP 200 with a non-200 `code` in the body.
+#include "emulator.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/as_tuple.hpp>
+#include <nlohmann/json.hpp>
+
+#include <deque>
+#include <map>
+#include <random>
+
+#include "catalog.hpp"
+#include "kiebot/common/health.hpp"
+#include "kiebot/common/http_client.hpp"
+#include "kiebot/common/log.hpp"
+#include "media.hpp"
+
+namespace kiebot::kie {
+
+namespace {
+
+using json = nlohmann::json;
+using Clock = std::chrono::system_clock;
+
+struct Config {
+  std::int64_t waiting_ms = 200;
+  std::int64_t queuing_ms = 300;
+  std::int64_t generating_ms = 1000;
+  double failure_rate = 0.0;
+  std::int64_t credits = 100'000;
+  bool rate_limit = true;
+  bool maintenance = false;
+  std::size_t result_size = 64 * 1024;
+  std::string callback_mode = "normal";  // normal | duplicate | drop
+  int fail_next_code = 0;                // createTask answers this code...
+  int fail_next_count = 0;               // ...this many times
+  std::int64_t callback_retry_ms = 200;  // first retry delay, doubling
+};
+
+struct Task {
+  std::string id;
+  std::string model;
+  std::string output;
+  json request;  // what createTask received (the `param` of recordInfo)
+  std::string callback_url;
+  std::string base_url;  // where the result file is served
+  std::string state = "waiting";
+  bool will_fail = false;
+  std::int64_t created_ms = 0;
+  std::int64_t completed_ms = 0;
+};
+
+struct Upload {
+  std::string content_type;
+  std::string bytes;
+};
+
+struct State {
+  net::any_io_executor executor;
+  EmulatorOptions options;
+  Config config;
+  std::map<std::string, Task> tasks;
+  std::map<std::string, Upload> uploads;
+  std::deque<std::int64_t> recent_creates;
+  std::mt19937_64 rng{std::random_device{}()};
+  std::uint64_t next_id = 1;
+  // stats
+  std::uint64_t tasks_created = 0;
+  std::map<std::string, std::uint64_t> by_model;
+  std::uint64_t callbacks_sent = 0;
+  std::uint64_t callbacks_failed = 0;
+  std::uint64_t record_info_calls = 0;
+  std::unique_ptr<http::Client> client;
+};
+
+std::int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now().time_since_epoch()).count();
+}
+
+http::Response kie(int code, std::string msg, json data = nullptr) {
+  json body = {{"code", code}, {"msg", std::move(msg)}};
+  if (!data.is_null()) body["data"] = std::move(data);
+  return http::Response::json(200, body);
+}
+
+bool authorized(const State& st, const http::Request& r) {
+  auto header = r.header("authorization");
+  if (!header || !header->starts_with("Bearer ")) return false;
+  auto key = header->substr(7);
+  for (const auto& k : st.options.keys) {
+    if (k == key) return true;
+  }
+  return false;
+}
+
+http::Response unauthorized() {
+  return http::Response::json(401, {{"code", 401}, {"msg", "You do not have access permissions"}});
+}
+
+std::string base_url(const State& st, const http::Request& r) {
+  if (!st.options.public_url.empty()) return st.options.public_url;
+  return "http://" + std::string(r.header("host").value_or("127.0.0.1"));
+}
+
+std::string result_url(const Task& t) {
+  return t.base_url + "/files/" + t.id + "-result." + std::string(extension_for(t.output));
+}
+
+json record(const Task& t) {
+  json data = {{"taskId", t.id},
+               {"model", t.model},
+               {"state", t.state},
+               {"param", t.request.dump()},
+               {"resultJson", ""},
+               {"failCode", ""},
+               {"failMsg", ""},
+               {"costTime", 0},
+               {"completeTime", nullptr},
+               {"createTime", t.created_ms}};
+  if (t.state == "success") {
+    json result = {{"resultUrls", {result_url(t)}}};
+    data["resultJson"] = result.dump();
+  } else if (t.state == "fail") {
+    data["failCode"] = "500";
+    data["failMsg"] = "Internal server error: generation failed";
+  }
+  if (t.completed_ms != 0) {
+    data["completeTime"] = t.completed_ms;
+    data["costTime"] = t.completed_ms - t.created_ms;
+  }
+  return data;
+}
+
+// Completion callback, as KIE posts it to callBackUrl.
+json callback_body(const Task& t) {
+  bool ok = t.state == "success";
+  return {{"code", ok ? 200 : 501}, {"msg", ok ? "Playground task completed successfully." : "Playground task failed."},
+          {"data", record(t)}};
+}
+
+net::awaitable<bool> deliver_once(std::shared_ptr<State> st, std::string url, std::string body) {
+  http::ClientRequest request{"POST", url, {{"Content-Type", "application/json"}}, std::move(body),
+                              std::chrono::seconds(10)};
+  try {
+    auto response = co_await st->client->send(std::move(request));
+    co_return response.status >= 200 && response.status < 300;
+  } catch (const std::exception& e) {
+    log::warn("callback_failed", {{"url", url}, {"error", e.what()}});
+    co_return false;
+  }
+}
+
+// One delivery and up to three retries with doubling delays.
+net::awaitable<void> deliver(std::shared_ptr<State> st, std::string url, std::string body) {
+  net::steady_timer wait(st->executor);
+  auto delay = std::chrono::milliseconds(st->config.callback_retry_ms);
+  for (int attempt = 0; attempt < 4; ++attempt) {
+    if (attempt > 0) {
+      wait.expires_after(delay);
+      co_await wait.async_wait(net::use_awaitable);
+      delay *= 2;
+    }
+    if (co_await deliver_once(st, url, body)) {
+      ++st->callbacks_sent;
+      co_return;
+    }
+    ++st->callbacks_failed;
+  }
+  log::warn("callback_abandoned", {{"url", url}});
+}
+
+net::awaitable<void> run_task(std::shared_ptr<State> st, std::string id) {
+  net::steady_timer wait(st->executor);
+  const std::pair<const char*, std::int64_t*> steps[] = {{"queuing", &st->config.waiting_ms},
+                                                         {"generating", &st->config.queuing_ms}};
+  for (const auto& [next, ms] : steps) {
+    wait.expires_after(std::chrono::milliseconds(*ms));
+    co_await wait.async_wait(net::use_awaitable);
+    st->tasks[id].state = next;
+  }
+  wait.expires_after(std::chrono::milliseconds(st->config.generating_ms));
+  co_await wait.async_wait(net::use_awaitable);
+  auto& task = st->tasks[id];
+  task.state = task.will_fail ? "fail" : "success";
+  task.completed_ms = now_ms();
+  if (task.callback_url.empty() || st->config.callback_mode == "drop") co_return;
+  auto body = callback_body(task).dump();
+  auto url = task.callback_url;
+  int copies = st->config.callback_mode == "duplicate" ? 2 : 1;
+  for (int i = 0; i < copies; ++i) co_await deliver(st, url, body);
+}
+
+void log_failure(std::exception_ptr e) {
+  if (!e) return;
+  try {
+    std::rethrow_exception(e);
+  } catch (const std::exception& ex) {
+    log::warn("task_runner_failed", {{"error", ex.what()}});
+  }
+}
+
+http::Response create_task(const std::shared_ptr<State>& st, const http::Request& r) {
+  if (!authorized(*st, r)) return unauthorized();
+  auto& cfg = st->config;
+  if (cfg.maintenance) return kie(455, "Service is under maintenance, please try again later");
+  if (cfg.fail_next_count > 0) {
+    --cfg.fail_next_count;
+    return kie(cfg.fail_next_code, cfg.fail_next_code == 505 ? "This feature is disabled" : "Server error, please retry");
+  }
+  auto now = now_ms();
+  while (!st->recent_creates.empty() && st->recent_creates.front() <= now - 10'000) st->recent_creates.pop_front();
+  if (cfg.rate_limit && st->recent_creates.size() >= 20) {
+    return kie(429, "Rate limited: at most 20 new tasks per 10 seconds");
+  }
+  auto body = json::parse(r.body, nullptr, false);
+  if (body.is_discarded() || !body.is_object()) return kie(422, "Invalid JSON body");
+  if (!body.contains("model") || !body["model"].is_string()) return kie(422, "model is required");
+  const auto* model = find_model(body["model"].get<std::string>());
+  if (model == nullptr) return kie(422, "The model " + body["model"].dump() + " is not supported");
+  if (!body.contains("input")) return kie(422, "input is required");
+  if (auto problem = validate_input(*model, body["input"])) return kie(422, *problem);
+  std::string callback;
+  if (body.contains("callBackUrl") && !body["callBackUrl"].is_null()) {
+    if (!body["callBackUrl"].is_string() || !http::Url::parse(body["callBackUrl"].get<std::string>())) {
+      return kie(422, "callBackUrl must be an http(s) URL");
+    }
+    callback = body["callBackUrl"].get<std::string>();
+  }
+  if (cfg.credits < model->credits) return kie(402, "The current credits are insufficient. Please top up.");
+  cfg.credits -= model->credits;
+  st->recent_creates.push_back(now);
+  char id[40];
+  std::snprintf(id, sizeof id, "task_%llx%06llu", static_cast<unsigned long long>(st->rng() & 0xffffffff),
+                static_cast<unsigned long long>(st->next_id++));
+  std::uniform_real_distribution<double> coin(0.0, 1.0);
+  Task task{id, model->id, model->output, body, callback, base_url(*st, r), "waiting",
+            coin(st->rng) < cfg.failure_rate, now, 0};
+  st->tasks[task.id] = task;
+  ++st->tasks_created;
+  ++st->by_model[model->id];
+  net::co_spawn(st->executor, run_task(st, task.id), log_failure);
+  return kie(200, "success", {{"taskId", task.id}});
+}
+
+http::Response record_info(const std::shared_ptr<State>& st, const http::Request& r) {
+  if (!authorized(*st, r)) return unauthorized();
+  ++st->record_info_calls;
+  auto id = r.query("taskId");
+  if (!id || id->empty()) return kie(422, "taskId is required");
+  auto it = st->tasks.find(*id);
+  if (it == st->tasks.end()) return kie(422, "recordInfo is null: no task " + *id);
+  return kie(200, "success", record(it->second));
+}
+
+http::Response file(const std::shared_ptr<State>& st, const http::Request& r) {
+  const auto& name = r.params.at("name");
+  if (auto up = st->uploads.find(name); up != st->uploads.end()) {
+    return http::Response::text(200, up->second.bytes, up->second.content_type);
+  }
+  auto dash = name.rfind("-result.");
+  if (dash == std::string::npos || !st->tasks.count(name.substr(0, dash))) {
+    return http::Response::error(404, "not_found", "no such file");
+  }
+  auto ext = name.substr(dash + 8);
+  return http::Response::text(200, media_bytes(ext, st->config.result_size), std::string(content_type_for(ext)));
+}
+
+std::string decode_base64(std::string_view in, bool& ok) {
+  static constexpr std::string_view kAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  if (auto comma = in.find(','); in.starts_with("data:") && comma != std::string_view::npos) in.remove_prefix(comma + 1);
+  std::string out;
+  std::uint32_t buffer = 0;
+  int bits = 0;
+  ok = true;
+  for (char c : in) {
+    if (c == '=' || c == '\n' || c == '\r') continue;
+    auto v = kAlphabet.find(c);
+    if (v == std::string_view::npos) {
+      ok = false;
+      return {};
+    }
+    buffer = (buffer << 6) | static_cast<std::uint32_t>(v);
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out += static_cast<char>((buffer >> bits) & 0xFF);
+    }
+  }
+  return out;
+}
+
+json stored(State& st, const std::string& base, std::string name, std::string content_type, std::string bytes) {
+  auto size = bytes.size();
+  auto key = "upload-" + std::to_string(st.next_id++) + "-" + name;
+  st.uploads[key] = Upload{content_type, std::move(bytes)};
+  return {{"fileName", name},
+          {"filePath", "kieai/uploads/" + key},
+          {"downloadUrl", base + "/files/" + key},
+          {"fileSize", size},
+          {"mimeType", content_type},
+          {"uploadedAt", now_ms()}};
+}
+
+http::Response upload_base64(const std::shared_ptr<State>& st, const http::Request& r) {
+  if (!authorized(*st, r)) return unauthorized();
+  auto body = json::parse(r.body, nullptr, false);
+  if (body.is_discarded() || !body.contains("base64Data") || !body["base64Data"].is_string()) {
+    return kie(400, "base64Data is required");
+  }
+  bool ok = false;
+  auto bytes = decode_base64(body["base64Data"].get<std::string>(), ok);
+  if (!ok || bytes.empty()) return kie(400, "base64Data is not valid base64");
+  auto name = body.value("fileName", std::string("upload.bin"));
+  auto data = stored(*st, base_url(*st, r), name, "application/octet-stream", std::move(bytes));
+  json out = {{"success", true}, {"code", 200}, {"msg", "File uploaded successfully"}, {"data", data}};
+  return http::Response::json(200, out);
+}
+
+http::Response control_config(const std::shared_ptr<State>& st, const http::Request& r) {
+  auto& c = st->config;
+  if (r.method == "POST") {
+    auto body = r.json();
+    if (body.contains("latency_ms")) {
+      const auto& l = body["latency_ms"];
+      c.waiting_ms = l.value("waiting", c.waiting_ms);
+      c.queuing_ms = l.value("queuing", c.queuing_ms);
+      c.generating_ms = l.value("generating", c.generating_ms);
+    }
+    c.failure_rate = body.value("failure_rate", c.failure_rate);
+    c.credits = body.value("credits", c.credits);
+    c.rate_limit = body.value("rate_limit", c.rate_limit);
+    c.maintenance = body.value("maintenance", c.maintenance);
+    c.result_size = body.value("result_size", c.result_size);
+    c.callback_retry_ms = body.value("callback_retry_ms", c.callback_retry_ms);
+    if (body.contains("callback_mode")) {
+      auto mode = body["callback_mode"].get<std::string>();
+      if (mode != "normal" && mode != "duplicate" && mode != "drop") {
+        throw http::BadRequest{400, "invalid_field", "callback_mode must be normal, duplicate or drop"};
+      }
+      c.callback_mode = mode;
+    }
+    if (body.contains("fail_next_create")) {
+      c.fail_next_code = body["fail_next_create"].at("code").get<int>();
+      c.fail_next_count = body["fail_next_create"].value("count", 1);
+    }
+    if (body.value("reset_rate_window", false)) st->recent_creates.clear();
+  }
+  json out = {{"latency_ms", {{"waiting", c.waiting_ms}, {"queuing", c.queuing_ms}, {"generating", c.generating_ms}}},
+              {"failure_rate", c.failure_rate},
+              {"credits", c.credits},
+              {"rate_limit", c.rate_limit},
+              {"maintenance", c.maintenance},
+              {"result_size", c.result_size},
+              {"callback_mode", c.callback_mode},
+              {"callback_retry_ms", c.callback_retry_ms},
+              {"fail_next_create", {{"code", c.fail_next_code}, {"count", c.fail_next_count}}}};
+  return http::Response::json(200, out);
+}
+
+}  // namespace
+
+http::Router make_router(net::any_io_executor executor, EmulatorOptions options) {
+  auto st = std::make_shared<State>();
+  st->executor = executor;
+  st->options = std::move(options);
+  st->client = std::make_unique<http::Client>(executor);
+  http::Router router;
+  add_health_routes(router, nullptr);
+  router.add("POST", "/api/v1/jobs/createTask", http::SyncHandler([st](const http::Request& r) { return create_task(st, r); }));
+  router.add("GET", "/api/v1/jobs/recordInfo", http::SyncHandler([st](const http::Request& r) { return record_info(st, r); }));
+  router.add("GET", "/api/v1/chat/credit", http::SyncHandler([st](const http::Request& r) {
+               return authorized(*st, r) ? kie(200, "success", st->config.credits) : unauthorized();
+             }));
+  router.add("POST", "/api/v1/common/download-url", http::SyncHandler([st](const http::Request& r) {
+               if (!authorized(*st, r)) return unauthorized();
+               auto body = json::parse(r.body, nullptr, false);
+               if (body.is_discarded() || !body.contains("url") || !body["url"].is_string()) return kie(422, "url is required");
+               auto url = body["url"].get<std::string>();
+               if (!url.starts_with(base_url(*st, r) + "/files/")) return kie(422, "The URL is not a KIE file URL");
+               return kie(200, "success", url + "?expires=" + std::to_string(now_ms() / 1000 + 1200));
+             }));
+  router.add("POST", "/api/file-base64-upload", http::SyncHandler([st](const http::Request& r) { return upload_base64(st, r); }));
+  router.add("GET", "/files/{name}", http::SyncHandler([st](const http::Request& r) { return file(st, r); }));
+  router.add("GET", "/control/config", http::SyncHandler([st](const http::Request& r) { return control_config(st, r); }));
+  router.add("POST", "/control/config", http::SyncHandler([st](const http::Request& r) { return control_config(st, r); }));
+  router.add("GET", "/control/stats", http::SyncHandler([st](const http::Request&) {
+               json by_model = st->by_model;
+               json out = {{"tasks_created", st->tasks_created}, {"by_model", by_model},
+                           {"callbacks_sent", st->callbacks_sent}, {"callbacks_failed", st->callbacks_failed},
+                           {"record_info_calls", st->record_info_calls}};
+               return http::Response::json(200, out);
+             }));
+  return router;
+}
+
+}  // namespace kiebot::kie
