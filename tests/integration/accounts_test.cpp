@@ -301,9 +301,11 @@ TEST_F(Accounts, BadInputIsRefusedAndChangesNothing) {
 
 TEST_F(Accounts, FreeGenerationsAndReferrals) {
   for (int i = 0; i < 5; ++i) {
-    auto r = post("/v1/users/20/holds", {{"amount", 0 + 1}, {"kind", "free"}, {"idempotency_key", "f" + std::to_string(i)}});
+    auto r = post("/v1/users/20/holds", {{"amount", 1}, {"kind", "free"}, {"idempotency_key", "f" + std::to_string(i)}});
     ASSERT_EQ(r.status, 200) << r.body;
-    if (i == 0) EXPECT_EQ(post("/v1/holds/" + r.json()["hold_id"].get<std::string>() + "/commit", json::object()).status, 200);
+    if (i == 0) {
+      EXPECT_EQ(post("/v1/holds/" + r.json()["hold_id"].get<std::string>() + "/commit", json::object()).status, 200);
+    }
   }
   auto none = post("/v1/users/20/holds", {{"amount", 1}, {"kind", "free"}, {"idempotency_key", "f5"}});
   EXPECT_EQ(none.status, 402);

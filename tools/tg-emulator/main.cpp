@@ -1,0 +1,59 @@
+// tg-emulator: the Telegram Bot API for local runs and tests (no account needed).
+#include <nlohmann/json.hpp>
+
+#include <iostream>
+
+#include "api.hpp"
+#include "kiebot/common/config.hpp"
+#include "kiebot/common/health.hpp"
+#include "kiebot/common/http_client.hpp"
+#include "kiebot/common/http_server.hpp"
+#include "kiebot/common/lifecycle.hpp"
+#include "kiebot/common/log.hpp"
+
+using namespace kiebot;
+
+int main(int argc, char** argv) {
+  Config config("tg-emulator", "Telegram Bot API emulator with a control API", argc, argv);
+  auto port = config.port("HTTP_PORT", 8090, "Bot API and control port; 0 = any free port");
+  auto tokens = config.str("TG_EMULATOR_TOKENS", "111111:sandbox-token", "comma-separated bot tokens served");
+  auto level = config.log_level();
+  auto instance = config.instance_id();
+  if (auto code = config.finish()) return *code;
+  log::init({"tg-emulator", instance, log::parse_level(level), {}});
+
+  net::io_context io(1);
+  auto em = std::make_shared<tg::Emulator>();
+  em->executor = io.get_executor();
+  em->client = std::make_unique<http::Client>(io.get_executor());
+  for (std::size_t start = 0; start < tokens.size();) {
+    auto comma = tokens.find(',', start);
+    auto token = tokens.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    auto colon = token.find(':');
+    if (colon == std::string::npos || colon == 0) {
+      std::cerr << "tg-emulator: config error: TG_EMULATOR_TOKENS must be <bot id>:<secret>, got '" << token << "'\n";
+      return 2;
+    }
+    auto& bot = em->bots[token];
+    bot.token = token;
+    bot.id = std::stoll(token.substr(0, colon));
+    bot.username = "sandbox_" + token.substr(0, colon) + "_bot";
+    if (em->default_token.empty()) em->default_token = token;
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  http::Router router;
+  add_health_routes(router, nullptr);
+  tg::add_bot_routes(router, em);
+  tg::add_control_routes(router, em);
+  http::ServerOptions options;
+  options.port = port;
+  options.name = "tg-emulator";
+  options.body_limit = 60 << 20;  // 50 MB uploads and multipart overhead
+  options.request_timeout = std::chrono::seconds(70);  // long polls of up to 50 s
+  http::Server server(io.get_executor(), std::move(router), options);
+  server.bind();
+  Lifecycle lifecycle(io, std::chrono::seconds(5));
+  lifecycle.spawn("http", server.run());
+  return lifecycle.run();
+}

@@ -1,0 +1,190 @@
+// tg-emulator control API (docs/tg-emulator.md): act as users, read chats as
+// users see them, counters, faults and the clock.
+#include <nlohmann/json.hpp>
+
+#include "api.hpp"
+#include "markup.hpp"
+
+namespace kiebot::tg {
+
+namespace {
+
+std::int64_t id_param(const http::Request& r, const char* name) {
+  try {
+    return std::stoll(r.params.at(name));
+  } catch (const std::exception&) {
+    throw http::BadRequest{400, "invalid_id", std::string(name) + " must be an integer"};
+  }
+}
+
+Bot& bot_for(Emulator& em, const http::Request& r) {
+  auto token = r.query("token").value_or(em.default_token);
+  auto* bot = em.bot(token);
+  if (bot == nullptr) throw http::BadRequest{404, "no_such_bot", "no bot with this token"};
+  return *bot;
+}
+
+json user_object(std::int64_t id, const json& body) {
+  json user = {{"id", id}, {"is_bot", false}, {"first_name", body.value("first_name", "User " + std::to_string(id))}};
+  if (body.contains("language_code")) user["language_code"] = body["language_code"];
+  if (body.contains("username")) user["username"] = body["username"];
+  return user;
+}
+
+// A minimal valid 1x1 PNG; `size` pads it with a tEXt chunk that PNG readers skip.
+std::string user_photo(std::size_t size) {
+  static const unsigned char kPng[] = {
+      0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x48, 0x44, 0x52, 0x00, 0x00,
+      0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x02, 0x00, 0x00, 0x00, 0x90, 0x77, 0x53, 0xde, 0x00, 0x00, 0x00,
+      0x0c, 0x49, 0x44, 0x41, 0x54, 0x08, 0xd7, 0x63, 0xf8, 0xcf, 0xc0, 0x00, 0x00, 0x03, 0x01, 0x01, 0x00, 0x18,
+      0xdd, 0x8d, 0xb0, 0x00, 0x00, 0x00, 0x00, 0x49, 0x45, 0x4e, 0x44, 0xae, 0x42, 0x60, 0x82};
+  std::string png(reinterpret_cast<const char*>(kPng), sizeof kPng);
+  if (size > png.size()) png.insert(png.size() - 12, std::string(size - png.size(), '\0'));
+  return png;
+}
+
+json transcript(const Chat& chat) {
+  json out = json::array();
+  for (auto id : chat.order) {
+    const auto& m = chat.messages.at(id);
+    if (m.deleted) continue;
+    json entry = {{"from", m.from_bot ? "bot" : "user"}, {"message_id", m.message_id}, {"edited", m.edited}};
+    if (m.body.contains("text")) entry["text"] = m.visible_text;
+    if (m.body.contains("caption")) entry["caption"] = m.body["caption"];
+    if (!m.media.is_null()) entry["media"] = m.media;
+    if (m.body.contains("reply_markup")) entry["reply_markup"] = m.body["reply_markup"];
+    if (m.body.contains("invoice")) entry["invoice"] = m.body["invoice"];
+    if (m.body.contains("successful_payment")) entry["successful_payment"] = m.body["successful_payment"];
+    out.push_back(std::move(entry));
+  }
+  return out;
+}
+
+bool has_button(const json& markup, const std::string& data) {
+  if (!markup.is_object() || !markup.contains("inline_keyboard")) return false;
+  for (const auto& row : markup["inline_keyboard"]) {
+    for (const auto& button : row) {
+      if (button.value("callback_data", std::string()) == data) return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
+void add_control_routes(http::Router& router, std::shared_ptr<Emulator> em) {
+  router.add("POST", "/control/users/{user_id}/messages", http::SyncHandler([em](const http::Request& r) {
+               auto& bot = bot_for(*em, r);
+               auto uid = id_param(r, "user_id");
+               auto body = r.json();
+               auto text = body.at("text").get<std::string>();
+               if (text.empty() || utf16_length(text) > 4096) throw http::BadRequest{400, "invalid_text", "text must be 1-4096 characters"};
+               auto user = user_object(uid, body);
+               auto& chat = em->private_chat(bot, uid, user);
+               json fields = {{"text", text}};
+               if (text.front() == '/') {
+                 auto end = text.find(' ');
+                 auto length = end == std::string::npos ? text.size() : end;
+                 fields["entities"] = json::array({{{"offset", 0}, {"length", utf16_length(text.substr(0, length))}, {"type", "bot_command"}}});
+               }
+               auto& m = add_message(*em, bot, chat, false, fields);
+               em->push(bot, "message", m.body);
+               return http::Response::json(200, {{"update_id", bot.next_update_id - 1}, {"message_id", m.message_id}});
+             }));
+  router.add("POST", "/control/users/{user_id}/photos", http::SyncHandler([em](const http::Request& r) {
+               auto& bot = bot_for(*em, r);
+               auto uid = id_param(r, "user_id");
+               auto body = r.body.empty() ? json::object() : r.json();
+               auto& chat = em->private_chat(bot, uid, user_object(uid, body));
+               auto file_id = em->unique_id("AgACuser");
+               auto bytes = user_photo(body.value("size", 0));
+               auto size = bytes.size();
+               bot.files[file_id] = StoredFile{em->unique_id("AQADuser"), "image/png", std::move(bytes)};
+               json photo = json::array({{{"file_id", file_id}, {"file_unique_id", bot.files[file_id].file_unique_id},
+                                          {"width", 1}, {"height", 1}, {"file_size", size}}});
+               json fields = {{"photo", photo}};
+               if (body.contains("caption")) fields["caption"] = body["caption"];
+               auto& m = add_message(*em, bot, chat, false, fields);
+               m.media = {{"type", "photo"}, {"url", "/file/bot" + bot.token + "/files/" + file_id}};
+               em->push(bot, "message", m.body);
+               return http::Response::json(200, {{"update_id", bot.next_update_id - 1}, {"message_id", m.message_id},
+                                                 {"file_id", file_id}});
+             }));
+  router.add("POST", "/control/users/{user_id}/press", http::SyncHandler([em](const http::Request& r) {
+               auto& bot = bot_for(*em, r);
+               auto uid = id_param(r, "user_id");
+               auto body = r.json();
+               auto message_id = body.at("message_id").get<std::int64_t>();
+               auto data = body.at("callback_data").get<std::string>();
+               auto chat = bot.chats.find(uid);
+               if (chat == bot.chats.end()) throw http::BadRequest{404, "not_found", "no chat with this user"};
+               auto m = chat->second.messages.find(message_id);
+               if (m == chat->second.messages.end() || m->second.deleted || !m->second.from_bot) {
+                 throw http::BadRequest{404, "not_found", "no bot message with this message_id"};
+               }
+               if (!has_button(m->second.body.value("reply_markup", json()), data)) {
+                 throw http::BadRequest{400, "no_such_button", "the message has no button with this callback_data"};
+               }
+               auto id = em->unique_id("cbq");
+               bot.callbacks[id] = CallbackQuery{uid, message_id, em->now_s(), false, nullptr};
+               json query = {{"id", id}, {"from", chat->second.user}, {"message", m->second.body},
+                             {"chat_instance", std::to_string(uid * 7919)}, {"data", data}};
+               em->push(bot, "callback_query", query);
+               return http::Response::json(200, {{"update_id", bot.next_update_id - 1}, {"callback_query_id", id}});
+             }));
+  router.add("GET", "/control/callbacks/{id}", http::SyncHandler([em](const http::Request& r) {
+               auto& bot = bot_for(*em, r);
+               auto it = bot.callbacks.find(r.params.at("id"));
+               if (it == bot.callbacks.end()) throw http::BadRequest{404, "not_found", "no such callback query"};
+               return http::Response::json(200, {{"answered", it->second.answered}, {"answer", it->second.answer}});
+             }));
+  router.add("POST", "/control/users/{user_id}/pay", http::SyncHandler([em](const http::Request& r) {
+               auto& bot = bot_for(*em, r);
+               auto body = r.json();
+               return http::Response::json(200, start_payment(em, bot, id_param(r, "user_id"),
+                                                             body.at("message_id").get<std::int64_t>()));
+             }));
+  router.add("GET", "/control/payments/{id}", http::SyncHandler([em](const http::Request& r) {
+               auto& bot = bot_for(*em, r);
+               auto it = bot.payments.find(r.params.at("id"));
+               if (it == bot.payments.end()) throw http::BadRequest{404, "not_found", "no such payment"};
+               return http::Response::json(200, {{"state", it->second.state}, {"amount", it->second.amount},
+                                                 {"telegram_payment_charge_id", it->second.charge_id}});
+             }));
+  router.add("GET", "/control/chats/{chat_id}/transcript", http::SyncHandler([em](const http::Request& r) {
+               auto& bot = bot_for(*em, r);
+               auto it = bot.chats.find(id_param(r, "chat_id"));
+               if (it == bot.chats.end()) return http::Response::json(200, json::array());
+               return http::Response::json(200, transcript(it->second));
+             }));
+  router.add("GET", "/control/chats/{chat_id}/action", http::SyncHandler([em](const http::Request& r) {
+               auto& bot = bot_for(*em, r);
+               auto it = bot.chats.find(id_param(r, "chat_id"));
+               return http::Response::json(200, {{"action", it == bot.chats.end() ? "" : it->second.last_action}});
+             }));
+  router.add("GET", "/control/stats", http::SyncHandler([em](const http::Request&) {
+               json methods = em->stats.methods;
+               return http::Response::json(200, {{"methods", methods}, {"max_concurrent_polls", em->stats.max_concurrent_polls},
+                                                 {"conflicts_409", em->stats.conflicts_409}, {"flood_429", em->stats.flood_429}});
+             }));
+  router.add("POST", "/control/faults", http::SyncHandler([em](const http::Request& r) {
+               auto& bot = bot_for(*em, r);
+               auto body = r.json();
+               Fault f{body.value("status", 500), body.value("count", 1), body.value("hang", false)};
+               bot.faults[body.at("method").get<std::string>()] = f;
+               return http::Response::json(200, {{"method", body["method"]}, {"count", f.count}});
+             }));
+  router.add("POST", "/control/config", http::SyncHandler([em](const http::Request& r) {
+               auto body = r.json();
+               em->flood_control = body.value("flood_control", em->flood_control);
+               em->webhook_retry = std::chrono::milliseconds(body.value("webhook_retry_ms", em->webhook_retry.count()));
+               return http::Response::json(200, {{"flood_control", em->flood_control},
+                                                 {"webhook_retry_ms", em->webhook_retry.count()}});
+             }));
+  router.add("POST", "/control/clock", http::SyncHandler([em](const http::Request& r) {
+               em->clock_offset_s += r.json().at("advance_s").get<std::int64_t>();
+               return http::Response::json(200, {{"offset_s", em->clock_offset_s}});
+             }));
+}
+
+}  // namespace kiebot::tg

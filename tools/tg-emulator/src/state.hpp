@@ -1,0 +1,146 @@
+// The tg-emulator's state: bots, chats, messages, updates, payments, limits.
+#pragma once
+
+#include <boost/asio/steady_timer.hpp>
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <deque>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "kiebot/common/http.hpp"
+#include "kiebot/common/net.hpp"
+
+namespace kiebot::http {
+class Client;
+}
+
+namespace kiebot::tg {
+
+using json = nlohmann::json;
+
+struct Update {
+  std::int64_t id = 0;
+  std::string type;  // message, callback_query, pre_checkout_query, ...
+  json body;         // the whole Update object
+  std::int64_t created_s = 0;
+};
+
+struct Message {
+  std::int64_t message_id = 0;
+  bool from_bot = false;
+  bool edited = false;
+  bool deleted = false;
+  json body;  // the Message object as the Bot API returns it
+  std::string visible_text;  // markup removed
+  std::string parse_mode;
+  std::string invoice_payload;  // for invoices: never shown to the user
+  json media;                   // {"type","url"} for the transcript
+};
+
+struct Chat {
+  std::int64_t id = 0;
+  json object;  // the Chat object
+  json user;    // the User object of the private chat's user
+  std::int64_t next_message_id = 1;
+  std::vector<std::int64_t> order;
+  std::map<std::int64_t, Message> messages;
+  std::string last_action;  // sendChatAction
+  double bucket = 3;        // flood control tokens
+  std::chrono::steady_clock::time_point bucket_at = std::chrono::steady_clock::now();
+};
+
+struct Poll {
+  explicit Poll(net::any_io_executor ex) : timer(ex) {}
+  net::steady_timer timer;
+  bool conflict = false;
+};
+
+struct CallbackQuery {
+  std::int64_t chat_id = 0;
+  std::int64_t message_id = 0;
+  std::int64_t created_s = 0;
+  bool answered = false;
+  json answer;
+};
+
+struct Payment {
+  std::string pre_checkout_id;
+  std::int64_t user_id = 0;
+  std::int64_t invoice_message_id = 0;
+  std::int64_t amount = 0;
+  std::string payload;
+  std::string state = "pending";  // pending, paid, failed, refunded
+  std::string charge_id;
+  std::int64_t created_s = 0;
+};
+
+struct StoredFile {
+  std::string file_unique_id;
+  std::string content_type;
+  std::string bytes;
+};
+
+struct Fault {
+  int status = 500;
+  int count = 0;
+  bool hang = false;
+};
+
+struct Bot {
+  std::string token;
+  std::int64_t id = 0;
+  std::string username;
+  std::deque<Update> queue;
+  std::int64_t next_update_id = 1;
+  std::set<std::string> allowed_updates;  // empty: all but chat_member, message_reaction*
+  std::shared_ptr<Poll> waiting;
+  int active_polls = 0;
+  std::optional<std::string> webhook_url;
+  std::string webhook_secret;
+  std::optional<std::string> webhook_error;
+  std::int64_t webhook_error_date = 0;
+  std::uint64_t webhook_generation = 0;  // a new setWebhook restarts delivery
+  std::map<std::int64_t, Chat> chats;
+  std::map<std::string, CallbackQuery> callbacks;
+  std::map<std::string, Payment> payments;  // by pre_checkout_query id
+  std::map<std::string, StoredFile> files;  // by file_id
+  json commands = json::array();
+  std::map<std::string, Fault> faults;  // by lower-case method
+};
+
+struct Stats {
+  std::map<std::string, std::uint64_t> methods;
+  int max_concurrent_polls = 0;
+  std::uint64_t conflicts_409 = 0;
+  std::uint64_t flood_429 = 0;
+};
+
+struct Emulator {
+  net::any_io_executor executor;
+  std::map<std::string, Bot> bots;  // by token
+  std::string default_token;
+  Stats stats;
+  bool flood_control = true;
+  std::int64_t clock_offset_s = 0;  // advanced by the control API to test expiry
+  std::chrono::milliseconds webhook_retry{1000};
+  std::unique_ptr<http::Client> client;
+  std::uint64_t next_id = 1;
+  // Global flood bucket: 30 messages per second.
+  double global_bucket = 30;
+  std::chrono::steady_clock::time_point global_at = std::chrono::steady_clock::now();
+
+  std::int64_t now_s() const;
+  Bot* bot(const std::string& token);
+  Chat& private_chat(Bot& bot, std::int64_t user_id, const json& user);
+  // Queues an update unless allowed_updates excludes its type; wakes a poll.
+  void push(Bot& bot, const std::string& type, json payload);
+  std::string unique_id(std::string_view prefix);
+};
+
+}  // namespace kiebot::tg
