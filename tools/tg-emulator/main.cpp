@@ -51,9 +51,10 @@ int main(int argc, char** argv) {
   options.name = "tg-emulator";
   options.body_limit = 60 << 20;  // 50 MB uploads and multipart overhead
   options.request_timeout = std::chrono::seconds(70);  // long polls of up to 50 s
+  options.drain_timeout = std::chrono::seconds(1);     // a waiting long poll need not be awaited
   http::Server server(io.get_executor(), std::move(router), options);
   server.bind();
-  Lifecycle lifecycle(io, std::chrono::seconds(5));
+  Lifecycle lifecycle(io, std::chrono::seconds(2));
   lifecycle.spawn("http", server.run());
   return lifecycle.run();
 }

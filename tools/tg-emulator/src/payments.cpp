@@ -77,6 +77,10 @@ http::Response payment_method(Emulator& em, Bot& bot, const std::string& method,
     auto it = bot.payments.find(id);
     if (it == bot.payments.end() || it->second.state != "pending") bad("QUERY_ID_INVALID");
     auto& payment = it->second;
+    if (em.now_s() - payment.created_s > 10) {  // too late: the payment already failed for the user
+      payment.state = "failed";
+      bad("QUERY_ID_INVALID");
+    }
     auto ok_value = p.get("ok").value_or("");
     if (ok_value != "true" && ok_value != "1") {
       if (p.get("error_message").value_or("").empty()) bad("error_message is required when ok is false");
