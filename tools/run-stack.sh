@@ -56,7 +56,19 @@ export REDIS_URL="redis://127.0.0.1:$REDIS_PORT/0"
 export ACCOUNTS_TOKEN=${ACCOUNTS_TOKEN:-dev-accounts-token}
 export ACCOUNTS_URL=${ACCOUNTS_URL:-http://127.0.0.1:8083}
 
-for service in tg-emulator kie-emulator accounts ingress generator; do
+# Without real credentials the bot talks to the emulators: no Telegram
+# account, no KIE key, no money.
+if [ -z "${TELEGRAM_BOT_TOKEN:-}" ]; then
+  export TG_EMULATOR_TOKENS=${TG_EMULATOR_TOKENS:-111111:sandbox-token}
+  export TELEGRAM_BOT_TOKEN=${TG_EMULATOR_TOKENS%%,*}
+  export TELEGRAM_API_BASE=http://127.0.0.1:8090
+  [ -x "$BIN/tg-emulator" ] && start tg-emulator env HTTP_PORT=8090 "$BIN/tg-emulator"
+  if [ -z "${KIE_API_KEY:-}" ]; then
+    export KIE_API_KEY=sandbox-key KIE_EMULATOR_KEYS=sandbox-key KIE_API_BASE=http://127.0.0.1:8091
+    [ -x "$BIN/kie-emulator" ] && start kie-emulator env HTTP_PORT=8091 "$BIN/kie-emulator"
+  fi
+fi
+for service in accounts ingress generator; do
   [ -x "$BIN/$service" ] && start "$service" "$BIN/$service"
 done
 
@@ -64,6 +76,10 @@ echo
 echo "Redis:  $REDIS_URL"
 echo "Kafka:  $KAFKA_BROKERS (kafka-dev, in memory)"
 [ -x "$BIN/accounts" ] && echo "accounts: $ACCOUNTS_URL (token: \$ACCOUNTS_TOKEN, see docs/accounts-api.md)"
+if [ "${TELEGRAM_API_BASE:-}" = "http://127.0.0.1:8090" ]; then
+  echo "Telegram: tg-emulator at $TELEGRAM_API_BASE, bot token $TELEGRAM_BOT_TOKEN (docs/tg-emulator.md)"
+fi
+[ "${KIE_API_BASE:-}" = "http://127.0.0.1:8091" ] && echo "KIE: kie-emulator at $KIE_API_BASE, key $KIE_API_KEY (docs/kie-emulator.md)"
 echo "Press Ctrl-C to stop everything."
 while true; do
   for i in "${!pids[@]}"; do
