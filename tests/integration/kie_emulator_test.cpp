@@ -12,6 +12,7 @@
 
 #include "kiebot/common/http_client.hpp"
 #include "kiebot/common/http_server.hpp"
+#include "kiebot/common/log.hpp"
 #include "process.hpp"
 #include "run.hpp"
 
@@ -52,7 +53,7 @@ struct Kie : testing::Test {
     options.address = "127.0.0.1";
     receiver = std::make_unique<http::Server>(io.get_executor(), std::move(router), options);
     receiver_port = receiver->bind();
-    net::co_spawn(io, receiver->run(), net::bind_cancellation_slot(stop_receiver.slot(), [](std::exception_ptr) {}));
+    net::co_spawn(io, receiver->run(), net::bind_cancellation_slot(stop_receiver.slot(), log::on_failure("test_server_failed")));
   }
   void TearDown() override {
     stop_receiver.emit(net::cancellation_type::terminal);

@@ -11,6 +11,7 @@
 
 #include "kiebot/common/http_client.hpp"
 #include "kiebot/common/http_server.hpp"
+#include "kiebot/common/log.hpp"
 #include "process.hpp"
 #include "run.hpp"
 
@@ -54,7 +55,7 @@ struct Tg : testing::Test {
     options.address = "127.0.0.1";
     local = std::make_unique<http::Server>(io.get_executor(), std::move(router), options);
     local_port = local->bind();
-    net::co_spawn(io, local->run(), net::bind_cancellation_slot(stop_local.slot(), [](std::exception_ptr) {}));
+    net::co_spawn(io, local->run(), net::bind_cancellation_slot(stop_local.slot(), log::on_failure("test_server_failed")));
   }
   void TearDown() override {
     stop_local.emit(net::cancellation_type::terminal);

@@ -138,15 +138,6 @@ net::awaitable<void> run_session(beast::tcp_stream stream, std::shared_ptr<Serve
   if (st->stopping && st->sessions.empty()) st->drained.cancel();
 }
 
-void on_session_done(std::exception_ptr e) {
-  if (!e) return;
-  try {
-    std::rethrow_exception(e);
-  } catch (const std::exception& ex) {
-    log::error("http_session_failed", {{"error", ex.what()}});
-  }
-}
-
 }  // namespace
 
 Server::Server(net::any_io_executor executor, Router router, ServerOptions options)
@@ -198,7 +189,8 @@ net::awaitable<void> Server::run() {
       continue;
     }
     socket.set_option(tcp::no_delay(true));
-    net::co_spawn(st->executor, run_session(beast::tcp_stream(std::move(socket)), st), on_session_done);
+    net::co_spawn(st->executor, run_session(beast::tcp_stream(std::move(socket)), st),
+                  log::on_failure("http_session_failed"));
   }
 
   // Drain: we were cancelled; wait for in-flight requests with a fresh state.

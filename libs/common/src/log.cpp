@@ -1,6 +1,8 @@
 // Structured JSON logging to stderr.
 #include "kiebot/common/log.hpp"
 
+#include <boost/asio/error.hpp>
+#include <boost/system/system_error.hpp>
 #include <nlohmann/json.hpp>
 
 #include <atomic>
@@ -92,6 +94,19 @@ void write(Level level, std::string_view event, const nlohmann::json& fields) {
   // One fwrite per line keeps lines whole when several threads log.
   std::fwrite(text.data(), 1, text.size(), stderr);
   std::fflush(stderr);
+}
+
+std::function<void(std::exception_ptr)> on_failure(std::string event) {
+  return [event = std::move(event)](std::exception_ptr e) {
+    if (!e) return;
+    try {
+      std::rethrow_exception(e);
+    } catch (const boost::system::system_error& ex) {
+      if (ex.code() != boost::asio::error::operation_aborted) error(event, {{"error", ex.what()}});
+    } catch (const std::exception& ex) {
+      error(event, {{"error", ex.what()}});
+    }
+  };
 }
 
 void debug(std::string_view event, const nlohmann::json& fields) { write(Level::debug, event, fields); }

@@ -194,15 +194,6 @@ net::awaitable<void> run_task(std::shared_ptr<State> st, std::string id) {
   for (int i = 0; i < copies; ++i) co_await deliver(st, url, body);
 }
 
-void log_failure(std::exception_ptr e) {
-  if (!e) return;
-  try {
-    std::rethrow_exception(e);
-  } catch (const std::exception& ex) {
-    log::warn("task_runner_failed", {{"error", ex.what()}});
-  }
-}
-
 http::Response create_task(const std::shared_ptr<State>& st, const http::Request& r) {
   if (!authorized(*st, r)) return unauthorized();
   auto& cfg = st->config;
@@ -242,7 +233,7 @@ http::Response create_task(const std::shared_ptr<State>& st, const http::Request
   st->tasks[task.id] = task;
   ++st->tasks_created;
   ++st->by_model[model->id];
-  net::co_spawn(st->executor, run_task(st, task.id), log_failure);
+  net::co_spawn(st->executor, run_task(st, task.id), log::on_failure("task_runner_failed"));
   return kie(200, "success", {{"taskId", task.id}});
 }
 

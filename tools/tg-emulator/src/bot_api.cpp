@@ -278,9 +278,7 @@ http::Response set_webhook(std::shared_ptr<Emulator> em, Bot& bot, const Params&
     bot.waiting->conflict = true;
     bot.waiting->timer.cancel();
   }
-  net::co_spawn(em->executor, run_webhook(em, bot.token, generation), [](std::exception_ptr e) {
-    if (e) log::warn("webhook_delivery_stopped");
-  });
+  net::co_spawn(em->executor, run_webhook(em, bot.token, generation), log::on_failure("webhook_delivery_failed"));
   return ok(true);
 }
 

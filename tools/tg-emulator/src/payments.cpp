@@ -6,6 +6,7 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include "api.hpp"
+#include "kiebot/common/log.hpp"
 #include "markup.hpp"
 #include "params.hpp"
 
@@ -132,7 +133,7 @@ json start_payment(std::shared_ptr<Emulator> em, Bot& bot, std::int64_t user_id,
   json query = {{"id", payment.pre_checkout_id}, {"from", chat->second.user}, {"currency", "XTR"},
                 {"total_amount", payment.amount}, {"invoice_payload", payment.payload}};
   em->push(bot, "pre_checkout_query", query);
-  net::co_spawn(em->executor, expire_payment(em, bot.token, payment.pre_checkout_id), [](std::exception_ptr) {});
+  net::co_spawn(em->executor, expire_payment(em, bot.token, payment.pre_checkout_id), log::on_failure("payment_expiry_failed"));
   return {{"update_id", bot.next_update_id - 1}, {"pre_checkout_query_id", payment.pre_checkout_id}};
 }
 

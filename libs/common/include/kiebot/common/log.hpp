@@ -3,6 +3,8 @@
 
 #include <nlohmann/json_fwd.hpp>
 
+#include <exception>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -32,6 +34,10 @@ void debug(std::string_view event);
 void info(std::string_view event);
 void warn(std::string_view event);
 void error(std::string_view event);
+
+// A co_spawn completion handler that logs the coroutine's exception (if any)
+// as `event`; cancellation (operation_aborted) is not an error.
+std::function<void(std::exception_ptr)> on_failure(std::string event);
 
 // Formats one line without writing it (for tests).
 std::string format(Level level, std::string_view event, const nlohmann::json& fields);
