@@ -2,8 +2,6 @@
 // KIE's error codes, result files.
 #include <gtest/gtest.h>
 
-#include <boost/asio/bind_cancellation_slot.hpp>
-#include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <nlohmann/json.hpp>
@@ -11,8 +9,7 @@
 #include <thread>
 
 #include "kiebot/common/http_client.hpp"
-#include "kiebot/common/http_server.hpp"
-#include "kiebot/common/log.hpp"
+#include "local_server.hpp"
 #include "process.hpp"
 #include "run.hpp"
 
@@ -31,9 +28,7 @@ struct Kie : testing::Test {
   // Callback receiver in this process.
   std::vector<json> callbacks;
   int fail_callbacks = 0;
-  std::unique_ptr<http::Server> receiver;
-  net::cancellation_signal stop_receiver;
-  std::uint16_t receiver_port = 0;
+  std::unique_ptr<test::LocalServer> receiver;
 
   void SetUp() override {
     emulator = std::make_unique<test::Process>(std::vector<std::string>{std::string(KIEBOT_BIN_DIR) + "/kie-emulator"},
@@ -49,19 +44,11 @@ struct Kie : testing::Test {
                  callbacks.push_back(json::parse(r.body));
                  return http::Response::text(200, "ok");
                }));
-    http::ServerOptions options;
-    options.address = "127.0.0.1";
-    receiver = std::make_unique<http::Server>(io.get_executor(), std::move(router), options);
-    receiver_port = receiver->bind();
-    net::co_spawn(io, receiver->run(), net::bind_cancellation_slot(stop_receiver.slot(), log::on_failure("test_server_failed")));
-  }
-  void TearDown() override {
-    stop_receiver.emit(net::cancellation_type::terminal);
-    for (int i = 0; i < 20; ++i) io.run_one_for(10ms);
+    receiver = std::make_unique<test::LocalServer>(io, std::move(router));
   }
 
   std::string url(const std::string& path) const { return "http://127.0.0.1:" + std::to_string(port) + path; }
-  std::string callback_url() const { return "http://127.0.0.1:" + std::to_string(receiver_port) + "/kie/callback"; }
+  std::string callback_url() const { return receiver->url("/kie/callback"); }
 
   http::Response send(const std::string& method, const std::string& path, const std::string& body = "",
                       const std::string& key = "sandbox-key") {

@@ -1,8 +1,6 @@
 // tg-emulator over real HTTP: the Bot API behaviours the bot depends on.
 #include <gtest/gtest.h>
 
-#include <boost/asio/bind_cancellation_slot.hpp>
-#include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <nlohmann/json.hpp>
@@ -10,8 +8,7 @@
 #include <thread>
 
 #include "kiebot/common/http_client.hpp"
-#include "kiebot/common/http_server.hpp"
-#include "kiebot/common/log.hpp"
+#include "local_server.hpp"
 #include "process.hpp"
 #include "run.hpp"
 
@@ -31,9 +28,7 @@ struct Tg : testing::Test {
   // A local server for webhooks and media URLs.
   std::vector<http::Request> hooks;
   int fail_hooks = 0;
-  std::unique_ptr<http::Server> local;
-  net::cancellation_signal stop_local;
-  std::uint16_t local_port = 0;
+  std::unique_ptr<test::LocalServer> local;
 
   void SetUp() override {
     emulator = std::make_unique<test::Process>(std::vector<std::string>{std::string(KIEBOT_BIN_DIR) + "/tg-emulator"},
@@ -51,19 +46,11 @@ struct Tg : testing::Test {
     router.add("GET", "/media/{size}", http::SyncHandler([](const http::Request& r) {
                  return http::Response::text(200, std::string(std::stoul(r.params.at("size")), 'm'), "image/png");
                }));
-    http::ServerOptions options;
-    options.address = "127.0.0.1";
-    local = std::make_unique<http::Server>(io.get_executor(), std::move(router), options);
-    local_port = local->bind();
-    net::co_spawn(io, local->run(), net::bind_cancellation_slot(stop_local.slot(), log::on_failure("test_server_failed")));
-  }
-  void TearDown() override {
-    stop_local.emit(net::cancellation_type::terminal);
-    for (int i = 0; i < 20; ++i) io.run_one_for(10ms);
+    local = std::make_unique<test::LocalServer>(io, std::move(router));
   }
 
   std::string base() const { return "http://127.0.0.1:" + std::to_string(port); }
-  std::string local_url(const std::string& path) const { return "http://127.0.0.1:" + std::to_string(local_port) + path; }
+  std::string local_url(const std::string& path) const { return local->url(path); }
 
   http::Response raw(const std::string& method, const std::string& path, const std::string& body = "",
                      const std::string& type = "application/json", std::chrono::milliseconds timeout = 20s) {
