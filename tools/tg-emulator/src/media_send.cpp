@@ -4,6 +4,7 @@
 #include "media_send.hpp"
 
 #include "api.hpp"
+#include "args.hpp"
 #include "kiebot/common/http_client.hpp"
 #include "markup.hpp"
 
@@ -41,8 +42,6 @@ struct Resolved {
   std::size_t size = 0;
   std::string name;
 };
-
-[[noreturn]] void bad(std::string description) { throw BotError{400, "Bad Request: " + std::move(description)}; }
 
 std::string store(Emulator& em, Bot& bot, std::string bytes, std::string content_type) {
   auto id = em.unique_id("AgAC");

@@ -6,6 +6,7 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include "api.hpp"
+#include "args.hpp"
 #include "kiebot/common/log.hpp"
 #include "markup.hpp"
 #include "params.hpp"
@@ -15,8 +16,6 @@ namespace kiebot::tg {
 namespace {
 
 constexpr auto kPreCheckoutTimeout = std::chrono::seconds(10);
-
-[[noreturn]] void bad(std::string description) { throw BotError{400, "Bad Request: " + std::move(description)}; }
 
 struct Invoice {
   std::string title, description, payload;
