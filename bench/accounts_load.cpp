@@ -40,7 +40,7 @@ net::awaitable<http::Response> timed(Load& load, http::Client& client, http::Cli
   co_return response;
 }
 
-net::awaitable<void> worker(Load& load, int user) {
+net::awaitable<void> worker(Load& load, int user, int index) {
   auto executor = co_await net::this_coro::executor;
   http::Client client(executor);
   http::Headers headers{{"Authorization", "Bearer " + load.token}, {"Content-Type", "application/json"}};
@@ -49,7 +49,9 @@ net::awaitable<void> worker(Load& load, int user) {
   auto interval = load.rate > 0 ? std::chrono::duration_cast<Clock::duration>(
                                       std::chrono::duration<double>(load.connections / load.rate))
                                 : Clock::duration::zero();
-  auto next = Clock::now();
+  // Workers are spread evenly over one interval, so that the offered load
+  // is smooth rather than 64 requests at the same instant.
+  auto next = Clock::now() + interval * index / load.connections;
   auto slot = [&] {
     if (interval == Clock::duration::zero()) return Clock::now();
     auto at = next;
@@ -101,7 +103,7 @@ int main(int argc, char** argv) {
   auto started = Clock::now();
   for (int c = 0; c < connections; ++c) {
     ++load.running;
-    net::co_spawn(io, worker(load, first_user + c), [&load, &io](std::exception_ptr e) {
+    net::co_spawn(io, worker(load, first_user + c, c), [&load, &io](std::exception_ptr e) {
       if (e) ++load.failures;
       if (--load.running == 0) io.stop();
     });
