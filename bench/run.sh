@@ -81,8 +81,10 @@ echo "== accounts: hold+commit loops on 64 keep-alive connections (Redis with AO
 local redis_port acc_port ours sha rb
 redis_port=$(free_port)
 mkdir -p "$work/redis"
+# AOF on, as accounts requires; automatic AOF rewrites off, so that a fork
+# in the middle of one measurement does not decide its p99.
 redis-server --port "$redis_port" --bind 127.0.0.1 --dir "$work/redis" --save "" --appendonly yes \
-  --daemonize no >"$work/redis.log" 2>&1 & pids+=($!)
+  --auto-aof-rewrite-percentage 0 --daemonize no >"$work/redis.log" 2>&1 & pids+=($!)
 wait_port "$redis_port"
 acc_port=$(free_port)
 ACCOUNTS_TOKEN=bench REDIS_URL="redis://127.0.0.1:$redis_port/0" HTTP_PORT=$acc_port LOG_LEVEL=warn \
@@ -101,11 +103,12 @@ sha=$(redis-cli -p "$redis_port" SCRIPT LOAD "$(cat "$ROOT/services/accounts/lua
 redis-benchmark -p "$redis_port" -c 64 -n 200000 -r 100000000 \
   EVALSHA "$sha" 1 '{u:900}' "$(date +%s%3N)" "$(date -u +%Y%m%d)" admin 100 k__rand_int__ 3600000 \
   h__rand_int__ 5 1 1000 >"$work/rb.txt" 2>&1
-# Closed loop: 64 clients as fast as answers come. Then open loop at half
-# the reference rate, for latency under load rather than at saturation.
-ours=$("$BIN/bench-accounts-load" "http://127.0.0.1:$acc_port" bench 64 "$DURATION" 1001 0)
+# Open loop at half the reference rate (latency under load), then closed
+# loop: 64 clients as fast as answers come (throughput at saturation, where
+# latency is just 64 / throughput).
 rb=$(awk '/throughput summary/ {print $3}' "$work/rb.txt")
 paced=$("$BIN/bench-accounts-load" "http://127.0.0.1:$acc_port" bench 64 "$DURATION" 1001 "$(echo "$rb / 2" | bc)")
+ours=$("$BIN/bench-accounts-load" "http://127.0.0.1:$acc_port" bench 64 "$DURATION" 1001 0)
 python3 - "$ours" "$paced" "$work/rb.txt" <<'PY'
 import json, sys
 ours, paced = json.loads(sys.argv[1]), json.loads(sys.argv[2])
