@@ -49,9 +49,9 @@ return 0
   return s;
 }
 
-net::awaitable<void> sleep_for(Clock::duration d) {
+net::awaitable<void> sleep_until(Clock::time_point at) {
   auto executor = co_await net::this_coro::executor;
-  net::steady_timer t(executor, d);
+  net::steady_timer t(executor, at);
   co_await t.async_wait(net::use_awaitable);
 }
 
@@ -76,28 +76,35 @@ net::awaitable<void> Lease::keep_renewing(std::string token, Clock::time_point a
   // The TTL counts from when the acquiring command was sent, at the latest.
   auto last_renewed = acquired_at;
   const auto give_up_after = options_.ttl - options_.safety;
+  bool failing = false;
   while (true) {
-    co_await sleep_for(options_.ttl / 3);
-    auto left = give_up_after - (Clock::now() - last_renewed);
+    // Renew every ttl/3, retry a failed renewal every ttl/10, and never
+    // sleep past the moment this holder must have stopped.
+    auto deadline = last_renewed + give_up_after;
+    auto next = Clock::now() + (failing ? options_.ttl / 10 : options_.ttl / 3);
+    co_await sleep_until(std::min(next, deadline));
+    auto left = deadline - Clock::now();
     if (left <= Clock::duration::zero()) break;
     try {
-      std::vector<std::string> keys{key_};
-      std::vector<std::string> args{token, std::to_string(options_.ttl.count())};
       auto started = Clock::now();
-      auto timeout = std::chrono::duration_cast<std::chrono::milliseconds>(left);
+      auto timeout = std::max(std::chrono::duration_cast<std::chrono::milliseconds>(left), std::chrono::milliseconds(1));
       std::vector<std::string> command{"EVALSHA", renew_script().sha1(), "1", key_, token,
                                        std::to_string(options_.ttl.count())};
-      auto reply = co_await redis_.exec(std::move(command), std::max(timeout, std::chrono::milliseconds(1)));
+      auto reply = co_await redis_.exec(std::move(command), timeout);
       if (reply.is_error() && reply.str.starts_with("NOSCRIPT")) {
+        std::vector<std::string> keys{key_};
+        std::vector<std::string> args{token, std::to_string(options_.ttl.count())};
         reply = co_await redis_.eval(renew_script(), std::move(keys), std::move(args));
       }
       if (reply.type == redis::Reply::Type::integer && reply.integer == 1) {
-        last_renewed = started;  // the TTL runs from when the command was sent, at the latest
+        last_renewed = started;
+        failing = false;
         continue;
       }
       log::error("lease_lost", {{"lease", options_.name}, {"epoch", epoch_}});
       co_return;
     } catch (const redis::Error& e) {
+      failing = true;
       log::warn("lease_renew_failed", {{"lease", options_.name}, {"error", e.what()}});
     }
   }
@@ -133,7 +140,7 @@ net::awaitable<void> Lease::run(Work work) {
       log::warn("lease_acquire_failed", {{"lease", options_.name}, {"error", e.what()}});
     }
     if (epoch == 0) {
-      co_await sleep_for(options_.ttl / 10 + std::chrono::milliseconds(jitter(rng)));
+      co_await sleep_until(Clock::now() + options_.ttl / 10 + std::chrono::milliseconds(jitter(rng)));
       continue;
     }
     auto token = options_.owner + "#" + std::to_string(epoch);
