@@ -113,7 +113,8 @@ TEST_F(Tg, SecondLongPollEndsTheFirstWith409) {
   http::ClientRequest poll{"POST", base() + std::string("/bot") + kToken + "/getUpdates",
                            {{"Content-Type", "application/json"}}, R"({"timeout":5})", 20s};
   net::co_spawn(io, client.send(poll), [&first](std::exception_ptr, http::Response r) { first = std::move(r); });
-  for (int i = 0; i < 30; ++i) io.run_one_for(10ms);  // the first poll is waiting now
+  // Only once the first poll waits at the emulator does the second one start.
+  for (int i = 0; i < 500 && control("GET", "/stats")["max_concurrent_polls"] == 0; ++i) io.run_one_for(10ms);
   http::Client other(io.get_executor());
   auto second = test::run(io, other.send({"POST", base() + std::string("/bot") + kToken + "/getUpdates",
                                           {{"Content-Type", "application/json"}}, R"({"timeout":1})", 20s}));
