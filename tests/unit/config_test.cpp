@@ -84,3 +84,11 @@ TEST(Config, IdLists) {
   ASSERT_EQ(bad.errors().size(), 1u);
   EXPECT_NE(bad.errors()[0].find("ADMIN_IDS"), std::string::npos);
 }
+
+TEST(Config, Lists) {
+  EXPECT_EQ(kiebot::split_list(" a, b,,c ,"), (std::vector<std::string>{"a", "b", "c"}));
+  EXPECT_TRUE(kiebot::split_list("").empty());
+  Config cfg("svc", "test", {}, env({{"KEYS", "k1,k2"}}));
+  EXPECT_EQ(cfg.list("KEYS", "x", "keys"), (std::vector<std::string>{"k1", "k2"}));
+  EXPECT_EQ(cfg.list("OTHER", "d1,d2", "other"), (std::vector<std::string>{"d1", "d2"}));
+}

@@ -52,17 +52,11 @@ std::optional<Args> parse_args(int argc, char** argv, std::string& error) {
         args.brokers = std::stoi(value());
         if (args.brokers < 1 || args.brokers > 16) throw std::invalid_argument("--brokers must be 1..16");
       } else if (arg == "--topics") {
-        std::string list = value();
-        std::size_t start = 0;
-        while (start < list.size()) {
-          auto comma = list.find(',', start);
-          auto item = list.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+        for (const auto& item : split_list(value())) {
           auto colon = item.find(':');
           int partitions = colon == std::string::npos ? 1 : std::stoi(item.substr(colon + 1));
           if (partitions < 1) throw std::invalid_argument("partition count must be positive in " + item);
           args.topics.emplace_back(item.substr(0, colon), partitions);
-          if (comma == std::string::npos) break;
-          start = comma + 1;
         }
       } else if (arg == "--bootstrap-file") {
         args.bootstrap_file = value();

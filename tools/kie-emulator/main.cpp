@@ -12,7 +12,7 @@ using namespace kiebot;
 int main(int argc, char** argv) {
   Config config("kie-emulator", "KIE API emulator: createTask, recordInfo, callbacks, result files", argc, argv);
   auto port = config.port("HTTP_PORT", 8091, "API and control port; 0 = any free port");
-  auto keys_text = config.str("KIE_EMULATOR_KEYS", "sandbox-key", "comma-separated API keys accepted as Bearer");
+  auto keys = config.list("KIE_EMULATOR_KEYS", "sandbox-key", "comma-separated API keys accepted as Bearer");
   auto public_url = config.optional("KIE_EMULATOR_PUBLIC_URL", "base URL of result files; default http://127.0.0.1:<port>");
   auto level = config.log_level();
   auto instance = config.instance_id();
@@ -20,14 +20,7 @@ int main(int argc, char** argv) {
   log::init({"kie-emulator", instance, log::parse_level(level), {}});
 
   kie::EmulatorOptions options;
-  options.keys.clear();
-  for (std::size_t start = 0; start <= keys_text.size();) {
-    auto comma = keys_text.find(',', start);
-    auto key = keys_text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
-    if (!key.empty()) options.keys.push_back(key);
-    if (comma == std::string::npos) break;
-    start = comma + 1;
-  }
+  options.keys = std::move(keys);
   if (public_url) options.public_url = *public_url;
   net::io_context io(1);
   http::ServerOptions server_options;

@@ -16,7 +16,7 @@ using namespace kiebot;
 int main(int argc, char** argv) {
   Config config("tg-emulator", "Telegram Bot API emulator with a control API", argc, argv);
   auto port = config.port("HTTP_PORT", 8090, "Bot API and control port; 0 = any free port");
-  auto tokens = config.str("TG_EMULATOR_TOKENS", "111111:sandbox-token", "comma-separated bot tokens served");
+  auto tokens = config.list("TG_EMULATOR_TOKENS", "111111:sandbox-token", "comma-separated bot tokens served");
   auto level = config.log_level();
   auto instance = config.instance_id();
   if (auto code = config.finish()) return *code;
@@ -26,9 +26,11 @@ int main(int argc, char** argv) {
   auto em = std::make_shared<tg::Emulator>();
   em->executor = io.get_executor();
   em->client = std::make_unique<http::Client>(io.get_executor());
-  for (std::size_t start = 0; start < tokens.size();) {
-    auto comma = tokens.find(',', start);
-    auto token = tokens.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+  if (tokens.empty()) {
+    std::cerr << "tg-emulator: config error: TG_EMULATOR_TOKENS names no token\n";
+    return 2;
+  }
+  for (const auto& token : tokens) {
     auto colon = token.find(':');
     if (colon == std::string::npos || colon == 0) {
       std::cerr << "tg-emulator: config error: TG_EMULATOR_TOKENS must be <bot id>:<secret>, got '" << token << "'\n";
@@ -39,8 +41,6 @@ int main(int argc, char** argv) {
     bot.id = std::stoll(token.substr(0, colon));
     bot.username = "sandbox_" + token.substr(0, colon) + "_bot";
     if (em->default_token.empty()) em->default_token = token;
-    if (comma == std::string::npos) break;
-    start = comma + 1;
   }
   http::Router router;
   add_health_routes(router, nullptr);

@@ -94,16 +94,15 @@ bool Config::flag(std::string_view name, bool fallback, std::string_view help) {
   return fallback;
 }
 
+std::vector<std::string> Config::list(std::string_view name, std::string_view fallback, std::string_view help) {
+  return split_list(str(name, fallback, help));
+}
+
 std::vector<std::int64_t> Config::id_list(std::string_view name, std::string_view help) {
   std::vector<std::int64_t> out;
   auto value = lookup(name, "", help, false, false);
   if (!value) return out;
-  std::string_view rest = *value;
-  while (!rest.empty()) {
-    auto comma = rest.find(',');
-    auto item = rest.substr(0, comma);
-    while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
-    while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
+  for (const auto& item : split_list(*value)) {
     std::int64_t id = 0;
     auto [ptr, ec] = std::from_chars(item.data(), item.data() + item.size(), id);
     if (ec != std::errc{} || ptr != item.data() + item.size() || id <= 0) {
@@ -111,7 +110,6 @@ std::vector<std::int64_t> Config::id_list(std::string_view name, std::string_vie
       return {};
     }
     out.push_back(id);
-    rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
   }
   return out;
 }
@@ -151,6 +149,19 @@ std::optional<int> Config::finish() {
     return 2;
   }
   return std::nullopt;
+}
+
+std::vector<std::string> split_list(std::string_view text) {
+  std::vector<std::string> out;
+  while (!text.empty()) {
+    auto comma = text.find(',');
+    auto item = text.substr(0, comma);
+    while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
+    while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
+    if (!item.empty()) out.emplace_back(item);
+    text = comma == std::string_view::npos ? std::string_view{} : text.substr(comma + 1);
+  }
+  return out;
 }
 
 std::map<std::string, std::string> environment_with_prefix(std::string_view prefix) {

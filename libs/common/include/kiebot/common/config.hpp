@@ -33,6 +33,8 @@ class Config {
                        std::int64_t min, std::int64_t max);
   std::uint16_t port(std::string_view name, std::uint16_t fallback, std::string_view help);
   bool flag(std::string_view name, bool fallback, std::string_view help);
+  // Comma-separated items, e.g. KIE_EMULATOR_KEYS=a,b (see split_list).
+  std::vector<std::string> list(std::string_view name, std::string_view fallback, std::string_view help);
   // Comma-separated positive integers, e.g. ADMIN_IDS=1,2,3; empty when unset.
   std::vector<std::int64_t> id_list(std::string_view name, std::string_view help);
 
@@ -71,6 +73,9 @@ class Config {
   std::vector<std::string> errors_;
   std::vector<std::string> secrets_;
 };
+
+// "a, b,,c" -> {"a", "b", "c"}: items trimmed of spaces, empty ones dropped.
+std::vector<std::string> split_list(std::string_view text);
 
 // Every environment variable whose name starts with `prefix`.
 std::map<std::string, std::string> environment_with_prefix(std::string_view prefix);
