@@ -7,17 +7,21 @@
 
 namespace kiebot {
 
-void add_health_routes(http::Router& router, ReadinessChecks checks) {
+void add_health_routes(http::Router& router, ReadinessChecks checks, std::function<nlohmann::json()> details) {
   router.add("GET", "/healthz", http::SyncHandler([](const http::Request&) {
                return http::Response::text(200, "ok\n");
              }));
-  router.add("GET", "/readyz", http::SyncHandler([checks = std::move(checks)](const http::Request&) {
+  router.add("GET", "/readyz", http::SyncHandler([checks = std::move(checks), details = std::move(details)](const http::Request&) {
                nlohmann::json body = {{"ready", true}, {"checks", nlohmann::json::object()}};
                if (checks) {
                  for (const auto& [name, ok] : checks()) {
                    body["checks"][name] = ok;
                    if (!ok) body["ready"] = false;
                  }
+               }
+               if (details) {
+                 auto facts = details();
+                 for (auto& [key, value] : facts.items()) body[key] = value;
                }
                return http::Response::json(body["ready"].get<bool>() ? 200 : 503, body);
              }));

@@ -98,9 +98,11 @@ net::awaitable<void> Lease::keep_renewing(std::string token, Clock::time_point a
       }
       if (reply.type == redis::Reply::Type::integer && reply.integer == 1) {
         last_renewed = started;
+        valid_until_ = last_renewed + give_up_after;
         failing = false;
         continue;
       }
+      valid_until_ = {};
       log::error("lease_lost", {{"lease", options_.name}, {"epoch", epoch_}});
       co_return;
     } catch (const redis::Error& e) {
@@ -146,6 +148,7 @@ net::awaitable<void> Lease::run(Work work) {
     auto token = options_.owner + "#" + std::to_string(epoch);
     held_ = true;
     epoch_ = epoch;
+    valid_until_ = asked_at + options_.ttl - options_.safety;
     held_gauge.set(1);
     epoch_gauge.set(static_cast<double>(epoch));
     acquisitions.inc();

@@ -87,6 +87,9 @@ void Lifecycle::spawn(std::string name, net::awaitable<void> task) {
                         log::error("task_failed", {{"task", it->name}, {"error", ex.what()}});
                         if (!st->stopping) st->exit_code = 1;
                       }
+                    } catch (const ExitError& ex) {
+                      log::error("task_failed", {{"task", it->name}, {"error", ex.what()}, {"exit_code", ex.code()}});
+                      if (!st->stopping) st->exit_code = ex.code();
                     } catch (const std::exception& ex) {
                       log::error("task_failed", {{"task", it->name}, {"error", ex.what()}});
                       if (!st->stopping) st->exit_code = 1;

@@ -60,6 +60,13 @@ json transcript(const Chat& chat) {
   return out;
 }
 
+// The user of a load-test chat: the one it already has, else a new one.
+json chat_user(Bot& bot, std::int64_t id) {
+  auto it = bot.chats.find(id);
+  if (it != bot.chats.end() && !it->second.user.is_null()) return it->second.user;
+  return user_object(id, json::object());
+}
+
 bool has_button(const json& markup, const std::string& data) {
   if (!markup.is_object() || !markup.contains("inline_keyboard")) return false;
   for (const auto& row : markup["inline_keyboard"]) {
@@ -90,6 +97,31 @@ void add_control_routes(http::Router& router, std::shared_ptr<Emulator> em) {
                auto& m = add_message(*em, bot, chat, false, fields);
                em->push(bot, "message", m.body);
                return http::Response::json(200, {{"update_id", bot.next_update_id - 1}, {"message_id", m.message_id}});
+             }));
+  // Load generation: `count` text messages from `users` users, queued as
+  // updates but not kept in the chats' transcripts (memory stays flat).
+  router.add("POST", "/control/updates", http::SyncHandler([em](const http::Request& r) {
+               auto& bot = bot_for(*em, r);
+               auto body = r.json();
+               auto count = body.value("count", std::int64_t{1});
+               auto users = body.value("users", std::int64_t{100});
+               auto first_user = body.value("first_user_id", std::int64_t{1'000'000});
+               auto text_bytes = body.value("text_bytes", std::int64_t{100});
+               if (count < 1 || count > 100'000 || users < 1 || first_user < 1 || text_bytes < 1 || text_bytes > 4096) {
+                 throw http::BadRequest{400, "invalid_load",
+                                        "count 1-100000, users >= 1, first_user_id >= 1, text_bytes 1-4096"};
+               }
+               auto first_update = bot.next_update_id;
+               std::string text(static_cast<std::size_t>(text_bytes), 'x');
+               for (std::int64_t i = 0; i < count; ++i) {
+                 auto uid = first_user + i % users;
+                 auto& chat = em->private_chat(bot, uid, chat_user(bot, uid));
+                 json message = {{"message_id", chat.next_message_id++}, {"from", chat.user}, {"chat", chat.object},
+                                 {"date", em->now_s()}, {"text", text}};
+                 em->push(bot, "message", std::move(message));
+               }
+               return http::Response::json(200, {{"first_update_id", first_update},
+                                                 {"last_update_id", bot.next_update_id - 1}});
              }));
   router.add("POST", "/control/users/{user_id}/photos", http::SyncHandler([em](const http::Request& r) {
                auto& bot = bot_for(*em, r);
@@ -162,10 +194,11 @@ void add_control_routes(http::Router& router, std::shared_ptr<Emulator> em) {
                auto it = bot.chats.find(id_param(r, "chat_id"));
                return http::Response::json(200, {{"action", it == bot.chats.end() ? "" : it->second.last_action}});
              }));
-  router.add("GET", "/control/stats", http::SyncHandler([em](const http::Request&) {
+  router.add("GET", "/control/stats", http::SyncHandler([em](const http::Request& r) {
                json methods = em->stats.methods;
                return http::Response::json(200, {{"methods", methods}, {"max_concurrent_polls", em->stats.max_concurrent_polls},
-                                                 {"conflicts_409", em->stats.conflicts_409}, {"flood_429", em->stats.flood_429}});
+                                                 {"conflicts_409", em->stats.conflicts_409}, {"flood_429", em->stats.flood_429},
+                                                 {"pending_updates", bot_for(*em, r).queue.size()}});
              }));
   router.add("POST", "/control/faults", http::SyncHandler([em](const http::Request& r) {
                auto& bot = bot_for(*em, r);

@@ -36,6 +36,7 @@ void Emulator::push(Bot& b, const std::string& type, json payload) {
   u.type = type;
   u.created_s = now_s();
   u.body = {{"update_id", u.id}, {type, std::move(payload)}};
+  u.raw = u.body.dump();
   b.queue.push_back(std::move(u));
   if (b.waiting) b.waiting->timer.cancel();
 }

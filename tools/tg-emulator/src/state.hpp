@@ -28,6 +28,7 @@ struct Update {
   std::int64_t id = 0;
   std::string type;  // message, callback_query, pre_checkout_query, ...
   json body;         // the whole Update object
+  std::string raw;   // body serialized once, for getUpdates and webhooks
   std::int64_t created_s = 0;
 };
 
@@ -96,7 +97,8 @@ struct Bot {
   std::string token;
   std::int64_t id = 0;
   std::string username;
-  std::deque<Update> queue;
+  std::deque<Update> queue;  // ordered by id
+  std::int64_t expired_at_s = 0;  // expiry runs at most once per second
   std::int64_t next_update_id = 1;
   std::set<std::string> allowed_updates;  // empty: all but chat_member, message_reaction*
   std::shared_ptr<Poll> waiting;

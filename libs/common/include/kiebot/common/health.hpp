@@ -1,6 +1,8 @@
 // GET /healthz, /readyz and /metrics for every service.
 #pragma once
 
+#include <nlohmann/json_fwd.hpp>
+
 #include <functional>
 #include <string>
 #include <utility>
@@ -15,6 +17,9 @@ using ReadinessChecks = std::function<std::vector<std::pair<std::string, bool>>(
 
 // /healthz: the process answers. /readyz: 200 when every check passes, else
 // 503; both list the checks. /metrics: the Prometheus text of the registry.
-void add_health_routes(http::Router& router, ReadinessChecks checks);
+// `details`, when given, adds facts to /readyz that do not decide readiness
+// (e.g. whether this ingress replica holds the polling lease).
+void add_health_routes(http::Router& router, ReadinessChecks checks,
+                       std::function<nlohmann::json()> details = nullptr);
 
 }  // namespace kiebot

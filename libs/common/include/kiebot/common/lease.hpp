@@ -40,6 +40,13 @@ class Lease {
 
   bool held() const { return held_; }
   std::int64_t epoch() const { return epoch_; }
+  // Held, and renewed recently enough that no one else can hold it: check
+  // right before any action the lease guards (a holder frozen past its TTL
+  // must not act on resuming, even before its renewal loop has noticed).
+  bool valid() const { return held_ && std::chrono::steady_clock::now() < valid_until_; }
+  // The key whose value is the current fencing epoch, for scripts that
+  // refuse writes from a stale holder.
+  const std::string& epoch_key() const { return epoch_key_; }
 
  private:
   net::awaitable<std::int64_t> try_acquire();
@@ -52,6 +59,7 @@ class Lease {
   std::string epoch_key_;
   bool held_ = false;
   std::int64_t epoch_ = 0;
+  std::chrono::steady_clock::time_point valid_until_{};
 };
 
 }  // namespace kiebot

@@ -3,16 +3,29 @@
 
 #include <chrono>
 #include <memory>
+#include <stdexcept>
 #include <string>
 
 #include "kiebot/common/net.hpp"
 
 namespace kiebot {
 
+// Thrown by a task when the process must exit with `code` and not be
+// restarted into the same failure, e.g. 2 for a credential the upstream
+// refused (as for a configuration error).
+class ExitError : public std::runtime_error {
+ public:
+  ExitError(int code, const std::string& what) : std::runtime_error(what), code_(code) {}
+  int code() const { return code_; }
+
+ private:
+  int code_;
+};
+
 // Owns the service's long-running coroutines. On SIGTERM or SIGINT every task
 // is cancelled (total cancellation) and gets `drain` to finish; run() then
 // returns 0. A task that fails while the service is not stopping stops the
-// others and makes run() return 1, so the orchestrator restarts the process.
+// others and makes run() return 1 (or an ExitError's code), so the orchestrator restarts the process.
 class Lifecycle {
  public:
   Lifecycle(net::io_context& io, std::chrono::milliseconds drain);

@@ -1,0 +1,34 @@
+// Backoff and cancellable sleep (see backoff.hpp).
+#include "kiebot/common/backoff.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <algorithm>
+
+namespace kiebot {
+
+Backoff::Backoff(std::chrono::milliseconds min, std::chrono::milliseconds max)
+    : min_(min), max_(std::max(min, max)), rng_(std::random_device{}()) {}
+
+std::chrono::milliseconds Backoff::next() {
+  auto ceiling = min_;
+  for (int i = 0; i < attempt_ && ceiling < max_; ++i) ceiling *= 2;
+  ceiling = std::min(ceiling, max_);
+  ++attempt_;
+  std::uniform_int_distribution<std::int64_t> pick(ceiling.count() / 2, ceiling.count());
+  return std::chrono::milliseconds(pick(rng_));
+}
+
+net::awaitable<bool> sleep_for(std::chrono::milliseconds duration) {
+  auto state = co_await net::this_coro::cancellation_state;
+  if (state.cancelled() != net::cancellation_type::none) co_return false;
+  auto executor = co_await net::this_coro::executor;
+  net::steady_timer timer(executor, duration);
+  auto [ec] = co_await timer.async_wait(net::as_tuple(net::use_awaitable));
+  co_return !ec;
+}
+
+}  // namespace kiebot

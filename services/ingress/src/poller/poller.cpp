@@ -1,0 +1,238 @@
+// The getUpdates loop (see poller.hpp and docs/ingress.md).
+#include "poller.hpp"
+
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <nlohmann/json.hpp>
+
+#include "bot_api.hpp"
+#include "ingress_metrics.hpp"
+#include "kiebot/common/backoff.hpp"
+#include "kiebot/common/kafka.hpp"
+#include "kiebot/common/lease.hpp"
+#include "kiebot/common/lifecycle.hpp"
+#include "kiebot/common/log.hpp"
+#include "kiebot/common/redis.hpp"
+#include "offset_store.hpp"
+
+namespace kiebot::ingress {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+net::awaitable<bool> cancelled() {
+  auto state = co_await net::this_coro::cancellation_state;
+  co_return state.cancelled() != net::cancellation_type::none;
+}
+
+std::int64_t wall_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+const char* conflict_advice(ConflictCause cause) {
+  switch (cause) {
+    case ConflictCause::webhook_active:
+      return "a webhook is set for this bot, so getUpdates cannot work: set TELEGRAM_DELETE_WEBHOOK=1 to delete it, "
+             "or run with TELEGRAM_MODE=webhook";
+    case ConflictCause::other_poller:
+      return "another process is calling getUpdates with this bot token (an old deployment, a script, a developer's "
+             "machine); only one may poll: stop it, or revoke the token with @BotFather";
+    default:
+      return "Telegram refused getUpdates with 409 Conflict";
+  }
+}
+
+}  // namespace
+
+const std::vector<std::string>& allowed_updates() {
+  static const std::vector<std::string> types{"message", "edited_message", "callback_query", "pre_checkout_query",
+                                              "my_chat_member"};
+  return types;
+}
+
+Poller::Poller(BotApi& api, kafka::Producer& producer, Lease& lease, OffsetStore& offsets, PollerOptions options,
+               std::function<bool()> stopping)
+    : api_(api),
+      producer_(producer),
+      lease_(lease),
+      offsets_(offsets),
+      options_(std::move(options)),
+      stopping_(std::move(stopping)) {}
+
+bool Poller::fenced(std::int64_t epoch, const char* step) const {
+  if (lease_.valid() && lease_.epoch() == epoch) return false;
+  Metrics::get().fenced.inc();
+  log::warn("poll_fenced", {{"epoch", epoch}, {"step", step},
+                            {"message", "the lease may have passed to another replica: this batch is left to it"}});
+  return true;
+}
+
+net::awaitable<std::int64_t> Poller::read_offset() {
+  Backoff backoff(options_.backoff_min, options_.backoff_max);
+  while (true) {
+    try {
+      auto stored = co_await offsets_.read();
+      if (!stored.owner.empty() && stored.owner != options_.owner) {
+        Metrics::get().failovers.inc();
+        log::warn("poll_takeover", {{"previous_owner", stored.owner}, {"previous_epoch", stored.epoch},
+                                    {"offset", stored.offset}});
+      }
+      co_return stored.offset;
+    } catch (const redis::Error& e) {
+      log::warn("offset_read_failed", {{"error", e.what()}});
+    }
+    if (!co_await sleep_for(backoff.next())) throw boost::system::system_error(net::error::operation_aborted);
+  }
+}
+
+net::awaitable<void> Poller::run(std::int64_t epoch) {
+  auto& m = Metrics::get();
+  auto offset = co_await read_offset();
+  m.offset.set(static_cast<double>(offset));
+  log::info("polling", {{"epoch", epoch}, {"offset", offset}, {"long_poll_s", options_.long_poll.count()}});
+  Backoff backoff(options_.backoff_min, options_.backoff_max);
+  Backoff conflict_backoff(std::chrono::seconds(1), std::chrono::seconds(30));
+  const auto http_timeout = std::chrono::duration_cast<std::chrono::milliseconds>(options_.long_poll) +
+                            std::chrono::seconds(10);
+  while (!co_await cancelled()) {
+    nlohmann::json request = {{"limit", 100}, {"timeout", options_.long_poll.count()},
+                              {"allowed_updates", allowed_updates()}};
+    // This call also confirms every update below `offset` to Telegram.
+    if (offset > 0) request["offset"] = offset;
+    auto body = request.dump();
+    auto answer = co_await api_.call("getUpdates", std::move(body), http_timeout);
+    if (co_await cancelled()) co_return;
+    std::chrono::milliseconds wait{0};
+    switch (answer.kind) {
+      case Answer::Kind::ok:
+        break;
+      case Answer::Kind::conflict: {
+        auto cause = conflict_cause(answer.description);
+        (cause == ConflictCause::webhook_active ? m.conflicts_webhook : m.conflicts_other_poller).inc();
+        log::error("telegram_conflict", {{"cause", to_string(cause)}, {"description", answer.description},
+                                         {"message", conflict_advice(cause)}});
+        if (cause == ConflictCause::webhook_active && options_.delete_webhook) {
+          // Pending updates are kept: they come through getUpdates next.
+          std::string keep_pending = R"({"drop_pending_updates":false})";
+          auto deleted = co_await api_.call("deleteWebhook", std::move(keep_pending), std::chrono::seconds(10));
+          log::warn("webhook_deleted", {{"ok", deleted.kind == Answer::Kind::ok}, {"description", deleted.description}});
+          if (deleted.kind == Answer::Kind::ok) continue;
+        }
+        wait = conflict_backoff.next();
+        break;
+      }
+      case Answer::Kind::throttled:
+        m.throttled.inc();
+        log::warn("telegram_throttled", {{"retry_after_s", answer.retry_after.count()}});
+        wait = answer.retry_after;
+        break;
+      case Answer::Kind::unauthorized:
+        log::error("telegram_unauthorized", {{"status", answer.status}, {"description", answer.description}});
+        throw ExitError(2, "Telegram refused TELEGRAM_BOT_TOKEN (" + std::to_string(answer.status) + " " +
+                               answer.description + "): check the token with @BotFather and TELEGRAM_API_BASE");
+      case Answer::Kind::transient:
+      case Answer::Kind::rejected:
+        m.telegram_errors.inc();
+        wait = backoff.next();
+        log::warn("get_updates_failed", {{"status", answer.status}, {"description", answer.description},
+                                         {"retry_in_ms", wait.count()}});
+        break;
+    }
+    if (wait.count() > 0) {
+      if (!co_await sleep_for(wait)) co_return;
+      continue;
+    }
+    backoff.reset();
+    conflict_backoff.reset();
+    Batch batch;
+    batch.received_at = Clock::now();
+    batch.received_at_ms = wall_ms();
+    batch.body = std::make_shared<const std::string>(std::move(answer.body));
+    bool readable = true;
+    try {
+      batch.updates = scan_get_updates(*batch.body);
+    } catch (const ScanError& e) {
+      readable = false;
+      m.telegram_errors.inc();
+      log::error("get_updates_unreadable", {{"error", e.what()}});
+    }
+    if (!readable) {
+      if (!co_await sleep_for(backoff.next())) co_return;
+      continue;
+    }
+    if (batch.updates.empty()) continue;
+    m.received.inc(static_cast<double>(batch.updates.size()));
+    auto next = batch.updates.back().update_id + 1;
+    if (fenced(epoch, "poll")) co_return;
+    // Shielded: once started, the batch is published and its offset stored
+    // even if shutdown begins meanwhile (an empty slot: no cancellation).
+    auto executor = co_await net::this_coro::executor;
+    bool go_on = co_await net::co_spawn(executor, deliver(epoch, std::move(batch)),
+                                        net::bind_cancellation_slot(net::cancellation_slot(), net::use_awaitable));
+    if (!go_on) co_return;
+    offset = std::max(offset, next);
+    m.offset.set(static_cast<double>(offset));
+  }
+}
+
+net::awaitable<bool> Poller::deliver(std::int64_t epoch, Batch batch) {
+  auto& m = Metrics::get();
+  if (!co_await publish(epoch, batch)) co_return false;
+  m.published.inc(static_cast<double>(batch.updates.size()));
+  if (!co_await store_offset(epoch, batch.updates.back().update_id + 1)) co_return false;
+  m.batches.inc();
+  m.publish_seconds.observe(std::chrono::duration<double>(Clock::now() - batch.received_at).count());
+  co_return true;
+}
+
+net::awaitable<bool> Poller::publish(std::int64_t epoch, const Batch& batch) {
+  auto& m = Metrics::get();
+  // While Kafka cannot take the batch, it is held here and Telegram is not
+  // polled: the updates stay unconfirmed there, so none is lost.
+  Backoff backoff(options_.backoff_min, std::chrono::seconds(5));
+  while (true) {
+    if (fenced(epoch, "publish")) co_return false;
+    try {
+      auto messages = to_messages(batch.updates, options_.topic, epoch, batch.received_at_ms);
+      co_await producer_.send_batch(std::move(messages));
+      if (backoff.attempts() > 0) log::info("publish_recovered", {{"attempts", backoff.attempts() + 1}});
+      co_return true;
+    } catch (const kafka::Error& e) {
+      m.publish_failures.inc();
+      log::error("publish_failed", {{"error", e.what()}, {"updates", batch.updates.size()},
+                                    {"first_update_id", batch.updates.front().update_id},
+                                    {"message", "Kafka did not acknowledge the batch; polling paused until it does"}});
+    }
+    if (stopping_()) {
+      log::warn("publish_abandoned", {{"updates", batch.updates.size()},
+                                      {"message", "stopping: the batch stays unconfirmed for the next holder"}});
+      co_return false;
+    }
+    co_await sleep_for(backoff.next());
+  }
+}
+
+net::awaitable<bool> Poller::store_offset(std::int64_t epoch, std::int64_t offset) {
+  Backoff backoff(std::chrono::milliseconds(100), std::chrono::seconds(2));
+  while (true) {
+    if (fenced(epoch, "store_offset")) co_return false;
+    try {
+      auto result = co_await offsets_.store(epoch, offset, options_.owner);
+      if (result == OffsetStore::Result::stored) co_return true;
+      Metrics::get().fenced.inc();
+      log::warn("offset_refused", {{"epoch", epoch}, {"offset", offset},
+                                   {"reason", result == OffsetStore::Result::stale_epoch ? "stale_epoch" : "offset_behind"}});
+      co_return false;
+    } catch (const redis::Error& e) {
+      log::warn("offset_store_failed", {{"error", e.what()}, {"offset", offset}});
+    }
+    if (stopping_()) co_return false;
+    co_await sleep_for(backoff.next());
+  }
+}
+
+}  // namespace kiebot::ingress

@@ -1,0 +1,76 @@
+// The lease holder's getUpdates loop: poll, publish every update to Kafka,
+// store the offset under the lease's epoch, then confirm by polling again.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "kiebot/common/net.hpp"
+#include "update_scan.hpp"
+
+namespace kiebot {
+class Lease;
+namespace kafka {
+class Producer;
+}
+}  // namespace kiebot
+
+namespace kiebot::ingress {
+
+class BotApi;
+class OffsetStore;
+
+// The update types the bot handles; everything else Telegram keeps to itself.
+const std::vector<std::string>& allowed_updates();
+
+struct PollerOptions {
+  std::string owner;  // INSTANCE_ID, stored with the offset
+  std::string topic = "tg.updates";
+  std::chrono::seconds long_poll{25};
+  bool delete_webhook = false;  // TELEGRAM_DELETE_WEBHOOK: delete a webhook that blocks getUpdates
+  std::chrono::milliseconds backoff_min{500};
+  std::chrono::milliseconds backoff_max{30'000};
+};
+
+class Poller {
+ public:
+  // `stopping` says whether the process is shutting down: a batch that
+  // Kafka cannot take is then left unconfirmed for the next holder instead
+  // of being retried.
+  Poller(BotApi& api, kafka::Producer& producer, Lease& lease, OffsetStore& offsets, PollerOptions options,
+         std::function<bool()> stopping);
+
+  // The lease's work for one holding with `epoch`. Returns when fenced;
+  // ends by cancellation when the lease is lost or the process stops.
+  // Throws ExitError when Telegram refuses the token.
+  net::awaitable<void> run(std::int64_t epoch);
+
+ private:
+  struct Batch {
+    std::shared_ptr<const std::string> body;  // the updates' JSON points into it
+    std::vector<RawUpdate> updates;
+    std::int64_t received_at_ms = 0;
+    std::chrono::steady_clock::time_point received_at;
+  };
+  net::awaitable<std::int64_t> read_offset();
+  // Publishes the batch and stores the next offset; false when this holder
+  // must stop (fenced, or stopping with Kafka unavailable). Runs shielded
+  // from cancellation so that a batch is finished once started.
+  net::awaitable<bool> deliver(std::int64_t epoch, Batch batch);
+  net::awaitable<bool> publish(std::int64_t epoch, const Batch& batch);
+  net::awaitable<bool> store_offset(std::int64_t epoch, std::int64_t offset);
+  bool fenced(std::int64_t epoch, const char* step) const;
+
+  BotApi& api_;
+  kafka::Producer& producer_;
+  Lease& lease_;
+  OffsetStore& offsets_;
+  PollerOptions options_;
+  std::function<bool()> stopping_;
+};
+
+}  // namespace kiebot::ingress
