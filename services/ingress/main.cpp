@@ -14,6 +14,7 @@
 #include "kiebot/common/log.hpp"
 #include "kiebot/common/redis.hpp"
 #include "poller/bot_api.hpp"
+#include "poller/ingress_metrics.hpp"
 #include "poller/offset_store.hpp"
 #include "poller/poller.hpp"
 #include "poller/webhook.hpp"
@@ -62,6 +63,7 @@ int main(int argc, char** argv) {
   if (auto code = config.finish()) return *code;
   log::init({"ingress", instance, log::parse_level(level), config.secrets()});
 
+  ingress::Metrics::get();  // every series from the start, at 0
   net::io_context io(1);
   redis::Options redis_options;
   redis_options.url = redis_url;

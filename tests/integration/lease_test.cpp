@@ -140,3 +140,30 @@ TEST(Lease, FencingStopsAHolderWhoseLeaseWasTaken) {
   std::vector<std::string> get{"GET", "{lease:poller}"};
   EXPECT_EQ(test::run(io, a.client->exec(std::move(get))).str, "intruder#99");  // not released by a
 }
+
+namespace {
+net::awaitable<void> fail_at_once(std::int64_t) { throw std::runtime_error("work failed"); co_return; }
+}  // namespace
+
+TEST(Lease, AFailingWorkReleasesTheLeaseAndFailsTheRun) {
+  test::RedisServer server;
+  net::io_context io;
+  redis::Options options;
+  options.url = server.url();
+  redis::Client client(io.get_executor(), options);
+  client.start();
+  Lease lease(client, LeaseOptions{"poller", "a", 1000ms, 300ms});
+  std::exception_ptr failure;
+  bool finished = false;
+  net::co_spawn(io, lease.run(fail_at_once), [&](std::exception_ptr e) {
+    failure = e;
+    finished = true;
+  });
+  drive(io, 2s, [&] { return finished; });
+  ASSERT_TRUE(finished) << "the work's failure must end the run, not leave the lease renewed";
+  ASSERT_TRUE(failure);
+  EXPECT_THROW(std::rethrow_exception(failure), std::runtime_error);
+  std::vector<std::string> get{"GET", "{lease:poller}"};
+  EXPECT_TRUE(test::run(io, client.exec(std::move(get))).is_nil()) << "released";
+  client.stop();
+}

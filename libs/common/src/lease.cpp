@@ -55,6 +55,16 @@ net::awaitable<void> sleep_until(Clock::time_point at) {
   co_await t.async_wait(net::use_awaitable);
 }
 
+bool is_cancellation(std::exception_ptr e) {
+  try {
+    std::rethrow_exception(e);
+  } catch (const boost::system::system_error& error) {
+    return error.code() == net::error::operation_aborted;
+  } catch (...) {
+    return false;
+  }
+}
+
 }  // namespace
 
 Lease::Lease(redis::Client& redis, LeaseOptions options)
@@ -125,6 +135,14 @@ net::awaitable<void> Lease::release(std::string token) {
   }
 }
 
+net::awaitable<void> Lease::run_work(const Work* work, std::int64_t epoch, std::exception_ptr* failure) {
+  try {
+    co_await (*work)(epoch);
+  } catch (...) {
+    *failure = std::current_exception();
+  }
+}
+
 net::awaitable<void> Lease::run(Work work) {
   auto& reg = metrics::registry();
   metrics::Labels labels{{"lease", options_.name}};
@@ -154,13 +172,17 @@ net::awaitable<void> Lease::run(Work work) {
     acquisitions.inc();
     log::info("lease_acquired", {{"lease", options_.name}, {"epoch", epoch}, {"owner", options_.owner}});
     // Whichever ends first cancels the other: losing the lease stops the
-    // work; the work ending (cancelled by shutdown) stops the renewals.
+    // work; the work ending (cancelled by shutdown, or failed) stops the
+    // renewals. `||` waits for the first *successful* branch, so the work
+    // is wrapped to never throw: a failed work would otherwise leave the
+    // lease renewed forever by a replica that does nothing.
     std::exception_ptr failure;
     try {
-      co_await (work(epoch) || keep_renewing(token, asked_at));
-    } catch (...) {
-      failure = std::current_exception();
+      co_await (run_work(&work, epoch, &failure) || keep_renewing(token, asked_at));
+    } catch (const boost::system::system_error&) {
+      // Both branches cancelled: shutdown, handled below.
     }
+    if (failure && is_cancellation(failure)) failure = nullptr;  // the lease was lost, or shutdown
     held_ = false;
     held_gauge.set(0);
     auto state = co_await net::this_coro::cancellation_state;

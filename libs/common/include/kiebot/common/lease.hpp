@@ -3,6 +3,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <exception>
 #include <functional>
 #include <string>
 
@@ -50,6 +51,7 @@ class Lease {
 
  private:
   net::awaitable<std::int64_t> try_acquire();
+  static net::awaitable<void> run_work(const Work* work, std::int64_t epoch, std::exception_ptr* failure);
   net::awaitable<void> keep_renewing(std::string token, std::chrono::steady_clock::time_point acquired_at);
   net::awaitable<void> release(std::string token);
 
