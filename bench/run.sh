@@ -6,6 +6,7 @@ BIN=${KIEBOT_BIN:?set KIEBOT_BIN to the directory with the binaries}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 DURATION=${BENCH_SECONDS:-10}
 MESSAGES=${BENCH_MESSAGES:-100000}
+UPDATES=${BENCH_UPDATES:-50000}
 work=$(mktemp -d)
 pids=()
 cleanup() {
@@ -127,14 +128,94 @@ print(f"ratio                     {ours['requests_per_s'] / rate:10.2f}x redis-b
 PY
 }
 
+bench_ingress() {
+echo "== ingress: $UPDATES updates (~1 KB, 100 per getUpdates) from tg-emulator through ingress into kafka-dev, next to kcat -P"
+local redis_port tg_port ing_port brokers
+"$BIN/kafka-dev" --brokers 3 --topics tg.updates:12,bench.kcat:12 --bootstrap-file "$work/ing-bootstrap" \
+  >/dev/null 2>"$work/ing-kafka.log" & pids+=($!)
+for _ in $(seq 200); do [ -s "$work/ing-bootstrap" ] && break; sleep 0.05; done
+brokers=$(cat "$work/ing-bootstrap")
+redis_port=$(free_port)
+mkdir -p "$work/ing-redis"
+redis-server --port "$redis_port" --bind 127.0.0.1 --dir "$work/ing-redis" --save "" --appendonly yes \
+  --daemonize no >"$work/ing-redis.log" 2>&1 & pids+=($!)
+tg_port=$(free_port)
+HTTP_PORT=$tg_port LOG_LEVEL=warn "$BIN/tg-emulator" 2>"$work/tg.log" & pids+=($!)
+wait_port "$redis_port"; wait_port "$tg_port"
+ing_port=$(free_port)
+HTTP_PORT=$ing_port REDIS_URL="redis://127.0.0.1:$redis_port/0" KAFKA_BROKERS=$brokers LOG_LEVEL=warn \
+  TELEGRAM_BOT_TOKEN=111111:sandbox-token TELEGRAM_API_BASE="http://127.0.0.1:$tg_port" INSTANCE_ID=bench \
+  "$BIN/ingress" 2>"$work/ingress.log" & pids+=($!)
+wait_port "$ing_port"
+for _ in $(seq 100); do curl -sf "http://127.0.0.1:$ing_port/readyz" | grep -q '"held":true' && break; sleep 0.1; done
+# One round: queue the updates at the emulator (its answer to the waiting
+# long poll goes out when that request returns), then time until ingress
+# reports them all published. One keep-alive client polls every 2 ms, so
+# the measuring costs little CPU next to what it measures.
+ingress_round() {
+  python3 - "$tg_port" "$ing_port" "$UPDATES" <<'PY'
+import http.client, sys, time
+tg_port, ing_port, n = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
+metrics = http.client.HTTPConnection("127.0.0.1", ing_port)
+def published():
+    metrics.request("GET", "/metrics")
+    for line in metrics.getresponse().read().decode().splitlines():
+        if line.startswith("ingress_updates_published_total "):
+            return int(float(line.split()[1]))
+target = published() + n
+tg = http.client.HTTPConnection("127.0.0.1", tg_port)
+tg.request("POST", "/control/updates", body='{"count":%d,"text_bytes":800,"users":1000}' % n,
+           headers={"Content-Type": "application/json"})
+tg.getresponse().read()
+start = time.monotonic()
+while published() < target:
+    time.sleep(0.002)
+print(time.monotonic() - start)
+PY
+}
+ingress_round >/dev/null  # warm-up: connections, topic metadata
+# The same updates for kcat: as ingress published them, "key<TAB>value".
+kcat -C -b "$brokers" -t tg.updates -e -q -f '%k\t%s\n' 2>/dev/null | head -n "$UPDATES" > "$work/updates"
+elapsed() { local s e; s=$(date +%s.%N); "$@" >/dev/null; e=$(date +%s.%N); echo "$e - $s" | bc -l; }
+min() { echo "if ($1 < $2) $1 else $2" | bc -l; }
+kcat_s=1000000; ours_s=1000000
+for _ in $(seq "${BENCH_ROUNDS:-3}"); do
+  kcat_s=$(min "$kcat_s" "$(elapsed kcat -P -b "$brokers" -t bench.kcat -K $'\t' -l -X enable.idempotence=true \
+    -X acks=all -X linger.ms=5 "$work/updates")")
+  ours_s=$(min "$ours_s" "$(ingress_round)")
+done
+curl -sf "http://127.0.0.1:$ing_port/metrics" > "$work/ingress.metrics"
+python3 - "$UPDATES" "$kcat_s" "$ours_s" "$work/ingress.metrics" <<'PY'
+import sys
+n, kcat_s, ours_s = int(sys.argv[1]), float(sys.argv[2]), float(sys.argv[3])
+buckets, count = [], 0
+for line in open(sys.argv[4]):
+    if line.startswith('ingress_publish_seconds_bucket'):
+        le = line.split('le="')[1].split('"')[0]
+        buckets.append((float('inf') if le == '+Inf' else float(le), float(line.split()[-1])))
+    elif line.startswith('ingress_publish_seconds_count'):
+        count = float(line.split()[-1])
+def quantile(q):
+    for le, c in buckets:
+        if c >= q * count:
+            return le * 1000
+print(f"kcat -P    {n / kcat_s:10.0f} updates/s")
+print(f"ingress    {n / ours_s:10.0f} updates/s (getUpdates -> Kafka acks -> offset in Redis -> next getUpdates)")
+print(f"ratio      {kcat_s / ours_s:10.2f}x kcat (target >= 0.80, and > 20000 updates/s)")
+print(f"publish-to-confirm over {int(count)} batches: p50 <= {quantile(0.5):g} ms, p99 <= {quantile(0.99):g} ms "
+      f"(histogram bucket bounds; target p99 < 20 ms)")
+PY
+}
+
 sections=("$@")
-[ ${#sections[@]} -eq 0 ] && sections=(http kafka accounts)
+[ ${#sections[@]} -eq 0 ] && sections=(http kafka accounts ingress)
 for s in "${sections[@]}"; do
   case "$s" in
     http) bench_http ;;
     kafka) bench_kafka ;;
     accounts) bench_accounts ;;
-    *) echo "unknown benchmark $s (http, kafka, accounts)" >&2; exit 2 ;;
+    ingress) bench_ingress ;;
+    *) echo "unknown benchmark $s (http, kafka, accounts, ingress)" >&2; exit 2 ;;
   esac
   echo
 done

@@ -77,6 +77,9 @@ int main(int argc, char** argv) {
   kafka::ProducerOptions producer_options;
   producer_options.brokers = brokers;
   producer_options.properties = kafka::properties_from_env(environment_with_prefix("KAFKA_CFG_"));
+  // A batch is produced whole and then awaited: lingering would only add
+  // its delay to every getUpdates cycle (KAFKA_CFG_LINGER_MS overrides).
+  producer_options.properties.try_emplace("linger.ms", "0");
   producer_options.delivery_timeout = std::chrono::milliseconds(publish_timeout);
   producer_options.name = "ingress";
   kafka::Producer producer(io.get_executor(), producer_options);

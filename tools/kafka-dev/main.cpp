@@ -14,6 +14,7 @@
 #include <iostream>
 
 #include "control.hpp"
+#include "nodelay.hpp"
 #include "kiebot/common/config.hpp"
 #include "kiebot/common/http_server.hpp"
 #include "kiebot/common/lifecycle.hpp"
@@ -73,12 +74,6 @@ std::optional<Args> parse_args(int argc, char** argv, std::string& error) {
     }
   }
   return args;
-}
-
-net::awaitable<void> serve_until_cancelled() {
-  auto executor = co_await net::this_coro::executor;
-  net::steady_timer forever(executor, net::steady_timer::time_point::max());
-  co_await forever.async_wait(net::use_awaitable);
 }
 
 void write_file_atomically(const std::string& path, const std::string& text) {
@@ -145,7 +140,7 @@ int main(int argc, char** argv) {
     control->bind();
     lifecycle.spawn("control", control->run());
   }
-  lifecycle.spawn("cluster", serve_until_cancelled());
+  lifecycle.spawn("cluster", kafka_dev::keep_sockets_nodelay(std::chrono::milliseconds(10)));
   nlohmann::json topics = nlohmann::json::object();
   for (const auto& [name, partitions] : args->topics) topics[name] = partitions;
   log::info("kafka_ready", {{"bootstrap", bootstraps}, {"brokers", args->brokers}, {"topics", topics}});

@@ -183,9 +183,15 @@ net::awaitable<bool> Poller::deliver(std::int64_t epoch, Batch batch) {
   auto& m = Metrics::get();
   if (!co_await publish(epoch, batch)) co_return false;
   m.published.inc(static_cast<double>(batch.updates.size()));
+  auto published_at = Clock::now();
   if (!co_await store_offset(epoch, batch.updates.back().update_id + 1)) co_return false;
+  auto stored_at = Clock::now();
   m.batches.inc();
-  m.publish_seconds.observe(std::chrono::duration<double>(Clock::now() - batch.received_at).count());
+  m.publish_seconds.observe(std::chrono::duration<double>(stored_at - batch.received_at).count());
+  auto us = [](Clock::duration d) { return std::chrono::duration_cast<std::chrono::microseconds>(d).count(); };
+  log::debug("batch_confirmed", {{"updates", batch.updates.size()}, {"last_update_id", batch.updates.back().update_id},
+                                 {"publish_us", us(published_at - batch.received_at)},
+                                 {"store_us", us(stored_at - published_at)}});
   co_return true;
 }
 
