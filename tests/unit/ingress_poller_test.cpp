@@ -7,6 +7,7 @@
 #include "kiebot/common/backoff.hpp"
 #include "poller/bot_api.hpp"
 #include "poller/ingress_metrics.hpp"
+#include "poller/offset_store.hpp"
 #include "poller/update_scan.hpp"
 #include "poller/webhook.hpp"
 
@@ -72,7 +73,6 @@ TEST(BotApiAnswers, SortsTelegramStatusesIntoActions) {
   EXPECT_EQ(answer(401, R"({"ok":false,"error_code":401,"description":"Unauthorized"})").kind, Answer::Kind::unauthorized);
   EXPECT_EQ(answer(404, R"({"ok":false,"error_code":404,"description":"Not Found"})").kind, Answer::Kind::unauthorized);
   EXPECT_EQ(answer(502, "<html>bad gateway</html>").kind, Answer::Kind::transient);
-  EXPECT_EQ(answer(200, "truncated").kind, Answer::Kind::transient);
   EXPECT_EQ(answer(400, R"({"ok":false,"error_code":400,"description":"Bad Request: wrong offset"})").kind,
             Answer::Kind::rejected);
 }
@@ -109,4 +109,32 @@ TEST(BackoffTest, GrowsToItsCeilingWithJitter) {
   }
   b.reset();
   EXPECT_LE(b.next().count(), 100);
+}
+
+namespace {
+std::vector<RawUpdate> ids(std::initializer_list<std::int64_t> list) {
+  std::vector<RawUpdate> out;
+  for (auto id : list) out.push_back(RawUpdate{id, id, {}});
+  return out;
+}
+}  // namespace
+
+TEST(BatchPlanTest, SkipsOnlyTheStoredBatchAndConfirmsEverything) {
+  StoredOffset last{104, 3, "a", {101, 102, 103}};
+  auto plan = plan_batch(ids({101, 102, 103, 104, 105}), last);
+  ASSERT_EQ(plan.publish.size(), 2u);
+  EXPECT_EQ(plan.publish[0].update_id, 104);
+  EXPECT_EQ(plan.skipped, 3);
+  EXPECT_EQ(plan.confirm, 106);
+  EXPECT_FALSE(plan.restarted);
+}
+
+TEST(BatchPlanTest, RecognisesRestartedNumbering) {
+  StoredOffset last{5'000, 3, "a", {}};
+  auto plan = plan_batch(ids({17, 18}), last);
+  EXPECT_EQ(plan.publish.size(), 2u);
+  EXPECT_TRUE(plan.restarted);
+  EXPECT_EQ(plan.confirm, 19);
+  // Nothing stored yet: ids are simply new.
+  EXPECT_FALSE(plan_batch(ids({1, 2}), StoredOffset{}).restarted);
 }

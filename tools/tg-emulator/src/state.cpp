@@ -31,12 +31,19 @@ void Emulator::push(Bot& b, const std::string& type, json payload) {
   bool allowed = b.allowed_updates.empty() ? (type != "chat_member" && type.rfind("message_reaction", 0) != 0)
                                            : b.allowed_updates.count(type) > 0;
   if (!allowed) return;
+  // "If there are no new updates for at least a week, then identifier of
+  // the next update will be chosen randomly instead of sequentially."
+  auto now = now_s();
+  if (b.last_update_s != 0 && now - b.last_update_s >= 7 * 86'400) {
+    static std::mt19937_64 rng{std::random_device{}()};
+    b.next_update_id = std::uniform_int_distribution<std::int64_t>(1, (std::int64_t{1} << 31) - 1)(rng);
+  }
+  b.last_update_s = now;
   Update u;
   u.id = b.next_update_id++;
   u.type = type;
-  u.created_s = now_s();
-  u.body = {{"update_id", u.id}, {type, std::move(payload)}};
-  u.raw = u.body.dump();
+  u.created_s = now;
+  u.raw = json{{"update_id", u.id}, {type, std::move(payload)}}.dump();
   b.queue.push_back(std::move(u));
   if (b.waiting) b.waiting->timer.cancel();
 }

@@ -27,8 +27,7 @@ using json = nlohmann::json;
 struct Update {
   std::int64_t id = 0;
   std::string type;  // message, callback_query, pre_checkout_query, ...
-  json body;         // the whole Update object
-  std::string raw;   // body serialized once, for getUpdates and webhooks
+  std::string raw;   // the whole Update object, serialized once when queued
   std::int64_t created_s = 0;
 };
 
@@ -100,6 +99,7 @@ struct Bot {
   std::deque<Update> queue;  // ordered by id
   std::int64_t expired_at_s = 0;  // expiry runs at most once per second
   std::int64_t next_update_id = 1;
+  std::int64_t last_update_s = 0;  // when the last update was queued
   std::set<std::string> allowed_updates;  // empty: all but chat_member, message_reaction*
   std::shared_ptr<Poll> waiting;
   int active_polls = 0;

@@ -7,20 +7,23 @@
 
 namespace kiebot::ingress {
 
-Answer classify(const http::Response& response) {
+Answer classify(http::Response response) {
   Answer answer;
   answer.status = response.status;
+  // Telegram answers 200 exactly when "ok" is true; callers validate the
+  // result they read. Not parsing it here matters: a getUpdates answer is
+  // up to 100 updates, and building a DOM of it cost more than the scan.
+  if (response.status == 200) {
+    answer.kind = Answer::Kind::ok;
+    answer.body = std::move(response.body);
+    return answer;
+  }
   nlohmann::json body = nlohmann::json::parse(response.body, nullptr, false);
   if (body.is_object()) {
     answer.description = body.value("description", "");
     if (auto params = body.find("parameters"); params != body.end() && params->is_object()) {
       answer.retry_after = std::chrono::seconds(params->value("retry_after", 0));
     }
-  }
-  if (response.status == 200 && body.is_object() && body.value("ok", false)) {
-    answer.kind = Answer::Kind::ok;
-    answer.body = response.body;
-    return answer;
   }
   if (answer.description.empty()) answer.description = "HTTP " + std::to_string(response.status);
   switch (response.status) {
@@ -40,7 +43,7 @@ Answer classify(const http::Response& response) {
       answer.kind = Answer::Kind::unauthorized;
       break;
     default:
-      answer.kind = response.status >= 500 || response.status == 200 ? Answer::Kind::transient : Answer::Kind::rejected;
+      answer.kind = response.status >= 500 ? Answer::Kind::transient : Answer::Kind::rejected;
   }
   return answer;
 }
@@ -82,7 +85,7 @@ net::awaitable<Answer> BotApi::call(std::string_view method, std::string json_bo
     failed.description = e.what();
   }
   if (!response) co_return failed;
-  co_return classify(*response);
+  co_return classify(std::move(*response));
 }
 
 }  // namespace kiebot::ingress

@@ -33,7 +33,7 @@ struct Answer {
 };
 
 // Sorts an HTTP answer from the Bot API. Pure, for unit tests.
-Answer classify(const http::Response& response);
+Answer classify(http::Response response);
 
 // The conflict's cause, for the log line on-call engineers read.
 enum class ConflictCause { other_poller, webhook_active, unknown };

@@ -21,6 +21,8 @@ Metrics& Metrics::get() {
       r.counter("ingress_publish_failures_total", "Batch publishes Kafka did not acknowledge in time (retried)"),
       r.counter("ingress_fenced_total", "Batches dropped because this replica no longer held the lease"),
       r.counter("ingress_failovers_total", "Times this replica took over polling from another replica"),
+      r.counter("ingress_updates_skipped_total",
+                "Updates received again after a takeover that the previous holder had already published"),
       r.histogram("ingress_publish_seconds", "From a batch's arrival to its offset stored (publish-to-confirm)", {},
                   publish_buckets),
       r.counter("ingress_webhook_requests_total", "Webhook requests", {{"result", "accepted"}}),

@@ -23,6 +23,7 @@ struct Metrics {
   metrics::Counter& publish_failures;
   metrics::Counter& fenced;
   metrics::Counter& failovers;
+  metrics::Counter& skipped;
   metrics::Histogram& publish_seconds;
   metrics::Counter& webhook_accepted;
   metrics::Counter& webhook_forbidden;

@@ -15,7 +15,6 @@
 #include "kiebot/common/lifecycle.hpp"
 #include "kiebot/common/log.hpp"
 #include "kiebot/common/redis.hpp"
-#include "offset_store.hpp"
 
 namespace kiebot::ingress {
 
@@ -71,7 +70,7 @@ bool Poller::fenced(std::int64_t epoch, const char* step) const {
   return true;
 }
 
-net::awaitable<std::int64_t> Poller::read_offset() {
+net::awaitable<StoredOffset> Poller::read_offset() {
   Backoff backoff(options_.backoff_min, options_.backoff_max);
   while (true) {
     try {
@@ -81,7 +80,7 @@ net::awaitable<std::int64_t> Poller::read_offset() {
         log::warn("poll_takeover", {{"previous_owner", stored.owner}, {"previous_epoch", stored.epoch},
                                     {"offset", stored.offset}});
       }
-      co_return stored.offset;
+      co_return stored;
     } catch (const redis::Error& e) {
       log::warn("offset_read_failed", {{"error", e.what()}});
     }
@@ -91,18 +90,24 @@ net::awaitable<std::int64_t> Poller::read_offset() {
 
 net::awaitable<void> Poller::run(std::int64_t epoch) {
   auto& m = Metrics::get();
-  auto offset = co_await read_offset();
-  m.offset.set(static_cast<double>(offset));
-  log::info("polling", {{"epoch", epoch}, {"offset", offset}, {"long_poll_s", options_.long_poll.count()}});
+  last_ = co_await read_offset();
+  m.offset.set(static_cast<double>(last_.offset));
+  log::info("polling", {{"epoch", epoch}, {"offset", last_.offset}, {"long_poll_s", options_.long_poll.count()}});
   Backoff backoff(options_.backoff_min, options_.backoff_max);
   Backoff conflict_backoff(std::chrono::seconds(1), std::chrono::seconds(30));
   const auto http_timeout = std::chrono::duration_cast<std::chrono::milliseconds>(options_.long_poll) +
                             std::chrono::seconds(10);
+  // The offset of the next getUpdates, 0 for none. A holder starts without
+  // one: the stored offset may belong to a batch its predecessor published
+  // but never confirmed, which plan_batch recognises by its ids, and never
+  // confirming what nobody has seen is safe even if Telegram restarted its
+  // numbering. Once a call with the offset succeeded, everything below it is
+  // confirmed and later calls go without it until the next batch.
+  std::int64_t confirm = 0;
   while (!co_await cancelled()) {
     nlohmann::json request = {{"limit", 100}, {"timeout", options_.long_poll.count()},
                               {"allowed_updates", allowed_updates()}};
-    // This call also confirms every update below `offset` to Telegram.
-    if (offset > 0) request["offset"] = offset;
+    if (confirm > 0) request["offset"] = confirm;
     auto body = request.dump();
     auto answer = co_await api_.call("getUpdates", std::move(body), http_timeout);
     if (co_await cancelled()) co_return;
@@ -148,13 +153,19 @@ net::awaitable<void> Poller::run(std::int64_t epoch) {
     }
     backoff.reset();
     conflict_backoff.reset();
-    Batch batch;
-    batch.received_at = Clock::now();
-    batch.received_at_ms = wall_ms();
-    batch.body = std::make_shared<const std::string>(std::move(answer.body));
+    if (confirm > 0) {
+      // The call succeeded: everything below `confirm` is confirmed, so an
+      // id of the stored batch seen from now on is a new update (Telegram
+      // may restart its numbering), never one to skip.
+      std::erase_if(last_.batch, [confirm](std::int64_t id) { return id < confirm; });
+      confirm = 0;
+    }
+    auto received_at = Clock::now();
+    auto answer_body = std::make_shared<const std::string>(std::move(answer.body));
+    std::vector<RawUpdate> updates;
     bool readable = true;
     try {
-      batch.updates = scan_get_updates(*batch.body);
+      updates = scan_get_updates(*answer_body);
     } catch (const ScanError& e) {
       readable = false;
       m.telegram_errors.inc();
@@ -164,18 +175,37 @@ net::awaitable<void> Poller::run(std::int64_t epoch) {
       if (!co_await sleep_for(backoff.next())) co_return;
       continue;
     }
-    if (batch.updates.empty()) continue;
-    m.received.inc(static_cast<double>(batch.updates.size()));
-    auto next = batch.updates.back().update_id + 1;
-    if (fenced(epoch, "poll")) co_return;
-    // Shielded: once started, the batch is published and its offset stored
-    // even if shutdown begins meanwhile (an empty slot: no cancellation).
-    auto executor = co_await net::this_coro::executor;
-    bool go_on = co_await net::co_spawn(executor, deliver(epoch, std::move(batch)),
-                                        net::bind_cancellation_slot(net::cancellation_slot(), net::use_awaitable));
-    if (!go_on) co_return;
-    offset = std::max(offset, next);
-    m.offset.set(static_cast<double>(offset));
+    if (updates.empty()) continue;
+    m.received.inc(static_cast<double>(updates.size()));
+    auto plan = plan_batch(updates, last_);
+    if (plan.skipped > 0) {
+      m.skipped.inc(static_cast<double>(plan.skipped));
+      log::info("batch_already_published", {{"skipped", plan.skipped}, {"stored_offset", last_.offset}});
+    }
+    if (!plan.publish.empty()) {
+      if (plan.restarted) {
+        log::warn("update_ids_restarted", {{"stored_offset", last_.offset}, {"first_update_id", plan.publish.front().update_id},
+                                           {"message", "Telegram restarted its update numbering (after a quiet week)"}});
+      }
+      if (fenced(epoch, "poll")) co_return;
+      Batch batch;
+      batch.body = answer_body;
+      batch.updates = std::move(plan.publish);
+      for (const auto& u : batch.updates) batch.ids.push_back(u.update_id);
+      batch.confirm = plan.confirm;
+      batch.restarted = plan.restarted;
+      batch.received_at = received_at;
+      batch.received_at_ms = wall_ms();
+      // Shielded: once started, the batch is published and its offset
+      // stored even if shutdown begins meanwhile (an empty slot: no
+      // cancellation reaches it).
+      auto executor = co_await net::this_coro::executor;
+      bool go_on = co_await net::co_spawn(executor, deliver(epoch, std::move(batch)),
+                                          net::bind_cancellation_slot(net::cancellation_slot(), net::use_awaitable));
+      if (!go_on) co_return;
+    }
+    confirm = plan.confirm;
+    m.offset.set(static_cast<double>(confirm));
   }
 }
 
@@ -184,12 +214,13 @@ net::awaitable<bool> Poller::deliver(std::int64_t epoch, Batch batch) {
   if (!co_await publish(epoch, batch)) co_return false;
   m.published.inc(static_cast<double>(batch.updates.size()));
   auto published_at = Clock::now();
-  if (!co_await store_offset(epoch, batch.updates.back().update_id + 1)) co_return false;
+  if (!co_await store_offset(epoch, batch)) co_return false;
   auto stored_at = Clock::now();
+  last_ = StoredOffset{batch.confirm, epoch, options_.owner, std::move(batch.ids)};
   m.batches.inc();
   m.publish_seconds.observe(std::chrono::duration<double>(stored_at - batch.received_at).count());
   auto us = [](Clock::duration d) { return std::chrono::duration_cast<std::chrono::microseconds>(d).count(); };
-  log::debug("batch_confirmed", {{"updates", batch.updates.size()}, {"last_update_id", batch.updates.back().update_id},
+  log::debug("batch_confirmed", {{"updates", batch.updates.size()}, {"offset", batch.confirm},
                                  {"publish_us", us(published_at - batch.received_at)},
                                  {"store_us", us(stored_at - published_at)}});
   co_return true;
@@ -222,19 +253,19 @@ net::awaitable<bool> Poller::publish(std::int64_t epoch, const Batch& batch) {
   }
 }
 
-net::awaitable<bool> Poller::store_offset(std::int64_t epoch, std::int64_t offset) {
+net::awaitable<bool> Poller::store_offset(std::int64_t epoch, const Batch& batch) {
   Backoff backoff(std::chrono::milliseconds(100), std::chrono::seconds(2));
   while (true) {
     if (fenced(epoch, "store_offset")) co_return false;
     try {
-      auto result = co_await offsets_.store(epoch, offset, options_.owner);
+      auto result = co_await offsets_.store(epoch, batch.confirm, batch.ids, options_.owner, batch.restarted);
       if (result == OffsetStore::Result::stored) co_return true;
       Metrics::get().fenced.inc();
-      log::warn("offset_refused", {{"epoch", epoch}, {"offset", offset},
+      log::warn("offset_refused", {{"epoch", epoch}, {"offset", batch.confirm},
                                    {"reason", result == OffsetStore::Result::stale_epoch ? "stale_epoch" : "offset_behind"}});
       co_return false;
     } catch (const redis::Error& e) {
-      log::warn("offset_store_failed", {{"error", e.what()}, {"offset", offset}});
+      log::warn("offset_store_failed", {{"error", e.what()}, {"offset", batch.confirm}});
     }
     if (stopping_()) co_return false;
     co_await sleep_for(backoff.next());

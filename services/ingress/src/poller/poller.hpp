@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "kiebot/common/net.hpp"
+#include "offset_store.hpp"
 #include "update_scan.hpp"
 
 namespace kiebot {
@@ -22,7 +23,6 @@ class Producer;
 namespace kiebot::ingress {
 
 class BotApi;
-class OffsetStore;
 
 // The update types the bot handles; everything else Telegram keeps to itself.
 const std::vector<std::string>& allowed_updates();
@@ -52,23 +52,27 @@ class Poller {
  private:
   struct Batch {
     std::shared_ptr<const std::string> body;  // the updates' JSON points into it
-    std::vector<RawUpdate> updates;
+    std::vector<RawUpdate> updates;           // to publish
+    std::vector<std::int64_t> ids;            // every update_id of the answer
+    std::int64_t confirm = 0;                 // highest id + 1
+    bool restarted = false;
     std::int64_t received_at_ms = 0;
     std::chrono::steady_clock::time_point received_at;
   };
-  net::awaitable<std::int64_t> read_offset();
-  // Publishes the batch and stores the next offset; false when this holder
-  // must stop (fenced, or stopping with Kafka unavailable). Runs shielded
-  // from cancellation so that a batch is finished once started.
+  net::awaitable<StoredOffset> read_offset();
+  // Publishes the batch and stores its offset; false when this holder must
+  // stop (fenced, or stopping with Kafka unavailable). Runs shielded from
+  // cancellation so that a batch is finished once started.
   net::awaitable<bool> deliver(std::int64_t epoch, Batch batch);
   net::awaitable<bool> publish(std::int64_t epoch, const Batch& batch);
-  net::awaitable<bool> store_offset(std::int64_t epoch, std::int64_t offset);
+  net::awaitable<bool> store_offset(std::int64_t epoch, const Batch& batch);
   bool fenced(std::int64_t epoch, const char* step) const;
 
   BotApi& api_;
   kafka::Producer& producer_;
   Lease& lease_;
   OffsetStore& offsets_;
+  StoredOffset last_;  // what this holder knows was stored last
   PollerOptions options_;
   std::function<bool()> stopping_;
 };
