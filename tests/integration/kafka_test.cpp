@@ -180,3 +180,23 @@ TEST(Kafka, ControlApiRejectsUnknownBroker) {
   EXPECT_EQ(kafka.control("POST", "/brokers/9/down"), 404);
   EXPECT_EQ(kafka.control("POST", "/errors", R"({"api":"Nope","errors":[]})"), 400);
 }
+
+TEST(Kafka, BrokersUpFollowsTheClusterWithoutDeliveries) {
+  test::KafkaDev kafka;
+  net::io_context io;
+  auto options = producer_options(kafka.bootstrap());
+  options.properties["statistics.interval.ms"] = "500";
+  kafka::Producer producer(io.get_executor(), options);
+  auto drive_until = [&](auto pred, std::chrono::milliseconds limit) {
+    auto deadline = std::chrono::steady_clock::now() + limit;
+    while (!pred() && std::chrono::steady_clock::now() < deadline) io.run_one_for(50ms);
+    return pred();
+  };
+  // An idle producer (a standby ingress) still sees the cluster come and go.
+  drive_until([] { return false; }, 1500ms);
+  EXPECT_TRUE(producer.brokers_up());
+  for (int b = 1; b <= 3; ++b) ASSERT_EQ(kafka.control("POST", "/brokers/" + std::to_string(b) + "/down"), 200);
+  EXPECT_TRUE(drive_until([&] { return !producer.brokers_up(); }, 10s));
+  for (int b = 1; b <= 3; ++b) ASSERT_EQ(kafka.control("POST", "/brokers/" + std::to_string(b) + "/up"), 200);
+  EXPECT_TRUE(drive_until([&] { return producer.brokers_up(); }, 10s));
+}

@@ -56,11 +56,15 @@ struct Producer::Impl {
         {"acks", "all"},
         {"linger.ms", "5"},
         {"message.timeout.ms", std::to_string(options.delivery_timeout.count())},
+        // Broker states for brokers_up(): an outage is reported as an
+        // error, a recovery only here (or by the next delivery).
+        {"statistics.interval.ms", "5000"},
     };
     auto conf = make_conf(options.name, defaults, options.properties);
     rd_kafka_conf_set_opaque(conf.get(), this);
     rd_kafka_conf_set_dr_msg_cb(conf.get(), &Impl::on_delivery);
     rd_kafka_conf_set_error_cb(conf.get(), &Impl::on_error);
+    rd_kafka_conf_set_stats_cb(conf.get(), &Impl::on_stats);
     handle = make_handle(RD_KAFKA_PRODUCER, std::move(conf), options.name);
     main_queue.reset(rd_kafka_queue_get_main(handle.get()));
     wakeup = std::make_unique<QueueWakeup>(executor, main_queue.get());
@@ -100,6 +104,20 @@ struct Producer::Impl {
     }
     if (--d.pending == 0) d.timer.cancel();
     d.release();
+  }
+
+  // {"brokers":{"host:port/id":{"nodeid":1,"state":"UP",...},...},...}
+  static int on_stats(rd_kafka_t*, char* json, size_t json_len, void* opaque) {
+    auto* self = static_cast<Impl*>(opaque);
+    auto stats = nlohmann::json::parse(std::string_view(json, json_len), nullptr, false);
+    if (stats.is_object() && stats.contains("brokers") && stats["brokers"].is_object()) {
+      bool up = false;
+      for (const auto& [name, broker] : stats["brokers"].items()) {
+        if (broker.value("nodeid", -1) >= 0 && broker.value("state", "") == "UP") up = true;
+      }
+      self->brokers_up = up;
+    }
+    return 0;  // librdkafka frees the JSON
   }
 
   static void on_error(rd_kafka_t* rk, int err, const char* reason, void* opaque) {
