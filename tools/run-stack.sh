@@ -68,14 +68,20 @@ if [ -z "${TELEGRAM_BOT_TOKEN:-}" ]; then
     [ -x "$BIN/kie-emulator" ] && start kie-emulator env HTTP_PORT=8091 "$BIN/kie-emulator"
   fi
 fi
-for service in accounts ingress generator; do
-  [ -x "$BIN/$service" ] && start "$service" "$BIN/$service"
-done
+[ -x "$BIN/accounts" ] && start accounts "$BIN/accounts"
+# Two ingress replicas, as in production: one polls Telegram, the other
+# stands by and takes over (see docs/ingress.md).
+if [ -x "$BIN/ingress" ]; then
+  start ingress-1 env HTTP_PORT=8081 INSTANCE_ID=ingress-1 "$BIN/ingress"
+  start ingress-2 env HTTP_PORT=8084 INSTANCE_ID=ingress-2 "$BIN/ingress"
+fi
+[ -x "$BIN/generator" ] && start generator "$BIN/generator"
 
 echo
 echo "Redis:  $REDIS_URL"
 echo "Kafka:  $KAFKA_BROKERS (kafka-dev, in memory)"
 [ -x "$BIN/accounts" ] && echo "accounts: $ACCOUNTS_URL (token: \$ACCOUNTS_TOKEN, see docs/accounts-api.md)"
+[ -x "$BIN/ingress" ] && echo "ingress: replicas on :8081 and :8084, one polls (curl :8081/readyz; see docs/ingress.md)"
 if [ "${TELEGRAM_API_BASE:-}" = "http://127.0.0.1:8090" ]; then
   echo "Telegram: tg-emulator at $TELEGRAM_API_BASE, bot token $TELEGRAM_BOT_TOKEN (docs/tg-emulator.md)"
 fi

@@ -150,7 +150,11 @@ net::awaitable<void> Lease::run(Work work) {
   auto& epoch_gauge = reg.gauge("lease_epoch", "Fencing epoch of the last acquisition", labels);
   auto& acquisitions = reg.counter("lease_acquisitions_total", "Times this replica acquired the lease", labels);
   std::mt19937_64 rng{std::random_device{}()};
-  std::uniform_int_distribution<long> jitter(0, std::max<long>(1, options_.ttl.count() / 10));
+  // Standbys retry every ttl/10, but at least every 250 ms, plus as much
+  // jitter: a released lease (a deploy) is taken over within half a second
+  // even with a long TTL, for two cheap Redis calls a second per standby.
+  const auto retry = std::min(options_.ttl / 10, std::chrono::milliseconds(250));
+  std::uniform_int_distribution<long> jitter(0, std::max<long>(1, retry.count()));
   while (true) {
     std::int64_t epoch = 0;
     auto asked_at = Clock::now();
@@ -160,7 +164,7 @@ net::awaitable<void> Lease::run(Work work) {
       log::warn("lease_acquire_failed", {{"lease", options_.name}, {"error", e.what()}});
     }
     if (epoch == 0) {
-      co_await sleep_until(Clock::now() + options_.ttl / 10 + std::chrono::milliseconds(jitter(rng)));
+      co_await sleep_until(Clock::now() + retry + std::chrono::milliseconds(jitter(rng)));
       continue;
     }
     auto token = options_.owner + "#" + std::to_string(epoch);

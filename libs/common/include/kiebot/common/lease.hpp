@@ -26,7 +26,7 @@ struct LeaseOptions {
 
 // Acquire: SET NX PX ttl and INCR epoch in one script; renew every ttl/3 by
 // compare-and-pexpire; release by compare-and-delete. Standbys retry every
-// ttl/10 with jitter.
+// min(ttl/10, 250 ms) plus up to as much jitter.
 class Lease {
  public:
   using Work = std::function<net::awaitable<void>(std::int64_t epoch)>;
