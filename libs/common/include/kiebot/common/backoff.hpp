@@ -3,7 +3,6 @@
 
 #include <chrono>
 #include <cstdint>
-#include <random>
 
 #include "kiebot/common/net.hpp"
 
@@ -22,7 +21,6 @@ class Backoff {
   std::chrono::milliseconds min_;
   std::chrono::milliseconds max_;
   int attempt_ = 0;
-  std::mt19937_64 rng_;
 };
 
 // Sleeps for `duration`; false when cancelled first. Never throws for
