@@ -372,6 +372,23 @@ TEST_F(IngressTest, AForeignPollerIsLoggedCountedAndOutlasted) {
   (void)foreign_conflicts;
 }
 
+TEST_F(IngressTest, ThrottlingAndServerErrorsAreWaitedOut) {
+  auto i = start_replica("ingress-0");
+  ASSERT_TRUE(holder());
+  control("POST", "/faults", {{"method", "getUpdates"}, {"status", 429}, {"count", 2}});
+  inject(20);
+  auto got = collect(20, 30s, 200ms);
+  expect_all(got, 1, 20);
+  control("POST", "/faults", {{"method", "getUpdates"}, {"status", 502}, {"count", 2}});
+  inject(20);
+  got = collect(40, 30s, 200ms);
+  expect_all(got, 1, 40);
+  EXPECT_EQ(got.duplicates(), 0u);
+  EXPECT_EQ(metric(i, "ingress_telegram_throttled_total"), 2);
+  EXPECT_GE(metric(i, "ingress_telegram_errors_total"), 2);
+  EXPECT_TRUE(replicas[i]->wait_for_stderr("\"retry_after_s\":1", 1s));
+}
+
 TEST_F(IngressTest, DeletesABlockingWebhookWhenAskedTo) {
   ASSERT_TRUE(bot_api("setWebhook", {{"url", "http://127.0.0.1:9/hook"}})["ok"].get<bool>());
   inject(10);
