@@ -1,0 +1,34 @@
+// Settling a job's hold at accounts: commit once on success, release once
+// on failure (both idempotent there).
+#pragma once
+
+#include <string>
+
+#include "kiebot/common/net.hpp"
+
+namespace kiebot::http {
+class Client;
+}
+
+namespace kiebot::generator {
+
+struct Settled {
+  enum class Kind { done, conflict, not_found, retry };
+  Kind kind = Kind::retry;
+  int status = 0;
+  std::string body;
+};
+
+class AccountsClient {
+ public:
+  AccountsClient(http::Client& client, std::string base, std::string token);
+  // action: "commit" or "release".
+  net::awaitable<Settled> settle(std::string hold_id, std::string action);
+
+ private:
+  http::Client& client_;
+  std::string base_;
+  std::string token_;
+};
+
+}  // namespace kiebot::generator

@@ -1,0 +1,103 @@
+// The generator's work: gen.jobs into Redis (or the DLQ), due jobs claimed
+// and moved one step at a time (submit, check, deliver, settle, report),
+// and KIE callbacks that make a job due at once. See docs/generator.md.
+#pragma once
+
+#include <boost/asio/steady_timer.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "job.hpp"
+#include "job_store.hpp"
+#include "kiebot/common/http.hpp"
+#include "kiebot/common/kafka.hpp"
+#include "kiebot/common/net.hpp"
+
+namespace kiebot::kafka {
+class Producer;
+class Consumer;
+}  // namespace kiebot::kafka
+
+namespace kiebot::http {
+class Client;
+}
+
+namespace kiebot::generator {
+
+class KieClient;
+class Telegram;
+class AccountsClient;
+
+struct GeneratorOptions {
+  std::string owner;              // INSTANCE_ID
+  std::string public_base_url;    // PUBLIC_BASE_URL; empty: no KIE callbacks, polling only
+  std::string callback_secret;    // HMAC key of callback signatures
+  std::size_t max_inflight = 500; // jobs this replica works on at once
+  std::int64_t max_pending = 100'000;  // unfinished jobs in Redis before consumption pauses
+  std::chrono::milliseconds tick{250};
+  std::chrono::milliseconds first_check{3'000};
+  std::chrono::milliseconds max_check{30'000};
+  std::size_t max_upload_bytes = 50u << 20;  // Telegram's upload limit for bots
+  std::string results_topic = "gen.results";
+  std::string dlq_topic = "gen.jobs.dlq";
+};
+
+struct Services {
+  JobStore& store;
+  KieClient& kie;
+  Telegram& telegram;
+  AccountsClient& accounts;
+  kafka::Producer& producer;
+  http::Client& downloads;  // fetches results Telegram could not fetch itself
+};
+
+class Generator {
+ public:
+  Generator(net::any_io_executor executor, Services services, GeneratorOptions options);
+
+  // Consumes gen.jobs until cancelled: each message is recorded (or sent
+  // to the DLQ) before its offset is committed. Pauses while this replica
+  // is at MAX_INFLIGHT or the unfinished jobs reach max_pending.
+  net::awaitable<void> consume(kafka::Consumer& consumer);
+  // Claims due jobs and runs a step of each, until cancelled; then waits
+  // for the steps in progress (each hands its job back when done).
+  net::awaitable<void> track();
+  // POST /kie/callback/{job_id}?sig=...: 403 on a bad signature, else the
+  // job is checked at once (the body is never trusted for the result).
+  net::awaitable<http::Response> callback(http::Request request);
+
+  std::size_t inflight() const { return inflight_; }
+  std::string callback_url(const std::string& job_id) const;
+
+ private:
+  struct Step;
+  net::awaitable<void> run_job(Claimed claimed);
+  net::awaitable<void> step(Step& s);
+  // Writes fields to the job's record (and to s) while the claim is ours.
+  net::awaitable<bool> save(Step& s, Fields fields);
+  net::awaitable<void> submit(Step& s);
+  net::awaitable<void> check(Step& s);
+  net::awaitable<void> succeed(Step& s, std::vector<std::string> urls);
+  net::awaitable<void> fail(Step& s, std::string code, std::string message);
+  net::awaitable<bool> settle_hold(Step& s, const char* action);
+  net::awaitable<bool> publish_result(Step& s, bool succeeded);
+  net::awaitable<std::string> deliver(const Job& job, const std::vector<std::string>& urls);
+  net::awaitable<void> edit_status(const Job& job, std::string text);
+  net::awaitable<void> to_dlq(kafka::Message message, std::string reason);
+  void wake() { wake_.cancel(); }
+
+  net::any_io_executor executor_;
+  Services s_;
+  GeneratorOptions options_;
+  std::size_t inflight_ = 0;
+  net::steady_timer wake_;
+};
+
+// hex(HMAC-SHA256(secret, job_id)).
+std::string sign_job(const std::string& secret, const std::string& job_id);
+
+}  // namespace kiebot::generator

@@ -1,0 +1,44 @@
+// Generator metric registration.
+#include "generator_metrics.hpp"
+
+namespace kiebot::generator {
+
+Metrics& Metrics::get() {
+  auto& r = metrics::registry();
+  static Metrics m{
+      r.counter("generator_jobs_accepted_total", "Jobs recorded from gen.jobs"),
+      r.counter("generator_jobs_duplicate_total", "gen.jobs messages whose job id was seen before (not started again)"),
+      r.counter("generator_dlq_total", "Invalid gen.jobs messages sent to gen.jobs.dlq"),
+      r.gauge("generator_inflight", "Job steps this replica is running"),
+      r.gauge("generator_consumer_paused", "1 while consumption is paused by backpressure"),
+      r.counter("generator_claims_taken_over_total", "Jobs continued after another replica's claim expired"),
+      r.counter("generator_callbacks_total", "KIE callbacks with a good signature"),
+      r.counter("generator_callbacks_forbidden_total", "KIE callbacks refused for their signature"),
+      r.counter("generator_retries_total", "createTask attempts retried (429, 455, 5xx, not sent)"),
+      r.counter("generator_kie_credits_exhausted_total", "createTask answered 402: KIE's account is empty (page someone)"),
+      r.histogram("generator_kie_seconds", "KIE API call latency"),
+  };
+  return m;
+}
+
+void Metrics::finished(const std::string& status, const std::string& model, const std::string& code) {
+  metrics::registry()
+      .counter("generator_jobs_finished_total", "Finished jobs by status, model and error code",
+               {{"status", status}, {"model", model}, {"code", code}})
+      .inc();
+}
+
+void Metrics::kie_answer(const std::string& call, const std::string& outcome) {
+  metrics::registry()
+      .counter("generator_kie_answers_total", "KIE answers by call and outcome", {{"call", call}, {"outcome", outcome}})
+      .inc();
+}
+
+void Metrics::delivery(const std::string& method, const std::string& outcome) {
+  metrics::registry()
+      .counter("generator_deliveries_total", "Result deliveries by method and outcome",
+               {{"method", method}, {"outcome", outcome}})
+      .inc();
+}
+
+}  // namespace kiebot::generator

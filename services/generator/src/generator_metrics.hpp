@@ -1,0 +1,30 @@
+// The generator's metrics (GET /metrics).
+#pragma once
+
+#include <string>
+
+#include "kiebot/common/metrics.hpp"
+
+namespace kiebot::generator {
+
+struct Metrics {
+  metrics::Counter& accepted;
+  metrics::Counter& duplicates;
+  metrics::Counter& dlq;
+  metrics::Gauge& inflight;
+  metrics::Gauge& paused;
+  metrics::Counter& taken_over;
+  metrics::Counter& callbacks;
+  metrics::Counter& callbacks_forbidden;
+  metrics::Counter& retries;
+  metrics::Counter& kie_credits_exhausted;
+  metrics::Histogram& kie_seconds;
+
+  static Metrics& get();
+  // Labelled families, looked up per use.
+  static void finished(const std::string& status, const std::string& model, const std::string& code);
+  static void kie_answer(const std::string& call, const std::string& outcome);
+  static void delivery(const std::string& method, const std::string& outcome);
+};
+
+}  // namespace kiebot::generator

@@ -1,0 +1,464 @@
+// One step of a claimed job: submit, check, deliver, settle, report. Each
+// sub-step leaves a marker in the job's record, so a replica continuing a
+// job another one left does not repeat what was done.
+#include <boost/asio/this_coro.hpp>
+
+#include <cmath>
+#include <random>
+
+#include "accounts_client.hpp"
+#include "generator.hpp"
+#include "generator_metrics.hpp"
+#include "kie_client.hpp"
+#include "kiebot/common/http_client.hpp"
+#include "kiebot/common/kafka.hpp"
+#include "kiebot/common/log.hpp"
+#include "messages.hpp"
+#include "telegram.hpp"
+
+namespace kiebot::generator {
+
+using nlohmann::json;
+
+struct Generator::Step {
+  Claimed claimed;
+  Fields fields;
+  Job job;
+
+  const std::string& id() const { return claimed.job_id; }
+  std::string field(const std::string& name) const {
+    auto it = fields.find(name);
+    return it == fields.end() ? std::string() : it->second;
+  }
+  std::int64_t number(const std::string& name) const {
+    try {
+      return std::stoll(field(name));
+    } catch (const std::exception&) {
+      return 0;
+    }
+  }
+};
+
+namespace {
+
+std::string media_type(const std::string& url) {
+  auto path = url.substr(0, url.find('?'));
+  auto dot = path.rfind('.');
+  std::string ext = dot == std::string::npos ? "" : path.substr(dot + 1);
+  for (auto& c : ext) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (ext == "png" || ext == "jpg" || ext == "jpeg" || ext == "webp") return "photo";
+  if (ext == "mp4" || ext == "mov" || ext == "webm") return "video";
+  if (ext == "mp3" || ext == "wav" || ext == "ogg" || ext == "m4a" || ext == "aac" || ext == "flac") return "audio";
+  return "document";
+}
+
+std::string send_method(const std::string& type) {
+  if (type == "photo") return "sendPhoto";
+  if (type == "video") return "sendVideo";
+  if (type == "audio") return "sendAudio";
+  return "sendDocument";
+}
+
+std::string file_name(const std::string& url) {
+  auto path = url.substr(0, url.find('?'));
+  auto slash = path.rfind('/');
+  auto name = slash == std::string::npos ? path : path.substr(slash + 1);
+  return name.empty() ? "result" : name;
+}
+
+std::chrono::milliseconds retry_delay(std::int64_t attempt) {
+  static thread_local std::mt19937_64 rng{std::random_device{}()};
+  auto ceiling = std::min<std::int64_t>(60'000, 1'000 * (std::int64_t{1} << std::min<std::int64_t>(attempt, 6)));
+  return std::chrono::milliseconds(std::uniform_int_distribution<std::int64_t>(ceiling / 2, ceiling)(rng));
+}
+
+}  // namespace
+
+net::awaitable<bool> Generator::save(Step& s, Fields fields) {
+  auto local = fields;
+  if (!co_await s_.store.update(s.id(), std::move(fields))) {
+    log::warn("claim_lost", {{"job_id", s.id()}, {"message", "another replica has this job now"}});
+    co_return false;
+  }
+  for (auto& [k, v] : local) s.fields[k] = std::move(v);
+  co_return true;
+}
+
+net::awaitable<void> Generator::run_job(Claimed claimed) {
+  struct Release {
+    Generator* g;
+    ~Release() {
+      --g->inflight_;
+      Metrics::get().inflight.set(static_cast<double>(g->inflight_));
+      g->wake();
+    }
+  } release{this};
+  Step s;
+  s.claimed = std::move(claimed);
+  auto fields = co_await s_.store.load(s.id());
+  if (!fields) {
+    co_await s_.store.finish(s.id());
+    co_return;
+  }
+  s.fields = std::move(*fields);
+  auto parsed = parse_job(s.field("job"));
+  if (auto* reason = std::get_if<std::string>(&parsed)) {
+    log::error("job_record_unreadable", {{"job_id", s.id()}, {"reason", *reason}});
+    co_await s_.store.finish(s.id());
+    co_return;
+  }
+  s.job = std::move(std::get<Job>(parsed));
+  co_await step(s);
+}
+
+net::awaitable<void> Generator::step(Step& s) {
+  auto state = s.field("state");
+  if (state == "succeeded" || state == "failed") {
+    co_await s_.store.finish(s.id());
+    co_return;
+  }
+  bool early = state == "accepted" || state == "submitting" || state == "running";
+  if (early && now_ms() > s.job.deadline_ms()) {
+    {
+      std::string failure_code = "timeout";
+      std::string failure_reason = "the job's deadline passed";
+      co_await fail(s, std::move(failure_code), std::move(failure_reason));
+    }
+  } else if (state == "accepted") {
+    co_await submit(s);
+  } else if (state == "submitting") {
+    // A replica stopped between sending createTask and recording its
+    // answer: KIE may have a paid task for it. Never submit it again.
+    {
+      std::string failure_code = "ambiguous_submit";
+      std::string failure_reason = "a replica stopped while submitting";
+      co_await fail(s, std::move(failure_code), std::move(failure_reason));
+    }
+  } else if (state == "running") {
+    co_await check(s);
+  } else if (state == "delivering") {
+    auto urls = json::parse(s.field("result_urls"), nullptr, false);
+    std::vector<std::string> list;
+    if (urls.is_array()) {
+      for (const auto& u : urls) list.push_back(u.get<std::string>());
+    }
+    co_await succeed(s, std::move(list));
+  } else if (state == "failing") {
+    {
+      std::string failure_code = s.field("error_code");
+      std::string failure_reason = s.field("error_message");
+      co_await fail(s, std::move(failure_code), std::move(failure_reason));
+    }
+  } else {
+    log::error("job_state_unknown", {{"job_id", s.id()}, {"state", state}});
+    co_await s_.store.finish(s.id());
+  }
+}
+
+net::awaitable<void> Generator::submit(Step& s) {
+  auto& m = Metrics::get();
+  Fields marker{{"state", "submitting"}};
+  if (!co_await save(s, std::move(marker))) co_return;
+  auto started = std::chrono::steady_clock::now();
+  auto callback = callback_url(s.id());
+  auto result = co_await s_.kie.create_task(s.job.model, s.job.input, std::move(callback));
+  m.kie_seconds.observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+  switch (result.kind) {
+    case Submitted::Kind::created: {
+      Metrics::kie_answer("createTask", "created");
+      Fields running{{"state", "running"}, {"task_id", result.task_id}, {"submitted_ms", std::to_string(now_ms())},
+                     {"checks", "0"}};
+      if (!co_await save(s, std::move(running))) co_return;
+      log::info("job_submitted", {{"job_id", s.id()}, {"task_id", result.task_id}, {"model", s.job.model}});
+      auto generating = message(s.job.language, "generating");
+      co_await edit_status(s.job, std::move(generating));
+      auto first = options_.public_base_url.empty() ? options_.first_check : options_.max_check;
+      co_await s_.store.reschedule(s.id(), now_ms() + first.count());
+      co_return;
+    }
+    case Submitted::Kind::retry: {
+      Metrics::kie_answer("createTask", "retry_" + std::to_string(result.code));
+      m.retries.inc();
+      auto attempts = s.number("attempts") + 1;
+      auto next = now_ms() + retry_delay(attempts).count();
+      log::warn("job_submit_retry", {{"job_id", s.id()}, {"code", result.code}, {"message", result.message},
+                                     {"attempt", attempts}});
+      if (next >= s.job.deadline_ms()) {
+        {
+          std::string failure_code = "timeout";
+          std::string failure_reason = "KIE kept refusing new tasks until the deadline";
+          co_await fail(s, std::move(failure_code), std::move(failure_reason));
+        }
+        co_return;
+      }
+      Fields retry{{"state", "accepted"}, {"attempts", std::to_string(attempts)}};
+      if (!co_await save(s, std::move(retry))) co_return;
+      co_await s_.store.reschedule(s.id(), next);
+      co_return;
+    }
+    case Submitted::Kind::no_credits:
+      Metrics::kie_answer("createTask", "no_credits");
+      m.kie_credits_exhausted.inc();
+      log::error("kie_credits_exhausted", {{"job_id", s.id()}, {"message", "KIE's account has no credits left: top it up"}});
+      {
+        std::string failure_code = "kie_credits";
+        std::string failure_reason = result.message;
+        co_await fail(s, std::move(failure_code), std::move(failure_reason));
+      }
+      co_return;
+    case Submitted::Kind::rejected:
+      Metrics::kie_answer("createTask", "rejected");
+      log::error("kie_rejected_input", {{"job_id", s.id()}, {"model", s.job.model}, {"code", result.code},
+                                        {"message", result.message}});
+      {
+        std::string failure_code = "invalid_input";
+        std::string failure_reason = result.message;
+        co_await fail(s, std::move(failure_code), std::move(failure_reason));
+      }
+      co_return;
+    case Submitted::Kind::ambiguous:
+      Metrics::kie_answer("createTask", "ambiguous");
+      log::error("kie_submit_ambiguous", {{"job_id", s.id()}, {"error", result.message}});
+      {
+        std::string failure_code = "ambiguous_submit";
+        std::string failure_reason = result.message;
+        co_await fail(s, std::move(failure_code), std::move(failure_reason));
+      }
+      co_return;
+    case Submitted::Kind::unauthorized:
+      Metrics::kie_answer("createTask", "unauthorized");
+      log::error("kie_unauthorized", {{"job_id", s.id()}, {"message", "KIE refused KIE_API_KEY"}});
+      {
+        std::string failure_code = "kie_rejected";
+        std::string failure_reason = "KIE refused the API key";
+        co_await fail(s, std::move(failure_code), std::move(failure_reason));
+      }
+      co_return;
+  }
+}
+
+net::awaitable<void> Generator::check(Step& s) {
+  auto started = std::chrono::steady_clock::now();
+  auto task_id = s.field("task_id");
+  auto task = co_await s_.kie.record_info(std::move(task_id));
+  Metrics::get().kie_seconds.observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+  if (task.kind == TaskState::Kind::success) {
+    Metrics::kie_answer("recordInfo", "success");
+    json urls = task.result_urls;
+    Fields delivering{{"state", "delivering"}, {"result_urls", urls.dump()},
+                      {"cost_time_ms", std::to_string(task.cost_time_ms)}};
+    if (!co_await save(s, std::move(delivering))) co_return;
+    co_await succeed(s, std::move(task.result_urls));
+    co_return;
+  }
+  if (task.kind == TaskState::Kind::fail) {
+    Metrics::kie_answer("recordInfo", "fail");
+    log::warn("kie_task_failed", {{"job_id", s.id()}, {"fail_code", task.fail_code}, {"fail_message", task.fail_message}});
+    {
+      std::string failure_code = "kie_failed";
+      std::string failure_reason = task.fail_code + ": " + task.fail_message;
+      co_await fail(s, std::move(failure_code), std::move(failure_reason));
+    }
+    co_return;
+  }
+  Metrics::kie_answer("recordInfo", task.kind == TaskState::Kind::pending ? "pending" : "error");
+  if (task.kind == TaskState::Kind::unknown) log::warn("kie_check_failed", {{"job_id", s.id()}, {"error", task.error}});
+  // 3 s growing by half each check to 30 s, never past the deadline.
+  auto checks = s.number("checks") + 1;
+  auto delay = std::min<double>(static_cast<double>(options_.first_check.count()) * std::pow(1.5, static_cast<double>(checks)),
+                                static_cast<double>(options_.max_check.count()));
+  auto next = std::min<std::int64_t>(now_ms() + static_cast<std::int64_t>(delay), s.job.deadline_ms() + 1);
+  Fields counted{{"checks", std::to_string(checks)}};
+  if (!co_await save(s, std::move(counted))) co_return;
+  co_await s_.store.reschedule(s.id(), next);
+}
+
+net::awaitable<bool> Generator::settle_hold(Step& s, const char* action) {
+  auto settled = co_await s_.accounts.settle(*s.job.hold_id, action);
+  std::string outcome;
+  switch (settled.kind) {
+    case Settled::Kind::done:
+      outcome = action;
+      break;
+    case Settled::Kind::conflict:
+      // e.g. committed after the hold expired: logged, never retried.
+      outcome = "conflict";
+      log::error("hold_conflict", {{"job_id", s.id()}, {"hold_id", *s.job.hold_id}, {"action", action}, {"answer", settled.body}});
+      break;
+    case Settled::Kind::not_found:
+      outcome = "not_found";
+      log::error("hold_not_found", {{"job_id", s.id()}, {"hold_id", *s.job.hold_id}, {"action", action}});
+      break;
+    case Settled::Kind::retry:
+      log::warn("hold_settle_failed", {{"job_id", s.id()}, {"action", action}, {"status", settled.status}, {"answer", settled.body}});
+      co_return false;
+  }
+  Fields marker{{"hold_settled", outcome}};
+  co_return co_await save(s, std::move(marker));
+}
+
+net::awaitable<bool> Generator::publish_result(Step& s, bool succeeded) {
+  json urls = json::parse(s.field("result_urls"), nullptr, false);
+  json event = {{"v", 1},
+                {"job_id", s.id()},
+                {"status", succeeded ? "succeeded" : "failed"},
+                {"model", s.job.model},
+                {"result_urls", urls.is_array() ? urls : json::array()},
+                {"task_id", s.field("task_id")},
+                {"delivered", !s.field("delivered").empty() && s.field("delivered") != "failed"},
+                {"timings", {{"created_ms", s.job.created_ms}, {"finished_ms", now_ms()}}}};
+  if (s.job.user_id) event["user_id"] = *s.job.user_id;
+  if (s.job.chat_id) event["chat_id"] = *s.job.chat_id;
+  if (auto submitted = s.number("submitted_ms")) event["timings"]["submitted_ms"] = submitted;
+  event["error"] = succeeded ? json(nullptr) : json{{"code", s.field("error_code")}, {"message", s.field("error_message")}};
+  bool sent = false;
+  try {
+    auto value = event.dump();
+    kafka::Headers headers;  // explicit: see to_dlq
+    co_await s_.producer.send(options_.results_topic, s.id(), std::move(value), std::move(headers));
+    sent = true;
+  } catch (const kafka::Error& e) {
+    log::warn("result_publish_failed", {{"job_id", s.id()}, {"error", e.what()}});
+  }
+  if (!sent) co_return false;
+  Fields marker{{"published", "1"}};
+  co_return co_await save(s, std::move(marker));
+}
+
+net::awaitable<void> Generator::succeed(Step& s, std::vector<std::string> urls) {
+  if (s.job.chat_id && s.field("delivered").empty()) {
+    auto method = co_await deliver(s.job, urls);
+    Fields marker{{"delivered", method}};
+    if (!co_await save(s, std::move(marker))) co_return;
+    auto done_text = message(s.job.language, "done");
+    co_await edit_status(s.job, std::move(done_text));
+  }
+  // (No co_await inside && or ?: : g++ 12 miscompiles or crashes on it.)
+  if (s.job.hold_id && s.field("hold_settled").empty()) {
+    bool settled = co_await settle_hold(s, "commit");
+    if (!settled) {
+      co_await s_.store.reschedule(s.id(), now_ms() + 2'000);
+      co_return;
+    }
+  }
+  if (s.field("published").empty()) {
+    bool published = co_await publish_result(s, true);
+    if (!published) {
+      co_await s_.store.reschedule(s.id(), now_ms() + 2'000);
+      co_return;
+    }
+  }
+  Fields done{{"state", "succeeded"}, {"finished_ms", std::to_string(now_ms())}};
+  if (!co_await save(s, std::move(done))) co_return;
+  co_await s_.store.finish(s.id());
+  Metrics::finished("succeeded", s.job.model, "");
+  log::info("job_succeeded", {{"job_id", s.id()}, {"model", s.job.model}, {"delivered", s.field("delivered")}});
+}
+
+net::awaitable<void> Generator::fail(Step& s, std::string code, std::string reason) {
+  if (s.field("state") != "failing") {
+    Fields failing{{"state", "failing"}, {"error_code", code}, {"error_message", reason}};
+    if (!co_await save(s, std::move(failing))) co_return;
+  }
+  if (s.job.hold_id && s.field("hold_settled").empty()) {
+    bool settled = co_await settle_hold(s, "release");
+    if (!settled) {
+      co_await s_.store.reschedule(s.id(), now_ms() + 2'000);
+      co_return;
+    }
+  }
+  if (s.job.chat_id && s.field("notified").empty()) {
+    json params = {{"chat_id", *s.job.chat_id}, {"text", message(s.job.language, code)}};
+    std::string data = "retry:" + s.id();
+    if (data.size() <= 64) {
+      params["reply_markup"] = {{"inline_keyboard", json::array({json::array({{{"text", message(s.job.language, "try_again")},
+                                                                               {"callback_data", data}}})})}};
+    }
+    auto sent = co_await s_.telegram.call("sendMessage", std::move(params));
+    Metrics::delivery("failure_notice", sent.ok ? "ok" : "failed");
+    Fields marker{{"notified", sent.ok ? "1" : "failed"}};
+    if (!co_await save(s, std::move(marker))) co_return;
+    auto failed_text = message(s.job.language, code);
+    co_await edit_status(s.job, std::move(failed_text));
+  }
+  if (s.field("published").empty()) {
+    bool published = co_await publish_result(s, false);
+    if (!published) {
+      co_await s_.store.reschedule(s.id(), now_ms() + 2'000);
+      co_return;
+    }
+  }
+  Fields done{{"state", "failed"}, {"finished_ms", std::to_string(now_ms())}};
+  if (!co_await save(s, std::move(done))) co_return;
+  co_await s_.store.finish(s.id());
+  Metrics::finished("failed", s.job.model, code);
+  log::info("job_failed", {{"job_id", s.id()}, {"model", s.job.model}, {"code", code}, {"reason", reason}});
+}
+
+net::awaitable<void> Generator::edit_status(const Job& job, std::string text) {
+  if (!job.chat_id || !job.status_message_id) co_return;
+  json params = {{"chat_id", *job.chat_id}, {"message_id", *job.status_message_id}, {"text", std::move(text)}};
+  auto edited = co_await s_.telegram.call("editMessageText", std::move(params), std::chrono::seconds(5));
+  if (!edited.ok) log::info("status_edit_failed", {{"job_id", job.id}, {"description", edited.description}});
+}
+
+net::awaitable<std::string> Generator::deliver(const Job& job, const std::vector<std::string>& urls) {
+  auto caption = result_caption(job);
+  auto chat = *job.chat_id;
+  if (urls.empty()) co_return "failed";
+  auto type = media_type(urls.front());
+  bool group = urls.size() > 1 && (type == "photo" || type == "video");
+  for (const auto& u : urls) group = group && media_type(u) == type;
+  if (group) {
+    json media = json::array();
+    for (std::size_t i = 0; i < urls.size() && i < 10; ++i) {
+      json item = {{"type", type}, {"media", urls[i]}};
+      if (i == 0) item["caption"] = caption;
+      media.push_back(std::move(item));
+    }
+    json params = {{"chat_id", chat}, {"media", std::move(media)}};
+    auto sent = co_await s_.telegram.call("sendMediaGroup", std::move(params));
+    Metrics::delivery("sendMediaGroup", sent.ok ? "ok" : "failed");
+    if (sent.ok) co_return "media_group";
+  }
+  std::string outcome = "url";
+  for (std::size_t i = 0; i < urls.size() && i < 10; ++i) {
+    const auto& url = urls[i];
+    auto item_type = media_type(url);
+    auto method = send_method(item_type);
+    json params = {{"chat_id", chat}, {item_type, url}};
+    if (i == 0) params["caption"] = caption;
+    auto sent = co_await s_.telegram.call(method, params);
+    Metrics::delivery(method, sent.ok ? "url" : "url_refused");
+    if (sent.ok) continue;
+    log::info("delivery_by_url_refused", {{"job_id", job.id}, {"method", method}, {"description", sent.description}});
+    // Telegram could not take the URL (too large, cannot fetch): download
+    // it here and upload it, within the bot upload limit.
+    std::optional<http::Response> file;
+    try {
+      http::ClientRequest get{"GET", url, {}, {}, std::chrono::seconds(60)};
+      file = co_await s_.downloads.send(std::move(get));
+    } catch (const http::ClientError& e) {
+      log::warn("result_download_failed", {{"job_id", job.id}, {"error", e.what()}});
+    }
+    if (file && file->status == 200 && file->body.size() <= options_.max_upload_bytes) {
+      auto content_type = std::string(file->header("Content-Type").value_or("application/octet-stream"));
+      json upload_params = {{"chat_id", chat}};
+      if (i == 0) upload_params["caption"] = caption;
+      auto uploaded = co_await s_.telegram.upload(method, std::move(upload_params), item_type, file_name(url),
+                                                  std::move(content_type), std::move(file->body));
+      Metrics::delivery(method, uploaded.ok ? "upload" : "upload_refused");
+      if (uploaded.ok) {
+        outcome = "upload";
+        continue;
+      }
+    }
+    json link = {{"chat_id", chat}, {"text", message(job.language, "links") + "\n" + url}};
+    auto linked = co_await s_.telegram.call("sendMessage", std::move(link));
+    Metrics::delivery("sendMessage", linked.ok ? "link" : "failed");
+    outcome = linked.ok ? "links" : "failed";
+  }
+  co_return outcome;
+}
+
+}  // namespace kiebot::generator

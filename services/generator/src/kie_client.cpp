@@ -1,0 +1,119 @@
+// KIE client (see kie_client.hpp). KIE answers errors as HTTP 200 with a
+// non-200 "code" in the body, except a bad key (HTTP 401).
+#include "kie_client.hpp"
+
+#include "kiebot/common/http_client.hpp"
+
+namespace kiebot::generator {
+
+using nlohmann::json;
+
+Submitted classify_create(int http_status, const std::string& body) {
+  Submitted s;
+  auto j = json::parse(body, nullptr, false);
+  int code = http_status;
+  if (j.is_object() && j.contains("code") && j["code"].is_number_integer()) code = j["code"].get<int>();
+  s.code = code;
+  if (j.is_object()) s.message = j.value("msg", "");
+  if (http_status == 401 || code == 401) {
+    s.kind = Submitted::Kind::unauthorized;
+  } else if (code == 200 && j.is_object() && j.contains("data") && j["data"].is_object() &&
+             j["data"].contains("taskId") && j["data"]["taskId"].is_string()) {
+    s.kind = Submitted::Kind::created;
+    s.task_id = j["data"]["taskId"].get<std::string>();
+  } else if (code == 402) {
+    s.kind = Submitted::Kind::no_credits;
+  } else if (code == 429 || code == 455 || code >= 500) {
+    s.kind = Submitted::Kind::retry;
+  } else if (http_status >= 500) {
+    s.kind = Submitted::Kind::retry;
+  } else {
+    // 422, other 4xx, or a 200 without a task id: KIE refused what we sent.
+    s.kind = Submitted::Kind::rejected;
+  }
+  if (s.message.empty()) s.message = "HTTP " + std::to_string(http_status);
+  return s;
+}
+
+TaskState parse_record_info(int http_status, const std::string& body) {
+  TaskState t;
+  auto j = json::parse(body, nullptr, false);
+  if (http_status != 200 || !j.is_object() || j.value("code", 0) != 200 || !j.contains("data") ||
+      !j["data"].is_object()) {
+    t.error = "recordInfo: HTTP " + std::to_string(http_status) + (j.is_object() ? " " + j.value("msg", "") : "");
+    return t;
+  }
+  const auto& d = j["data"];
+  t.state = d.value("state", "");
+  if (d.contains("costTime") && d["costTime"].is_number()) t.cost_time_ms = d["costTime"].get<std::int64_t>();
+  if (t.state == "success") {
+    t.kind = TaskState::Kind::success;
+    auto result = json::parse(d.value("resultJson", ""), nullptr, false);
+    if (result.is_object() && result.contains("resultUrls") && result["resultUrls"].is_array()) {
+      for (const auto& u : result["resultUrls"]) {
+        if (u.is_string()) t.result_urls.push_back(u.get<std::string>());
+      }
+    }
+    if (t.result_urls.empty()) {
+      t.kind = TaskState::Kind::fail;
+      t.fail_code = "no_result";
+      t.fail_message = "the task succeeded without result URLs";
+    }
+  } else if (t.state == "fail") {
+    t.kind = TaskState::Kind::fail;
+    if (d.contains("failCode") && !d["failCode"].is_null()) {
+      t.fail_code = d["failCode"].is_string() ? d["failCode"].get<std::string>() : d["failCode"].dump();
+    }
+    t.fail_message = d.value("failMsg", "");
+  } else {
+    t.kind = TaskState::Kind::pending;
+  }
+  return t;
+}
+
+KieClient::KieClient(http::Client& client, std::string base, std::string key)
+    : client_(client), base_(std::move(base)), key_(std::move(key)) {
+  while (!base_.empty() && base_.back() == '/') base_.pop_back();
+}
+
+net::awaitable<Submitted> KieClient::create_task(std::string model, json input, std::string callback_url) {
+  json body = {{"model", std::move(model)}, {"input", std::move(input)}};
+  if (!callback_url.empty()) body["callBackUrl"] = callback_url;
+  http::ClientRequest request;
+  request.method = "POST";
+  request.url = base_ + "/api/v1/jobs/createTask";
+  request.headers = {{"Authorization", "Bearer " + key_}, {"Content-Type", "application/json"}};
+  request.body = body.dump();
+  request.timeout = std::chrono::seconds(30);
+  Submitted failed;
+  std::optional<http::Response> response;
+  try {
+    response = co_await client_.send(std::move(request));
+  } catch (const http::ClientError& e) {
+    // Never retried when KIE may have received it: a second paid task is
+    // worse than a failed job whose hold is released.
+    failed.kind = e.maybe_sent() ? Submitted::Kind::ambiguous : Submitted::Kind::retry;
+    failed.message = e.what();
+  }
+  if (!response) co_return failed;
+  co_return classify_create(response->status, response->body);
+}
+
+net::awaitable<TaskState> KieClient::record_info(std::string task_id) {
+  http::ClientRequest request;
+  request.method = "GET";
+  request.url = base_ + "/api/v1/jobs/recordInfo?taskId=" + http::percent_encode(task_id);
+  request.headers = {{"Authorization", "Bearer " + key_}};
+  request.timeout = std::chrono::seconds(15);
+  TaskState failed;
+  std::optional<http::Response> response;
+  try {
+    response = co_await client_.send(std::move(request));
+  } catch (const http::ClientError& e) {
+    failed.error = e.what();
+  }
+  if (!response) co_return failed;
+  co_return parse_record_info(response->status, response->body);
+}
+
+}  // namespace kiebot::generator
