@@ -1,0 +1,309 @@
+// generator as separate processes against kie-emulator, tg-emulator,
+// accounts, kafka-dev and a real redis-server: jobs end to end, callbacks,
+// failures, retries, the DLQ, large results and a replica killed mid-run.
+#include <gtest/gtest.h>
+
+#include <signal.h>
+
+#include <boost/asio/io_context.hpp>
+#include <nlohmann/json.hpp>
+
+#include <map>
+#include <set>
+#include <thread>
+
+#include "kafka_dev.hpp"
+#include "kiebot/common/http_client.hpp"
+#include "kiebot/common/kafka.hpp"
+#include "process.hpp"
+#include "redis_server.hpp"
+#include "run.hpp"
+
+using namespace kiebot;
+using namespace std::chrono_literals;
+using nlohmann::json;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+constexpr const char* kBotToken = "111111:sandbox-token";
+constexpr const char* kAccountsToken = "test-accounts-token";
+constexpr std::int64_t kUser = 42;
+
+std::string bin(const char* name) { return std::string(KIEBOT_BIN_DIR) + "/" + name; }
+
+struct GeneratorTest : testing::Test {
+  test::RedisServer redis{{"--appendonly", "yes"}};
+  test::KafkaDev kafka;
+  std::unique_ptr<test::Process> tg, kie, accounts;
+  std::uint16_t tg_port = 0, kie_port = 0, accounts_port = 0;
+  std::vector<std::unique_ptr<test::Process>> generators;
+  std::vector<std::uint16_t> generator_ports;
+  net::io_context io;
+  http::Client client{io.get_executor()};
+  std::unique_ptr<kafka::Producer> producer;
+  int groups = 0;
+
+  void SetUp() override {
+    tg = std::make_unique<test::Process>(std::vector<std::string>{bin("tg-emulator")},
+                                         std::map<std::string, std::string>{{"HTTP_PORT", "0"}});
+    kie = std::make_unique<test::Process>(std::vector<std::string>{bin("kie-emulator")},
+                                          std::map<std::string, std::string>{{"HTTP_PORT", "0"}});
+    accounts = std::make_unique<test::Process>(
+        std::vector<std::string>{bin("accounts")},
+        std::map<std::string, std::string>{{"HTTP_PORT", "0"}, {"ACCOUNTS_TOKEN", kAccountsToken},
+                                           {"REDIS_URL", "redis://127.0.0.1:" + std::to_string(redis.port()) + "/1"}});
+    tg_port = tg->listening_port(10s);
+    kie_port = kie->listening_port(10s);
+    accounts_port = accounts->listening_port(10s);
+    kie_config({{"latency_ms", {{"waiting", 50}, {"queuing", 50}, {"generating", 200}}}, {"rate_limit", false}});
+    kafka::ProducerOptions o;
+    o.brokers = kafka.bootstrap();
+    producer = std::make_unique<kafka::Producer>(io.get_executor(), o);
+    // The user, with money, and a chat with the bot.
+    accounts_call("POST", "/v1/users/42/credits", {{"amount", 1'000'000}, {"reason", "topup"}, {"idempotency_key", "fund"}});
+    tg_call("POST", "/control/users/42/messages", {{"text", "/start"}, {"language_code", "en"}});
+  }
+
+  std::string url(std::uint16_t port, const std::string& path) const {
+    return "http://127.0.0.1:" + std::to_string(port) + path;
+  }
+  http::Response request(const std::string& method, const std::string& u, const std::string& body = "",
+                         http::Headers headers = {}) {
+    http::ClientRequest r{method, u, std::move(headers), body, 20s};
+    if (!body.empty()) r.headers.emplace_back("Content-Type", "application/json");
+    return test::run(io, client.send(std::move(r)), 30s);
+  }
+  json tg_call(const std::string& method, const std::string& path, const json& body = json::object()) {
+    return request(method, url(tg_port, path), method == "GET" ? "" : body.dump()).json();
+  }
+  json kie_config(const json& body) { return request("POST", url(kie_port, "/control/config"), body.dump()).json(); }
+  json kie_stats() { return request("GET", url(kie_port, "/control/stats")).json(); }
+  json accounts_call(const std::string& method, const std::string& path, const json& body = json::object()) {
+    auto r = request(method, url(accounts_port, path), method == "GET" ? "" : body.dump(),
+                     {{"Authorization", std::string("Bearer ") + kAccountsToken}});
+    EXPECT_EQ(r.status, 200) << path << ": " << r.body;
+    return r.json();
+  }
+  json user() { return accounts_call("GET", "/v1/users/42"); }
+  std::string hold(const std::string& key, std::int64_t amount) {
+    return accounts_call("POST", "/v1/users/42/holds", {{"amount", amount}, {"kind", "paid"}, {"idempotency_key", key}})["hold_id"];
+  }
+
+  std::size_t start_generator(std::map<std::string, std::string> extra = {}) {
+    std::map<std::string, std::string> env{
+        {"HTTP_PORT", "0"},
+        {"INSTANCE_ID", "generator-" + std::to_string(generators.size())},
+        {"REDIS_URL", redis.url()},
+        {"KAFKA_BROKERS", kafka.bootstrap()},
+        {"TELEGRAM_BOT_TOKEN", kBotToken},
+        {"TELEGRAM_API_BASE", url(tg_port, "")},
+        {"KIE_API_KEY", "sandbox-key"},
+        {"KIE_API_BASE", url(kie_port, "")},
+        {"ACCOUNTS_URL", url(accounts_port, "")},
+        {"ACCOUNTS_TOKEN", kAccountsToken},
+        {"FIRST_CHECK_MS", "200"},
+        {"MAX_CHECK_MS", "1000"},
+        {"CLAIM_TTL_MS", "3000"},
+        {"KAFKA_CFG_TOPIC_METADATA_REFRESH_INTERVAL_MS", "1000"}};
+    for (auto& [k, v] : extra) env[k] = v;
+    generators.push_back(std::make_unique<test::Process>(std::vector<std::string>{bin("generator")}, std::move(env)));
+    generator_ports.push_back(generators.back()->listening_port(20s));
+    return generators.size() - 1;
+  }
+
+  json job(const std::string& id, const std::string& hold_id, json extra = json::object()) {
+    json j = {{"v", 1},
+              {"job_id", id},
+              {"model", "google/nano-banana"},
+              {"input", {{"prompt", "a red fox " + id}, {"output_format", "png"}, {"image_size", "1:1"}}},
+              {"created_ms", std::chrono::duration_cast<std::chrono::milliseconds>(
+                                 std::chrono::system_clock::now().time_since_epoch()).count()},
+              {"user_id", kUser},
+              {"chat_id", kUser},
+              {"language", "en"}};
+    if (!hold_id.empty()) j["hold_id"] = hold_id;
+    for (auto& [k, v] : extra.items()) j[k] = v;
+    return j;
+  }
+  void publish(const std::string& key, const std::string& value) {
+    test::run(io, producer->send("gen.jobs", key, value, {}));
+  }
+  void publish(const json& j) { publish(j["job_id"].get<std::string>(), j.dump()); }
+
+  // Every message of `topic` so far (a new consumer group each time).
+  std::vector<json> read(const std::string& topic, std::size_t expected, std::chrono::milliseconds timeout = 30s) {
+    kafka::ConsumerOptions o;
+    o.brokers = kafka.bootstrap();
+    o.group_id = "generator-test-" + std::to_string(++groups);
+    o.topics = {topic};
+    o.properties = {{"session.timeout.ms", "6000"}, {"heartbeat.interval.ms", "500"}};
+    kafka::Consumer consumer(io.get_executor(), o);
+    std::vector<json> out;
+    auto deadline = Clock::now() + timeout;
+    while (Clock::now() < deadline && out.size() < expected) {
+      auto messages = test::run(io, consumer.poll(500, 200ms));
+      for (const auto& m : messages) out.push_back(json::parse(m.value));
+    }
+    // A moment more for anything beyond the expected count.
+    auto extra = test::run(io, consumer.poll(500, 300ms));
+    for (const auto& m : extra) out.push_back(json::parse(m.value));
+    consumer.close();
+    return out;
+  }
+
+  // The chat as the user sees it: bot messages with media, and texts.
+  json transcript() { return tg_call("GET", "/control/chats/42/transcript"); }
+  std::size_t photos() {
+    std::size_t n = 0;
+    for (const auto& m : transcript()) n += m.contains("media") && m["media"]["type"] == "photo" ? 1 : 0;
+    return n;
+  }
+
+  template <class Pred>
+  bool wait_until(Pred pred, std::chrono::milliseconds timeout) {
+    auto deadline = Clock::now() + timeout;
+    while (Clock::now() < deadline) {
+      if (pred()) return true;
+      std::this_thread::sleep_for(50ms);
+    }
+    return pred();
+  }
+};
+
+TEST_F(GeneratorTest, AJobEndToEndIsSubmittedOnceDeliveredAndChargedOnce) {
+  start_generator();
+  auto balance = user()["balance"].get<std::int64_t>();
+  auto h = hold("job-e2e", 2'500);
+  publish(job("job-e2e", h));
+  auto results = read("gen.results", 1);
+  ASSERT_EQ(results.size(), 1u);
+  EXPECT_EQ(results[0]["status"], "succeeded");
+  EXPECT_EQ(results[0]["job_id"], "job-e2e");
+  ASSERT_EQ(results[0]["result_urls"].size(), 1u);
+  EXPECT_EQ(kie_stats()["tasks_created"], 1);
+  EXPECT_EQ(photos(), 1u);
+  auto last = transcript().back();
+  EXPECT_EQ(last["caption"], "google/nano-banana: a red fox job-e2e");
+  auto u = user();
+  EXPECT_EQ(u["balance"].get<std::int64_t>(), balance - 2'500);
+  EXPECT_EQ(u["held"], 0);
+  // The same job again is not started again.
+  publish(job("job-e2e", h));
+  std::this_thread::sleep_for(1500ms);
+  EXPECT_EQ(kie_stats()["tasks_created"], 1);
+  EXPECT_EQ(photos(), 1u);
+}
+
+TEST_F(GeneratorTest, CallbacksCompleteJobsAndDuplicatesDeliverOnce) {
+  auto port = test::free_port();
+  // Checks would come only after 20 s: a quick finish proves the callback.
+  start_generator({{"HTTP_PORT", std::to_string(port)},
+                   {"PUBLIC_BASE_URL", "http://127.0.0.1:" + std::to_string(port)},
+                   {"CALLBACK_SECRET", "cb-secret"},
+                   {"FIRST_CHECK_MS", "20000"},
+                   {"MAX_CHECK_MS", "20000"}});
+  kie_config({{"callback_mode", "duplicate"}});
+  auto started = Clock::now();
+  publish(job("job-cb", hold("job-cb", 1'000)));
+  auto results = read("gen.results", 1, 15s);
+  ASSERT_EQ(results.size(), 1u);
+  EXPECT_EQ(results[0]["status"], "succeeded");
+  EXPECT_LT(Clock::now() - started, 15s);
+  std::this_thread::sleep_for(1s);
+  EXPECT_EQ(photos(), 1u) << "a duplicated callback delivers once";
+  EXPECT_GE(kie_stats()["callbacks_sent"], 2);
+  auto forged = request("POST", url(port, "/kie/callback/job-cb?sig=" + std::string(64, '0')), "{}");
+  EXPECT_EQ(forged.status, 403);
+  EXPECT_EQ(request("POST", url(port, "/kie/callback/job-cb"), "{}").status, 403);
+}
+
+TEST_F(GeneratorTest, KieFailureAndTimeoutTellTheUserAndChargeNothing) {
+  start_generator();
+  auto balance = user()["balance"].get<std::int64_t>();
+  kie_config({{"failure_rate", 1.0}});
+  publish(job("job-fail", hold("job-fail", 3'000)));
+  auto results = read("gen.results", 1);
+  ASSERT_EQ(results.size(), 1u);
+  EXPECT_EQ(results[0]["status"], "failed");
+  EXPECT_EQ(results[0]["error"]["code"], "kie_failed");
+  auto last = transcript().back();
+  EXPECT_NE(last.value("text", "").find("You were not charged"), std::string::npos) << last.dump();
+  EXPECT_EQ(last["reply_markup"]["inline_keyboard"][0][0]["callback_data"], "retry:job-fail");
+  // A generation that outlasts the job's deadline.
+  kie_config({{"failure_rate", 0.0}, {"latency_ms", {{"generating", 60'000}}}});
+  publish(job("job-slow", hold("job-slow", 3'000), {{"deadline_s", 10}}));
+  auto both = read("gen.results", 2, 30s);
+  ASSERT_EQ(both.size(), 2u);
+  EXPECT_EQ(both[1]["status"], "failed");
+  EXPECT_EQ(both[1]["error"]["code"], "timeout");
+  auto u = user();
+  EXPECT_EQ(u["balance"], balance);
+  EXPECT_EQ(u["held"], 0);
+  EXPECT_EQ(photos(), 0u);
+}
+
+TEST_F(GeneratorTest, RateLimitsAndServerErrorsAreRetriedAndChargedOnce) {
+  start_generator();
+  auto balance = user()["balance"].get<std::int64_t>();
+  kie_config({{"fail_next_create", {{"code", 500}, {"count", 2}}}});
+  publish(job("job-500", hold("job-500", 1'000)));
+  auto results = read("gen.results", 1, 30s);
+  ASSERT_EQ(results.size(), 1u);
+  EXPECT_EQ(results[0]["status"], "succeeded");
+  kie_config({{"fail_next_create", {{"code", 429}, {"count", 2}}}});
+  publish(job("job-429", hold("job-429", 1'000)));
+  results = read("gen.results", 2, 30s);
+  ASSERT_EQ(results.size(), 2u);
+  EXPECT_EQ(results[1]["status"], "succeeded");
+  EXPECT_EQ(kie_stats()["tasks_created"], 2);
+  EXPECT_EQ(photos(), 2u);
+  EXPECT_EQ(user()["balance"].get<std::int64_t>(), balance - 2'000);
+}
+
+TEST_F(GeneratorTest, InvalidJobsGoToTheDlqAndConsumptionGoesOn) {
+  start_generator();
+  publish("bad-1", "not json");
+  json missing = job("job-x", "");
+  missing.erase("model");
+  publish(missing);
+  publish(job("job-after", ""));
+  auto dlq = read("gen.jobs.dlq", 2);
+  ASSERT_EQ(dlq.size(), 2u);
+  std::set<std::string> reasons{dlq[0]["reason"], dlq[1]["reason"]};
+  EXPECT_TRUE(reasons.count("not a JSON object"));
+  EXPECT_TRUE(reasons.count("model: required, a string"));
+  EXPECT_EQ(dlq[0]["topic"], "gen.jobs");
+  auto results = read("gen.results", 1);
+  ASSERT_EQ(results.size(), 1u);
+  EXPECT_EQ(results[0]["job_id"], "job-after");
+}
+
+TEST_F(GeneratorTest, ResultsTooLargeForTelegramUrlsAreUploadedOrLinked) {
+  start_generator();
+  // Telegram fetches photos by URL up to 5 MB and takes uploads up to 10 MB.
+  kie_config({{"result_size", 6 << 20}});
+  publish(job("job-big", ""));
+  ASSERT_EQ(read("gen.results", 1).size(), 1u);
+  EXPECT_EQ(photos(), 1u) << "uploaded";
+  kie_config({{"result_size", 12 << 20}});
+  publish(job("job-huge", ""));
+  ASSERT_EQ(read("gen.results", 2).size(), 2u);
+  auto last = transcript().back();
+  EXPECT_NE(last.value("text", "").find("http://"), std::string::npos) << last.dump();
+}
+
+TEST_F(GeneratorTest, JobsWithoutAChatGoOnlyToResults) {
+  start_generator();
+  json j = job("job-internal", "");
+  j.erase("chat_id");
+  j.erase("user_id");
+  publish(j);
+  auto results = read("gen.results", 1);
+  ASSERT_EQ(results.size(), 1u);
+  EXPECT_EQ(results[0]["status"], "succeeded");
+  EXPECT_EQ(results[0]["delivered"], false);
+  EXPECT_EQ(photos(), 0u);
+}
+
+}  // namespace
