@@ -60,6 +60,9 @@ int main(int argc, char** argv) {
   auto claim_ttl = config.integer("CLAIM_TTL_MS", 60'000, "how long a claim lasts: a dead replica's jobs resume after it", 1'000, 3'600'000);
   auto first_check = config.integer("FIRST_CHECK_MS", 3'000, "first recordInfo check after submission", 100, 600'000);
   auto max_check = config.integer("MAX_CHECK_MS", 30'000, "longest wait between recordInfo checks", 100, 600'000);
+  auto adopt_wait = config.integer("ADOPT_WAIT_MS", 600'000,
+                                   "how long a submission without an answer waits for KIE's callback before failing",
+                                   1'000, 86'400'000);
   if (!config.help_requested() && public_base && !public_base->empty() && (!callback_secret || callback_secret->empty())) {
     return config_error("CALLBACK_SECRET is required when PUBLIC_BASE_URL is set");
   }
@@ -108,6 +111,7 @@ int main(int argc, char** argv) {
   options.max_pending = max_pending;
   options.first_check = std::chrono::milliseconds(first_check);
   options.max_check = std::chrono::milliseconds(max_check);
+  options.adopt_wait = std::chrono::milliseconds(adopt_wait);
   generator::Generator gen(io.get_executor(), {store, kie, telegram, accounts, producer, downloads}, options);
 
   Lifecycle lifecycle(io, std::chrono::seconds(10));

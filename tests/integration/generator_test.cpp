@@ -10,11 +10,14 @@
 
 #include <map>
 #include <set>
+#include <iostream>
+#include <sstream>
 #include <thread>
 
 #include "kafka_dev.hpp"
 #include "kiebot/common/http_client.hpp"
 #include "kiebot/common/kafka.hpp"
+#include "kiebot/common/redis.hpp"
 #include "process.hpp"
 #include "redis_server.hpp"
 #include "run.hpp"
@@ -131,7 +134,8 @@ struct GeneratorTest : testing::Test {
   }
   void publish(const json& j) { publish(j["job_id"].get<std::string>(), j.dump()); }
 
-  // Every message of `topic` so far (a new consumer group each time).
+  // (A new consumer group each time.)
+  // Every message of `topic` so far, until `expected` distinct job ids came.
   std::vector<json> read(const std::string& topic, std::size_t expected, std::chrono::milliseconds timeout = 30s) {
     kafka::ConsumerOptions o;
     o.brokers = kafka.bootstrap();
@@ -140,15 +144,50 @@ struct GeneratorTest : testing::Test {
     o.properties = {{"session.timeout.ms", "6000"}, {"heartbeat.interval.ms", "500"}};
     kafka::Consumer consumer(io.get_executor(), o);
     std::vector<json> out;
+    std::set<std::string> ids;
     auto deadline = Clock::now() + timeout;
-    while (Clock::now() < deadline && out.size() < expected) {
+    while (Clock::now() < deadline && ids.size() < expected) {
       auto messages = test::run(io, consumer.poll(500, 200ms));
-      for (const auto& m : messages) out.push_back(json::parse(m.value));
+      for (const auto& m : messages) {
+        out.push_back(json::parse(m.value, nullptr, false));
+        ids.insert(out.back().is_object() && out.back().contains("job_id") ? out.back().value("job_id", "")
+                                                                            : std::to_string(ids.size()) + m.key);
+      }
     }
     // A moment more for anything beyond the expected count.
     auto extra = test::run(io, consumer.poll(500, 300ms));
     for (const auto& m : extra) out.push_back(json::parse(m.value));
     consumer.close();
+    return out;
+  }
+
+  double metric(std::size_t i, const std::string& name) {
+    auto r = request("GET", url(generator_ports[i], "/metrics"));
+    std::istringstream lines(r.body);
+    for (std::string line; std::getline(lines, line);) {
+      if (line.rfind(name + " ", 0) == 0) return std::stod(line.substr(name.size() + 1));
+    }
+    return -1;
+  }
+
+  // The job's record in Redis, for failure messages.
+  std::string job_record(const std::string& id) {
+    redis::Options options;
+    options.url = redis.url();
+    redis::Client r(io.get_executor(), options);
+    r.start();
+    std::string out;
+    try {
+      test::run(io, r.wait_connected(3s));
+      std::vector<std::string> command{"HGETALL", "{gen}:job:" + id};
+      auto reply = test::run(io, r.exec(std::move(command)));
+      for (std::size_t i = 0; i + 1 < reply.elements.size(); i += 2) {
+        if (reply.elements[i].str != "job") out += reply.elements[i].str + "=" + reply.elements[i + 1].str + " ";
+      }
+    } catch (const std::exception& e) {
+      out = e.what();
+    }
+    r.stop();
     return out;
   }
 
@@ -158,6 +197,19 @@ struct GeneratorTest : testing::Test {
     std::size_t n = 0;
     for (const auto& m : transcript()) n += m.contains("media") && m["media"]["type"] == "photo" ? 1 : 0;
     return n;
+  }
+
+  void TearDown() override {
+    if (!HasFailure()) return;
+    for (std::size_t i = 0; i < generators.size(); ++i) {
+      std::istringstream lines(generators[i]->stderr_text());
+      int shown = 0;
+      for (std::string line; std::getline(lines, line) && shown < 40;) {
+        if (line.find("\"level\":\"info\"") != std::string::npos || line.find("kafka_") != std::string::npos) continue;
+        std::cerr << "generator-" << i << ": " << line.substr(0, 400) << "\n";
+        ++shown;
+      }
+    }
   }
 
   template <class Pred>
@@ -304,6 +356,79 @@ TEST_F(GeneratorTest, JobsWithoutAChatGoOnlyToResults) {
   EXPECT_EQ(results[0]["status"], "succeeded");
   EXPECT_EQ(results[0]["delivered"], false);
   EXPECT_EQ(photos(), 0u);
+}
+
+TEST_F(GeneratorTest, ThreeReplicasOneKilledEveryJobExactlyOnce) {
+  constexpr int kJobs = 300;
+  tg_call("POST", "/control/config", {{"flood_control", false}});
+  tg_call("POST", "/control/updates", {{"count", kJobs}, {"users", kJobs}, {"first_user_id", 1000}});
+  kie_config({{"latency_ms", {{"waiting", 100}, {"queuing", 100}, {"generating", 500}}}});
+  auto port0 = test::free_port();
+  std::map<std::string, std::string> env{{"PUBLIC_BASE_URL", "http://127.0.0.1:" + std::to_string(port0)},
+                                         {"CALLBACK_SECRET", "cb-secret"},
+                                         {"KAFKA_CFG_SESSION_TIMEOUT_MS", "6000"},
+                                         {"KAFKA_CFG_HEARTBEAT_INTERVAL_MS", "500"},
+                                         {"MAX_INFLIGHT", "50"},
+                                         {"CLAIM_TTL_MS", "10000"},
+                                         {"ADOPT_WAIT_MS", "5000"}};
+  env["HTTP_PORT"] = std::to_string(port0);
+  start_generator(env);
+  env["HTTP_PORT"] = "0";
+  start_generator(env);
+  start_generator(env);
+  auto balance = user()["balance"].get<std::int64_t>();
+  for (int i = 0; i < kJobs; ++i) {
+    auto id = "job-" + std::to_string(i);
+    auto j = job(id, hold(id, 100));
+    j["chat_id"] = 1000 + i;
+    j["input"]["prompt"] = "fox " + id;
+    publish(j);
+  }
+  ASSERT_TRUE(wait_until([&] { return kie_stats()["tasks_created"].get<int>() >= kJobs / 3; }, 60s));
+  generators[1]->stop(SIGKILL, 5s);
+  auto results = read("gen.results", kJobs, 120s);
+  // Each job finishes once: succeeded (delivered, charged), or, when the
+  // killed replica was submitting it and KIE never got it, failed as
+  // ambiguous (released, never submitted again).
+  std::map<std::string, std::string> finished;
+  for (const auto& r : results) {
+    auto id = r["job_id"].get<std::string>();
+    auto status = r["status"].get<std::string>();
+    if (status == "failed") {
+      EXPECT_EQ(r["error"]["code"], "ambiguous_submit") << r.dump();
+      std::cerr << "failed: " << job_record(id) << "\n";
+    }
+    finished[id] = status;
+  }
+  EXPECT_EQ(finished.size(), static_cast<std::size_t>(kJobs));
+  int succeeded = 0;
+  for (int i = 0; i < kJobs; ++i) {
+    auto id = "job-" + std::to_string(i);
+    if (finished.count(id) == 0) ADD_FAILURE() << id << " unfinished: " << job_record(id);
+    succeeded += finished[id] == "succeeded" ? 1 : 0;
+  }
+  EXPECT_GE(succeeded, kJobs - 50) << "only submissions in flight in the killed replica (MAX_INFLIGHT 50) may fail";
+  EXPECT_EQ(kie_stats()["tasks_created"], succeeded) << "no job submitted twice, every task delivered";
+  int missing = 0, doubled = 0;
+  for (int i = 0; i < kJobs; ++i) {
+    auto chat = tg_call("GET", "/control/chats/" + std::to_string(1000 + i) + "/transcript");
+    int n = 0;
+    for (const auto& m : chat) n += m.contains("media") ? 1 : 0;
+    bool ok = finished["job-" + std::to_string(i)] == "succeeded";
+    missing += ok && n == 0 ? 1 : 0;
+    doubled += n > 1 ? 1 : 0;
+  }
+  EXPECT_EQ(missing, 0);
+  // A result appears twice only when the killed replica was sending it:
+  // every such send is repeated by a survivor and counted (a repeat whose
+  // first send never reached Telegram shows once).
+  double repeated = 0;
+  for (std::size_t g : {0u, 2u}) repeated += metric(g, "generator_deliveries_repeated_total");
+  EXPECT_LE(doubled, static_cast<int>(repeated));
+  EXPECT_LE(repeated, 50) << "at most the killed replica's MAX_INFLIGHT";
+  auto u = user();
+  EXPECT_EQ(u["balance"].get<std::int64_t>(), balance - 100 * succeeded) << "charged once per delivered result";
+  EXPECT_EQ(u["held"], 0);
 }
 
 }  // namespace

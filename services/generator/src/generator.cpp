@@ -106,7 +106,15 @@ net::awaitable<void> Generator::consume(kafka::Consumer& consumer) {
       backoff.reset();
     }
     wake();
-    co_await consumer.commit(std::move(messages));
+    std::string commit_failure;
+    try {
+      co_await consumer.commit(std::move(messages));
+    } catch (const kafka::Error& e) {
+      commit_failure = e.what();
+    }
+    // A commit refused during a rebalance is harmless: the jobs are in
+    // Redis, and whoever gets the partition sees them again as duplicates.
+    if (!commit_failure.empty()) log::warn("jobs_commit_failed", {{"error", commit_failure}});
   }
 }
 
@@ -169,9 +177,17 @@ net::awaitable<http::Response> Generator::callback(http::Request request) {
     co_return http::Response::error(403, "forbidden", "bad callback signature");
   }
   Metrics::get().callbacks.inc();
+  // The body names the task; it is used only to find a task whose
+  // submission had no answer, and then verified through recordInfo.
+  std::string task_id;
+  auto body = json::parse(request.body, nullptr, false);
+  if (body.is_object() && body.contains("data") && body["data"].is_object() && body["data"].contains("taskId") &&
+      body["data"]["taskId"].is_string()) {
+    task_id = body["data"]["taskId"].get<std::string>().substr(0, 128);
+  }
   bool known = false;
   try {
-    known = co_await s_.store.poke(job_id);
+    known = co_await s_.store.poke(job_id, std::move(task_id));
   } catch (const redis::Error& e) {
     log::warn("callback_poke_failed", {{"job_id", job_id}, {"error", e.what()}});
     co_return http::Response::error(503, "unavailable", "try again");

@@ -41,6 +41,9 @@ struct GeneratorOptions {
   std::chrono::milliseconds tick{250};
   std::chrono::milliseconds first_check{3'000};
   std::chrono::milliseconds max_check{30'000};
+  // How long an unanswered submission waits for KIE's callback to name its
+  // task before the job fails (callbacks only; without them it fails at once).
+  std::chrono::milliseconds adopt_wait{600'000};
   std::size_t max_upload_bytes = 50u << 20;  // Telegram's upload limit for bots
   std::string results_topic = "gen.results";
   std::string dlq_topic = "gen.jobs.dlq";
@@ -81,6 +84,7 @@ class Generator {
   net::awaitable<bool> save(Step& s, Fields fields);
   net::awaitable<void> submit(Step& s);
   net::awaitable<void> check(Step& s);
+  net::awaitable<void> adopt(Step& s);
   net::awaitable<void> succeed(Step& s, std::vector<std::string> urls);
   net::awaitable<void> fail(Step& s, std::string code, std::string message);
   net::awaitable<bool> settle_hold(Step& s, const char* action);

@@ -14,6 +14,8 @@ struct Metrics {
   metrics::Gauge& inflight;
   metrics::Gauge& paused;
   metrics::Counter& taken_over;
+  metrics::Counter& adopted;
+  metrics::Counter& deliveries_repeated;
   metrics::Counter& callbacks;
   metrics::Counter& callbacks_forbidden;
   metrics::Counter& retries;

@@ -127,13 +127,7 @@ net::awaitable<void> Generator::step(Step& s) {
   } else if (state == "accepted") {
     co_await submit(s);
   } else if (state == "submitting") {
-    // A replica stopped between sending createTask and recording its
-    // answer: KIE may have a paid task for it. Never submit it again.
-    {
-      std::string failure_code = "ambiguous_submit";
-      std::string failure_reason = "a replica stopped while submitting";
-      co_await fail(s, std::move(failure_code), std::move(failure_reason));
-    }
+    co_await adopt(s);
   } else if (state == "running") {
     co_await check(s);
   } else if (state == "delivering") {
@@ -157,7 +151,7 @@ net::awaitable<void> Generator::step(Step& s) {
 
 net::awaitable<void> Generator::submit(Step& s) {
   auto& m = Metrics::get();
-  Fields marker{{"state", "submitting"}};
+  Fields marker{{"state", "submitting"}, {"submitting_ms", std::to_string(now_ms())}};
   if (!co_await save(s, std::move(marker))) co_return;
   auto started = std::chrono::steady_clock::now();
   auto callback = callback_url(s.id());
@@ -219,11 +213,7 @@ net::awaitable<void> Generator::submit(Step& s) {
     case Submitted::Kind::ambiguous:
       Metrics::kie_answer("createTask", "ambiguous");
       log::error("kie_submit_ambiguous", {{"job_id", s.id()}, {"error", result.message}});
-      {
-        std::string failure_code = "ambiguous_submit";
-        std::string failure_reason = result.message;
-        co_await fail(s, std::move(failure_code), std::move(failure_reason));
-      }
+      co_await adopt(s);
       co_return;
     case Submitted::Kind::unauthorized:
       Metrics::kie_answer("createTask", "unauthorized");
@@ -235,6 +225,38 @@ net::awaitable<void> Generator::submit(Step& s) {
       }
       co_return;
   }
+}
+
+// A replica stopped between sending createTask and recording its answer,
+// or KIE's answer never came: KIE may have a paid task for this job. It is
+// never submitted again. With callbacks, KIE names the task when it ends;
+// a task whose recorded callBackUrl is this job's signed URL is adopted.
+// Without one within ADOPT_WAIT_MS (or without callbacks at all) the job
+// fails and its hold is released: the user is not charged, and a task KIE
+// may still run costs KIE credits only.
+net::awaitable<void> Generator::adopt(Step& s) {
+  auto named = s.field("callback_task_id");
+  if (!named.empty()) {
+    auto task = co_await s_.kie.record_info(named);
+    if (task.kind != TaskState::Kind::unknown && !task.callback_url.empty() && task.callback_url == callback_url(s.id())) {
+      Metrics::get().adopted.inc();
+      log::warn("job_task_adopted", {{"job_id", s.id()}, {"task_id", named}});
+      Fields running{{"state", "running"}, {"task_id", named}, {"submitted_ms", std::to_string(now_ms())}, {"checks", "0"}};
+      if (!co_await save(s, std::move(running))) co_return;
+      co_await check(s);
+      co_return;
+    }
+    log::warn("callback_task_unverified", {{"job_id", s.id()}, {"task_id", named}});
+  }
+  auto wait_until = std::min(s.job.deadline_ms(), s.number("submitting_ms") + options_.adopt_wait.count());
+  if (!options_.public_base_url.empty() && now_ms() < wait_until) {
+    // Wait for KIE's callback (it pokes the job); look again now and then.
+    co_await s_.store.reschedule(s.id(), std::min(now_ms() + options_.max_check.count(), wait_until + 1));
+    co_return;
+  }
+  std::string failure_code = "ambiguous_submit";
+  std::string failure_reason = "the submission's outcome is unknown (no answer from KIE, or a replica stopped)";
+  co_await fail(s, std::move(failure_code), std::move(failure_reason));
 }
 
 net::awaitable<void> Generator::check(Step& s) {
@@ -326,7 +348,16 @@ net::awaitable<bool> Generator::publish_result(Step& s, bool succeeded) {
 }
 
 net::awaitable<void> Generator::succeed(Step& s, std::vector<std::string> urls) {
-  if (s.job.chat_id && s.field("delivered").empty()) {
+  if (s.job.chat_id && (s.field("delivered").empty() || s.field("delivered") == "sending")) {
+    if (s.field("delivered") == "sending") {
+      // The replica sending it died mid-send: Telegram may have shown it.
+      // Sent again (a result twice beats a paid result lost), and counted.
+      Metrics::get().deliveries_repeated.inc();
+      log::warn("delivery_repeated", {{"job_id", s.id()}, {"chat_id", *s.job.chat_id}});
+    } else {
+      Fields sending{{"delivered", "sending"}};
+      if (!co_await save(s, std::move(sending))) co_return;
+    }
     auto method = co_await deliver(s.job, urls);
     Fields marker{{"delivered", method}};
     if (!co_await save(s, std::move(marker))) co_return;

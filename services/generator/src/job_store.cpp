@@ -88,10 +88,12 @@ return 1
   return s;
 }
 
-// KEYS: claim, job, due. ARGV: id, now_ms. 1 when the job will be checked.
+// KEYS: claim, job, due. ARGV: id, now_ms, task id named by the callback.
+// 1 when the job will be checked.
 const redis::Script& poke_script() {
   static const redis::Script s(R"lua(
 if redis.call('ZSCORE', KEYS[3], ARGV[1]) == false then return 0 end
+if ARGV[3] ~= '' then redis.call('HSET', KEYS[2], 'callback_task_id', ARGV[3]) end
 if redis.call('EXISTS', KEYS[1]) == 1 then
   redis.call('HSET', KEYS[2], 'poked', '1')
 else
@@ -182,9 +184,9 @@ net::awaitable<void> JobStore::finish(std::string job_id) {
   throw_if_error(reply, "finish");
 }
 
-net::awaitable<bool> JobStore::poke(std::string job_id) {
+net::awaitable<bool> JobStore::poke(std::string job_id, std::string task_id) {
   std::vector<std::string> keys{claim_key(job_id), job_key(job_id), kDue};
-  std::vector<std::string> args{job_id, std::to_string(now_ms())};
+  std::vector<std::string> args{job_id, std::to_string(now_ms()), std::move(task_id)};
   auto reply = co_await redis_.eval(poke_script(), std::move(keys), std::move(args));
   throw_if_error(reply, "poke");
   co_return is_one(reply);

@@ -48,8 +48,9 @@ class JobStore {
   net::awaitable<bool> reschedule(std::string job_id, std::int64_t due_ms);
   // The job is finished: out of the due set, claim dropped.
   net::awaitable<void> finish(std::string job_id);
-  // A KIE callback: check the job now. False for unknown or finished jobs.
-  net::awaitable<bool> poke(std::string job_id);
+  // A KIE callback: check the job now, noting the task id the callback
+  // named (unverified). False for unknown or finished jobs.
+  net::awaitable<bool> poke(std::string job_id, std::string task_id);
   // Unfinished jobs across all replicas.
   net::awaitable<std::int64_t> pending();
 

@@ -45,6 +45,8 @@ TaskState parse_record_info(int http_status, const std::string& body) {
   }
   const auto& d = j["data"];
   t.state = d.value("state", "");
+  auto param = json::parse(d.value("param", ""), nullptr, false);
+  if (param.is_object()) t.callback_url = param.value("callBackUrl", "");
   if (d.contains("costTime") && d["costTime"].is_number()) t.cost_time_ms = d["costTime"].get<std::int64_t>();
   if (t.state == "success") {
     t.kind = TaskState::Kind::success;

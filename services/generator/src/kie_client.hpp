@@ -41,6 +41,7 @@ struct TaskState {
   std::string fail_message;
   std::int64_t cost_time_ms = 0;
   std::string error;  // why the check itself failed (Kind::unknown)
+  std::string callback_url;  // the callBackUrl the task was created with
 };
 
 // Sorting, pure for unit tests.
