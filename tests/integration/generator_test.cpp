@@ -109,6 +109,7 @@ struct GeneratorTest : testing::Test {
         {"MAX_CHECK_MS", "1000"},
         {"CLAIM_TTL_MS", "3000"},
         {"KAFKA_CFG_TOPIC_METADATA_REFRESH_INTERVAL_MS", "1000"}};
+    if (std::getenv("KIEBOT_TEST_VERBOSE") != nullptr) env["LOG_LEVEL"] = "debug";
     for (auto& [k, v] : extra) env[k] = v;
     generators.push_back(std::make_unique<test::Process>(std::vector<std::string>{bin("generator")}, std::move(env)));
     generator_ports.push_back(generators.back()->listening_port(20s));
@@ -204,8 +205,8 @@ struct GeneratorTest : testing::Test {
     for (std::size_t i = 0; i < generators.size(); ++i) {
       std::istringstream lines(generators[i]->stderr_text());
       int shown = 0;
-      for (std::string line; std::getline(lines, line) && shown < 40;) {
-        if (line.find("\"level\":\"info\"") != std::string::npos || line.find("kafka_") != std::string::npos) continue;
+      for (std::string line; std::getline(lines, line) && shown < 400;) {
+        if (std::getenv("KIEBOT_TEST_VERBOSE") == nullptr && (line.find("\"level\":\"info\"") != std::string::npos || line.find("kafka_") != std::string::npos)) continue;
         std::cerr << "generator-" << i << ": " << line.substr(0, 400) << "\n";
         ++shown;
       }
@@ -227,7 +228,11 @@ TEST_F(GeneratorTest, AJobEndToEndIsSubmittedOnceDeliveredAndChargedOnce) {
   start_generator();
   auto balance = user()["balance"].get<std::int64_t>();
   auto h = hold("job-e2e", 2'500);
-  publish(job("job-e2e", h));
+  // The dialog's "queued" message, which the generator edits as it goes.
+  auto queued = request("POST", url(tg_port, std::string("/bot") + kBotToken + "/sendMessage"),
+                        json{{"chat_id", kUser}, {"text", "Queued"}}.dump()).json();
+  auto status_id = queued["result"]["message_id"].get<std::int64_t>();
+  publish(job("job-e2e", h, {{"status_message_id", status_id}}));
   auto results = read("gen.results", 1);
   ASSERT_EQ(results.size(), 1u);
   EXPECT_EQ(results[0]["status"], "succeeded");
@@ -235,8 +240,15 @@ TEST_F(GeneratorTest, AJobEndToEndIsSubmittedOnceDeliveredAndChargedOnce) {
   ASSERT_EQ(results[0]["result_urls"].size(), 1u);
   EXPECT_EQ(kie_stats()["tasks_created"], 1);
   EXPECT_EQ(photos(), 1u);
-  auto last = transcript().back();
+  auto chat = transcript();
+  auto last = chat.back();
   EXPECT_EQ(last["caption"], "google/nano-banana: a red fox job-e2e");
+  for (const auto& m : chat) {
+    if (m["message_id"] == status_id) {
+      EXPECT_EQ(m["text"], "✅ Done");
+      EXPECT_TRUE(m["edited"].get<bool>());
+    }
+  }
   auto u = user();
   EXPECT_EQ(u["balance"].get<std::int64_t>(), balance - 2'500);
   EXPECT_EQ(u["held"], 0);
@@ -429,6 +441,26 @@ TEST_F(GeneratorTest, ThreeReplicasOneKilledEveryJobExactlyOnce) {
   auto u = user();
   EXPECT_EQ(u["balance"].get<std::int64_t>(), balance - 100 * succeeded) << "charged once per delivered result";
   EXPECT_EQ(u["held"], 0);
+}
+
+TEST_F(GeneratorTest, SigtermHandsJobsBackWithinTenSeconds) {
+  tg_call("POST", "/control/config", {{"flood_control", false}});
+  kie_config({{"latency_ms", {{"waiting", 100}, {"queuing", 100}, {"generating", 2'000}}}});
+  start_generator({{"KAFKA_CFG_SESSION_TIMEOUT_MS", "6000"}, {"KAFKA_CFG_HEARTBEAT_INTERVAL_MS", "500"}});
+  for (int i = 0; i < 40; ++i) publish(job("job-t" + std::to_string(i), ""));
+  ASSERT_TRUE(wait_until([&] { return kie_stats()["tasks_created"].get<int>() >= 40; }, 30s));
+  start_generator({{"KAFKA_CFG_SESSION_TIMEOUT_MS", "6000"}, {"KAFKA_CFG_HEARTBEAT_INTERVAL_MS", "500"}});
+  auto stopped_at = Clock::now();
+  EXPECT_EQ(generators[0]->stop(SIGTERM, 15s), 0);
+  EXPECT_LT(Clock::now() - stopped_at, 10s);
+  auto results = read("gen.results", 40, 60s);
+  std::set<std::string> ids;
+  for (const auto& r : results) {
+    EXPECT_EQ(r["status"], "succeeded") << r.dump();
+    ids.insert(r["job_id"]);
+  }
+  EXPECT_EQ(ids.size(), 40u) << "the other replica finished every job";
+  EXPECT_EQ(kie_stats()["tasks_created"], 40);
 }
 
 }  // namespace

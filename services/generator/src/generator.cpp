@@ -165,8 +165,10 @@ net::awaitable<void> Generator::track() {
   log::info("tracker_draining", {{"inflight", inflight_}});
   while (inflight_ > 0) {
     net::steady_timer t(executor_, std::chrono::milliseconds(20));
-    co_await t.async_wait(net::as_tuple(net::use_awaitable));
+    auto [ec] = co_await t.async_wait(net::as_tuple(net::use_awaitable));
+    if (ec) log::warn("tracker_drain_interrupted", {{"error", ec.message()}, {"inflight", inflight_}});
   }
+  log::info("tracker_drained");
 }
 
 net::awaitable<http::Response> Generator::callback(http::Request request) {

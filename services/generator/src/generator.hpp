@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <exception>
 #include <functional>
 #include <string>
 #include <vector>
@@ -80,6 +81,8 @@ class Generator {
   struct Step;
   net::awaitable<void> run_job(Claimed claimed);
   net::awaitable<void> step(Step& s);
+  net::awaitable<void> guarded_step(Step* s, std::exception_ptr* failure);
+  net::awaitable<void> keep_claim(std::string job_id);
   // Writes fields to the job's record (and to s) while the claim is ours.
   net::awaitable<bool> save(Step& s, Fields fields);
   net::awaitable<void> submit(Step& s);

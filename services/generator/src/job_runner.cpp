@@ -1,7 +1,11 @@
 // One step of a claimed job: submit, check, deliver, settle, report. Each
 // sub-step leaves a marker in the job's record, so a replica continuing a
 // job another one left does not repeat what was done.
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
 
 #include <cmath>
 #include <random>
@@ -12,13 +16,16 @@
 #include "kie_client.hpp"
 #include "kiebot/common/http_client.hpp"
 #include "kiebot/common/kafka.hpp"
+#include "kiebot/common/backoff.hpp"
 #include "kiebot/common/log.hpp"
+#include "kiebot/common/redis.hpp"
 #include "messages.hpp"
 #include "telegram.hpp"
 
 namespace kiebot::generator {
 
 using nlohmann::json;
+using namespace boost::asio::experimental::awaitable_operators;
 
 struct Generator::Step {
   Claimed claimed;
@@ -108,7 +115,45 @@ net::awaitable<void> Generator::run_job(Claimed claimed) {
     co_return;
   }
   s.job = std::move(std::get<Job>(parsed));
-  co_await step(s);
+  auto started = std::chrono::steady_clock::now();
+  auto state = s.field("state");
+  // The claim is extended while the step runs (a Telegram flood wait or a
+  // large upload can outlast it); whichever ends first stops the other.
+  std::exception_ptr failure;
+  co_await (guarded_step(&s, &failure) || keep_claim(s.id()));
+  if (failure) std::rethrow_exception(failure);
+  log::debug("job_step", {{"job_id", s.id()}, {"from", state}, {"to", s.field("state")},
+                          {"ms", std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count()}});
+}
+
+net::awaitable<void> Generator::guarded_step(Step* s, std::exception_ptr* failure) {
+  // `||` waits for the first branch that succeeds: a step that threw would
+  // leave keep_claim running forever, so it never throws.
+  try {
+    co_await step(*s);
+  } catch (...) {
+    *failure = std::current_exception();
+  }
+}
+
+net::awaitable<void> Generator::keep_claim(std::string job_id) {
+  auto every = s_.store.claim_ttl() / 3;
+  while (co_await sleep_for(every)) {
+    bool ours = false;
+    try {
+      ours = co_await s_.store.extend(job_id);
+    } catch (const redis::Error& e) {
+      log::warn("claim_extend_failed", {{"job_id", job_id}, {"error", e.what()}});
+      continue;
+    }
+    // Lost: another replica continues the job; this step's writes are
+    // refused from now on, so it is left to finish on its own.
+    if (!ours) break;
+  }
+  // Never ends on its own while the claim is ours: the step ends the race.
+  auto executor = co_await net::this_coro::executor;
+  net::steady_timer forever(executor, net::steady_timer::time_point::max());
+  co_await forever.async_wait(net::as_tuple(net::use_awaitable));
 }
 
 net::awaitable<void> Generator::step(Step& s) {

@@ -76,6 +76,17 @@ return 1
   return s;
 }
 
+// KEYS: claim, due. ARGV: owner, id, claim_ttl_ms, now_ms. 1 when extended.
+const redis::Script& extend_script() {
+  static const redis::Script s(R"lua(
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+redis.call('PEXPIRE', KEYS[1], ARGV[3])
+redis.call('ZADD', KEYS[2], 'XX', tonumber(ARGV[4]) + tonumber(ARGV[3]), ARGV[2])
+return 1
+)lua");
+  return s;
+}
+
 // KEYS: claim, job, due. ARGV: owner, id, retention_s.
 const redis::Script& finish_script() {
   static const redis::Script s(R"lua(
@@ -174,6 +185,14 @@ net::awaitable<bool> JobStore::reschedule(std::string job_id, std::int64_t due_m
   std::vector<std::string> args{owner_, job_id, std::to_string(due_ms), std::to_string(now_ms())};
   auto reply = co_await redis_.eval(reschedule_script(), std::move(keys), std::move(args));
   throw_if_error(reply, "reschedule");
+  co_return is_one(reply);
+}
+
+net::awaitable<bool> JobStore::extend(std::string job_id) {
+  std::vector<std::string> keys{claim_key(job_id), kDue};
+  std::vector<std::string> args{owner_, job_id, std::to_string(claim_ttl_.count()), std::to_string(now_ms())};
+  auto reply = co_await redis_.eval(extend_script(), std::move(keys), std::move(args));
+  throw_if_error(reply, "extend");
   co_return is_one(reply);
 }
 

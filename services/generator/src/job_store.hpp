@@ -46,6 +46,9 @@ class JobStore {
   // Hands the job back, due at `due_ms` (sooner when a callback arrived
   // meanwhile); false when the claim was no longer ours.
   net::awaitable<bool> reschedule(std::string job_id, std::int64_t due_ms);
+  // Extends the claim (and the job's due time with it) while a long step
+  // runs; false when the claim is no longer ours.
+  net::awaitable<bool> extend(std::string job_id);
   // The job is finished: out of the due set, claim dropped.
   net::awaitable<void> finish(std::string job_id);
   // A KIE callback: check the job now, noting the task id the callback
@@ -61,6 +64,9 @@ class JobStore {
   redis::Client& redis_;
   std::string owner_;
   std::chrono::milliseconds claim_ttl_;
+
+ public:
+  std::chrono::milliseconds claim_ttl() const { return claim_ttl_; }
 };
 
 std::int64_t now_ms();
