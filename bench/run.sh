@@ -207,15 +207,120 @@ print(f"publish-to-confirm over {int(count)} batches: p50 <= {quantile(0.5):g} m
 PY
 }
 
+bench_generator() {
+local jobs=${BENCH_JOBS:-10000}
+echo "== generator: $jobs jobs at once against kie-emulator (2 s generation, callbacks), next to the emulator's own createTask ceiling"
+local redis_port kie_port gen_port brokers
+"$BIN/kafka-dev" --brokers 3 --topics gen.jobs:24,gen.results:12,gen.jobs.dlq:3 --bootstrap-file "$work/gen-bootstrap" \
+  >/dev/null 2>"$work/gen-kafka.log" & pids+=($!)
+for _ in $(seq 200); do [ -s "$work/gen-bootstrap" ] && break; sleep 0.05; done
+brokers=$(cat "$work/gen-bootstrap")
+redis_port=$(free_port)
+mkdir -p "$work/gen-redis"
+redis-server --port "$redis_port" --bind 127.0.0.1 --dir "$work/gen-redis" --save "" --appendonly yes \
+  --daemonize no >"$work/gen-redis.log" 2>&1 & pids+=($!)
+kie_port=$(free_port)
+HTTP_PORT=$kie_port LOG_LEVEL=warn "$BIN/kie-emulator" 2>"$work/kie.log" & pids+=($!)
+wait_port "$redis_port"; wait_port "$kie_port"
+curl -sf -X POST -H 'Content-Type: application/json' "http://127.0.0.1:$kie_port/control/config" \
+  -d '{"latency_ms":{"waiting":0,"queuing":0,"generating":2000},"rate_limit":false,"credits":1000000000000}' >/dev/null
+# Reference: the emulator's own createTask ceiling (64 connections, 3 s).
+cat > "$work/create.lua" <<'LUA'
+wrk.method = "POST"
+wrk.body = '{"model":"google/nano-banana","input":{"prompt":"a fox","output_format":"png","image_size":"1:1"}}'
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Authorization"] = "Bearer sandbox-key"
+LUA
+local ceiling
+ceiling=$(wrk -t1 -c64 -d3s -s "$work/create.lua" "http://127.0.0.1:$kie_port/api/v1/jobs/createTask" \
+  | awk '/Requests\/sec/ {print int($2)}')
+sleep 3  # the reference's tasks finish
+gen_port=$(free_port)
+HTTP_PORT=$gen_port REDIS_URL="redis://127.0.0.1:$redis_port/0" KAFKA_BROKERS=$brokers LOG_LEVEL=warn \
+  TELEGRAM_BOT_TOKEN=111111:sandbox-token TELEGRAM_API_BASE=http://127.0.0.1:9 KIE_API_KEY=sandbox-key \
+  KIE_API_BASE="http://127.0.0.1:$kie_port" ACCOUNTS_TOKEN=unused PUBLIC_BASE_URL="http://127.0.0.1:$gen_port" \
+  CALLBACK_SECRET=bench MAX_INFLIGHT=2000 INSTANCE_ID=bench "$BIN/generator" 2>"$work/generator.log" & pids+=($!)
+local gen_pid=$!
+wait_port "$gen_port"
+python3 - "$brokers" "$gen_port" "$jobs" "$gen_pid" "$ceiling" <<'PY'
+import http.client, json, subprocess, sys, time
+brokers, gen_port, n, pid, ceiling = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4], int(sys.argv[5])
+conn = http.client.HTTPConnection("127.0.0.1", gen_port)
+def finished():
+    conn.request("GET", "/metrics")
+    total = 0
+    for line in conn.getresponse().read().decode().splitlines():
+        if line.startswith("generator_jobs_finished_total{"):
+            total += int(float(line.split()[-1]))
+    return total
+def rss_peak_mb():
+    for line in open(f"/proc/{pid}/status"):
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+def publish(prefix, count, per_second=None):
+    lines = []
+    for i in range(count):
+        job = {"v": 1, "job_id": f"{prefix}-{i}", "model": "google/nano-banana", "created_ms": int(time.time() * 1000),
+               "input": {"prompt": "a fox", "output_format": "png", "image_size": "1:1"}, "source": "bench"}
+        lines.append(f"{job['job_id']}\t{json.dumps(job)}")
+        if per_second and len(lines) == per_second // 10:
+            subprocess.run(["kcat", "-P", "-b", brokers, "-t", "gen.jobs", "-K", "\t"], input="\n".join(lines) + "\n",
+                           text=True, check=True)
+            lines = []
+            time.sleep(0.1)
+    if lines:
+        subprocess.run(["kcat", "-P", "-b", brokers, "-t", "gen.jobs", "-K", "\t"], input="\n".join(lines) + "\n",
+                       text=True, check=True)
+def wait_for(target, limit_s):
+    deadline = time.monotonic() + limit_s
+    while finished() < target and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return finished()
+# Capacity: all jobs at once; they run at KIE concurrently for 2 s each.
+start = time.monotonic()
+publish("cap", n)
+done = wait_for(n, 600)
+elapsed = time.monotonic() - start
+# Overhead: paced at 50 jobs/s, each job's time beyond KIE's own.
+publish("lat", 250, per_second=50)
+wait_for(n + 250, 120)
+out = subprocess.run(["kcat", "-C", "-b", brokers, "-t", "gen.results", "-e", "-q", "-f", "%s\n"],
+                     capture_output=True, text=True).stdout.splitlines()
+overheads = []
+accepted_overheads = []
+lat_results = 0
+cap_ok = sum(1 for line in out if '"status":"succeeded"' in line and '"job_id":"cap-' in line)
+for line in out:
+    e = json.loads(line)
+    lat_results += e["job_id"].startswith("lat-")
+    if e["job_id"].startswith("lat-") and e["status"] == "succeeded":
+        t = e["timings"]
+        overheads.append(t["finished_ms"] - t["created_ms"] - t.get("kie_ms", 0))
+        accepted_overheads.append(t["finished_ms"] - t.get("accepted_ms", t["created_ms"]) - t.get("kie_ms", 0))
+overheads.sort()
+accepted_overheads.sort()
+def q(p, values=overheads):
+    return values[min(len(values) - 1, int(p * len(values)))] if values else float("nan")
+print(f"kie-emulator createTask ceiling  {ceiling:8d} tasks/s (wrk, 64 connections)")
+print(f"generator, {n} jobs at once     {done / elapsed:8.0f} jobs/s ({done} finished, {cap_ok} succeeded, in {elapsed:.1f} s, "
+      f"ratio {done / elapsed / ceiling:.2f}x the ceiling); peak RSS {rss_peak_mb():.0f} MB (target < 300 MB)")
+print(f"overhead beyond KIE's own time, {len(overheads)} of {lat_results} paced jobs at 50/s:")
+print(f"  from the publisher's created_ms (kcat process, Kafka, consumer): p50 {q(0.5)} ms, p99 {q(0.99)} ms")
+print(f"  from the job's recording by the generator: p50 {q(0.5, accepted_overheads)} ms, "
+      f"p99 {q(0.99, accepted_overheads)} ms (target p99 < 20 ms)")
+PY
+}
+
 sections=("$@")
-[ ${#sections[@]} -eq 0 ] && sections=(http kafka accounts ingress)
+[ ${#sections[@]} -eq 0 ] && sections=(http kafka accounts ingress generator)
 for s in "${sections[@]}"; do
   case "$s" in
     http) bench_http ;;
     kafka) bench_kafka ;;
     accounts) bench_accounts ;;
     ingress) bench_ingress ;;
-    *) echo "unknown benchmark $s (http, kafka, accounts, ingress)" >&2; exit 2 ;;
+    generator) bench_generator ;;
+    *) echo "unknown benchmark $s (http, kafka, accounts, ingress, generator)" >&2; exit 2 ;;
   esac
   echo
 done

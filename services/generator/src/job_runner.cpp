@@ -377,6 +377,8 @@ net::awaitable<bool> Generator::publish_result(Step& s, bool succeeded) {
   if (s.job.user_id) event["user_id"] = *s.job.user_id;
   if (s.job.chat_id) event["chat_id"] = *s.job.chat_id;
   if (auto submitted = s.number("submitted_ms")) event["timings"]["submitted_ms"] = submitted;
+  if (auto kie_ms = s.number("cost_time_ms")) event["timings"]["kie_ms"] = kie_ms;  // KIE's own time
+  if (auto accepted = s.number("accepted_ms")) event["timings"]["accepted_ms"] = accepted;  // recorded from gen.jobs
   event["error"] = succeeded ? json(nullptr) : json{{"code", s.field("error_code")}, {"message", s.field("error_message")}};
   bool sent = false;
   try {
