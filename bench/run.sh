@@ -242,9 +242,14 @@ HTTP_PORT=$gen_port REDIS_URL="redis://127.0.0.1:$redis_port/0" KAFKA_BROKERS=$b
   CALLBACK_SECRET=bench MAX_INFLIGHT=2000 INSTANCE_ID=bench "$BIN/generator" 2>"$work/generator.log" & pids+=($!)
 local gen_pid=$!
 wait_port "$gen_port"
-python3 - "$brokers" "$gen_port" "$jobs" "$gen_pid" "$ceiling" <<'PY'
-import http.client, json, subprocess, sys, time
+python3 - "$brokers" "$gen_port" "$jobs" "$gen_pid" "$ceiling" "$redis_port" <<'PY'
+import http.client, json, socket, subprocess, sys, time
 brokers, gen_port, n, pid, ceiling = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4], int(sys.argv[5])
+redis = socket.create_connection(("127.0.0.1", int(sys.argv[6])))
+peak_unfinished = 0
+def unfinished():
+    redis.sendall(b"ZCARD {gen}:due\r\n")
+    return int(redis.recv(64).split(b"\r\n")[0][1:])
 conn = http.client.HTTPConnection("127.0.0.1", gen_port)
 def finished():
     conn.request("GET", "/metrics")
@@ -272,8 +277,10 @@ def publish(prefix, count, per_second=None):
         subprocess.run(["kcat", "-P", "-b", brokers, "-t", "gen.jobs", "-K", "\t"], input="\n".join(lines) + "\n",
                        text=True, check=True)
 def wait_for(target, limit_s):
+    global peak_unfinished
     deadline = time.monotonic() + limit_s
     while finished() < target and time.monotonic() < deadline:
+        peak_unfinished = max(peak_unfinished, unfinished())
         time.sleep(0.05)
     return finished()
 # Capacity: all jobs at once; they run at KIE concurrently for 2 s each.
@@ -303,7 +310,8 @@ def q(p, values=overheads):
     return values[min(len(values) - 1, int(p * len(values)))] if values else float("nan")
 print(f"kie-emulator createTask ceiling  {ceiling:8d} tasks/s (wrk, 64 connections)")
 print(f"generator, {n} jobs at once     {done / elapsed:8.0f} jobs/s ({done} finished, {cap_ok} succeeded, in {elapsed:.1f} s, "
-      f"ratio {done / elapsed / ceiling:.2f}x the ceiling); peak RSS {rss_peak_mb():.0f} MB (target < 300 MB)")
+      f"ratio {done / elapsed / ceiling:.2f}x the ceiling)")
+print(f"  peak unfinished jobs {peak_unfinished} (target 10,000 in flight), peak RSS {rss_peak_mb():.0f} MB (target < 300 MB)")
 print(f"overhead beyond KIE's own time, {len(overheads)} of {lat_results} paced jobs at 50/s:")
 print(f"  from the publisher's created_ms (kcat process, Kafka, consumer): p50 {q(0.5)} ms, p99 {q(0.99)} ms")
 print(f"  from the job's recording by the generator: p50 {q(0.5, accepted_overheads)} ms, "
