@@ -174,7 +174,10 @@ net::awaitable<void> Generator::track() {
 net::awaitable<http::Response> Generator::callback(http::Request request) {
   auto job_id = request.params.at("job_id");
   auto sig = request.query("sig").value_or("");
-  if (options_.callback_secret.empty() || sig.size() != 64 || sig != sign_job(options_.callback_secret, job_id)) {
+  auto expected = sign_job(options_.callback_secret, job_id);
+  unsigned char diff = sig.size() == expected.size() ? 0 : 1;
+  for (std::size_t i = 0; i < sig.size() && i < expected.size(); ++i) diff |= static_cast<unsigned char>(sig[i] ^ expected[i]);
+  if (options_.callback_secret.empty() || diff != 0) {  // compared in constant time
     Metrics::get().callbacks_forbidden.inc();
     co_return http::Response::error(403, "forbidden", "bad callback signature");
   }
