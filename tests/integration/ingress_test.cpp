@@ -309,6 +309,8 @@ TEST_F(IngressTest, AFrozenHolderIsFencedAfterItsTtl) {
   }
   auto got = collect(5'000);
   expect_all(got, 1, 5'000);
+  // Messages carry the time their publish was checked against the lease:
+  // none of the old epoch may be authorized after it woke up.
   for (const auto& e : got.entries) {
     if (e.epoch == old_epoch) {
       EXPECT_LT(e.timestamp_ms, resumed_at_ms) << "update " << e.update_id;

@@ -161,7 +161,7 @@ struct Producer::Impl {
     auto err = rd_kafka_producev(
         handle.get(), RD_KAFKA_V_RKT(topic(m.topic)), RD_KAFKA_V_KEY(const_cast<char*>(m.key.data()), m.key.size()),
         RD_KAFKA_V_VALUE(const_cast<char*>(m.value.data()), m.value.size()), RD_KAFKA_V_MSGFLAGS(0),
-        RD_KAFKA_V_HEADERS(headers), RD_KAFKA_V_OPAQUE(&d), RD_KAFKA_V_END);
+        RD_KAFKA_V_HEADERS(headers), RD_KAFKA_V_TIMESTAMP(m.timestamp_ms), RD_KAFKA_V_OPAQUE(&d), RD_KAFKA_V_END);
     if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {  // the headers now belong to the message
       ++d.refs;
       ++d.pending;

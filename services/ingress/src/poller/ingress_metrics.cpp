@@ -34,7 +34,7 @@ Metrics& Metrics::get() {
 }
 
 std::vector<kafka::OutMessage> to_messages(const std::vector<RawUpdate>& updates, const std::string& topic,
-                                           std::int64_t epoch, std::int64_t received_at_ms) {
+                                           std::int64_t epoch, std::int64_t received_at_ms, std::int64_t authorized_ms) {
   std::vector<kafka::OutMessage> out;
   out.reserve(updates.size());
   auto epoch_text = std::to_string(epoch);
@@ -45,6 +45,7 @@ std::vector<kafka::OutMessage> to_messages(const std::vector<RawUpdate>& updates
     if (u.key != 0) m.key = std::to_string(u.key);
     m.value = std::string(u.json);
     m.headers = {{"update_id", std::to_string(u.update_id)}, {"epoch", epoch_text}, {"received_at_ms", received_text}};
+    m.timestamp_ms = authorized_ms;
     out.push_back(std::move(m));
   }
   return out;

@@ -35,7 +35,10 @@ struct Metrics {
 
 // The Kafka messages for updates: key = chat (or user) id, value = the
 // update exactly as received, headers update_id, epoch, received_at_ms.
+// Their timestamp is `authorized_ms`: when the publish was checked against
+// the lease (0: when produced).
 std::vector<kafka::OutMessage> to_messages(const std::vector<RawUpdate>& updates, const std::string& topic,
-                                           std::int64_t epoch, std::int64_t received_at_ms);
+                                           std::int64_t epoch, std::int64_t received_at_ms,
+                                           std::int64_t authorized_ms = 0);
 
 }  // namespace kiebot::ingress

@@ -232,9 +232,15 @@ net::awaitable<bool> Poller::publish(std::int64_t epoch, const Batch& batch) {
   // polled: the updates stay unconfirmed there, so none is lost.
   Backoff backoff(options_.backoff_min, std::chrono::seconds(5));
   while (true) {
+    // Stamped with a time taken before the lease check: a holder frozen
+    // between the check and librdkafka's enqueue (a stop-the-world pause)
+    // still publishes messages that belong to its valid tenure. Stopping
+    // such in-flight messages outright would take Kafka transactions;
+    // consumers drop their duplicates by update_id.
+    auto authorized_ms = wall_ms();
     if (fenced(epoch, "publish")) co_return false;
     try {
-      auto messages = to_messages(batch.updates, options_.topic, epoch, batch.received_at_ms);
+      auto messages = to_messages(batch.updates, options_.topic, epoch, batch.received_at_ms, authorized_ms);
       co_await producer_.send_batch(std::move(messages));
       if (backoff.attempts() > 0) log::info("publish_recovered", {{"attempts", backoff.attempts() + 1}});
       co_return true;

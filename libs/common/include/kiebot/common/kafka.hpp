@@ -47,6 +47,7 @@ struct OutMessage {
   std::string key;
   std::string value;
   Headers headers;
+  std::int64_t timestamp_ms = 0;  // the message's CreateTime; 0: when it is produced
 };
 
 class Error : public std::runtime_error {
