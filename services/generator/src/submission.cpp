@@ -1,0 +1,134 @@
+// Submitting a job to KIE once, and recovering a submission whose answer
+// never came (see docs/generator.md).
+#include <random>
+
+#include "generator.hpp"
+#include "generator_metrics.hpp"
+#include "job_step.hpp"
+#include "kie_client.hpp"
+#include "kiebot/common/log.hpp"
+#include "messages.hpp"
+
+namespace kiebot::generator {
+
+namespace {
+
+std::chrono::milliseconds retry_delay(std::int64_t attempt) {
+  static thread_local std::mt19937_64 rng{std::random_device{}()};
+  auto ceiling = std::min<std::int64_t>(60'000, 1'000 * (std::int64_t{1} << std::min<std::int64_t>(attempt, 6)));
+  return std::chrono::milliseconds(std::uniform_int_distribution<std::int64_t>(ceiling / 2, ceiling)(rng));
+}
+
+}  // namespace
+
+net::awaitable<void> Generator::submit(Step& s) {
+  auto& m = Metrics::get();
+  Fields marker{{"state", "submitting"}, {"submitting_ms", std::to_string(now_ms())}};
+  if (!co_await save(s, std::move(marker))) co_return;
+  auto started = std::chrono::steady_clock::now();
+  auto callback = callback_url(s.id());
+  auto result = co_await s_.kie.create_task(s.job.model, s.job.input, std::move(callback));
+  m.kie_seconds.observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+  switch (result.kind) {
+    case Submitted::Kind::created: {
+      Metrics::kie_answer("createTask", "created");
+      Fields running{{"state", "running"}, {"task_id", result.task_id}, {"submitted_ms", std::to_string(now_ms())},
+                     {"checks", "0"}};
+      if (!co_await save(s, std::move(running))) co_return;
+      log::info("job_submitted", {{"job_id", s.id()}, {"task_id", result.task_id}, {"model", s.job.model}});
+      auto generating = message(s.job.language, "generating");
+      co_await edit_status(s.job, std::move(generating));
+      auto first = options_.public_base_url.empty() ? options_.first_check : options_.max_check;
+      co_await s_.store.reschedule(s.id(), now_ms() + first.count());
+      co_return;
+    }
+    case Submitted::Kind::retry: {
+      Metrics::kie_answer("createTask", "retry_" + std::to_string(result.code));
+      m.retries.inc();
+      auto attempts = s.number("attempts") + 1;
+      auto next = now_ms() + retry_delay(attempts).count();
+      log::warn("job_submit_retry", {{"job_id", s.id()}, {"code", result.code}, {"message", result.message},
+                                     {"attempt", attempts}});
+      if (next >= s.job.deadline_ms()) {
+        {
+          std::string failure_code = "timeout";
+          std::string failure_reason = "KIE kept refusing new tasks until the deadline";
+          co_await fail(s, std::move(failure_code), std::move(failure_reason));
+        }
+        co_return;
+      }
+      Fields retry{{"state", "accepted"}, {"attempts", std::to_string(attempts)}};
+      if (!co_await save(s, std::move(retry))) co_return;
+      co_await s_.store.reschedule(s.id(), next);
+      co_return;
+    }
+    case Submitted::Kind::no_credits:
+      Metrics::kie_answer("createTask", "no_credits");
+      m.kie_credits_exhausted.inc();
+      log::error("kie_credits_exhausted", {{"job_id", s.id()}, {"message", "KIE's account has no credits left: top it up"}});
+      {
+        std::string failure_code = "kie_credits";
+        std::string failure_reason = result.message;
+        co_await fail(s, std::move(failure_code), std::move(failure_reason));
+      }
+      co_return;
+    case Submitted::Kind::rejected:
+      Metrics::kie_answer("createTask", "rejected");
+      log::error("kie_rejected_input", {{"job_id", s.id()}, {"model", s.job.model}, {"code", result.code},
+                                        {"message", result.message}});
+      {
+        std::string failure_code = "invalid_input";
+        std::string failure_reason = result.message;
+        co_await fail(s, std::move(failure_code), std::move(failure_reason));
+      }
+      co_return;
+    case Submitted::Kind::ambiguous:
+      Metrics::kie_answer("createTask", "ambiguous");
+      log::error("kie_submit_ambiguous", {{"job_id", s.id()}, {"error", result.message}});
+      co_await adopt(s);
+      co_return;
+    case Submitted::Kind::unauthorized:
+      Metrics::kie_answer("createTask", "unauthorized");
+      log::error("kie_unauthorized", {{"job_id", s.id()}, {"message", "KIE refused KIE_API_KEY"}});
+      {
+        std::string failure_code = "kie_rejected";
+        std::string failure_reason = "KIE refused the API key";
+        co_await fail(s, std::move(failure_code), std::move(failure_reason));
+      }
+      co_return;
+  }
+}
+
+// A replica stopped between sending createTask and recording its answer,
+// or KIE's answer never came: KIE may have a paid task for this job. It is
+// never submitted again. With callbacks, KIE names the task when it ends;
+// a task whose recorded callBackUrl is this job's signed URL is adopted.
+// Without one within ADOPT_WAIT_MS (or without callbacks at all) the job
+// fails and its hold is released: the user is not charged, and a task KIE
+// may still run costs KIE credits only.
+net::awaitable<void> Generator::adopt(Step& s) {
+  auto named = s.field("callback_task_id");
+  if (!named.empty()) {
+    auto task = co_await s_.kie.record_info(named);
+    if (task.kind != TaskState::Kind::unknown && !task.callback_url.empty() && task.callback_url == callback_url(s.id())) {
+      Metrics::get().adopted.inc();
+      log::warn("job_task_adopted", {{"job_id", s.id()}, {"task_id", named}});
+      Fields running{{"state", "running"}, {"task_id", named}, {"submitted_ms", std::to_string(now_ms())}, {"checks", "0"}};
+      if (!co_await save(s, std::move(running))) co_return;
+      co_await check(s);
+      co_return;
+    }
+    log::warn("callback_task_unverified", {{"job_id", s.id()}, {"task_id", named}});
+  }
+  auto wait_until = std::min(s.job.deadline_ms(), s.number("submitting_ms") + options_.adopt_wait.count());
+  if (!options_.public_base_url.empty() && now_ms() < wait_until) {
+    // Wait for KIE's callback (it pokes the job); look again now and then.
+    co_await s_.store.reschedule(s.id(), std::min(now_ms() + options_.max_check.count(), wait_until + 1));
+    co_return;
+  }
+  std::string failure_code = "ambiguous_submit";
+  std::string failure_reason = "the submission's outcome is unknown (no answer from KIE, or a replica stopped)";
+  co_await fail(s, std::move(failure_code), std::move(failure_reason));
+}
+
+}  // namespace kiebot::generator
