@@ -16,6 +16,7 @@
 #include "kiebot/common/kafka.hpp"
 #include "kiebot/common/lifecycle.hpp"
 #include "kiebot/common/log.hpp"
+#include "kiebot/common/rate_limiter.hpp"
 #include "kiebot/common/redis.hpp"
 #include "telegram.hpp"
 
@@ -60,6 +61,10 @@ int main(int argc, char** argv) {
   auto claim_ttl = config.integer("CLAIM_TTL_MS", 60'000, "how long a claim lasts: a dead replica's jobs resume after it", 1'000, 3'600'000);
   auto first_check = config.integer("FIRST_CHECK_MS", 3'000, "first recordInfo check after submission", 100, 600'000);
   auto max_check = config.integer("MAX_CHECK_MS", 30'000, "longest wait between recordInfo checks", 100, 600'000);
+  auto global_rate = config.integer("TELEGRAM_GLOBAL_RATE", 30, "messages per second to all chats (all replicas)", 1, 100'000);
+  auto chat_interval = config.integer("TELEGRAM_CHAT_INTERVAL_MS", 1'100,
+                                      "ms between messages to one private chat (all replicas; Telegram allows about 1 s)",
+                                      1, 60'000);
   auto adopt_wait = config.integer("ADOPT_WAIT_MS", 600'000,
                                    "how long a submission without an answer waits for KIE's callback before failing",
                                    1'000, 86'400'000);
@@ -100,6 +105,13 @@ int main(int argc, char** argv) {
   download_options.timeout = std::chrono::seconds(60);
   http::Client downloads(io.get_executor(), download_options);
   generator::JobStore store(*redis, instance, std::chrono::milliseconds(claim_ttl));
+  // Telegram's limits hold per bot, so the buckets are keyed by the bot id.
+  RateLimits limits;
+  limits.global = {static_cast<double>(global_rate), static_cast<double>(global_rate)};
+  // A little slower than Telegram's one a second, so that network jitter
+  // between this decision and Telegram's own count never tips it over.
+  limits.private_chat = {1'000.0 / static_cast<double>(chat_interval), 3};
+  RateLimiter limiter(*redis, "tg-limits:" + token.substr(0, token.find(':')), limits);
   generator::KieClient kie(http_client, kie_base, kie_key);
   generator::Telegram telegram(http_client, telegram_base, token);
   generator::AccountsClient accounts(http_client, accounts_url, accounts_token);
@@ -112,7 +124,7 @@ int main(int argc, char** argv) {
   options.first_check = std::chrono::milliseconds(first_check);
   options.max_check = std::chrono::milliseconds(max_check);
   options.adopt_wait = std::chrono::milliseconds(adopt_wait);
-  generator::Generator gen(io.get_executor(), {store, kie, telegram, accounts, producer, downloads}, options);
+  generator::Generator gen(io.get_executor(), {store, limiter, kie, telegram, accounts, producer, downloads}, options);
 
   Lifecycle lifecycle(io, std::chrono::seconds(10));
   http::Router router;

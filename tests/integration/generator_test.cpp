@@ -382,7 +382,8 @@ TEST_F(GeneratorTest, ThreeReplicasOneKilledEveryJobExactlyOnce) {
                                          {"KAFKA_CFG_HEARTBEAT_INTERVAL_MS", "500"},
                                          {"MAX_INFLIGHT", "50"},
                                          {"CLAIM_TTL_MS", "10000"},
-                                         {"ADOPT_WAIT_MS", "5000"}};
+                                         {"ADOPT_WAIT_MS", "5000"},
+                                         {"TELEGRAM_GLOBAL_RATE", "1000"}};
   env["HTTP_PORT"] = std::to_string(port0);
   start_generator(env);
   env["HTTP_PORT"] = "0";
@@ -446,10 +447,14 @@ TEST_F(GeneratorTest, ThreeReplicasOneKilledEveryJobExactlyOnce) {
 TEST_F(GeneratorTest, SigtermHandsJobsBackWithinTenSeconds) {
   tg_call("POST", "/control/config", {{"flood_control", false}});
   kie_config({{"latency_ms", {{"waiting", 100}, {"queuing", 100}, {"generating", 2'000}}}});
-  start_generator({{"KAFKA_CFG_SESSION_TIMEOUT_MS", "6000"}, {"KAFKA_CFG_HEARTBEAT_INTERVAL_MS", "500"}});
+  std::map<std::string, std::string> env{{"KAFKA_CFG_SESSION_TIMEOUT_MS", "6000"},
+                                         {"KAFKA_CFG_HEARTBEAT_INTERVAL_MS", "500"},
+                                         {"TELEGRAM_CHAT_INTERVAL_MS", "1"},
+                                         {"TELEGRAM_GLOBAL_RATE", "1000"}};
+  start_generator(env);
   for (int i = 0; i < 40; ++i) publish(job("job-t" + std::to_string(i), ""));
   ASSERT_TRUE(wait_until([&] { return kie_stats()["tasks_created"].get<int>() >= 40; }, 30s));
-  start_generator({{"KAFKA_CFG_SESSION_TIMEOUT_MS", "6000"}, {"KAFKA_CFG_HEARTBEAT_INTERVAL_MS", "500"}});
+  start_generator(env);
   auto stopped_at = Clock::now();
   EXPECT_EQ(generators[0]->stop(SIGTERM, 15s), 0);
   EXPECT_LT(Clock::now() - stopped_at, 10s);
@@ -461,6 +466,17 @@ TEST_F(GeneratorTest, SigtermHandsJobsBackWithinTenSeconds) {
   }
   EXPECT_EQ(ids.size(), 40u) << "the other replica finished every job";
   EXPECT_EQ(kie_stats()["tasks_created"], 40);
+}
+
+TEST_F(GeneratorTest, DeliveriesToOneChatKeepTelegramsPaceAcrossReplicas) {
+  // Two replicas, six results for one chat: the shared limiter keeps them
+  // to one a second after a burst of three, so Telegram never says 429.
+  start_generator();
+  start_generator();
+  for (int i = 0; i < 6; ++i) publish(job("job-pace" + std::to_string(i), ""));
+  ASSERT_EQ(read("gen.results", 6, 30s).size(), 6u);
+  EXPECT_EQ(photos(), 6u);
+  EXPECT_EQ(tg_call("GET", "/control/stats")["flood_429"], 0);
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 
 #include <boost/asio/io_context.hpp>
 
+#include "kiebot/common/rate_limiter.hpp"
 #include "kiebot/common/redis.hpp"
 #include "redis_server.hpp"
 #include "run.hpp"
@@ -127,4 +128,41 @@ TEST_F(RedisTest, ReconnectsAfterServerRestart) {
   server.start();
   ASSERT_TRUE(test::run(io, client->wait_connected(10s)));
   EXPECT_EQ(exec(*client, {"PING"}).as_string(), "PONG");
+}
+
+TEST(RateLimiter, TwoReplicasShareTheChatAndGlobalBudgets) {
+  test::RedisServer server;
+  net::io_context io;
+  redis::Options options;
+  options.url = server.url();
+  redis::Client a(io.get_executor(), options);
+  redis::Client b(io.get_executor(), options);
+  a.start();
+  b.start();
+  ASSERT_TRUE(test::run(io, a.wait_connected(std::chrono::seconds(3))));
+  ASSERT_TRUE(test::run(io, b.wait_connected(std::chrono::seconds(3))));
+  RateLimits limits;
+  limits.global = {40, 5};
+  limits.private_chat = {10, 2};
+  RateLimiter first(a, "tg-limits", limits);
+  RateLimiter second(b, "tg-limits", limits);
+  // One chat, two replicas: burst 2, then 10 a second between them.
+  auto started = std::chrono::steady_clock::now();
+  for (int i = 0; i < 7; ++i) {
+    ASSERT_TRUE(test::run(io, (i % 2 == 0 ? first : second).acquire(42, std::chrono::seconds(5))));
+  }
+  auto chat_elapsed = std::chrono::steady_clock::now() - started;
+  EXPECT_GE(chat_elapsed, std::chrono::milliseconds(450)) << "7 messages at 10/s after a burst of 2";
+  EXPECT_LT(chat_elapsed, std::chrono::seconds(2));
+  // Many chats: the global budget (burst 5, then 40 a second) decides.
+  started = std::chrono::steady_clock::now();
+  for (int i = 0; i < 25; ++i) {
+    ASSERT_TRUE(test::run(io, (i % 2 == 0 ? first : second).acquire(1000 + i, std::chrono::seconds(5))));
+  }
+  EXPECT_GE(std::chrono::steady_clock::now() - started, std::chrono::milliseconds(450));
+  // A wait longer than allowed takes nothing and says so.
+  for (int i = 0; i < 2; ++i) test::run(io, first.acquire(7, std::chrono::seconds(1)));
+  EXPECT_FALSE(test::run(io, first.acquire(7, std::chrono::milliseconds(10))));
+  a.stop();
+  b.stop();
 }

@@ -5,6 +5,7 @@
 #include "generator_metrics.hpp"
 #include "kiebot/common/http_client.hpp"
 #include "kiebot/common/log.hpp"
+#include "kiebot/common/rate_limiter.hpp"
 #include "messages.hpp"
 #include "telegram.hpp"
 
@@ -46,6 +47,7 @@ std::string file_name(const std::string& url) {
 net::awaitable<void> Generator::edit_status(const Job& job, std::string text) {
   if (!job.chat_id || !job.status_message_id) co_return;
   json params = {{"chat_id", *job.chat_id}, {"message_id", *job.status_message_id}, {"text", std::move(text)}};
+  co_await s_.limiter.acquire(*job.chat_id, std::chrono::seconds(30));
   auto edited = co_await s_.telegram.call("editMessageText", std::move(params), std::chrono::seconds(5));
   if (!edited.ok) log::info("status_edit_failed", {{"job_id", job.id}, {"description", edited.description}});
 }
@@ -65,6 +67,7 @@ net::awaitable<std::string> Generator::deliver(const Job& job, const std::vector
       media.push_back(std::move(item));
     }
     json params = {{"chat_id", chat}, {"media", std::move(media)}};
+    co_await s_.limiter.acquire(chat, std::chrono::seconds(30));
     auto sent = co_await s_.telegram.call("sendMediaGroup", std::move(params));
     Metrics::delivery("sendMediaGroup", sent.ok ? "ok" : "failed");
     if (sent.ok) co_return "media_group";
@@ -76,6 +79,7 @@ net::awaitable<std::string> Generator::deliver(const Job& job, const std::vector
     auto method = send_method(item_type);
     json params = {{"chat_id", chat}, {item_type, url}};
     if (i == 0) params["caption"] = caption;
+    co_await s_.limiter.acquire(chat, std::chrono::seconds(30));
     auto sent = co_await s_.telegram.call(method, params);
     Metrics::delivery(method, sent.ok ? "url" : "url_refused");
     if (sent.ok) continue;
@@ -93,6 +97,7 @@ net::awaitable<std::string> Generator::deliver(const Job& job, const std::vector
       auto content_type = std::string(file->header("Content-Type").value_or("application/octet-stream"));
       json upload_params = {{"chat_id", chat}};
       if (i == 0) upload_params["caption"] = caption;
+      co_await s_.limiter.acquire(chat, std::chrono::seconds(30));
       auto uploaded = co_await s_.telegram.upload(method, std::move(upload_params), item_type, file_name(url),
                                                   std::move(content_type), std::move(file->body));
       Metrics::delivery(method, uploaded.ok ? "upload" : "upload_refused");
@@ -102,6 +107,7 @@ net::awaitable<std::string> Generator::deliver(const Job& job, const std::vector
       }
     }
     json link = {{"chat_id", chat}, {"text", message(job.language, "links") + "\n" + url}};
+    co_await s_.limiter.acquire(chat, std::chrono::seconds(30));
     auto linked = co_await s_.telegram.call("sendMessage", std::move(link));
     Metrics::delivery("sendMessage", linked.ok ? "link" : "failed");
     outcome = linked.ok ? "links" : "failed";

@@ -23,6 +23,10 @@ class Producer;
 class Consumer;
 }  // namespace kiebot::kafka
 
+namespace kiebot {
+class RateLimiter;
+}
+
 namespace kiebot::http {
 class Client;
 }
@@ -52,6 +56,7 @@ struct GeneratorOptions {
 
 struct Services {
   JobStore& store;
+  RateLimiter& limiter;  // Telegram's limits, shared with every replica and the dialog
   KieClient& kie;
   Telegram& telegram;
   AccountsClient& accounts;

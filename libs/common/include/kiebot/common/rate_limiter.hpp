@@ -1,0 +1,46 @@
+// A rate limiter shared by every replica through Redis: token buckets for
+// Telegram's limits (about 30 messages a second overall, one a second per
+// private chat with short bursts, 20 a minute per group).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+
+#include "kiebot/common/net.hpp"
+
+namespace kiebot::redis {
+class Client;
+}
+
+namespace kiebot {
+
+struct RateLimit {
+  double per_second = 1;
+  double burst = 1;
+};
+
+struct RateLimits {
+  RateLimit global{30, 30};
+  RateLimit private_chat{1.0 / 1.1, 3};  // a margin under Telegram's one a second
+  RateLimit group_chat{20.0 / 60.0, 20};
+};
+
+class RateLimiter {
+ public:
+  // Keys: <prefix>:global and <prefix>:chat:<id>, one hash slot ({prefix}).
+  RateLimiter(redis::Client& redis, std::string prefix, RateLimits limits = {});
+
+  // Waits until a message to `chat_id` may be sent under both the global and
+  // the chat's bucket, and takes a token from each. False when that would
+  // take longer than `max_wait` (nothing is taken). When Redis cannot be
+  // asked, it lets the message go: Telegram's own 429s are still honoured.
+  net::awaitable<bool> acquire(std::int64_t chat_id, std::chrono::milliseconds max_wait);
+
+ private:
+  redis::Client& redis_;
+  std::string prefix_;
+  RateLimits limits_;
+};
+
+}  // namespace kiebot
