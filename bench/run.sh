@@ -18,6 +18,23 @@ trap cleanup EXIT
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 wait_port() { for _ in $(seq 200); do (exec 3<>/dev/tcp/127.0.0.1/"$1") 2>/dev/null && return 0; sleep 0.05; done; return 1; }
+# kafka-dev with the given topics, logs in $work/<name>-kafka.log; sets $brokers.
+start_kafka_dev() {  # name, topics
+  "$BIN/kafka-dev" --brokers 3 --topics "$2" --bootstrap-file "$work/$1-bootstrap" \
+    >/dev/null 2>"$work/$1-kafka.log" & pids+=($!)
+  for _ in $(seq 200); do [ -s "$work/$1-bootstrap" ] && break; sleep 0.05; done
+  brokers=$(cat "$work/$1-bootstrap")
+}
+# redis-server with AOF on, as in production, and automatic AOF rewrites off,
+# so that a fork in the middle of one measurement does not decide it; sets
+# $redis_port.
+start_redis() {  # name
+  redis_port=$(free_port)
+  mkdir -p "$work/$1-redis"
+  redis-server --port "$redis_port" --bind 127.0.0.1 --dir "$work/$1-redis" --save "" --appendonly yes \
+    --auto-aof-rewrite-percentage 0 --daemonize no >"$work/$1-redis.log" 2>&1 & pids+=($!)
+  wait_port "$redis_port"
+}
 rps() { wrk -t1 -c64 -d"${DURATION}s" "$1" | awk '/Requests\/sec/ {print int($2)}'; }
 
 bench_http() {
@@ -50,10 +67,7 @@ printf 'nginx      %10d req/s\nkiebot     %10d req/s\nratio      %10.2fx nginx (
 
 bench_kafka() {
 echo "== Kafka producer: $MESSAGES messages of 1 KB to kafka-dev (idempotent, acks=all)"
-"$BIN/kafka-dev" --brokers 3 --topics bench.kcat:12,bench.ours:12 --bootstrap-file "$work/bootstrap" \
-  >/dev/null 2>"$work/kafka.log" & pids+=($!)
-for _ in $(seq 200); do [ -s "$work/bootstrap" ] && break; sleep 0.05; done
-brokers=$(cat "$work/bootstrap")
+start_kafka_dev kafka bench.kcat:12,bench.ours:12
 # "key<TAB>value" lines: 64 keys (as chat ids spread updates), 1 KB each.
 python3 -c "
 import random, string, sys
@@ -80,13 +94,7 @@ printf 'kcat -P    %10.0f msg/s\nkiebot     %10.0f msg/s\nratio      %10.2fx kca
 bench_accounts() {
 echo "== accounts: hold+commit loops on 64 keep-alive connections (Redis with AOF, everysec)"
 local redis_port acc_port ours sha rb
-redis_port=$(free_port)
-mkdir -p "$work/redis"
-# AOF on, as accounts requires; automatic AOF rewrites off, so that a fork
-# in the middle of one measurement does not decide its p99.
-redis-server --port "$redis_port" --bind 127.0.0.1 --dir "$work/redis" --save "" --appendonly yes \
-  --auto-aof-rewrite-percentage 0 --daemonize no >"$work/redis.log" 2>&1 & pids+=($!)
-wait_port "$redis_port"
+start_redis accounts  # accounts requires AOF
 acc_port=$(free_port)
 ACCOUNTS_TOKEN=bench REDIS_URL="redis://127.0.0.1:$redis_port/0" HTTP_PORT=$acc_port LOG_LEVEL=warn \
   "$BIN/accounts" 2>"$work/accounts.log" & pids+=($!)
@@ -131,17 +139,11 @@ PY
 bench_ingress() {
 echo "== ingress: $UPDATES updates (~1 KB, 100 per getUpdates) from tg-emulator through ingress into kafka-dev, next to kcat -P"
 local redis_port tg_port ing_port brokers
-"$BIN/kafka-dev" --brokers 3 --topics tg.updates:12,bench.kcat:12 --bootstrap-file "$work/ing-bootstrap" \
-  >/dev/null 2>"$work/ing-kafka.log" & pids+=($!)
-for _ in $(seq 200); do [ -s "$work/ing-bootstrap" ] && break; sleep 0.05; done
-brokers=$(cat "$work/ing-bootstrap")
-redis_port=$(free_port)
-mkdir -p "$work/ing-redis"
-redis-server --port "$redis_port" --bind 127.0.0.1 --dir "$work/ing-redis" --save "" --appendonly yes \
-  --daemonize no >"$work/ing-redis.log" 2>&1 & pids+=($!)
+start_kafka_dev ingress tg.updates:12,bench.kcat:12
+start_redis ingress
 tg_port=$(free_port)
 HTTP_PORT=$tg_port LOG_LEVEL=warn "$BIN/tg-emulator" 2>"$work/tg.log" & pids+=($!)
-wait_port "$redis_port"; wait_port "$tg_port"
+wait_port "$tg_port"
 ing_port=$(free_port)
 HTTP_PORT=$ing_port REDIS_URL="redis://127.0.0.1:$redis_port/0" KAFKA_BROKERS=$brokers LOG_LEVEL=warn \
   TELEGRAM_BOT_TOKEN=111111:sandbox-token TELEGRAM_API_BASE="http://127.0.0.1:$tg_port" INSTANCE_ID=bench \
@@ -211,17 +213,11 @@ bench_generator() {
 local jobs=${BENCH_JOBS:-10000}
 echo "== generator: $jobs jobs at once against kie-emulator (2 s generation, callbacks), next to the emulator's own createTask ceiling"
 local redis_port kie_port gen_port brokers
-"$BIN/kafka-dev" --brokers 3 --topics gen.jobs:24,gen.results:12,gen.jobs.dlq:3 --bootstrap-file "$work/gen-bootstrap" \
-  >/dev/null 2>"$work/gen-kafka.log" & pids+=($!)
-for _ in $(seq 200); do [ -s "$work/gen-bootstrap" ] && break; sleep 0.05; done
-brokers=$(cat "$work/gen-bootstrap")
-redis_port=$(free_port)
-mkdir -p "$work/gen-redis"
-redis-server --port "$redis_port" --bind 127.0.0.1 --dir "$work/gen-redis" --save "" --appendonly yes \
-  --daemonize no >"$work/gen-redis.log" 2>&1 & pids+=($!)
+start_kafka_dev generator gen.jobs:24,gen.results:12,gen.jobs.dlq:3
+start_redis generator
 kie_port=$(free_port)
 HTTP_PORT=$kie_port LOG_LEVEL=warn "$BIN/kie-emulator" 2>"$work/kie.log" & pids+=($!)
-wait_port "$redis_port"; wait_port "$kie_port"
+wait_port "$kie_port"
 curl -sf -X POST -H 'Content-Type: application/json' "http://127.0.0.1:$kie_port/control/config" \
   -d '{"latency_ms":{"waiting":0,"queuing":0,"generating":2000},"rate_limit":false,"credits":1000000000000}' >/dev/null
 # Reference: the emulator's own createTask ceiling (64 connections, 3 s).

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "kiebot/common/backoff.hpp"
+#include "kiebot/common/secrets.hpp"
 #include "poller/bot_api.hpp"
 #include "poller/ingress_metrics.hpp"
 #include "poller/offset_store.hpp"

@@ -24,14 +24,15 @@ std::mt19937_64& engine() {
 
 Backoff::Backoff(std::chrono::milliseconds min, std::chrono::milliseconds max) : min_(min), max_(std::max(min, max)) {}
 
-std::chrono::milliseconds Backoff::next() {
-  auto ceiling = min_;
-  for (int i = 0; i < attempt_ && ceiling < max_; ++i) ceiling *= 2;
-  ceiling = std::min(ceiling, max_);
-  ++attempt_;
+std::chrono::milliseconds backoff_delay(std::chrono::milliseconds min, std::chrono::milliseconds max, int attempt) {
+  auto ceiling = min;
+  for (int i = 0; i < attempt && ceiling < max; ++i) ceiling *= 2;
+  ceiling = std::min(ceiling, max);
   std::uniform_int_distribution<std::int64_t> pick(ceiling.count() / 2, ceiling.count());
   return std::chrono::milliseconds(pick(engine()));
 }
+
+std::chrono::milliseconds Backoff::next() { return backoff_delay(min_, max_, attempt_++); }
 
 net::awaitable<bool> sleep_for(std::chrono::milliseconds duration) {
   auto state = co_await net::this_coro::cancellation_state;

@@ -1,4 +1,5 @@
 // Consuming gen.jobs, claiming due jobs, and KIE callbacks (see generator.hpp).
+#include "kiebot/common/secrets.hpp"
 #include "generator.hpp"
 
 #include <openssl/evp.h>
@@ -46,7 +47,7 @@ std::string Generator::callback_url(const std::string& job_id) const {
 net::awaitable<void> Generator::to_dlq(kafka::Message message, std::string reason) {
   json dlq = {{"v", 1},           {"reason", reason},          {"topic", message.topic},
               {"partition", message.partition}, {"offset", message.offset}, {"value", message.value},
-              {"failed_ms", now_ms()}};
+              {"failed_ms", unix_ms()}};
   auto value = dlq.dump(-1, ' ', false, json::error_handler_t::replace);
   kafka::Headers headers;  // passed explicitly: g++ 12 frees default-argument temporaries twice in co_await
   co_await s_.producer.send(options_.dlq_topic, message.key, std::move(value), std::move(headers));
@@ -174,10 +175,7 @@ net::awaitable<void> Generator::track() {
 net::awaitable<http::Response> Generator::callback(http::Request request) {
   auto job_id = request.params.at("job_id");
   auto sig = request.query("sig").value_or("");
-  auto expected = sign_job(options_.callback_secret, job_id);
-  unsigned char diff = sig.size() == expected.size() ? 0 : 1;
-  for (std::size_t i = 0; i < sig.size() && i < expected.size(); ++i) diff |= static_cast<unsigned char>(sig[i] ^ expected[i]);
-  if (options_.callback_secret.empty() || diff != 0) {  // compared in constant time
+  if (options_.callback_secret.empty() || !same_secret(sig, sign_job(options_.callback_secret, job_id))) {
     Metrics::get().callbacks_forbidden.inc();
     co_return http::Response::error(403, "forbidden", "bad callback signature");
   }

@@ -114,7 +114,7 @@ net::awaitable<void> Generator::step(Step& s) {
     co_return;
   }
   bool early = state == "accepted" || state == "submitting" || state == "running";
-  if (early && now_ms() > s.job.deadline_ms()) {
+  if (early && unix_ms() > s.job.deadline_ms()) {
     {
       std::string failure_code = "timeout";
       std::string failure_reason = "the job's deadline passed";
@@ -175,7 +175,7 @@ net::awaitable<void> Generator::check(Step& s) {
   auto checks = s.number("checks") + 1;
   auto delay = std::min<double>(static_cast<double>(options_.first_check.count()) * std::pow(1.5, static_cast<double>(checks)),
                                 static_cast<double>(options_.max_check.count()));
-  auto next = std::min<std::int64_t>(now_ms() + static_cast<std::int64_t>(delay), s.job.deadline_ms() + 1);
+  auto next = std::min<std::int64_t>(unix_ms() + static_cast<std::int64_t>(delay), s.job.deadline_ms() + 1);
   Fields counted{{"checks", std::to_string(checks)}};
   if (!co_await save(s, std::move(counted))) co_return;
   co_await s_.store.reschedule(s.id(), next);
@@ -214,7 +214,7 @@ net::awaitable<bool> Generator::publish_result(Step& s, bool succeeded) {
                 {"result_urls", urls.is_array() ? urls : json::array()},
                 {"task_id", s.field("task_id")},
                 {"delivered", !s.field("delivered").empty() && s.field("delivered") != "failed"},
-                {"timings", {{"created_ms", s.job.created_ms}, {"finished_ms", now_ms()}}}};
+                {"timings", {{"created_ms", s.job.created_ms}, {"finished_ms", unix_ms()}}}};
   if (s.job.user_id) event["user_id"] = *s.job.user_id;
   if (s.job.chat_id) event["chat_id"] = *s.job.chat_id;
   if (auto submitted = s.number("submitted_ms")) event["timings"]["submitted_ms"] = submitted;
@@ -256,18 +256,18 @@ net::awaitable<void> Generator::succeed(Step& s, std::vector<std::string> urls) 
   if (s.job.hold_id && s.field("hold_settled").empty()) {
     bool settled = co_await settle_hold(s, "commit");
     if (!settled) {
-      co_await s_.store.reschedule(s.id(), now_ms() + 2'000);
+      co_await s_.store.reschedule(s.id(), unix_ms() + 2'000);
       co_return;
     }
   }
   if (s.field("published").empty()) {
     bool published = co_await publish_result(s, true);
     if (!published) {
-      co_await s_.store.reschedule(s.id(), now_ms() + 2'000);
+      co_await s_.store.reschedule(s.id(), unix_ms() + 2'000);
       co_return;
     }
   }
-  Fields done{{"state", "succeeded"}, {"finished_ms", std::to_string(now_ms())}};
+  Fields done{{"state", "succeeded"}, {"finished_ms", std::to_string(unix_ms())}};
   if (!co_await save(s, std::move(done))) co_return;
   co_await s_.store.finish(s.id());
   Metrics::finished("succeeded", s.job.model, "");
@@ -282,7 +282,7 @@ net::awaitable<void> Generator::fail(Step& s, std::string code, std::string reas
   if (s.job.hold_id && s.field("hold_settled").empty()) {
     bool settled = co_await settle_hold(s, "release");
     if (!settled) {
-      co_await s_.store.reschedule(s.id(), now_ms() + 2'000);
+      co_await s_.store.reschedule(s.id(), unix_ms() + 2'000);
       co_return;
     }
   }
@@ -304,11 +304,11 @@ net::awaitable<void> Generator::fail(Step& s, std::string code, std::string reas
   if (s.field("published").empty()) {
     bool published = co_await publish_result(s, false);
     if (!published) {
-      co_await s_.store.reschedule(s.id(), now_ms() + 2'000);
+      co_await s_.store.reschedule(s.id(), unix_ms() + 2'000);
       co_return;
     }
   }
-  Fields done{{"state", "failed"}, {"finished_ms", std::to_string(now_ms())}};
+  Fields done{{"state", "failed"}, {"finished_ms", std::to_string(unix_ms())}};
   if (!co_await save(s, std::move(done))) co_return;
   co_await s_.store.finish(s.id());
   Metrics::finished("failed", s.job.model, code);

@@ -123,11 +123,6 @@ void throw_if_error(const redis::Reply& reply, const char* what) {
 
 }  // namespace
 
-std::int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 std::string JobStore::job_key(const std::string& job_id) { return "{gen}:job:" + job_id; }
 const char* JobStore::due_key() { return kDue; }
 
@@ -136,7 +131,7 @@ JobStore::JobStore(redis::Client& redis, std::string owner, std::chrono::millise
 
 net::awaitable<bool> JobStore::record(std::string job_id, std::string job_json, std::int64_t deadline_ms) {
   std::vector<std::string> keys{job_key(job_id), kDue};
-  std::vector<std::string> args{job_id, std::move(job_json), std::to_string(now_ms()), std::to_string(deadline_ms),
+  std::vector<std::string> args{job_id, std::move(job_json), std::to_string(unix_ms()), std::to_string(deadline_ms),
                                 std::to_string(kRetentionS)};
   auto reply = co_await redis_.eval(record_script(), std::move(keys), std::move(args));
   throw_if_error(reply, "record");
@@ -145,7 +140,7 @@ net::awaitable<bool> JobStore::record(std::string job_id, std::string job_json, 
 
 net::awaitable<std::vector<Claimed>> JobStore::claim_due(std::size_t limit) {
   std::vector<std::string> keys{kDue};
-  std::vector<std::string> args{std::to_string(now_ms()), owner_, std::to_string(claim_ttl_.count()),
+  std::vector<std::string> args{std::to_string(unix_ms()), owner_, std::to_string(claim_ttl_.count()),
                                 std::to_string(limit)};
   auto reply = co_await redis_.eval(claim_script(), std::move(keys), std::move(args));
   throw_if_error(reply, "claim");
@@ -182,7 +177,7 @@ net::awaitable<bool> JobStore::update(std::string job_id, Fields fields) {
 
 net::awaitable<bool> JobStore::reschedule(std::string job_id, std::int64_t due_ms) {
   std::vector<std::string> keys{claim_key(job_id), job_key(job_id), kDue};
-  std::vector<std::string> args{owner_, job_id, std::to_string(due_ms), std::to_string(now_ms())};
+  std::vector<std::string> args{owner_, job_id, std::to_string(due_ms), std::to_string(unix_ms())};
   auto reply = co_await redis_.eval(reschedule_script(), std::move(keys), std::move(args));
   throw_if_error(reply, "reschedule");
   co_return is_one(reply);
@@ -190,7 +185,7 @@ net::awaitable<bool> JobStore::reschedule(std::string job_id, std::int64_t due_m
 
 net::awaitable<bool> JobStore::extend(std::string job_id) {
   std::vector<std::string> keys{claim_key(job_id), kDue};
-  std::vector<std::string> args{owner_, job_id, std::to_string(claim_ttl_.count()), std::to_string(now_ms())};
+  std::vector<std::string> args{owner_, job_id, std::to_string(claim_ttl_.count()), std::to_string(unix_ms())};
   auto reply = co_await redis_.eval(extend_script(), std::move(keys), std::move(args));
   throw_if_error(reply, "extend");
   co_return is_one(reply);
@@ -205,7 +200,7 @@ net::awaitable<void> JobStore::finish(std::string job_id) {
 
 net::awaitable<bool> JobStore::poke(std::string job_id, std::string task_id) {
   std::vector<std::string> keys{claim_key(job_id), job_key(job_id), kDue};
-  std::vector<std::string> args{job_id, std::to_string(now_ms()), std::move(task_id)};
+  std::vector<std::string> args{job_id, std::to_string(unix_ms()), std::move(task_id)};
   auto reply = co_await redis_.eval(poke_script(), std::move(keys), std::move(args));
   throw_if_error(reply, "poke");
   co_return is_one(reply);

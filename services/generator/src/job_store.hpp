@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "kiebot/common/clock.hpp"
 #include "kiebot/common/net.hpp"
 
 namespace kiebot::redis {
@@ -69,6 +70,5 @@ class JobStore {
   std::chrono::milliseconds claim_ttl() const { return claim_ttl_; }
 };
 
-std::int64_t now_ms();
 
 }  // namespace kiebot::generator

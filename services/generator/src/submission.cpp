@@ -1,29 +1,18 @@
 // Submitting a job to KIE once, and recovering a submission whose answer
 // never came (see docs/generator.md).
-#include <random>
-
 #include "generator.hpp"
 #include "generator_metrics.hpp"
 #include "job_step.hpp"
 #include "kie_client.hpp"
+#include "kiebot/common/backoff.hpp"
 #include "kiebot/common/log.hpp"
 #include "messages.hpp"
 
 namespace kiebot::generator {
 
-namespace {
-
-std::chrono::milliseconds retry_delay(std::int64_t attempt) {
-  static thread_local std::mt19937_64 rng{std::random_device{}()};
-  auto ceiling = std::min<std::int64_t>(60'000, 1'000 * (std::int64_t{1} << std::min<std::int64_t>(attempt, 6)));
-  return std::chrono::milliseconds(std::uniform_int_distribution<std::int64_t>(ceiling / 2, ceiling)(rng));
-}
-
-}  // namespace
-
 net::awaitable<void> Generator::submit(Step& s) {
   auto& m = Metrics::get();
-  Fields marker{{"state", "submitting"}, {"submitting_ms", std::to_string(now_ms())}};
+  Fields marker{{"state", "submitting"}, {"submitting_ms", std::to_string(unix_ms())}};
   if (!co_await save(s, std::move(marker))) co_return;
   auto started = std::chrono::steady_clock::now();
   auto callback = callback_url(s.id());
@@ -32,21 +21,22 @@ net::awaitable<void> Generator::submit(Step& s) {
   switch (result.kind) {
     case Submitted::Kind::created: {
       Metrics::kie_answer("createTask", "created");
-      Fields running{{"state", "running"}, {"task_id", result.task_id}, {"submitted_ms", std::to_string(now_ms())},
+      Fields running{{"state", "running"}, {"task_id", result.task_id}, {"submitted_ms", std::to_string(unix_ms())},
                      {"checks", "0"}};
       if (!co_await save(s, std::move(running))) co_return;
       log::info("job_submitted", {{"job_id", s.id()}, {"task_id", result.task_id}, {"model", s.job.model}});
       auto generating = message(s.job.language, "generating");
       co_await edit_status(s.job, std::move(generating));
       auto first = options_.public_base_url.empty() ? options_.first_check : options_.max_check;
-      co_await s_.store.reschedule(s.id(), now_ms() + first.count());
+      co_await s_.store.reschedule(s.id(), unix_ms() + first.count());
       co_return;
     }
     case Submitted::Kind::retry: {
       Metrics::kie_answer("createTask", "retry_" + std::to_string(result.code));
       m.retries.inc();
       auto attempts = s.number("attempts") + 1;
-      auto next = now_ms() + retry_delay(attempts).count();
+      auto delay = backoff_delay(std::chrono::seconds(1), std::chrono::seconds(60), static_cast<int>(attempts));
+      auto next = unix_ms() + delay.count();
       log::warn("job_submit_retry", {{"job_id", s.id()}, {"code", result.code}, {"message", result.message},
                                      {"attempt", attempts}});
       if (next >= s.job.deadline_ms()) {
@@ -113,7 +103,7 @@ net::awaitable<void> Generator::adopt(Step& s) {
     if (task.kind != TaskState::Kind::unknown && !task.callback_url.empty() && task.callback_url == callback_url(s.id())) {
       Metrics::get().adopted.inc();
       log::warn("job_task_adopted", {{"job_id", s.id()}, {"task_id", named}});
-      Fields running{{"state", "running"}, {"task_id", named}, {"submitted_ms", std::to_string(now_ms())}, {"checks", "0"}};
+      Fields running{{"state", "running"}, {"task_id", named}, {"submitted_ms", std::to_string(unix_ms())}, {"checks", "0"}};
       if (!co_await save(s, std::move(running))) co_return;
       co_await check(s);
       co_return;
@@ -121,9 +111,9 @@ net::awaitable<void> Generator::adopt(Step& s) {
     log::warn("callback_task_unverified", {{"job_id", s.id()}, {"task_id", named}});
   }
   auto wait_until = std::min(s.job.deadline_ms(), s.number("submitting_ms") + options_.adopt_wait.count());
-  if (!options_.public_base_url.empty() && now_ms() < wait_until) {
+  if (!options_.public_base_url.empty() && unix_ms() < wait_until) {
     // Wait for KIE's callback (it pokes the job); look again now and then.
-    co_await s_.store.reschedule(s.id(), std::min(now_ms() + options_.max_check.count(), wait_until + 1));
+    co_await s_.store.reschedule(s.id(), std::min(unix_ms() + options_.max_check.count(), wait_until + 1));
     co_return;
   }
   std::string failure_code = "ambiguous_submit";

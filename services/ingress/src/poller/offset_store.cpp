@@ -1,4 +1,5 @@
 // Offset store with an epoch check (see offset_store.hpp).
+#include "kiebot/common/clock.hpp"
 #include "offset_store.hpp"
 
 #include <algorithm>
@@ -85,8 +86,6 @@ net::awaitable<StoredOffset> OffsetStore::read() {
 net::awaitable<OffsetStore::Result> OffsetStore::store(std::int64_t epoch, std::int64_t offset,
                                                        std::vector<std::int64_t> batch, std::string owner,
                                                        bool restarted) {
-  auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                    std::chrono::system_clock::now().time_since_epoch()).count();
   std::string ids;
   for (auto id : batch) {
     if (!ids.empty()) ids += ',';
@@ -94,7 +93,7 @@ net::awaitable<OffsetStore::Result> OffsetStore::store(std::int64_t epoch, std::
   }
   std::vector<std::string> keys{key_, epoch_key_};
   std::vector<std::string> args{std::to_string(epoch), std::to_string(offset), std::move(owner),
-                                std::to_string(now_ms), std::move(ids), restarted ? "1" : "0"};
+                                std::to_string(unix_ms()), std::move(ids), restarted ? "1" : "0"};
   auto reply = co_await redis_.eval(store_script(), std::move(keys), std::move(args));
   if (reply.type != redis::Reply::Type::integer) {
     throw redis::Error(redis::Error::Kind::protocol, "storing the offset: " + reply.str);

@@ -1,4 +1,5 @@
 // The getUpdates loop (see poller.hpp and docs/ingress.md).
+#include "kiebot/common/clock.hpp"
 #include "poller.hpp"
 
 #include <boost/asio/bind_cancellation_slot.hpp>
@@ -25,11 +26,6 @@ using Clock = std::chrono::steady_clock;
 net::awaitable<bool> cancelled() {
   auto state = co_await net::this_coro::cancellation_state;
   co_return state.cancelled() != net::cancellation_type::none;
-}
-
-std::int64_t wall_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
 }
 
 const char* conflict_advice(ConflictCause cause) {
@@ -195,7 +191,7 @@ net::awaitable<void> Poller::run(std::int64_t epoch) {
       batch.confirm = plan.confirm;
       batch.restarted = plan.restarted;
       batch.received_at = received_at;
-      batch.received_at_ms = wall_ms();
+      batch.received_at_ms = unix_ms();
       // Shielded: once started, the batch is published and its offset
       // stored even if shutdown begins meanwhile (an empty slot: no
       // cancellation reaches it).
@@ -237,7 +233,7 @@ net::awaitable<bool> Poller::publish(std::int64_t epoch, const Batch& batch) {
     // still publishes messages that belong to its valid tenure. Stopping
     // such in-flight messages outright would take Kafka transactions;
     // consumers drop their duplicates by update_id.
-    auto authorized_ms = wall_ms();
+    auto authorized_ms = unix_ms();
     if (fenced(epoch, "publish")) co_return false;
     try {
       auto messages = to_messages(batch.updates, options_.topic, epoch, batch.received_at_ms, authorized_ms);

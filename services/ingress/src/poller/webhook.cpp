@@ -1,4 +1,6 @@
 // Webhook receiver and registrar (see webhook.hpp).
+#include "kiebot/common/clock.hpp"
+#include "kiebot/common/secrets.hpp"
 #include "webhook.hpp"
 
 #include <nlohmann/json.hpp>
@@ -14,13 +16,6 @@
 #include "poller.hpp"
 
 namespace kiebot::ingress {
-
-bool same_secret(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  unsigned char diff = 0;
-  for (std::size_t i = 0; i < a.size(); ++i) diff |= static_cast<unsigned char>(a[i] ^ b[i]);
-  return diff == 0;
-}
 
 WebhookReceiver::WebhookReceiver(kafka::Producer& producer, const Lease& lease, std::string secret, std::string topic)
     : producer_(producer), lease_(lease), secret_(std::move(secret)), topic_(std::move(topic)) {}
@@ -44,10 +39,8 @@ net::awaitable<http::Response> WebhookReceiver::handle(http::Request request) {
     co_return http::Response::error(400, "invalid_update", e.what());
   }
   m.received.inc();
-  auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                    std::chrono::system_clock::now().time_since_epoch()).count();
   std::vector<RawUpdate> one{update};
-  auto messages = to_messages(one, topic_, lease_.held() ? lease_.epoch() : 0, now_ms);
+  auto messages = to_messages(one, topic_, lease_.held() ? lease_.epoch() : 0, unix_ms());
   bool sent = false;
   try {
     co_await producer_.send_batch(std::move(messages));

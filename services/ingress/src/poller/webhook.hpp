@@ -62,7 +62,4 @@ class WebhookRegistrar {
   WebhookOptions options_;
 };
 
-// Constant-time comparison for secrets.
-bool same_secret(std::string_view a, std::string_view b);
-
 }  // namespace kiebot::ingress

@@ -8,6 +8,11 @@
 
 namespace kiebot {
 
+// The delay before retry number `attempt` (0-based): a ceiling growing from
+// `min` doubling up to `max`, the delay drawn from [ceiling/2, ceiling]. For
+// retries whose count is kept elsewhere (e.g. in Redis, across replicas).
+std::chrono::milliseconds backoff_delay(std::chrono::milliseconds min, std::chrono::milliseconds max, int attempt);
+
 // Delays grow from `min` doubling up to `max`; each one is drawn uniformly
 // from [ceiling/2, ceiling] so that replicas retrying together spread out.
 class Backoff {
