@@ -471,10 +471,14 @@ TEST_F(GeneratorTest, SigtermHandsJobsBackWithinTenSeconds) {
 TEST_F(GeneratorTest, DeliveriesToOneChatKeepTelegramsPaceAcrossReplicas) {
   // Two replicas, six results for one chat: the shared limiter keeps them
   // to one a second after a burst of three, so Telegram never says 429.
-  start_generator();
-  start_generator();
+  // As in the other multi-replica tests: a group rebalance must not wait
+  // for librdkafka's 45 s session timeout.
+  std::map<std::string, std::string> env{{"KAFKA_CFG_SESSION_TIMEOUT_MS", "6000"},
+                                         {"KAFKA_CFG_HEARTBEAT_INTERVAL_MS", "500"}};
+  start_generator(env);
+  start_generator(env);
   for (int i = 0; i < 6; ++i) publish(job("job-pace" + std::to_string(i), ""));
-  ASSERT_EQ(read("gen.results", 6, 30s).size(), 6u);
+  ASSERT_EQ(read("gen.results", 6, 60s).size(), 6u);
   EXPECT_EQ(photos(), 6u);
   EXPECT_EQ(tg_call("GET", "/control/stats")["flood_429"], 0);
 }
