@@ -18,7 +18,7 @@
 #include "kiebot/common/log.hpp"
 #include "kiebot/common/rate_limiter.hpp"
 #include "kiebot/common/redis.hpp"
-#include "telegram.hpp"
+#include "kiebot/common/telegram.hpp"
 
 using namespace kiebot;
 
@@ -113,7 +113,7 @@ int main(int argc, char** argv) {
   limits.private_chat = {1'000.0 / static_cast<double>(chat_interval), 3};
   RateLimiter limiter(*redis, "tg-limits:" + token.substr(0, token.find(':')), limits);
   generator::KieClient kie(http_client, kie_base, kie_key);
-  generator::Telegram telegram(http_client, telegram_base, token);
+  telegram::Client telegram(http_client, telegram_base, token);
   generator::AccountsClient accounts(http_client, accounts_url, accounts_token);
   generator::GeneratorOptions options;
   options.owner = instance;

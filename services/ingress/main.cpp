@@ -1,5 +1,5 @@
 // ingress: reads config and wires the Telegram poller (or webhook receiver),
-// the lease, Kafka, Redis and the health endpoints.
+// the lease, the dialog, Kafka, Redis, accounts and the health endpoints.
 #include <nlohmann/json.hpp>
 
 #include <iostream>
@@ -12,7 +12,14 @@
 #include "kiebot/common/lease.hpp"
 #include "kiebot/common/lifecycle.hpp"
 #include "kiebot/common/log.hpp"
+#include "kiebot/common/rate_limiter.hpp"
 #include "kiebot/common/redis.hpp"
+#include "kiebot/common/telegram.hpp"
+#include "dialog/accounts_api.hpp"
+#include "dialog/dialog.hpp"
+#include "dialog/dispatcher.hpp"
+#include "dialog/results.hpp"
+#include "dialog/store.hpp"
 #include "poller/bot_api.hpp"
 #include "poller/ingress_metrics.hpp"
 #include "poller/offset_store.hpp"
@@ -49,6 +56,21 @@ int main(int argc, char** argv) {
   auto webhook_secret = config.optional("TELEGRAM_WEBHOOK_SECRET", "webhook mode: 1-256 of A-Z a-z 0-9 _ -", true);
   auto publish_timeout = config.integer("PUBLISH_TIMEOUT_MS", 10'000, "how long Kafka may take to acknowledge, ms",
                                         1'000, 300'000);
+  auto dialog_on = config.flag("DIALOG", true, "1: run the conversation from tg.updates; 0: only the Telegram edge");
+  auto accounts_url = config.str("ACCOUNTS_URL", "http://127.0.0.1:8083", "accounts service");
+  auto accounts_token = dialog_on ? config.required("ACCOUNTS_TOKEN", "bearer token for accounts", true) : std::string();
+  auto kie_key = config.optional("KIE_API_KEY", "KIE key: users' photos go to KIE's file upload; the owner sees KIE's credits", true);
+  auto kie_base = config.str("KIE_API_BASE", "https://api.kie.ai", "KIE API");
+  auto kie_upload = config.str("KIE_UPLOAD_BASE", "https://kieai.redpandaai.co", "KIE file upload API");
+  auto stars_rate = config.integer("STARS_PER_100_RUB", 160, "Telegram Stars charged per 100 roubles of top-up", 1, 100'000);
+  auto max_running = config.integer("MAX_RUNNING_PER_USER", 5, "generations one user may have running", 1, 1'000);
+  auto referral_bonus = config.integer("REFERRAL_BONUS", 10, "free generations a referral gives (as accounts' REFERRAL_BONUS)", 0, 1'000);
+  auto max_chats = config.integer("DIALOG_MAX_CHATS", 256, "chats whose updates are handled at the same time", 1, 100'000);
+  auto state_ttl = config.integer("DIALOG_STATE_TTL_S", 86'400, "how long an idle conversation keeps its form", 60, 2'592'000);
+  auto job_deadline = config.integer("JOB_DEADLINE_S", 900, "generation timeout written into each job", 10, 86'400);
+  auto global_rate = config.integer("TELEGRAM_GLOBAL_RATE", 30, "messages per second to all chats (all replicas)", 1, 100'000);
+  auto chat_interval = config.integer("TELEGRAM_CHAT_INTERVAL_MS", 1'100,
+                                      "ms between messages to one private chat (all replicas; Telegram allows about 1 s)", 1, 60'000);
   if (!config.help_requested()) {
     if (mode != "polling" && mode != "webhook") return config_error("TELEGRAM_MODE must be polling or webhook");
     if (mode == "webhook" && (!webhook_url || webhook_url->empty())) {
@@ -106,6 +128,47 @@ int main(int argc, char** argv) {
   ingress::WebhookReceiver receiver(producer, lease, webhook_secret.value_or(""), poller_options.topic);
   ingress::WebhookRegistrar registrar(api, {webhook_url.value_or(""), webhook_secret.value_or("")});
 
+  // The dialog: every replica consumes tg.updates and runs the conversation.
+  auto kafka_properties = kafka::properties_from_env(environment_with_prefix("KAFKA_CFG_"));
+  RateLimits limits;
+  limits.global = {static_cast<double>(global_rate), static_cast<double>(global_rate)};
+  limits.private_chat = {1'000.0 / static_cast<double>(chat_interval), 3};
+  RateLimiter limiter(*redis, "tg-limits:" + bot_id, limits);  // shared with the generator
+  telegram::Client telegram(http_client, api_base, token);
+  dialog::AccountsApi accounts(http_client, accounts_url, accounts_token);
+  dialog::Store store(*redis, std::chrono::seconds(state_ttl));
+  dialog::DialogOptions dialog_options;
+  dialog_options.stars_per_100_rub = stars_rate;
+  dialog_options.max_running = max_running;
+  dialog_options.referral_bonus = referral_bonus;
+  dialog_options.deadline_s = job_deadline;
+  dialog_options.telegram_base = api_base;
+  dialog_options.token = token;
+  dialog_options.kie_api_base = kie_base;
+  dialog_options.kie_upload_base = kie_upload;
+  dialog_options.kie_key = kie_key.value_or("");
+  dialog::Dialog dialog({telegram, limiter, accounts, store, producer, http_client, dialog::builtin_catalog(),
+                         dialog::builtin_texts()},
+                        dialog_options);
+  kafka::ConsumerOptions updates_options;
+  updates_options.brokers = brokers;
+  updates_options.group_id = "ingress-dialog";
+  updates_options.topics = {poller_options.topic};
+  updates_options.properties = kafka_properties;
+  updates_options.name = "dialog-updates";
+  dialog::DispatcherOptions dispatcher_options;
+  dispatcher_options.max_chats = static_cast<std::size_t>(max_chats);
+  std::unique_ptr<dialog::Dispatcher> dispatcher;
+  std::unique_ptr<kafka::Consumer> results;
+  if (dialog_on) {
+    dispatcher = std::make_unique<dialog::Dispatcher>(io.get_executor(), updates_options, dialog, store, dispatcher_options);
+    auto results_options = updates_options;
+    results_options.group_id = "ingress-dialog-results";
+    results_options.topics = {"gen.results"};
+    results_options.name = "dialog-results";
+    results = std::make_unique<kafka::Consumer>(io.get_executor(), results_options);
+  }
+
   http::Router router;
   add_health_routes(
       router, [&] { return std::vector<std::pair<std::string, bool>>{{"redis", redis->connected()}, {"kafka", producer.brokers_up()}}; },
@@ -125,6 +188,10 @@ int main(int argc, char** argv) {
     lifecycle.spawn("poller", lease.run([&poller](std::int64_t epoch) { return poller.run(epoch); }));
   } else {
     lifecycle.spawn("webhook_registrar", lease.run([&registrar](std::int64_t epoch) { return registrar.run(epoch); }));
+  }
+  if (dialog_on) {
+    lifecycle.spawn("dialog", dialog.start(*dispatcher));
+    lifecycle.spawn("dialog_results", dialog::follow_results(*results, store));
   }
   int rc = lifecycle.run();
   redis->stop();

@@ -7,7 +7,7 @@
 #include "kiebot/common/log.hpp"
 #include "kiebot/common/rate_limiter.hpp"
 #include "messages.hpp"
-#include "telegram.hpp"
+#include "kiebot/common/telegram.hpp"
 
 #include <cctype>
 
@@ -42,6 +42,15 @@ std::string file_name(const std::string& url) {
   return name.empty() ? "result" : name;
 }
 
+// The chat, and the message the result answers when the job names one.
+json addressed(const Job& job) {
+  json params = {{"chat_id", *job.chat_id}};
+  if (job.reply_to_message_id) {
+    params["reply_parameters"] = {{"message_id", *job.reply_to_message_id}, {"allow_sending_without_reply", true}};
+  }
+  return params;
+}
+
 }  // namespace
 
 net::awaitable<void> Generator::edit_status(const Job& job, std::string text) {
@@ -66,7 +75,8 @@ net::awaitable<std::string> Generator::deliver(const Job& job, const std::vector
       if (i == 0) item["caption"] = caption;
       media.push_back(std::move(item));
     }
-    json params = {{"chat_id", chat}, {"media", std::move(media)}};
+    json params = addressed(job);
+    params["media"] = std::move(media);
     co_await s_.limiter.acquire(chat, std::chrono::seconds(30));
     auto sent = co_await s_.telegram.call("sendMediaGroup", std::move(params));
     Metrics::delivery("sendMediaGroup", sent.ok ? "ok" : "failed");
@@ -77,7 +87,8 @@ net::awaitable<std::string> Generator::deliver(const Job& job, const std::vector
     const auto& url = urls[i];
     auto item_type = media_type(url);
     auto method = send_method(item_type);
-    json params = {{"chat_id", chat}, {item_type, url}};
+    json params = addressed(job);
+    params[item_type] = url;
     if (i == 0) params["caption"] = caption;
     co_await s_.limiter.acquire(chat, std::chrono::seconds(30));
     auto sent = co_await s_.telegram.call(method, params);
@@ -95,7 +106,7 @@ net::awaitable<std::string> Generator::deliver(const Job& job, const std::vector
     }
     if (file && file->status == 200 && file->body.size() <= options_.max_upload_bytes) {
       auto content_type = std::string(file->header("Content-Type").value_or("application/octet-stream"));
-      json upload_params = {{"chat_id", chat}};
+      json upload_params = addressed(job);
       if (i == 0) upload_params["caption"] = caption;
       co_await s_.limiter.acquire(chat, std::chrono::seconds(30));
       auto uploaded = co_await s_.telegram.upload(method, std::move(upload_params), item_type, file_name(url),

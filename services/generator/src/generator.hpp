@@ -30,11 +30,13 @@ class RateLimiter;
 namespace kiebot::http {
 class Client;
 }
+namespace kiebot::telegram {
+class Client;
+}
 
 namespace kiebot::generator {
 
 class KieClient;
-class Telegram;
 class AccountsClient;
 
 struct GeneratorOptions {
@@ -58,7 +60,7 @@ struct Services {
   JobStore& store;
   RateLimiter& limiter;  // Telegram's limits, shared with every replica and the dialog
   KieClient& kie;
-  Telegram& telegram;
+  telegram::Client& telegram;
   AccountsClient& accounts;
   kafka::Producer& producer;
   http::Client& downloads;  // fetches results Telegram could not fetch itself

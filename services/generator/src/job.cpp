@@ -55,10 +55,13 @@ std::variant<Job, std::string> parse_job(std::string_view text) {
   job.model = j["model"].get<std::string>();
   if (!j.contains("input") || !j["input"].is_object()) return std::string("input: required, an object");
   job.input = j["input"];
-  if (!j.contains("created_ms") || !j["created_ms"].is_number_integer()) {
-    return std::string("created_ms: required, an integer");
+  // `created_at` and `locale` are the names the dialog's issue gave these
+  // fields; both spellings are accepted.
+  const char* created = j.contains("created_ms") ? "created_ms" : "created_at";
+  if (!j.contains(created) || !j[created].is_number_integer()) {
+    return std::string("created_ms: required, an integer (Unix ms)");
   }
-  job.created_ms = j["created_ms"].get<std::int64_t>();
+  job.created_ms = j[created].get<std::int64_t>();
   if (j.contains("deadline_s")) {
     if (!j["deadline_s"].is_number_integer()) return std::string("deadline_s: must be an integer");
     job.deadline_s = j["deadline_s"].get<std::int64_t>();
@@ -68,10 +71,12 @@ std::variant<Job, std::string> parse_job(std::string_view text) {
   job.user_id = optional_id(j, "user_id", error);
   job.chat_id = optional_id(j, "chat_id", error);
   job.status_message_id = optional_id(j, "status_message_id", error);
+  job.reply_to_message_id = optional_id(j, "reply_to_message_id", error);
   if (!error.empty()) return error;
-  if (j.contains("language")) {
-    if (!j["language"].is_string()) return std::string("language: ru or en");
-    job.language = j["language"].get<std::string>();
+  const char* language = j.contains("language") ? "language" : "locale";
+  if (j.contains(language)) {
+    if (!j[language].is_string()) return std::string("language: ru or en");
+    job.language = j[language].get<std::string>();
     if (job.language != "ru" && job.language != "en") return std::string("language: ru or en");
   }
   if (j.contains("hold_id") && !j["hold_id"].is_null()) {
@@ -94,6 +99,7 @@ json Job::to_json() const {
   if (chat_id) j["chat_id"] = *chat_id;
   if (hold_id) j["hold_id"] = *hold_id;
   if (status_message_id) j["status_message_id"] = *status_message_id;
+  if (reply_to_message_id) j["reply_to_message_id"] = *reply_to_message_id;
   if (!caption.empty()) j["caption"] = caption;
   if (!source.empty()) j["source"] = source;
   return j;

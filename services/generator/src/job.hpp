@@ -22,6 +22,7 @@ struct Job {
   std::string language = "ru";
   std::optional<std::string> hold_id;
   std::optional<std::int64_t> status_message_id;
+  std::optional<std::int64_t> reply_to_message_id;  // the result answers this message
   std::string caption;
   std::string source;
 

@@ -21,7 +21,7 @@
 #include "kiebot/common/rate_limiter.hpp"
 #include "kiebot/common/redis.hpp"
 #include "messages.hpp"
-#include "telegram.hpp"
+#include "kiebot/common/telegram.hpp"
 
 namespace kiebot::generator {
 

@@ -1,5 +1,5 @@
-// Bot API client for delivery (see telegram.hpp).
-#include "telegram.hpp"
+// Bot API client (see telegram.hpp).
+#include "kiebot/common/telegram.hpp"
 
 #include <random>
 
@@ -7,19 +7,19 @@
 #include "kiebot/common/http_client.hpp"
 #include "kiebot/common/log.hpp"
 
-namespace kiebot::generator {
+namespace kiebot::telegram {
 
 using nlohmann::json;
 
-Telegram::Telegram(http::Client& client, std::string base, std::string token)
+Client::Client(http::Client& client, std::string base, std::string token)
     : client_(client), base_(std::move(base)), token_(std::move(token)) {
   while (!base_.empty() && base_.back() == '/') base_.pop_back();
 }
 
-net::awaitable<TgResult> Telegram::send(http::ClientRequest request, std::chrono::seconds patience) {
+net::awaitable<Result> Client::send(http::ClientRequest request, std::chrono::seconds patience) {
   auto give_up = std::chrono::steady_clock::now() + patience;
   while (true) {
-    TgResult r;
+    Result r;
     std::optional<http::Response> response;
     try {
       response = co_await client_.send(request);
@@ -45,7 +45,7 @@ net::awaitable<TgResult> Telegram::send(http::ClientRequest request, std::chrono
   }
 }
 
-net::awaitable<TgResult> Telegram::call(std::string_view method, json params, std::chrono::seconds patience) {
+net::awaitable<Result> Client::call(std::string_view method, json params, std::chrono::seconds patience) {
   http::ClientRequest request;
   request.method = "POST";
   request.url = base_ + "/bot" + token_ + "/" + std::string(method);
@@ -55,7 +55,7 @@ net::awaitable<TgResult> Telegram::call(std::string_view method, json params, st
   co_return co_await send(std::move(request), patience);
 }
 
-net::awaitable<TgResult> Telegram::upload(std::string_view method, json params, std::string field, std::string filename,
+net::awaitable<Result> Client::upload(std::string_view method, json params, std::string field, std::string filename,
                                           std::string content_type, std::string file) {
   static std::mt19937_64 rng{std::random_device{}()};
   auto boundary = "kiebot" + std::to_string(rng());
@@ -79,4 +79,4 @@ net::awaitable<TgResult> Telegram::upload(std::string_view method, json params, 
   co_return co_await send(std::move(request), std::chrono::seconds(30));
 }
 
-}  // namespace kiebot::generator
+}  // namespace kiebot::telegram

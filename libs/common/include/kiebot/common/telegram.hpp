@@ -1,5 +1,5 @@
-// The Bot API calls the generator makes to deliver results and report on
-// jobs, honouring 429 retry_after.
+// A Bot API client for sending: JSON calls and multipart uploads, waiting
+// out 429 retry_after (the generator's delivery and the ingress dialog).
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -11,32 +11,32 @@
 #include "kiebot/common/http_client.hpp"
 #include "kiebot/common/net.hpp"
 
-namespace kiebot::generator {
+namespace kiebot::telegram {
 
-struct TgResult {
+struct Result {
   bool ok = false;
   int status = 0;  // HTTP status; 0 when no answer came
   std::string description;
   nlohmann::json result;
 };
 
-class Telegram {
+class Client {
  public:
-  Telegram(http::Client& client, std::string base, std::string token);
+  Client(http::Client& client, std::string base, std::string token);
   // A JSON call; a 429 is waited out (retry_after, up to `patience` in all).
   // `method` must outlive the call (a literal, or a variable of the caller).
-  net::awaitable<TgResult> call(std::string_view method, nlohmann::json params,
+  net::awaitable<Result> call(std::string_view method, nlohmann::json params,
                                 std::chrono::seconds patience = std::chrono::seconds(30));
   // A multipart/form-data call uploading `file` as field `field`.
-  net::awaitable<TgResult> upload(std::string_view method, nlohmann::json params, std::string field, std::string filename,
+  net::awaitable<Result> upload(std::string_view method, nlohmann::json params, std::string field, std::string filename,
                                   std::string content_type, std::string file);
 
  private:
-  net::awaitable<TgResult> send(http::ClientRequest request, std::chrono::seconds patience);
+  net::awaitable<Result> send(http::ClientRequest request, std::chrono::seconds patience);
 
   http::Client& client_;
   std::string base_;
   std::string token_;
 };
 
-}  // namespace kiebot::generator
+}  // namespace kiebot::telegram

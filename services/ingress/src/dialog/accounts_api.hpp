@@ -1,0 +1,58 @@
+// The accounts calls the dialog makes (docs/accounts-api.md). A 4xx comes
+// back as a value; no answer or a 5xx throws AccountsUnavailable, so the
+// update is retried.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+
+#include "kiebot/common/net.hpp"
+
+namespace kiebot::http {
+class Client;
+struct ClientRequest;
+}
+
+namespace kiebot::dialog {
+
+struct AccountsReply {
+  int status = 0;
+  nlohmann::json body;
+  bool ok() const { return status == 200; }
+  std::string error() const { return body.is_object() ? body.value("error", "") : ""; }
+};
+
+class AccountsUnavailable : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+class AccountsApi {
+ public:
+  AccountsApi(http::Client& client, std::string base, std::string token);
+
+  net::awaitable<AccountsReply> user(std::int64_t user_id);
+  net::awaitable<AccountsReply> set_language(std::int64_t user_id, std::string language);
+  // kind: paid, free or admin.
+  net::awaitable<AccountsReply> hold(std::int64_t user_id, std::int64_t amount, std::string kind, std::string key);
+  net::awaitable<AccountsReply> release(std::string hold_id);
+  net::awaitable<AccountsReply> credit(std::int64_t user_id, std::int64_t amount, std::string reason, std::string key,
+                                       std::string ref);
+  net::awaitable<AccountsReply> gift(std::int64_t user_id);
+  net::awaitable<AccountsReply> referral(std::int64_t user_id, std::int64_t referrer_id);
+  net::awaitable<AccountsReply> set_admin(std::int64_t user_id, std::int64_t limit);
+  net::awaitable<AccountsReply> stats();
+
+ private:
+  http::ClientRequest request(const char* method, std::string path, const nlohmann::json& body) const;
+  net::awaitable<AccountsReply> send(http::ClientRequest request);
+
+  http::Client& client_;
+  std::string base_;
+  std::string token_;
+};
+
+}  // namespace kiebot::dialog

@@ -1,0 +1,140 @@
+// /admin: stats, user lookup, balance grants and admin limits for the ids
+// accounts knows as admins; the owner also sees KIE's credit balance.
+// Every action asks accounts again whether the user is an admin.
+#include "accounts_api.hpp"
+#include "dialog.hpp"
+#include "dialog_metrics.hpp"
+#include "kiebot/common/http_client.hpp"
+#include "kiebot/common/log.hpp"
+
+namespace kiebot::dialog {
+
+using nlohmann::json;
+
+namespace {
+
+// "<id> <roubles>" -> id and kopecks.
+std::optional<std::pair<std::int64_t, std::int64_t>> id_and_amount(const std::string& body) {
+  long long id = 0;
+  double rub = 0;
+  if (std::sscanf(body.c_str(), "%lld %lf", &id, &rub) != 2 || id <= 0 || rub <= 0 || rub > 10'000'000) {
+    return std::nullopt;
+  }
+  return std::pair{static_cast<std::int64_t>(id), static_cast<std::int64_t>(rub * 100 + 0.5)};
+}
+
+}  // namespace
+
+net::awaitable<std::optional<json>> Dialog::require_admin(Turn& t) {
+  auto user = co_await load_user(t.user_id);
+  if (user.value("is_admin", false)) co_return user;
+  Metrics::get().admin("denied");
+  log::info("admin_denied", {{"user_id", t.user_id}});
+  auto denied = text(t, "admin.denied");
+  co_await main_menu(t, std::move(denied));
+  co_return std::nullopt;
+}
+
+net::awaitable<void> Dialog::admin_menu(Turn& t) {
+  auto user = co_await require_admin(t);
+  if (!user) co_return;
+  co_await show(t, screens_.admin(t.lang, user->value("is_owner", false)));
+}
+
+net::awaitable<void> Dialog::admin_action(Turn& t, std::string what) {
+  auto user = co_await require_admin(t);
+  if (!user) co_return;
+  bool owner = user->value("is_owner", false);
+  if (what == "stats") {
+    auto stats = co_await p_.accounts.stats();
+    const auto& s = stats.body;
+    auto body = text(t, "admin.stats", {{"users", std::to_string(s.value("users", 0))},
+                                        {"money_in", roubles(s.value("money_in", std::int64_t{0}))},
+                                        {"money_spent", roubles(s.value("money_spent", std::int64_t{0}))},
+                                        {"money_granted", roubles(s.value("money_granted", std::int64_t{0}))},
+                                        {"holds_open", std::to_string(s.value("holds_open", 0))}});
+    co_await show(t, screens_.text_with_menu(std::move(body), t.lang));
+  } else if (what == "user" || what == "grant" || (what == "limit" && owner)) {
+    t.state["await"] = "admin_" + what;
+    t.state_changed = true;
+    auto ask = text(t, "admin.ask_" + what);
+    co_await send(t, screens_.text_with_menu(std::move(ask), t.lang));
+  } else if (what == "kie" && owner) {
+    http::ClientRequest request{"GET", options_.kie_api_base + "/api/v1/chat/credit",
+                                {{"Authorization", "Bearer " + options_.kie_key}}, {}, std::chrono::seconds(10)};
+    std::string body = text(t, "admin.kie_unavailable");
+    try {
+      auto response = co_await p_.http.send(std::move(request));
+      auto j = json::parse(response.body, nullptr, false);
+      if (response.status == 200 && j.is_object() && j.value("code", 0) == 200 && j.contains("data")) {
+        body = text(t, "admin.kie", {{"credits", j["data"].dump()}});
+      }
+    } catch (const http::ClientError& e) {
+      log::warn("kie_credit_failed", {{"error", e.what()}});
+    }
+    co_await show(t, screens_.text_with_menu(std::move(body), t.lang));
+  } else {
+    auto only = text(t, "admin.owner_only");
+    co_await show(t, screens_.text_with_menu(std::move(only), t.lang));
+  }
+}
+
+net::awaitable<void> Dialog::admin_text(Turn& t, std::string await, std::string body) {
+  auto user = co_await require_admin(t);
+  if (!user) co_return;
+  t.state.erase("await");
+  t.state_changed = true;
+  std::string reply;
+  if (await == "admin_user") {
+    std::int64_t id = 0;
+    try {
+      id = std::stoll(body);
+    } catch (const std::exception&) {
+    }
+    AccountsReply target;
+    if (id > 0) target = co_await p_.accounts.user(id);
+    if (!target.ok()) {
+      reply = text(t, "admin.bad_input");
+    } else {
+      const auto& u = target.body;
+      reply = text(t, "admin.user", {{"id", std::to_string(id)}, {"exists", u.value("exists", false) ? "✅" : "—"},
+                                     {"balance", roubles(u.value("balance", std::int64_t{0}))},
+                                     {"held", roubles(u.value("held", std::int64_t{0}))},
+                                     {"language", u["language"].is_string() ? u["language"].get<std::string>() : "—"},
+                                     {"admin", u.value("is_admin", false) ? "✅" : "—"},
+                                     {"free_left", std::to_string(u["free"].value("remaining", 0))},
+                                     {"referrals", std::to_string(u.value("referrals", 0))}});
+    }
+  } else if (await == "admin_grant") {
+    auto parsed = id_and_amount(body);
+    if (!parsed) {
+      reply = text(t, "admin.bad_input");
+    } else {
+      // Keyed by the admin's message: a redelivered update grants once. The
+      // ledger entry names the admin.
+      auto key = "grant:" + std::to_string(t.user_id) + ":" + std::to_string(t.update_id);
+      auto ref = "admin:" + std::to_string(t.user_id);
+      auto granted = co_await p_.accounts.credit(parsed->first, parsed->second, "admin_grant", key, ref);
+      Metrics::get().admin("grant");
+      log::info("admin_grant", {{"admin_id", t.user_id}, {"user_id", parsed->first}, {"amount", parsed->second},
+                                {"status", granted.status}});
+      reply = granted.ok() ? text(t, "admin.granted", {{"id", std::to_string(parsed->first)},
+                                                       {"amount", roubles(parsed->second)},
+                                                       {"balance", roubles(granted.body.value("balance", std::int64_t{0}))}})
+                           : text(t, "admin.bad_input");
+    }
+  } else if (await == "admin_limit" && user->value("is_owner", false)) {
+    auto parsed = id_and_amount(body);
+    AccountsReply set;
+    if (parsed) set = co_await p_.accounts.set_admin(parsed->first, parsed->second);
+    Metrics::get().admin("limit");
+    if (parsed) log::info("admin_limit", {{"owner_id", t.user_id}, {"user_id", parsed->first}, {"limit", parsed->second}});
+    reply = set.ok() ? text(t, "admin.limit_set", {{"id", std::to_string(parsed->first)}, {"limit", roubles(parsed->second)}})
+                     : text(t, "admin.bad_input");
+  } else {
+    reply = text(t, "admin.owner_only");
+  }
+  co_await send(t, screens_.text_with_menu(std::move(reply), t.lang));
+}
+
+}  // namespace kiebot::dialog

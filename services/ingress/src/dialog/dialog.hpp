@@ -1,0 +1,152 @@
+// The conversation: one update in, the screens, holds, payments and jobs it
+// leads to. Every replica runs it; all state is in Redis and accounts.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <unordered_set>
+#include <vector>
+
+#include "catalog.hpp"
+#include "kiebot/common/net.hpp"
+#include "screens.hpp"
+#include "texts.hpp"
+
+namespace kiebot {
+class RateLimiter;
+}
+namespace kiebot::http {
+class Client;
+}
+namespace kiebot::kafka {
+class Producer;
+}
+namespace kiebot::telegram {
+class Client;
+struct Result;
+}
+
+namespace kiebot::dialog {
+
+class AccountsApi;
+class Dispatcher;
+class Store;
+struct Callback;
+
+struct DialogOptions {
+  std::string bot_username;  // for referral links (getMe at start)
+  std::int64_t stars_per_100_rub = 160;  // the old bot's rate: 1 rouble = 1.6 stars
+  std::vector<std::int64_t> top_up_presets = {5'000, 10'000, 15'000};
+  std::int64_t top_up_min = 5'000;
+  std::int64_t top_up_max = 5'000'000;
+  std::int64_t referral_bonus = 10;  // as accounts' REFERRAL_BONUS, for the texts
+  std::int64_t max_running = 5;
+  std::chrono::seconds duplicate_window{15};
+  std::int64_t deadline_s = 900;
+  std::string jobs_topic = "gen.jobs";
+  std::string telegram_base;  // file downloads: <base>/file/bot<token>/<path>
+  std::string token;
+  std::string kie_api_base;     // the owner's credit balance
+  std::string kie_upload_base;  // users' photos go to KIE's file upload
+  std::string kie_key;
+  std::chrono::milliseconds gift_frame{700};
+};
+
+struct Parts {
+  telegram::Client& telegram;
+  RateLimiter& limiter;
+  AccountsApi& accounts;
+  Store& store;
+  kafka::Producer& producer;
+  http::Client& http;
+  const Catalog& catalog;
+  const Texts& texts;
+};
+
+// One update's context: who, where, in which language, and the chat's state.
+struct Turn {
+  std::int64_t update_id = 0;
+  std::int64_t chat_id = 0;
+  std::int64_t user_id = 0;
+  std::string lang = "ru";
+  nlohmann::json from;
+  nlohmann::json state;
+  bool state_changed = false;
+  std::string callback_id;      // callback queries: to answer
+  std::int64_t message_id = 0;  // callback queries: the message with the button
+};
+
+class Dialog {
+ public:
+  Dialog(Parts parts, DialogOptions options);
+
+  // Learns the bot's username (for referral links), then runs the dispatcher.
+  net::awaitable<void> start(Dispatcher& dispatcher);
+  // Handles one update. Throws when it should be retried (accounts, Redis or
+  // Telegram unavailable).
+  net::awaitable<void> handle(nlohmann::json update);
+  // After the retries failed: tells the user, in their language, that it did not work.
+  net::awaitable<void> apologize(nlohmann::json update);
+  // Answers a callback query this process has not answered yet (a watchdog
+  // calls it, so that no button spins while its chat is busy).
+  net::awaitable<void> ensure_answered(std::string callback_id);
+
+ private:
+  // dialog.cpp: entry points, commands, sending.
+  net::awaitable<void> on_message(Turn& t, nlohmann::json message);
+  net::awaitable<void> on_command(Turn& t, std::string command, std::string payload);
+  net::awaitable<void> on_text(Turn& t, std::string text);
+  net::awaitable<void> on_callback(Turn& t, nlohmann::json query);
+  net::awaitable<void> on_action(Turn& t, Callback c);
+  net::awaitable<void> answer(Turn& t, std::string text);
+  net::awaitable<std::int64_t> send(Turn& t, Screen screen);
+  net::awaitable<std::int64_t> show(Turn& t, Screen screen);  // edits the pressed message when there is one
+  net::awaitable<std::int64_t> edit(Turn& t, std::int64_t message_id, Screen screen);
+  net::awaitable<telegram::Result> call(std::int64_t chat_id, const char* method, nlohmann::json params);
+  net::awaitable<void> main_menu(Turn& t, std::string greeting);
+  net::awaitable<nlohmann::json> load_user(std::int64_t user_id);
+  net::awaitable<void> resolve_language(Turn& t, std::string telegram_code);
+  std::string text(const Turn& t, std::string_view key, const Args& args = {}) const;
+
+  // generation.cpp: the form, the confirmation, the hold and the job.
+  net::awaitable<void> open_form(Turn& t, const Model& model, nlohmann::json values);
+  net::awaitable<void> form_action(Turn& t, const Callback& c);
+  net::awaitable<void> next_step(Turn& t);
+  net::awaitable<void> form_text(Turn& t, std::string text);
+  net::awaitable<void> form_photo(Turn& t, nlohmann::json message);
+  net::awaitable<void> submit(Turn& t);
+  net::awaitable<void> repeat(Turn& t, std::string job_id);
+  net::awaitable<std::string> upload_photo(std::string file_id);
+  Payer payer_for(const Turn& t, const nlohmann::json& user, const Model& model, const nlohmann::json& values) const;
+
+  // money.cpp: balance, top-up with Stars, free generations, gift, referral.
+  net::awaitable<void> show_balance(Turn& t);
+  net::awaitable<void> show_top_up(Turn& t);
+  net::awaitable<void> send_invoice(Turn& t, std::int64_t kopecks);
+  net::awaitable<void> on_pre_checkout(Turn& t, nlohmann::json query);
+  net::awaitable<void> on_payment(Turn& t, nlohmann::json payment);
+  net::awaitable<void> top_up_text(Turn& t, std::string text);
+  net::awaitable<void> show_free(Turn& t);
+  net::awaitable<void> spin_gift(Turn& t);
+  net::awaitable<void> show_referral(Turn& t);
+  net::awaitable<void> join_referral(Turn& t, std::string payload);
+  net::awaitable<void> show_history(Turn& t);
+  net::awaitable<void> show_running(Turn& t);
+
+  // admin.cpp
+  net::awaitable<void> admin_menu(Turn& t);
+  net::awaitable<void> admin_action(Turn& t, std::string what);
+  net::awaitable<void> admin_text(Turn& t, std::string await, std::string text);
+  net::awaitable<std::optional<nlohmann::json>> require_admin(Turn& t);
+
+  Parts p_;
+  DialogOptions options_;
+  Screens screens_;
+  std::unordered_set<std::string> answered_;  // callback queries answered by this process
+};
+
+}  // namespace kiebot::dialog

@@ -1,0 +1,207 @@
+// The dialog's consumer loop (see dispatcher.hpp).
+#include "dispatcher.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/this_coro.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include "dialog.hpp"
+#include "dialog_metrics.hpp"
+#include "kiebot/common/backoff.hpp"
+#include "kiebot/common/log.hpp"
+#include "store.hpp"
+
+namespace kiebot::dialog {
+
+using nlohmann::json;
+
+namespace {
+
+void log_failure(const char* what, std::exception_ptr e) {
+  if (!e) return;
+  try {
+    std::rethrow_exception(e);
+  } catch (const std::exception& ex) {
+    log::error("dialog_task_failed", {{"task", what}, {"error", ex.what()}});
+  }
+}
+
+}  // namespace
+
+Dispatcher::Dispatcher(net::any_io_executor executor, kafka::ConsumerOptions consumer, Dialog& dialog, Store& store,
+                       DispatcherOptions options)
+    : executor_(executor), dialog_(dialog), store_(store), options_(options) {
+  consumer.on_revoked = [this](const std::vector<kafka::TopicPartition>& parts) { revoked(parts); };
+  consumer_ = std::make_unique<kafka::Consumer>(executor, std::move(consumer));
+}
+
+void Dispatcher::enqueue(kafka::Message message) {
+  auto& partition = partitions_[{message.topic, message.partition}];
+  partition.pending.insert(message.offset);
+  partition.next = std::max(partition.next, message.offset + 1);
+  ++buffered_;
+  // Key: the chat id (the poller keys tg.updates by chat).
+  auto& chat = chats_[message.key];
+  chat.queue.push_back(std::move(message));
+  if (!chat.running) {
+    chat.running = true;
+    ready_.push_back(chat.queue.back().key);
+  }
+}
+
+void Dispatcher::start_ready() {
+  while (running_ < options_.max_chats && !ready_.empty()) {
+    auto chat = std::move(ready_.front());
+    ready_.pop_front();
+    ++running_;
+    net::co_spawn(executor_, drain_chat(std::move(chat)), [](std::exception_ptr e) { log_failure("chat", e); });
+  }
+  Metrics::get().chats_in_flight.set(static_cast<double>(running_));
+  Metrics::get().updates_buffered.set(static_cast<double>(buffered_));
+}
+
+net::awaitable<void> Dispatcher::drain_chat(std::string key) {
+  while (true) {
+    auto it = chats_.find(key);
+    if (it == chats_.end() || it->second.queue.empty()) {
+      if (it != chats_.end()) chats_.erase(it);
+      break;
+    }
+    auto message = std::move(it->second.queue.front());
+    it->second.queue.pop_front();
+    co_await process(message);
+    done(message);
+  }
+  --running_;
+  start_ready();
+}
+
+void Dispatcher::done(const kafka::Message& message) {
+  --buffered_;
+  auto it = partitions_.find({message.topic, message.partition});
+  if (it != partitions_.end()) it->second.pending.erase(message.offset);
+}
+
+net::awaitable<void> Dispatcher::process(kafka::Message message) {
+  auto started = std::chrono::steady_clock::now();
+  auto update = json::parse(message.value, nullptr, false);
+  if (!update.is_object() || !update.contains("update_id") || !update["update_id"].is_number_integer()) {
+    log::warn("update_unreadable", {{"partition", message.partition}, {"offset", message.offset}});
+    Metrics::get().outcome("unreadable");
+    co_return;
+  }
+  auto update_id = update["update_id"].get<std::int64_t>();
+  if (update.contains("callback_query")) {
+    auto id = update["callback_query"].value("id", "");
+    net::co_spawn(executor_, watchdog(std::move(id)), [](std::exception_ptr e) { log_failure("watchdog", e); });
+  }
+  for (int attempt = 1;; ++attempt) {
+    std::string error;
+    try {
+      if (co_await store_.handled(update_id)) {
+        Metrics::get().outcome("duplicate");
+        co_return;
+      }
+      co_await dialog_.handle(update);
+      co_await store_.mark_handled(update_id);
+      Metrics::get().outcome(attempt == 1 ? "ok" : "retried");
+      break;
+    } catch (const std::exception& e) {
+      error = e.what();
+    }
+    log::warn("update_failed", {{"update_id", update_id}, {"attempt", attempt}, {"error", error}});
+    if (attempt >= options_.attempts) {
+      // Skipped, never silently: logged, counted, and the user is told.
+      log::error("update_skipped", {{"update_id", update_id}, {"error", error}});
+      Metrics::get().outcome("failed");
+      try {
+        co_await dialog_.apologize(update);
+        co_await store_.mark_handled(update_id);
+      } catch (const std::exception& e) {
+        log::warn("apology_failed", {{"update_id", update_id}, {"error", e.what()}});
+      }
+      break;
+    }
+    if (!co_await sleep_for(backoff_delay(options_.retry_delay, options_.retry_delay * 8, attempt))) co_return;
+  }
+  std::chrono::duration<double> took = std::chrono::steady_clock::now() - started;
+  Metrics::get().handle_seconds.observe(took.count());
+}
+
+net::awaitable<void> Dispatcher::watchdog(std::string callback_id) {
+  if (!co_await sleep_for(options_.callback_watchdog)) co_return;
+  co_await dialog_.ensure_answered(std::move(callback_id));
+}
+
+void Dispatcher::revoked(const std::vector<kafka::TopicPartition>& parts) {
+  // Updates not started yet belong to the partitions' next owner now.
+  for (const auto& tp : parts) {
+    for (auto& [key, chat] : chats_) {
+      std::erase_if(chat.queue, [&](const kafka::Message& m) {
+        bool gone = m.topic == tp.topic && m.partition == tp.partition;
+        if (gone) --buffered_;
+        return gone;
+      });
+    }
+    partitions_.erase({tp.topic, tp.partition});
+  }
+}
+
+net::awaitable<void> Dispatcher::commit() {
+  std::vector<std::pair<kafka::TopicPartition, std::int64_t>> offsets;
+  for (auto& [tp, p] : partitions_) {
+    auto safe = p.pending.empty() ? p.next : *p.pending.begin();
+    if (safe > p.committed && safe >= 0) {
+      offsets.push_back({kafka::TopicPartition{tp.first, tp.second}, safe});
+      p.committed = safe;
+    }
+  }
+  if (offsets.empty()) co_return;
+  try {
+    co_await consumer_->commit(std::move(offsets));
+  } catch (const kafka::Error& e) {
+    // During a rebalance: the next owner starts from the last commit, and
+    // the handled-update ids keep it from repeating what was done here.
+    log::info("dialog_commit_failed", {{"error", e.what()}});
+  }
+}
+
+net::awaitable<void> Dispatcher::run() {
+  auto last_commit = std::chrono::steady_clock::now();
+  std::exception_ptr stop;
+  try {
+    while (true) {
+      if (buffered_ >= options_.max_buffered) {
+        if (!co_await sleep_for(std::chrono::milliseconds(5))) break;
+      } else {
+        auto messages = co_await consumer_->poll(500, std::chrono::milliseconds(100));
+        for (auto& m : messages) enqueue(std::move(m));
+        start_ready();
+      }
+      if (std::chrono::steady_clock::now() - last_commit >= options_.commit_interval) {
+        co_await commit();
+        last_commit = std::chrono::steady_clock::now();
+      }
+    }
+  } catch (const boost::system::system_error& e) {
+    if (e.code() != net::error::operation_aborted) stop = std::current_exception();
+  }
+  // Shutdown: let the chats being handled finish their current update.
+  co_await net::this_coro::reset_cancellation_state();
+  for (auto& [key, chat] : chats_) {
+    buffered_ -= chat.queue.size();
+    chat.queue.clear();
+  }
+  ready_.clear();
+  auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(8);
+  while (running_ > 0 && std::chrono::steady_clock::now() < give_up) {
+    if (!co_await sleep_for(std::chrono::milliseconds(20))) break;
+  }
+  co_await commit();
+  consumer_->close();
+  log::info("dialog_stopped", {{"unfinished_chats", running_}});
+  if (stop) std::rethrow_exception(stop);
+}
+
+}  // namespace kiebot::dialog

@@ -1,0 +1,74 @@
+// Consumes tg.updates (group ingress-dialog) and runs the dialog: a chat's
+// updates one at a time and in order, chats in parallel up to a bound;
+// duplicates dropped by update id; an offset committed only once every
+// update before it in its partition was handled.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <unordered_map>
+
+#include "kiebot/common/kafka.hpp"
+#include "kiebot/common/net.hpp"
+
+namespace kiebot::dialog {
+
+class Dialog;
+class Store;
+
+struct DispatcherOptions {
+  std::size_t max_chats = 256;      // chats handled at the same time
+  std::size_t max_buffered = 5'000; // consumed and not yet handled: polling pauses above
+  int attempts = 3;                 // tries per update before the apology
+  std::chrono::milliseconds retry_delay{250};
+  std::chrono::milliseconds callback_watchdog{1'500};  // Telegram's button spins until answered
+  std::chrono::milliseconds commit_interval{200};
+};
+
+class Dispatcher {
+ public:
+  Dispatcher(net::any_io_executor executor, kafka::ConsumerOptions consumer, Dialog& dialog, Store& store,
+             DispatcherOptions options = {});
+
+  // Until cancelled; then finishes the updates being handled, commits and
+  // leaves the group.
+  net::awaitable<void> run();
+
+ private:
+  struct Chat {
+    std::deque<kafka::Message> queue;
+    bool running = false;
+  };
+  struct Partition {
+    std::set<std::int64_t> pending;  // offsets consumed and not handled
+    std::int64_t next = -1;          // one past the highest offset consumed
+    std::int64_t committed = -1;
+  };
+
+  void enqueue(kafka::Message message);
+  void start_ready();
+  net::awaitable<void> drain_chat(std::string chat);
+  net::awaitable<void> process(kafka::Message message);
+  net::awaitable<void> watchdog(std::string callback_id);
+  net::awaitable<void> commit();
+  void revoked(const std::vector<kafka::TopicPartition>& partitions);
+  void done(const kafka::Message& message);
+
+  net::any_io_executor executor_;
+  std::unique_ptr<kafka::Consumer> consumer_;
+  Dialog& dialog_;
+  Store& store_;
+  DispatcherOptions options_;
+  std::unordered_map<std::string, Chat> chats_;
+  std::deque<std::string> ready_;  // chats with updates, waiting for a slot
+  std::size_t running_ = 0;
+  std::size_t buffered_ = 0;
+  std::map<std::pair<std::string, std::int32_t>, Partition> partitions_;
+};
+
+}  // namespace kiebot::dialog

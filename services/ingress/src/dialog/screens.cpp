@@ -1,0 +1,218 @@
+// Screen builders (see screens.hpp).
+#include "screens.hpp"
+
+#include "callback_data.hpp"
+
+namespace kiebot::dialog {
+
+using nlohmann::json;
+
+namespace {
+
+json keyboard(json rows) { return {{"inline_keyboard", std::move(rows)}}; }
+
+}  // namespace
+
+json button(std::string text, std::string callback_data) {
+  return {{"text", std::move(text)}, {"callback_data", std::move(callback_data)}};
+}
+
+std::int64_t stars_for(std::int64_t kopecks, std::int64_t stars_per_100_rub) {
+  return (kopecks * stars_per_100_rub + 9'999) / 10'000;
+}
+
+json Screens::menu_button(const std::string& lang) const {
+  return json::array({button(texts_.get(lang, "btn.menu"), encode_callback("menu"))});
+}
+
+Screen Screens::main_menu(const std::string& lang, const std::string& greeting) const {
+  json rows = json::array();
+  const auto& cats = catalog_.categories();
+  for (std::size_t i = 0; i < cats.size(); i += 2) {
+    json row = json::array({button(texts_.get(lang, "cat." + cats[i]), encode_callback("cat", {cats[i]}))});
+    if (i + 1 < cats.size()) row.push_back(button(texts_.get(lang, "cat." + cats[i + 1]), encode_callback("cat", {cats[i + 1]})));
+    rows.push_back(std::move(row));
+  }
+  rows.push_back({button(texts_.get(lang, "btn.balance"), encode_callback("bal")), button(texts_.get(lang, "btn.free"), encode_callback("free"))});
+  rows.push_back({button(texts_.get(lang, "btn.gift"), encode_callback("gift")), button(texts_.get(lang, "btn.referral"), encode_callback("ref"))});
+  rows.push_back({button(texts_.get(lang, "btn.history"), encode_callback("hist")), button(texts_.get(lang, "btn.language"), encode_callback("lang"))});
+  rows.push_back({button(texts_.get(lang, "btn.help"), encode_callback("help"))});
+  auto text = greeting.empty() ? texts_.get(lang, "menu.title") : greeting + "\n\n" + texts_.get(lang, "menu.title");
+  return {text, keyboard(std::move(rows))};
+}
+
+Screen Screens::category(const std::string& lang, const std::string& cat) const {
+  json rows = json::array();
+  std::string text = texts_.get(lang, "cat." + cat) + "\n";
+  for (const auto* m : catalog_.in_category(cat)) {
+    auto label = m->name_in(lang) + " · " + roubles(catalog_.price(*m, m->default_values()));
+    if (m->free) label += " · " + texts_.get(lang, "label.free");
+    rows.push_back({button(label, encode_callback("mdl", {m->code}))});
+    text += "\n• " + m->name_in(lang) + ": " + m->about_in(lang);
+  }
+  rows.push_back(menu_button(lang));
+  return {text, keyboard(std::move(rows))};
+}
+
+std::string Screens::option_label(const std::string& lang, const Field& field, const std::string& value) const {
+  if (field.type == Field::Type::boolean) return texts_.get(lang, value == "true" ? "opt.on" : "opt.off");
+  if (field.name == "duration") return texts_.format(lang, "opt.seconds", {{"n", value}});
+  if (field.name == "upscale_factor") return "×" + value;
+  return value;
+}
+
+std::string Screens::summary(const std::string& lang, const Model& model, const json& values) const {
+  std::string out;
+  for (const auto& f : model.fields) {
+    if (f.type != Field::Type::choice && f.type != Field::Type::boolean) continue;
+    if (!values.contains(f.name)) continue;
+    if (!out.empty()) out += " · ";
+    out += texts_.get(lang, "field." + f.name) + ": " + option_label(lang, f, values[f.name].get<std::string>());
+  }
+  return out;
+}
+
+Screen Screens::form(const std::string& lang, const Model& model, const json& values, const std::string& nonce) const {
+  json rows = json::array();
+  for (std::size_t fi = 0; fi < model.fields.size(); ++fi) {
+    const auto& f = model.fields[fi];
+    auto current = values.value(f.name, std::string());
+    if (f.type == Field::Type::boolean) {
+      auto label = texts_.get(lang, "field." + f.name) + ": " + option_label(lang, f, current);
+      rows.push_back({button(label, encode_callback("tog", {nonce, std::to_string(fi)}))});
+      continue;
+    }
+    if (f.type != Field::Type::choice) continue;
+    rows.push_back({button("— " + texts_.get(lang, "field." + f.name) + " —", encode_callback("nop"))});
+    json row = json::array();
+    for (std::size_t oi = 0; oi < f.options.size(); ++oi) {
+      auto label = option_label(lang, f, f.options[oi]);
+      if (f.options[oi] == current) label = "✅ " + label;
+      row.push_back(button(label, encode_callback("opt", {nonce, std::to_string(fi), std::to_string(oi)})));
+      if (row.size() == 4) rows.push_back(std::exchange(row, json::array()));
+    }
+    if (!row.empty()) rows.push_back(std::move(row));
+  }
+  rows.push_back({button(texts_.get(lang, "btn.next"), encode_callback("go", {nonce}))});
+  rows.push_back({button(texts_.get(lang, "btn.back"), encode_callback("cat", {model.category})),
+                  button(texts_.get(lang, "btn.cancel"), encode_callback("no", {nonce}))});
+  auto text = texts_.format(lang, "form.title", {{"model", model.name_in(lang)}, {"about", model.about_in(lang)},
+                                                 {"price", roubles(catalog_.price(model, values))}});
+  return {text, keyboard(std::move(rows))};
+}
+
+Screen Screens::confirm(const std::string& lang, const Model& model, const json& values, const std::string& nonce,
+                        const Payer& payer, const std::string& after) const {
+  std::string prompt;
+  for (const auto& f : model.fields) {
+    if (f.type == Field::Type::prompt && values.contains(f.name)) prompt = values[f.name].get<std::string>();
+  }
+  auto text = texts_.format(lang, "form.confirm",
+                            {{"model", model.name_in(lang)}, {"params", summary(lang, model, values)}, {"prompt", prompt},
+                             {"price", roubles(payer.amount)}, {"payer", payer.line}, {"after", after}});
+  json rows = json::array({json::array({button(texts_.get(lang, "btn.confirm"), encode_callback("ok", {nonce}))}),
+                           json::array({button(texts_.get(lang, "btn.change"), encode_callback("edit", {nonce})),
+                                        button(texts_.get(lang, "btn.cancel"), encode_callback("no", {nonce}))})});
+  return {text, keyboard(std::move(rows))};
+}
+
+Screen Screens::insufficient(const std::string& lang, std::int64_t price, std::int64_t balance) const {
+  auto text = texts_.format(lang, "form.insufficient", {{"price", roubles(price)}, {"balance", roubles(balance)}});
+  json rows = json::array({json::array({button(texts_.get(lang, "btn.topup"), encode_callback("top"))}), menu_button(lang)});
+  return {text, keyboard(std::move(rows))};
+}
+
+Screen Screens::balance(const std::string& lang, const json& user) const {
+  const auto& free = user["free"];
+  auto text = texts_.format(lang, "balance.text",
+                            {{"balance", roubles(user.value("balance", std::int64_t{0}))},
+                             {"held", roubles(user.value("held", std::int64_t{0}))},
+                             {"free_left", std::to_string(free.value("remaining", 0))},
+                             {"free_daily", std::to_string(free.value("daily_limit", 0))}});
+  if (user.value("is_owner", false)) {
+    text += "\n" + texts_.get(lang, "balance.owner");
+  } else if (user.value("is_admin", false) && user["admin"].is_object()) {
+    const auto& a = user["admin"];
+    text += "\n" + texts_.format(lang, "balance.admin", {{"limit", roubles(a.value("limit", std::int64_t{0}))},
+                                                         {"spent", roubles(a.value("spent", std::int64_t{0}))},
+                                                         {"remaining", roubles(a.value("remaining", std::int64_t{0}))}});
+  }
+  json rows = json::array({json::array({button(texts_.get(lang, "btn.topup"), encode_callback("top"))}), menu_button(lang)});
+  return {text, keyboard(std::move(rows))};
+}
+
+Screen Screens::top_up(const std::string& lang, const std::vector<std::int64_t>& presets, std::int64_t rate) const {
+  json row = json::array();
+  for (auto kopecks : presets) {
+    auto label = texts_.format(lang, "topup.preset", {{"rub", roubles(kopecks)}, {"stars", std::to_string(stars_for(kopecks, rate))}});
+    row.push_back(button(label, encode_callback("pay", {std::to_string(kopecks)})));
+  }
+  json rows = json::array({row, json::array({button(texts_.get(lang, "topup.custom_btn"), encode_callback("payc"))}), menu_button(lang)});
+  auto rub_per_star = texts_.format(lang, "topup.title", {{"stars", std::to_string(stars_for(10'000, rate))}});
+  return {rub_per_star, keyboard(std::move(rows))};
+}
+
+Screen Screens::free(const std::string& lang, const json& user) const {
+  std::string models;
+  for (const auto& m : catalog_.models()) {
+    if (m.free) models += "\n• " + m.name_in(lang);
+  }
+  const auto& free = user["free"];
+  auto text = texts_.format(lang, "free.text", {{"left", std::to_string(free.value("remaining", 0))},
+                                                {"daily", std::to_string(free.value("daily_limit", 0))},
+                                                {"bank", std::to_string(free.value("bank", 0))}, {"models", models}});
+  return {text, keyboard(json::array({menu_button(lang)}))};
+}
+
+Screen Screens::history(const std::string& lang, const std::vector<JobRecord>& jobs) const {
+  if (jobs.empty()) return {texts_.get(lang, "history.empty"), keyboard(json::array({menu_button(lang)}))};
+  std::string text = texts_.get(lang, "history.title");
+  json rows = json::array();
+  std::size_t n = 0;
+  for (const auto& j : jobs) {
+    const auto* model = catalog_.by_id(j.model);
+    auto name = model ? model->name_in(lang) : j.model;
+    ++n;
+    text += "\n" + texts_.format(lang, "history.item", {{"n", std::to_string(n)}, {"model", name},
+                                                        {"status", texts_.get(lang, "status." + j.status)},
+                                                        {"price", roubles(j.price)}});
+    if (model && n <= 8) {
+      rows.push_back({button(texts_.format(lang, "btn.repeat", {{"n", std::to_string(n)}, {"model", name}}),
+                             encode_callback("rep", {j.job_id}))});
+    }
+  }
+  rows.push_back(menu_button(lang));
+  return {text, keyboard(std::move(rows))};
+}
+
+Screen Screens::running(const std::string& lang, const std::vector<JobRecord>& jobs) const {
+  if (jobs.empty()) return {texts_.get(lang, "running.none"), keyboard(json::array({menu_button(lang)}))};
+  std::string text = texts_.get(lang, "running.title");
+  for (const auto& j : jobs) {
+    const auto* model = catalog_.by_id(j.model);
+    text += "\n• " + (model ? model->name_in(lang) : j.model);
+  }
+  return {text, keyboard(json::array({menu_button(lang)}))};
+}
+
+Screen Screens::language(const std::string& lang) const {
+  json rows = json::array({json::array({button("🇷🇺 Русский", encode_callback("lang", {"ru"})),
+                                        button("🇬🇧 English", encode_callback("lang", {"en"}))})});
+  return {texts_.get(lang, "language.choose"), keyboard(std::move(rows))};
+}
+
+Screen Screens::admin(const std::string& lang, bool owner) const {
+  json rows = json::array({json::array({button(texts_.get(lang, "btn.admin_stats"), encode_callback("adm", {"stats"})),
+                                        button(texts_.get(lang, "btn.admin_user"), encode_callback("adm", {"user"}))}),
+                           json::array({button(texts_.get(lang, "btn.admin_grant"), encode_callback("adm", {"grant"})),
+                                        button(texts_.get(lang, "btn.admin_limit"), encode_callback("adm", {"limit"}))})});
+  if (owner) rows.push_back({button(texts_.get(lang, "btn.admin_kie"), encode_callback("adm", {"kie"}))});
+  rows.push_back(menu_button(lang));
+  return {texts_.get(lang, "admin.menu"), keyboard(std::move(rows))};
+}
+
+Screen Screens::text_with_menu(std::string text, const std::string& lang) const {
+  return {std::move(text), keyboard(json::array({menu_button(lang)}))};
+}
+
+}  // namespace kiebot::dialog
