@@ -94,7 +94,8 @@ struct IngressTest : testing::Test {
                                            {"TELEGRAM_API_BASE", tg_base()},
                                            {"LEASE_TTL_MS", "2000"},
                                            {"LONG_POLL_S", "5"},
-                                           {"LOG_LEVEL", "info"}};
+                                           {"LOG_LEVEL", "info"},
+                                           {"DIALOG", "0"}};
     for (auto& [k, v] : extra) env[k] = v;
     replicas.push_back(std::make_unique<test::Process>(
         std::vector<std::string>{std::string(KIEBOT_BIN_DIR) + "/ingress"}, std::move(env)));

@@ -53,7 +53,7 @@ net::awaitable<void> Dialog::admin_action(Turn& t, std::string what) {
                                         {"money_spent", roubles(s.value("money_spent", std::int64_t{0}))},
                                         {"money_granted", roubles(s.value("money_granted", std::int64_t{0}))},
                                         {"holds_open", std::to_string(s.value("holds_open", 0))}});
-    co_await show(t, screens_.text_with_menu(std::move(body), t.lang));
+    co_await send(t, screens_.text_with_menu(std::move(body), t.lang));
   } else if (what == "user" || what == "grant" || (what == "limit" && owner)) {
     t.state["await"] = "admin_" + what;
     t.state_changed = true;
@@ -72,10 +72,10 @@ net::awaitable<void> Dialog::admin_action(Turn& t, std::string what) {
     } catch (const http::ClientError& e) {
       log::warn("kie_credit_failed", {{"error", e.what()}});
     }
-    co_await show(t, screens_.text_with_menu(std::move(body), t.lang));
+    co_await send(t, screens_.text_with_menu(std::move(body), t.lang));
   } else {
     auto only = text(t, "admin.owner_only");
-    co_await show(t, screens_.text_with_menu(std::move(only), t.lang));
+    co_await send(t, screens_.text_with_menu(std::move(only), t.lang));
   }
 }
 

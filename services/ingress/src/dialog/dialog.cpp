@@ -41,6 +41,7 @@ net::awaitable<telegram::Result> Dialog::call(std::int64_t chat_id, const char* 
   // Messages take a token from the bucket every replica and the generator share.
   co_await p_.limiter.acquire(chat_id, std::chrono::seconds(10));
   auto result = co_await p_.telegram.call(method, std::move(params), std::chrono::seconds(20));
+  log::debug("telegram_sent", {{"method", method}, {"chat_id", chat_id}, {"status", result.status}});
   check_sent(result, method);
   co_return result;
 }

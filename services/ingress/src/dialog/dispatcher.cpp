@@ -41,6 +41,15 @@ void Dispatcher::enqueue(kafka::Message message) {
   partition.pending.insert(message.offset);
   partition.next = std::max(partition.next, message.offset + 1);
   ++buffered_;
+  // The button spins until answered: if the chat is busy for long, the
+  // watchdog answers it empty (callback_watchdog after it was consumed).
+  if (message.value.find("\"callback_query\"") != std::string::npos) {
+    auto update = json::parse(message.value, nullptr, false);
+    if (update.is_object() && update.contains("callback_query") && update["callback_query"].is_object()) {
+      callbacks_.emplace_back(std::chrono::steady_clock::now() + options_.callback_watchdog,
+                              update["callback_query"].value("id", ""));
+    }
+  }
   // Key: the chat id (the poller keys tg.updates by chat).
   auto& chat = chats_[message.key];
   chat.queue.push_back(std::move(message));
@@ -92,10 +101,7 @@ net::awaitable<void> Dispatcher::process(kafka::Message message) {
     co_return;
   }
   auto update_id = update["update_id"].get<std::int64_t>();
-  if (update.contains("callback_query")) {
-    auto id = update["callback_query"].value("id", "");
-    net::co_spawn(executor_, watchdog(std::move(id)), [](std::exception_ptr e) { log_failure("watchdog", e); });
-  }
+  log::debug("update_handling", {{"update_id", update_id}, {"chat", message.key}});
   for (int attempt = 1;; ++attempt) {
     std::string error;
     try {
@@ -129,9 +135,16 @@ net::awaitable<void> Dispatcher::process(kafka::Message message) {
   Metrics::get().handle_seconds.observe(took.count());
 }
 
-net::awaitable<void> Dispatcher::watchdog(std::string callback_id) {
-  if (!co_await sleep_for(options_.callback_watchdog)) co_return;
-  co_await dialog_.ensure_answered(std::move(callback_id));
+net::awaitable<void> Dispatcher::watchdog() {
+  while (true) {
+    if (!co_await sleep_for(std::chrono::milliseconds(100))) co_return;
+    auto now = std::chrono::steady_clock::now();
+    while (!callbacks_.empty() && callbacks_.front().first <= now) {
+      auto id = std::move(callbacks_.front().second);
+      callbacks_.pop_front();
+      co_await dialog_.ensure_answered(std::move(id));
+    }
+  }
 }
 
 void Dispatcher::revoked(const std::vector<kafka::TopicPartition>& parts) {
@@ -168,6 +181,7 @@ net::awaitable<void> Dispatcher::commit() {
 }
 
 net::awaitable<void> Dispatcher::run() {
+  net::co_spawn(executor_, watchdog(), [](std::exception_ptr e) { log_failure("watchdog", e); });
   auto last_commit = std::chrono::steady_clock::now();
   std::exception_ptr stop;
   try {
@@ -176,6 +190,7 @@ net::awaitable<void> Dispatcher::run() {
         if (!co_await sleep_for(std::chrono::milliseconds(5))) break;
       } else {
         auto messages = co_await consumer_->poll(500, std::chrono::milliseconds(100));
+        if (!messages.empty()) log::debug("updates_consumed", {{"count", messages.size()}});
         for (auto& m : messages) enqueue(std::move(m));
         start_ready();
       }

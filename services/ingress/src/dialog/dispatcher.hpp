@@ -54,7 +54,7 @@ class Dispatcher {
   void start_ready();
   net::awaitable<void> drain_chat(std::string chat);
   net::awaitable<void> process(kafka::Message message);
-  net::awaitable<void> watchdog(std::string callback_id);
+  net::awaitable<void> watchdog();
   net::awaitable<void> commit();
   void revoked(const std::vector<kafka::TopicPartition>& partitions);
   void done(const kafka::Message& message);
@@ -69,6 +69,7 @@ class Dispatcher {
   std::size_t running_ = 0;
   std::size_t buffered_ = 0;
   std::map<std::pair<std::string, std::int32_t>, Partition> partitions_;
+  std::deque<std::pair<std::chrono::steady_clock::time_point, std::string>> callbacks_;  // ids by answer deadline
 };
 
 }  // namespace kiebot::dialog
