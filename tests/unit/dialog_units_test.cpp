@@ -1,0 +1,202 @@
+// The dialog's pure parts: the catalog (valid for KIE, priced right), the
+// locales (complete in both languages, every key the code uses), callback
+// data and the screens' buttons.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <set>
+#include <sstream>
+
+#include "catalog.hpp"  // kie-emulator's: the inputs KIE accepts
+#include "dialog/callback_data.hpp"
+#include "dialog/catalog.hpp"
+#include "dialog/screens.hpp"
+#include "dialog/texts.hpp"
+
+using namespace kiebot;
+using nlohmann::json;
+
+namespace {
+
+json filled(const dialog::Model& m) {
+  auto values = m.default_values();
+  for (const auto& f : m.fields) {
+    if (f.type == dialog::Field::Type::prompt) values[f.name] = "a quiet harbour at dawn";
+    if (f.type == dialog::Field::Type::image) values[f.name] = "https://tempfile.example/photo.jpg";
+  }
+  return values;
+}
+
+std::set<std::string> buttons_data(const json& markup) {
+  std::set<std::string> out;
+  if (!markup.is_object()) return out;
+  for (const auto& row : markup["inline_keyboard"]) {
+    for (const auto& b : row) out.insert(b.value("callback_data", ""));
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST(DialogCatalog, OffersAtLeastTenModelsInEveryCategoryThatKieAccepts) {
+  const auto& catalog = dialog::builtin_catalog();
+  EXPECT_GE(catalog.models().size(), 10u);
+  for (const auto& category : catalog.categories()) EXPECT_FALSE(catalog.in_category(category).empty()) << category;
+  for (const auto& m : catalog.models()) {
+    const auto* kie_model = kie::find_model(m.id);
+    ASSERT_NE(kie_model, nullptr) << m.id << " is not a model KIE offers";
+    auto values = filled(m);
+    EXPECT_EQ(catalog.incomplete_field(m, values), "") << m.id;
+    auto input = catalog.kie_input(m, values, [](const std::string& u) { return u; });
+    EXPECT_EQ(kie::validate_input(*kie_model, input), std::nullopt) << m.id << ": " << input.dump();
+    for (const auto& f : m.fields) {
+      if (f.type == dialog::Field::Type::choice) {
+        for (const auto& option : f.options) {
+          auto v = values;
+          v[f.name] = option;
+          EXPECT_EQ(kie::validate_input(*kie_model, catalog.kie_input(m, v, [](const std::string& u) { return u; })),
+                    std::nullopt)
+              << m.id << " " << f.name << "=" << option;
+        }
+      }
+      if (f.type == dialog::Field::Type::prompt) {
+        for (const auto& kf : kie_model->fields) {
+          if (kf.name == f.name && kf.max) {
+            EXPECT_LE(static_cast<double>(f.max_length), *kf.max) << m.id;
+          }
+        }
+      }
+    }
+  }
+}
+
+TEST(DialogCatalog, PricesFollowTheChosenParameters) {
+  const auto& c = dialog::builtin_catalog();
+  const auto* kling = c.by_id("kling-2.6/text-to-video");
+  ASSERT_NE(kling, nullptr);
+  auto v = filled(*kling);
+  EXPECT_EQ(c.price(*kling, v), 4321);
+  v["duration"] = "10";
+  EXPECT_EQ(c.price(*kling, v), 8643);
+  v["sound"] = "true";
+  EXPECT_EQ(c.price(*kling, v), 17285);
+  EXPECT_EQ(c.admin_price(*kling, v), 8643);  // admins pay KIE's cost, without the x2 markup
+  const auto* flux = c.by_code("fp");
+  auto f = filled(*flux);
+  f["resolution"] = "2K";
+  EXPECT_EQ(c.price(*flux, f), 550);
+  EXPECT_EQ(c.by_code("zi")->free, true);
+  EXPECT_EQ(c.by_code("kt")->free, false);
+}
+
+TEST(DialogCatalog, RefusesIncompleteFormsAndBadFiles) {
+  const auto& c = dialog::builtin_catalog();
+  const auto* z = c.by_code("zi");
+  auto v = filled(*z);
+  v["prompt"] = std::string(1001, 'x');
+  EXPECT_EQ(c.incomplete_field(*z, v), "prompt");
+  v["prompt"] = "ok";
+  v["aspect_ratio"] = "7:3";
+  EXPECT_EQ(c.incomplete_field(*z, v), "aspect_ratio");
+  v.erase("aspect_ratio");
+  EXPECT_EQ(c.incomplete_field(*z, v), "aspect_ratio");
+  EXPECT_THROW(dialog::Catalog::parse("{\"version\": 2}"), std::invalid_argument);
+  EXPECT_THROW(dialog::Catalog::parse("{\"version\": 1, \"categories\": [\"a\"], \"models\": [{\"id\": \"x\", \"code\": \"x\", "
+                                      "\"category\": \"b\", \"name\": {\"ru\": \"x\", \"en\": \"x\"}, \"about\": {\"ru\": \"x\", "
+                                      "\"en\": \"x\"}, \"fields\": [], \"prices\": [{\"kopecks\": 1}]}]}"),
+               std::invalid_argument);
+  EXPECT_EQ(dialog::utf8_length("привет"), 6u);
+}
+
+TEST(DialogTexts, BothLocalesHaveEveryKeyTheCodeAndCatalogUse) {
+  const auto& texts = dialog::builtin_texts();
+  EXPECT_EQ(texts.inconsistencies(), std::vector<std::string>{});
+  std::set<std::string> keys;
+  for (const auto& c : dialog::builtin_catalog().categories()) keys.insert("cat." + c);
+  for (const auto& m : dialog::builtin_catalog().models()) {
+    for (const auto& f : m.fields) {
+      if (f.type == dialog::Field::Type::choice || f.type == dialog::Field::Type::boolean) keys.insert("field." + f.name);
+    }
+  }
+  for (const char* s : {"queued", "succeeded", "failed"}) keys.insert(std::string("status.") + s);
+  for (const char* s : {"user", "grant", "limit"}) keys.insert(std::string("admin.ask_") + s);
+  // Every literal key in the dialog's sources.
+  std::regex key(R"re("((?:menu|btn|cat|field|opt|form|pay|job|balance|topup|invoice|payment|free|gift|referral|history|status|running|language|help|cancel|unknown|error|admin|label)\.[a-z_0-9]+)")re");
+  for (const auto& entry : std::filesystem::directory_iterator(std::string(KIEBOT_SOURCE_DIR) + "/services/ingress/src/dialog")) {
+    std::ifstream in(entry.path());
+    std::stringstream text;
+    text << in.rdbuf();
+    auto body = text.str();
+    for (std::sregex_iterator it(body.begin(), body.end(), key), end; it != end; ++it) {
+      std::string k = (*it)[1];
+      if (k.back() != '_') keys.insert(k);  // "admin.ask_" + what: a prefix, listed above
+    }
+  }
+  keys.insert("expired");
+  EXPECT_GT(keys.size(), 80u);
+  for (const auto& k : keys) {
+    for (const char* lang : {"ru", "en"}) EXPECT_NE(texts.get(lang, k), k) << lang << " lacks " << k;
+  }
+}
+
+TEST(DialogTexts, FormatsMoneyLanguagesAndPlaceholders) {
+  EXPECT_EQ(dialog::roubles(12345), "123.45 ₽");
+  EXPECT_EQ(dialog::roubles(5000), "50 ₽");
+  EXPECT_EQ(dialog::roubles(5), "0.05 ₽");
+  EXPECT_EQ(dialog::roubles(-150), "-1.50 ₽");
+  EXPECT_EQ(dialog::language_from_telegram("ru"), "ru");
+  EXPECT_EQ(dialog::language_from_telegram("uk-UA"), "ru");
+  EXPECT_EQ(dialog::language_from_telegram("en-GB"), "en");
+  EXPECT_EQ(dialog::language_from_telegram(""), "en");
+  auto t = dialog::Texts::parse(R"({"a": "{x} and {x}, {y}"})", R"({"a": "{x}"})");
+  EXPECT_EQ(t.format("ru", "a", {{"x", "1"}, {"y", "{x}"}}), "1 and 1, {x}");
+  EXPECT_EQ(t.inconsistencies(), std::vector<std::string>{"placeholders differ in a"});
+  EXPECT_EQ(t.get("en", "missing"), "missing");
+  EXPECT_EQ(dialog::stars_for(10'000, 160), 160);
+  EXPECT_EQ(dialog::stars_for(5'000, 160), 80);
+  EXPECT_EQ(dialog::stars_for(1, 160), 1);
+}
+
+TEST(DialogCallbackData, VersionedCompactAndRefusesTheRest) {
+  auto data = dialog::encode_callback("opt", {"a1b2c3d4", "1", "2"});
+  EXPECT_EQ(data, "1|opt|a1b2c3d4|1|2");
+  auto c = dialog::decode_callback(data);
+  ASSERT_TRUE(c);
+  EXPECT_EQ(c->verb, "opt");
+  EXPECT_EQ(c->arg(2), "2");
+  EXPECT_EQ(c->arg(9), "");
+  EXPECT_FALSE(dialog::decode_callback("0|opt|x"));
+  EXPECT_FALSE(dialog::decode_callback("1|"));
+  EXPECT_FALSE(dialog::decode_callback("retry:job-1"));
+  EXPECT_FALSE(dialog::decode_callback(std::string(65, '1')));
+  EXPECT_THROW(dialog::encode_callback("x", {std::string(70, 'y')}), std::length_error);
+  EXPECT_THROW(dialog::encode_callback("x", {"a|b"}), std::invalid_argument);
+}
+
+TEST(DialogScreens, EveryButtonFitsTelegramsLimit) {
+  const auto& catalog = dialog::builtin_catalog();
+  dialog::Screens screens(catalog, dialog::builtin_texts());
+  std::vector<json> markups;
+  for (const char* lang : {"ru", "en"}) {
+    markups.push_back(screens.main_menu(lang, "").markup);
+    for (const auto& cat : catalog.categories()) markups.push_back(screens.category(lang, cat).markup);
+    for (const auto& m : catalog.models()) {
+      markups.push_back(screens.form(lang, m, m.default_values(), "ffffffff").markup);
+      markups.push_back(screens.confirm(lang, m, filled(m), "ffffffff", {"paid", 100, "x"}, "1 ₽").markup);
+    }
+    markups.push_back(screens.top_up(lang, {5'000, 10'000, 15'000}, 160).markup);
+    markups.push_back(screens.admin(lang, true).markup);
+    markups.push_back(screens.language(lang).markup);
+  }
+  std::size_t buttons = 0;
+  for (const auto& markup : markups) {
+    for (const auto& data : buttons_data(markup)) {
+      ++buttons;
+      EXPECT_LE(data.size(), 64u) << data;
+      EXPECT_TRUE(dialog::decode_callback(data)) << data;
+    }
+  }
+  EXPECT_GT(buttons, 100u);
+}
