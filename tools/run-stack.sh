@@ -65,6 +65,7 @@ if [ -z "${TELEGRAM_BOT_TOKEN:-}" ]; then
   [ -x "$BIN/tg-emulator" ] && start tg-emulator env HTTP_PORT=8090 "$BIN/tg-emulator"
   if [ -z "${KIE_API_KEY:-}" ]; then
     export KIE_API_KEY=sandbox-key KIE_EMULATOR_KEYS=sandbox-key KIE_API_BASE=http://127.0.0.1:8091
+    export KIE_UPLOAD_BASE=http://127.0.0.1:8091
     [ -x "$BIN/kie-emulator" ] && start kie-emulator env HTTP_PORT=8091 "$BIN/kie-emulator"
   fi
 fi
@@ -84,6 +85,9 @@ echo "Kafka:  $KAFKA_BROKERS (kafka-dev, in memory)"
 [ -x "$BIN/ingress" ] && echo "ingress: replicas on :8081 and :8084, one polls (curl :8081/readyz; see docs/ingress.md)"
 if [ "${TELEGRAM_API_BASE:-}" = "http://127.0.0.1:8090" ]; then
   echo "Telegram: tg-emulator at $TELEGRAM_API_BASE, bot token $TELEGRAM_BOT_TOKEN (docs/tg-emulator.md)"
+  echo "Talk to the bot as user 42 (docs/dialog.md):"
+  echo "  curl -s -XPOST $TELEGRAM_API_BASE/control/users/42/messages -d '{\"text\":\"/start\",\"language_code\":\"en\"}'"
+  echo "  curl -s $TELEGRAM_API_BASE/control/chats/42/transcript"
 fi
 [ "${KIE_API_BASE:-}" = "http://127.0.0.1:8091" ] && echo "KIE: kie-emulator at $KIE_API_BASE, key $KIE_API_KEY (docs/kie-emulator.md)"
 echo "Press Ctrl-C to stop everything."
