@@ -315,8 +315,11 @@ print(f"  from the job's recording by the generator: p50 {q(0.5, accepted_overhe
 PY
 }
 
+# shellcheck source=bench/dialog.sh
+. "$ROOT/bench/dialog.sh"
+
 sections=("$@")
-[ ${#sections[@]} -eq 0 ] && sections=(http kafka accounts ingress generator)
+[ ${#sections[@]} -eq 0 ] && sections=(http kafka accounts ingress generator dialog)
 for s in "${sections[@]}"; do
   case "$s" in
     http) bench_http ;;
@@ -324,7 +327,8 @@ for s in "${sections[@]}"; do
     accounts) bench_accounts ;;
     ingress) bench_ingress ;;
     generator) bench_generator ;;
-    *) echo "unknown benchmark $s (http, kafka, accounts, ingress, generator)" >&2; exit 2 ;;
+    dialog) bench_dialog ;;
+    *) echo "unknown benchmark $s (http, kafka, accounts, ingress, generator, dialog)" >&2; exit 2 ;;
   esac
   echo
 done

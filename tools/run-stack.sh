@@ -52,6 +52,10 @@ if [ ! -s "$STATE/kafka.bootstrap" ]; then
 fi
 export KAFKA_BROKERS; KAFKA_BROKERS=$(cat "$STATE/kafka.bootstrap")
 export REDIS_URL="redis://127.0.0.1:$REDIS_PORT/0"
+# kafka-dev holds a consumer's fetch for fetch.wait.max.ms (500 ms by
+# default) even when messages arrive meanwhile, unlike a real broker: every
+# button would lag half a second.
+export KAFKA_CFG_FETCH_WAIT_MAX_MS=${KAFKA_CFG_FETCH_WAIT_MAX_MS:-10}
 # Local defaults; a real deployment sets its own secrets.
 export ACCOUNTS_TOKEN=${ACCOUNTS_TOKEN:-dev-accounts-token}
 export ACCOUNTS_URL=${ACCOUNTS_URL:-http://127.0.0.1:8083}

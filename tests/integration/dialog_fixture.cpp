@@ -74,7 +74,9 @@ std::size_t DialogTest::start_ingress(std::map<std::string, std::string> extra) 
                                          {"TELEGRAM_GLOBAL_RATE", "100000"},
                                          {"KAFKA_CFG_SESSION_TIMEOUT_MS", "6000"},
                                          {"KAFKA_CFG_HEARTBEAT_INTERVAL_MS", "500"},
-                                         {"KAFKA_CFG_TOPIC_METADATA_REFRESH_INTERVAL_MS", "1000"}};
+                                         {"KAFKA_CFG_TOPIC_METADATA_REFRESH_INTERVAL_MS", "1000"},
+                                         // kafka-dev holds fetches this long even when messages arrive.
+                                         {"KAFKA_CFG_FETCH_WAIT_MAX_MS", "10"}};
   if (std::getenv("KIEBOT_TEST_VERBOSE") != nullptr) env["LOG_LEVEL"] = "debug";
   for (auto& [k, v] : extra) env[k] = v;
   ingress.push_back(std::make_unique<Process>(std::vector<std::string>{bin("ingress")}, std::move(env)));

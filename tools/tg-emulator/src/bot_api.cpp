@@ -324,6 +324,7 @@ Message& add_message(Emulator& em, Bot& bot, Chat& chat, bool from_bot, json fie
             {"date", em.now_s()}};
   for (auto& [k, v] : fields.items()) m.body[k] = v;
   m.visible_text = m.body.value("text", "");
+  if (from_bot) em.bot_replied(chat);
   chat.order.push_back(m.message_id);
   return chat.messages[m.message_id] = std::move(m);
 }

@@ -1,8 +1,14 @@
 // tg-emulator control API (docs/tg-emulator.md): act as users, read chats as
 // users see them, counters, faults and the clock.
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+
 #include "api.hpp"
+#include "kiebot/common/log.hpp"
 #include "markup.hpp"
 
 namespace kiebot::tg {
@@ -67,6 +73,42 @@ json chat_user(Bot& bot, std::int64_t id) {
   return user_object(id, json::object());
 }
 
+struct Load {
+  std::int64_t count = 0, users = 0, first_user = 0;
+  std::string text;
+};
+
+void push_load(Emulator& em, Bot& bot, const Load& load, std::int64_t i) {
+  auto uid = load.first_user + i % load.users;
+  auto& chat = em.private_chat(bot, uid, chat_user(bot, uid));
+  json message = {{"message_id", chat.next_message_id++}, {"from", chat.user}, {"chat", chat.object},
+                  {"date", em.now_s()}, {"text", load.text}};
+  em.push(bot, "message", std::move(message));
+  em.user_wrote(chat);
+}
+
+// Pushes the load at `rate` updates a second, in 10 ms steps.
+net::awaitable<void> paced_load(std::shared_ptr<Emulator> em, std::string token, Load load, std::int64_t rate) {
+  net::steady_timer timer(em->executor);
+  auto start = std::chrono::steady_clock::now();
+  std::int64_t sent = 0;
+  while (sent < load.count) {
+    timer.expires_at(start + std::chrono::milliseconds(10) * (sent * 100 / rate + 1));
+    co_await timer.async_wait(net::use_awaitable);
+    std::chrono::duration<double> elapsed = std::chrono::steady_clock::now() - start;
+    auto due = std::min(load.count, static_cast<std::int64_t>(elapsed.count() * static_cast<double>(rate)));
+    auto* bot = em->bot(token);
+    for (; sent < due && bot != nullptr; ++sent) push_load(*em, *bot, load, sent);
+  }
+}
+
+json latency_summary(std::vector<double> ms) {
+  if (ms.empty()) return {{"count", 0}};
+  std::sort(ms.begin(), ms.end());
+  auto at = [&](double q) { return ms[std::min(ms.size() - 1, static_cast<std::size_t>(q * static_cast<double>(ms.size())))]; };
+  return {{"count", ms.size()}, {"p50", at(0.5)}, {"p90", at(0.9)}, {"p99", at(0.99)}, {"max", ms.back()}};
+}
+
 bool has_button(const json& markup, const std::string& data) {
   if (!markup.is_object() || !markup.contains("inline_keyboard")) return false;
   for (const auto& row : markup["inline_keyboard"]) {
@@ -96,30 +138,34 @@ void add_control_routes(http::Router& router, std::shared_ptr<Emulator> em) {
                }
                auto& m = add_message(*em, bot, chat, false, fields);
                em->push(bot, "message", m.body);
+               em->user_wrote(chat);
                return http::Response::json(200, {{"update_id", bot.next_update_id - 1}, {"message_id", m.message_id}});
              }));
   // Load generation: `count` text messages from `users` users, queued as
-  // updates but not kept in the chats' transcripts (memory stays flat).
+  // updates but not kept in the chats' transcripts (memory stays flat);
+  // all at once, or `rate_per_s` of them a second.
   router.add("POST", "/control/updates", http::SyncHandler([em](const http::Request& r) {
                auto& bot = bot_for(*em, r);
                auto body = r.json();
-               auto count = body.value("count", std::int64_t{1});
-               auto users = body.value("users", std::int64_t{100});
-               auto first_user = body.value("first_user_id", std::int64_t{1'000'000});
+               Load load;
+               load.count = body.value("count", std::int64_t{1});
+               load.users = body.value("users", std::int64_t{100});
+               load.first_user = body.value("first_user_id", std::int64_t{1'000'000});
                auto text_bytes = body.value("text_bytes", std::int64_t{100});
-               if (count < 1 || count > 100'000 || users < 1 || first_user < 1 || text_bytes < 1 || text_bytes > 4096) {
+               auto rate = body.value("rate_per_s", std::int64_t{0});
+               if (load.count < 1 || load.count > 100'000 || load.users < 1 || load.first_user < 1 || text_bytes < 1 ||
+                   text_bytes > 4096 || rate < 0 || rate > 100'000) {
                  throw http::BadRequest{400, "invalid_load",
-                                        "count 1-100000, users >= 1, first_user_id >= 1, text_bytes 1-4096"};
+                                        "count 1-100000, users >= 1, first_user_id >= 1, text_bytes 1-4096, rate_per_s 0-100000"};
                }
+               load.text.assign(static_cast<std::size_t>(text_bytes), 'x');
                auto first_update = bot.next_update_id;
-               std::string text(static_cast<std::size_t>(text_bytes), 'x');
-               for (std::int64_t i = 0; i < count; ++i) {
-                 auto uid = first_user + i % users;
-                 auto& chat = em->private_chat(bot, uid, chat_user(bot, uid));
-                 json message = {{"message_id", chat.next_message_id++}, {"from", chat.user}, {"chat", chat.object},
-                                 {"date", em->now_s()}, {"text", text}};
-                 em->push(bot, "message", std::move(message));
+               if (rate > 0) {
+                 net::co_spawn(em->executor, paced_load(em, bot.token, std::move(load), rate),
+                               log::on_failure("paced_load_failed"));
+                 return http::Response::json(200, {{"first_update_id", first_update}, {"rate_per_s", rate}});
                }
+               for (std::int64_t i = 0; i < load.count; ++i) push_load(*em, bot, load, i);
                return http::Response::json(200, {{"first_update_id", first_update},
                                                  {"last_update_id", bot.next_update_id - 1}});
              }));
@@ -198,6 +244,7 @@ void add_control_routes(http::Router& router, std::shared_ptr<Emulator> em) {
                json methods = em->stats.methods;
                return http::Response::json(200, {{"methods", methods}, {"max_concurrent_polls", em->stats.max_concurrent_polls},
                                                  {"conflicts_409", em->stats.conflicts_409}, {"flood_429", em->stats.flood_429},
+                                                 {"reply_latency_ms", latency_summary(em->stats.reply_latency_ms)},
                                                  {"pending_updates", bot_for(*em, r).queue.size()}});
              }));
   router.add("POST", "/control/faults", http::SyncHandler([em](const http::Request& r) {
@@ -217,6 +264,7 @@ void add_control_routes(http::Router& router, std::shared_ptr<Emulator> em) {
                  bot_for(*em, r).next_update_id = next;
                }
                em->flood_control = body.value("flood_control", em->flood_control);
+               if (body.value("reset_latency", false)) em->stats.reply_latency_ms.clear();
                em->webhook_retry = std::chrono::milliseconds(body.value("webhook_retry_ms", em->webhook_retry.count()));
                return http::Response::json(200, {{"flood_control", em->flood_control},
                                                  {"webhook_retry_ms", em->webhook_retry.count()}});

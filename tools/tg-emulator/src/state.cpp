@@ -48,6 +48,17 @@ void Emulator::push(Bot& b, const std::string& type, json payload) {
   if (b.waiting) b.waiting->timer.cancel();
 }
 
+void Emulator::user_wrote(Chat& chat) {
+  if (chat.awaiting_reply.size() < 10'000) chat.awaiting_reply.push_back(std::chrono::steady_clock::now());
+}
+
+void Emulator::bot_replied(Chat& chat) {
+  if (chat.awaiting_reply.empty()) return;
+  std::chrono::duration<double, std::milli> waited = std::chrono::steady_clock::now() - chat.awaiting_reply.front();
+  chat.awaiting_reply.pop_front();
+  if (stats.reply_latency_ms.size() < 10'000'000) stats.reply_latency_ms.push_back(waited.count());
+}
+
 std::string Emulator::unique_id(std::string_view prefix) {
   static std::mt19937_64 rng{std::random_device{}()};
   char buf[48];

@@ -51,6 +51,8 @@ struct Chat {
   std::vector<std::int64_t> order;
   std::map<std::int64_t, Message> messages;
   std::string last_action;  // sendChatAction
+  // When each user message still without a bot reply arrived (update-to-reply latency).
+  std::deque<std::chrono::steady_clock::time_point> awaiting_reply;
   double bucket = 3;        // flood control tokens
   std::chrono::steady_clock::time_point bucket_at = std::chrono::steady_clock::now();
 };
@@ -118,6 +120,7 @@ struct Bot {
 
 struct Stats {
   std::map<std::string, std::uint64_t> methods;
+  std::vector<double> reply_latency_ms;  // user message queued -> the bot's next message in that chat
   int max_concurrent_polls = 0;
   std::uint64_t conflicts_409 = 0;
   std::uint64_t flood_429 = 0;
@@ -142,6 +145,9 @@ struct Emulator {
   Chat& private_chat(Bot& bot, std::int64_t user_id, const json& user);
   // Queues an update unless allowed_updates excludes its type; wakes a poll.
   void push(Bot& bot, const std::string& type, json payload);
+  // A user message to `chat` was queued / the bot sent a message there.
+  void user_wrote(Chat& chat);
+  void bot_replied(Chat& chat);
   std::string unique_id(std::string_view prefix);
 };
 
