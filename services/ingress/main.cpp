@@ -38,7 +38,7 @@ int config_error(const std::string& message) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  Config config("ingress", "the Telegram edge: one getUpdates session behind a Redis lease, updates into Kafka",
+  Config config("ingress", "the Telegram edge (one getUpdates session behind a Redis lease, updates into Kafka) and the dialog",
                 argc, argv);
   auto port = config.port("HTTP_PORT", 8081, "health, metrics and the webhook endpoint; 0 = any free port");
   auto redis_url = config.str("REDIS_URL", "redis://127.0.0.1:6379/0", "Redis holding the lease and the offset");

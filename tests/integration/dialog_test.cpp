@@ -78,6 +78,14 @@ TEST_F(DialogTest, FormPublishesTheJobWithItsHold) {
   EXPECT_EQ(job["language"], "en");
   EXPECT_EQ(job["status_message_id"], confirm["message_id"]);
   EXPECT_EQ(job["deadline_s"], 900);
+  // The result will answer the user's description.
+  bool replies_to_prompt = false;
+  for (const auto& m : transcript(201)) {
+    if (m["message_id"] == job.value("reply_to_message_id", json())) {
+      replies_to_prompt = m["from"] == "user" && m["text"] == "a red fox running through snow";
+    }
+  }
+  EXPECT_TRUE(replies_to_prompt) << job.dump();
   auto account = user(201);
   EXPECT_EQ(account["held"], 17285);
   EXPECT_EQ(account["balance"], 100'000 - 17285);

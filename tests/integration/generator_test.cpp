@@ -301,6 +301,20 @@ TEST_F(GeneratorTest, KieFailureAndTimeoutTellTheUserAndChargeNothing) {
   ASSERT_EQ(both.size(), 2u);
   EXPECT_EQ(both[1]["status"], "failed");
   EXPECT_EQ(both[1]["error"]["code"], "timeout");
+  // KIE's account is empty: 402 fails the job at once, nothing is charged,
+  // the user is told and the alert metric counts it.
+  kie_config({{"latency_ms", {{"generating", 200}}}, {"credits", 0}});
+  publish(job("job-402", hold("job-402", 3'000)));
+  auto three = read("gen.results", 3, 30s);
+  ASSERT_EQ(three.size(), 3u);
+  json credits_result;
+  for (const auto& r : three) {
+    if (r["job_id"] == "job-402") credits_result = r;
+  }
+  EXPECT_EQ(credits_result["status"], "failed");
+  EXPECT_EQ(credits_result["error"]["code"], "kie_credits");
+  EXPECT_NE(transcript().back().value("text", "").find("temporarily unavailable"), std::string::npos);
+  EXPECT_EQ(metric(0, "generator_kie_credits_exhausted_total"), 1);
   auto u = user();
   EXPECT_EQ(u["balance"], balance);
   EXPECT_EQ(u["held"], 0);

@@ -405,7 +405,8 @@ TEST_F(IngressTest, DeletesABlockingWebhookWhenAskedTo) {
 TEST_F(IngressTest, AWrongTokenExitsWithAClearMessage) {
   test::Process p({std::string(KIEBOT_BIN_DIR) + "/ingress"},
                   {{"HTTP_PORT", "0"}, {"REDIS_URL", redis.url()}, {"KAFKA_BROKERS", kafka.bootstrap()},
-                   {"TELEGRAM_BOT_TOKEN", "222222:wrong"}, {"TELEGRAM_API_BASE", tg_base()}, {"LEASE_TTL_MS", "2000"}});
+                   {"TELEGRAM_BOT_TOKEN", "222222:wrong"}, {"TELEGRAM_API_BASE", tg_base()}, {"LEASE_TTL_MS", "2000"},
+                   {"DIALOG", "0"}});
   ASSERT_TRUE(wait_until([&] { return !p.running(); }, 20s));
   EXPECT_EQ(p.stop(SIGTERM, 1s), 2);
   EXPECT_NE(p.stderr_text().find("Telegram refused TELEGRAM_BOT_TOKEN"), std::string::npos) << p.stderr_text();

@@ -141,6 +141,7 @@ net::awaitable<void> Dialog::handle(json update) {
   t.user_id = t.from.value("id", std::int64_t{0});
   if (kind == "message") {
     t.chat_id = body["chat"].value("id", std::int64_t{0});
+    t.user_message_id = body.value("message_id", std::int64_t{0});
     // The bot talks in private chats; in groups it stays quiet.
     if (body["chat"].value("type", "") != "private") co_return;
   } else if (kind == "callback_query") {

@@ -78,6 +78,7 @@ struct Turn {
   bool state_changed = false;
   std::string callback_id;      // callback queries: to answer
   std::int64_t message_id = 0;  // callback queries: the message with the button
+  std::int64_t user_message_id = 0;  // messages: the user's message
 };
 
 class Dialog {

@@ -218,6 +218,7 @@ net::awaitable<void> Dialog::form_text(Turn& t, std::string body) {
     co_return;
   }
   form["values"][prompt->name] = std::move(body);
+  form["reply_to"] = t.user_message_id;  // the result answers the description
   co_await next_step(t);
 }
 
@@ -317,7 +318,8 @@ net::awaitable<void> Dialog::submit(Turn& t) {
               {"source", "ingress-dialog"}};
   std::string caption = model->name_in(t.lang);
   if (const auto* prompt = first_of(*model, Field::Type::prompt)) caption += ": " + values.value(prompt->name, "");
-  job["caption"] = caption.size() > 1000 ? caption.substr(0, 1000) : caption;
+  job["caption"] = caption;  // the generator cuts it to Telegram's 1024 characters
+  if (form.value("reply_to", std::int64_t{0}) > 0) job["reply_to_message_id"] = form["reply_to"];
   bool published = true;
   try {
     kafka::Headers headers;
