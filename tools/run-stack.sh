@@ -82,6 +82,16 @@ if [ -x "$BIN/ingress" ]; then
 fi
 [ -x "$BIN/generator" ] && start generator "$BIN/generator"
 
+port_open() { (exec 3<>/dev/tcp/127.0.0.1/"$1") 2>/dev/null; }
+sandbox=""
+if [ "${TELEGRAM_API_BASE:-}" = "http://127.0.0.1:8090" ]; then
+  # The sandbox page's panel shows the replicas' lease, the user's account and jobs.
+  for _ in $(seq 100); do port_open 8090 && break; sleep 0.1; done
+  curl -sf -XPOST http://127.0.0.1:8090/control/sandbox \
+    -d "{\"ingress\":[\"http://127.0.0.1:8081\",\"http://127.0.0.1:8084\"],\"accounts\":\"$ACCOUNTS_URL\",\"accounts_token\":\"$ACCOUNTS_TOKEN\"}" \
+    >/dev/null && sandbox="http://127.0.0.1:8090/"
+fi
+
 echo
 echo "Redis:  $REDIS_URL"
 echo "Kafka:  $KAFKA_BROKERS (kafka-dev, in memory)"
@@ -95,6 +105,7 @@ if [ "${TELEGRAM_API_BASE:-}" = "http://127.0.0.1:8090" ]; then
 fi
 [ "${KIE_API_BASE:-}" = "http://127.0.0.1:8091" ] && echo "KIE: kie-emulator at $KIE_API_BASE, key $KIE_API_KEY (docs/kie-emulator.md)"
 echo "Press Ctrl-C to stop everything."
+[ -n "$sandbox" ] && echo "Open $sandbox to talk to the bot (a web chat on the Telegram emulator; docs/sandbox.md)."
 while true; do
   for i in "${!pids[@]}"; do
     if ! kill -0 "${pids[$i]}" 2>/dev/null; then

@@ -19,6 +19,7 @@
 #include "dialog/dialog.hpp"
 #include "dialog/dispatcher.hpp"
 #include "dialog/results.hpp"
+#include "dialog/routes.hpp"
 #include "dialog/store.hpp"
 #include "poller/bot_api.hpp"
 #include "poller/ingress_metrics.hpp"
@@ -179,6 +180,7 @@ int main(int argc, char** argv) {
                               {"lease", {{"held", lease.held()}, {"epoch", lease.epoch()}}}};
       });
   if (mode == "webhook") receiver.add_routes(router);
+  if (dialog_on) dialog::add_routes(router, store);
   http::ServerOptions server_options;
   server_options.port = port;
   server_options.name = "ingress";

@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "api.hpp"
+#include "sandbox.hpp"
 #include "kiebot/common/config.hpp"
 #include "kiebot/common/health.hpp"
 #include "kiebot/common/http_client.hpp"
@@ -46,6 +47,7 @@ int main(int argc, char** argv) {
   add_health_routes(router, nullptr);
   tg::add_bot_routes(router, em);
   tg::add_control_routes(router, em);
+  tg::add_sandbox_routes(router, em);
   http::ServerOptions options;
   options.port = port;
   options.name = "tg-emulator";

@@ -14,6 +14,7 @@
 #include <random>
 
 #include "catalog.hpp"
+#include "kiebot/common/base64.hpp"
 #include "kiebot/common/health.hpp"
 #include "kiebot/common/http_client.hpp"
 #include "kiebot/common/log.hpp"
@@ -260,29 +261,6 @@ http::Response file(const std::shared_ptr<State>& st, const http::Request& r) {
   return http::Response::text(200, media_bytes(ext, st->config.result_size), std::string(content_type_for(ext)));
 }
 
-std::string decode_base64(std::string_view in, bool& ok) {
-  static constexpr std::string_view kAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  if (auto comma = in.find(','); in.starts_with("data:") && comma != std::string_view::npos) in.remove_prefix(comma + 1);
-  std::string out;
-  std::uint32_t buffer = 0;
-  int bits = 0;
-  ok = true;
-  for (char c : in) {
-    if (c == '=' || c == '\n' || c == '\r') continue;
-    auto v = kAlphabet.find(c);
-    if (v == std::string_view::npos) {
-      ok = false;
-      return {};
-    }
-    buffer = (buffer << 6) | static_cast<std::uint32_t>(v);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out += static_cast<char>((buffer >> bits) & 0xFF);
-    }
-  }
-  return out;
-}
 
 json stored(State& st, const std::string& base, std::string name, std::string content_type, std::string bytes) {
   auto size = bytes.size();
@@ -302,11 +280,10 @@ http::Response upload_base64(const std::shared_ptr<State>& st, const http::Reque
   if (body.is_discarded() || !body.contains("base64Data") || !body["base64Data"].is_string()) {
     return kie(400, "base64Data is required");
   }
-  bool ok = false;
-  auto bytes = decode_base64(body["base64Data"].get<std::string>(), ok);
-  if (!ok || bytes.empty()) return kie(400, "base64Data is not valid base64");
+  auto bytes = base64_decode(body["base64Data"].get<std::string>());
+  if (!bytes || bytes->empty()) return kie(400, "base64Data is not valid base64");
   auto name = body.value("fileName", std::string("upload.bin"));
-  auto data = stored(*st, base_url(*st, r), name, "application/octet-stream", std::move(bytes));
+  auto data = stored(*st, base_url(*st, r), name, "application/octet-stream", std::move(*bytes));
   json out = {{"success", true}, {"code", 200}, {"msg", "File uploaded successfully"}, {"data", data}};
   return http::Response::json(200, out);
 }

@@ -252,8 +252,14 @@ net::awaitable<http::Response> handle(std::shared_ptr<Emulator> em, http::Reques
   try {
     auto params = parse_params(request);
     if (method == "getUpdates") co_return co_await get_updates(em, token, std::move(params));
-    if (is_media_method(method)) co_return co_await send_media(em, token, method, std::move(params));
-    co_return sync_method(em, *bot, method, params);
+    if (is_media_method(method)) {
+      auto sent = co_await send_media(em, token, method, std::move(params));
+      em->touch();
+      co_return sent;
+    }
+    auto answer = sync_method(em, *bot, method, params);
+    if (method != "getMe" && method != "getFile" && method != "getWebhookInfo") em->touch();
+    co_return answer;
   } catch (const BotError& e) {
     co_return error_response(e);
   } catch (const std::invalid_argument& e) {
@@ -325,6 +331,7 @@ Message& add_message(Emulator& em, Bot& bot, Chat& chat, bool from_bot, json fie
   for (auto& [k, v] : fields.items()) m.body[k] = v;
   m.visible_text = m.body.value("text", "");
   if (from_bot) em.bot_replied(chat);
+  em.touch();
   chat.order.push_back(m.message_id);
   return chat.messages[m.message_id] = std::move(m);
 }

@@ -8,6 +8,7 @@
 #include <algorithm>
 
 #include "api.hpp"
+#include "kiebot/common/base64.hpp"
 #include "kiebot/common/log.hpp"
 #include "markup.hpp"
 
@@ -175,9 +176,19 @@ void add_control_routes(http::Router& router, std::shared_ptr<Emulator> em) {
                auto body = r.body.empty() ? json::object() : r.json();
                auto& chat = em->private_chat(bot, uid, user_object(uid, body));
                auto file_id = em->unique_id("AgACuser");
-               auto bytes = user_photo(body.value("size", 0));
+               // The photo itself (the sandbox page uploads one), or a PNG of `size` bytes.
+               std::string bytes;
+               if (body.contains("data_base64")) {
+                 auto decoded = base64_decode(body.value("data_base64", ""));
+                 if (!decoded || decoded->empty() || decoded->size() > (20u << 20)) {
+                   throw http::BadRequest{400, "invalid_photo", "data_base64 must be base64 of 1 byte to 20 MB"};
+                 }
+                 bytes = std::move(*decoded);
+               } else {
+                 bytes = user_photo(body.value("size", 0));
+               }
                auto size = bytes.size();
-               bot.files[file_id] = StoredFile{em->unique_id("AQADuser"), "image/png", std::move(bytes)};
+               bot.files[file_id] = StoredFile{em->unique_id("AQADuser"), body.value("content_type", "image/png"), std::move(bytes)};
                json photo = json::array({{{"file_id", file_id}, {"file_unique_id", bot.files[file_id].file_unique_id},
                                           {"width", 1}, {"height", 1}, {"file_size", size}}});
                json fields = {{"photo", photo}};

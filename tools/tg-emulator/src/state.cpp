@@ -48,6 +48,12 @@ void Emulator::push(Bot& b, const std::string& type, json payload) {
   if (b.waiting) b.waiting->timer.cancel();
 }
 
+void Emulator::touch() {
+  ++version;
+  if (changed) changed->cancel();
+  changed = std::make_shared<net::steady_timer>(executor, std::chrono::steady_clock::time_point::max());
+}
+
 void Emulator::user_wrote(Chat& chat) {
   if (chat.awaiting_reply.size() < 10'000) chat.awaiting_reply.push_back(std::chrono::steady_clock::now());
 }

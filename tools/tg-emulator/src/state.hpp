@@ -145,6 +145,11 @@ struct Emulator {
   Chat& private_chat(Bot& bot, std::int64_t user_id, const json& user);
   // Queues an update unless allowed_updates excludes its type; wakes a poll.
   void push(Bot& bot, const std::string& type, json payload);
+  // Something a chat shows changed: wakes the sandbox page's long polls.
+  void touch();
+  std::uint64_t version = 0;
+  std::shared_ptr<net::steady_timer> changed;  // cancelled (and replaced) on every touch
+  nlohmann::json sandbox;  // the page's panel: where ingress and accounts are
   // A user message to `chat` was queued / the bot sent a message there.
   void user_wrote(Chat& chat);
   void bot_replied(Chat& chat);

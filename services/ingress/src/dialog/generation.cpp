@@ -6,6 +6,7 @@
 #include "callback_data.hpp"
 #include "dialog.hpp"
 #include "dialog_metrics.hpp"
+#include "kiebot/common/base64.hpp"
 #include "kiebot/common/clock.hpp"
 #include "kiebot/common/http_client.hpp"
 #include "kiebot/common/kafka.hpp"
@@ -34,26 +35,6 @@ std::string new_nonce() {
 // What makes two submissions "the same": the model and every value.
 std::string fingerprint(const std::string& model, const json& values) {
   return std::to_string(std::hash<std::string>{}(model + "\n" + values.dump()));
-}
-
-std::string encode_base64(const std::string& in) {
-  static const char* table = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  out.reserve((in.size() + 2) / 3 * 4);
-  std::size_t i = 0;
-  for (; i + 2 < in.size(); i += 3) {
-    auto n = (static_cast<unsigned char>(in[i]) << 16) | (static_cast<unsigned char>(in[i + 1]) << 8) |
-             static_cast<unsigned char>(in[i + 2]);
-    out += {table[(n >> 18) & 63], table[(n >> 12) & 63], table[(n >> 6) & 63], table[n & 63]};
-  }
-  if (i + 1 == in.size()) {
-    auto n = static_cast<unsigned char>(in[i]) << 16;
-    out += {table[(n >> 18) & 63], table[(n >> 12) & 63], '=', '='};
-  } else if (i + 2 == in.size()) {
-    auto n = (static_cast<unsigned char>(in[i]) << 16) | (static_cast<unsigned char>(in[i + 1]) << 8);
-    out += {table[(n >> 18) & 63], table[(n >> 12) & 63], table[(n >> 6) & 63], '='};
-  }
-  return out;
 }
 
 const Field* first_of(const Model& model, Field::Type type) {
@@ -259,7 +240,7 @@ net::awaitable<std::string> Dialog::upload_photo(std::string file_id) {
     log::warn("photo_download_failed", {{"status", bytes.status}});
     co_return std::string();
   }
-  json upload_body = {{"base64Data", encode_base64(bytes.body)}, {"uploadPath", "kiebot/inputs"},
+  json upload_body = {{"base64Data", base64_encode(bytes.body)}, {"uploadPath", "kiebot/inputs"},
                       {"fileName", file_id.substr(0, 32) + ".jpg"}};
   http::ClientRequest upload{"POST", options_.kie_upload_base + "/api/file-base64-upload",
                              {{"Authorization", "Bearer " + options_.kie_key}, {"Content-Type", "application/json"}},
