@@ -66,7 +66,9 @@ if [ -z "${TELEGRAM_BOT_TOKEN:-}" ]; then
   export TG_EMULATOR_TOKENS=${TG_EMULATOR_TOKENS:-111111:sandbox-token}
   export TELEGRAM_BOT_TOKEN=${TG_EMULATOR_TOKENS%%,*}
   export TELEGRAM_API_BASE=http://127.0.0.1:8090
-  [ -x "$BIN/tg-emulator" ] && start tg-emulator env HTTP_PORT=8090 "$BIN/tg-emulator"
+  # Update ids continue from the time: Redis (kept across runs) remembers
+  # the last offset and the handled ids of earlier runs.
+  [ -x "$BIN/tg-emulator" ] && start tg-emulator env HTTP_PORT=8090 TG_EMULATOR_FIRST_UPDATE_ID="$(date +%s)" "$BIN/tg-emulator"
   if [ -z "${KIE_API_KEY:-}" ]; then
     export KIE_API_KEY=sandbox-key KIE_EMULATOR_KEYS=sandbox-key KIE_API_BASE=http://127.0.0.1:8091
     export KIE_UPLOAD_BASE=http://127.0.0.1:8091

@@ -18,6 +18,10 @@ int main(int argc, char** argv) {
   Config config("tg-emulator", "Telegram Bot API emulator with a control API", argc, argv);
   auto port = config.port("HTTP_PORT", 8090, "Bot API and control port; 0 = any free port");
   auto tokens = config.list("TG_EMULATOR_TOKENS", "111111:sandbox-token", "comma-separated bot tokens served");
+  auto first_update = config.integer("TG_EMULATOR_FIRST_UPDATE_ID", 1,
+                                     "the first update_id (./dev run uses the time, so that ids never repeat across runs "
+                                     "while Redis keeps the last stored offset and the handled ids)",
+                                     1, (std::int64_t{1} << 31) - 1);
   auto level = config.log_level();
   auto instance = config.instance_id();
   if (auto code = config.finish()) return *code;
@@ -41,6 +45,7 @@ int main(int argc, char** argv) {
     bot.token = token;
     bot.id = std::stoll(token.substr(0, colon));
     bot.username = "sandbox_" + token.substr(0, colon) + "_bot";
+    bot.next_update_id = first_update;
     if (em->default_token.empty()) em->default_token = token;
   }
   http::Router router;
