@@ -211,7 +211,9 @@ PY
 
 bench_generator() {
 local jobs=${BENCH_JOBS:-10000}
-echo "== generator: $jobs jobs at once against kie-emulator (2 s generation, callbacks), next to the emulator's own createTask ceiling"
+# BENCH_GEN_MS=30000 keeps every job in flight at once: the capacity figure.
+local gen_ms=${BENCH_GEN_MS:-2000}
+echo "== generator: $jobs jobs at once against kie-emulator ($gen_ms ms generation, callbacks), next to the emulator's own createTask ceiling"
 local redis_port kie_port gen_port brokers
 start_kafka_dev generator gen.jobs:24,gen.results:12,gen.jobs.dlq:3
 start_redis generator
@@ -219,7 +221,7 @@ kie_port=$(free_port)
 HTTP_PORT=$kie_port LOG_LEVEL=warn "$BIN/kie-emulator" 2>"$work/kie.log" & pids+=($!)
 wait_port "$kie_port"
 curl -sf -X POST -H 'Content-Type: application/json' "http://127.0.0.1:$kie_port/control/config" \
-  -d '{"latency_ms":{"waiting":0,"queuing":0,"generating":2000},"rate_limit":false,"credits":1000000000000}' >/dev/null
+  -d '{"latency_ms":{"waiting":0,"queuing":0,"generating":'"$gen_ms"'},"rate_limit":false,"credits":1000000000000}' >/dev/null
 # Reference: the emulator's own createTask ceiling (64 connections, 3 s).
 cat > "$work/create.lua" <<'LUA'
 wrk.method = "POST"

@@ -1,6 +1,7 @@
 // The dialog as users meet it, through tg-emulator: menus in both languages,
 // the generation form up to the job on gen.jobs, money, gift, referral,
 // history, admin, expired buttons and /cancel.
+#include <cstdlib>
 #include <set>
 #include <thread>
 
@@ -280,4 +281,25 @@ TEST_F(DialogTest, ExpiredButtonsAndCancel) {
   wait_text(602, "Pick what to do in the menu");
   say(602, "/cancel");
   wait_text(602, "There is nothing to cancel.");
+}
+
+TEST_F(DialogTest, AtMostFiveRunningGenerationsPerUser) {
+  start_ingress();
+  fund(211, 100'000);
+  // Five generations of this user are running, as the dialog records them.
+  auto deadline = std::chrono::duration_cast<std::chrono::milliseconds>(
+                      std::chrono::system_clock::now().time_since_epoch() + std::chrono::minutes(10)).count();
+  for (int i = 0; i < 5; ++i) {
+    auto command = "redis-cli -p " + std::to_string(redis.port()) + " ZADD 'dlg:{du:211}:running' " +
+                   std::to_string(deadline) + " running-" + std::to_string(i) + " >/dev/null";
+    ASSERT_EQ(std::system(command.c_str()), 0);
+  }
+  auto form = open_model(211, "text_to_image", "fp");
+  press(211, form["message_id"], button_data(form, "1|go|"));
+  wait_text(211, "Describe what you want");
+  say(211, "a sixth picture");
+  auto confirm = wait_text(211, "Check and confirm");
+  press(211, confirm["message_id"], button_data(confirm, "1|ok|"));
+  wait_text(211, "You already have 5 generations running");
+  EXPECT_EQ(user(211)["held"], 0);
 }
