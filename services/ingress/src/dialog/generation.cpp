@@ -267,7 +267,9 @@ net::awaitable<void> Dialog::submit(Turn& t) {
     co_await send(t, std::move(screen));
     co_return;
   }
-  if (!co_await p_.store.claim_submission(t.user_id, fingerprint(model->id, values), options_.duplicate_window)) {
+  // One job per form: a retried update finds the same hold and job id.
+  auto job_id = "dlg-" + std::to_string(t.user_id) + "-" + form.value("nonce", "");
+  if (!co_await p_.store.claim_submission(t.user_id, fingerprint(model->id, values), options_.duplicate_window, job_id)) {
     Metrics::get().duplicate_submissions.inc();
     co_await send(t, screens_.text_with_menu(text(t, "form.duplicate"), t.lang));
     co_return;
@@ -278,8 +280,6 @@ net::awaitable<void> Dialog::submit(Turn& t) {
     co_await send(t, screens_.insufficient(t.lang, payer.amount, user.value("balance", std::int64_t{0})));
     co_return;
   }
-  // One job per form: a retried update finds the same hold and job id.
-  auto job_id = "dlg-" + std::to_string(t.user_id) + "-" + form.value("nonce", "");
   auto hold = co_await p_.accounts.hold(t.user_id, payer.amount, payer.kind, job_id);
   if (hold.status == 402) {
     Metrics::get().submissions("refused");

@@ -103,12 +103,14 @@ net::awaitable<void> Store::mark_handled(std::int64_t update_id) {
   check(co_await redis_.exec(std::move(command)), "mark_handled");
 }
 
-net::awaitable<bool> Store::claim_submission(std::int64_t user_id, std::string fingerprint, std::chrono::seconds window) {
-  std::vector<std::string> command = {"SET", user_key(user_id, "submitted:") + fingerprint, "1", "NX", "EX",
+net::awaitable<bool> Store::claim_submission(std::int64_t user_id, std::string fingerprint, std::chrono::seconds window,
+                                             std::string job_id) {
+  // SET ... NX GET answers the holder's job id when the key exists.
+  std::vector<std::string> command = {"SET", user_key(user_id, "submitted:") + fingerprint, job_id, "NX", "GET", "EX",
                                       std::to_string(window.count())};
   auto reply = co_await redis_.exec(std::move(command));
   check(reply, "claim_submission");
-  co_return !reply.is_nil();
+  co_return reply.is_nil() || reply.str == job_id;
 }
 
 net::awaitable<std::int64_t> Store::running_count(std::int64_t user_id) {

@@ -40,8 +40,10 @@ class Store {
   net::awaitable<bool> handled(std::int64_t update_id);
   net::awaitable<void> mark_handled(std::int64_t update_id);
 
-  // False when the same fingerprint was claimed within `window`.
-  net::awaitable<bool> claim_submission(std::int64_t user_id, std::string fingerprint, std::chrono::seconds window);
+  // False when the same fingerprint was claimed within `window` by another
+  // job (the same job retrying its update is let through).
+  net::awaitable<bool> claim_submission(std::int64_t user_id, std::string fingerprint, std::chrono::seconds window,
+                                        std::string job_id);
   net::awaitable<std::int64_t> running_count(std::int64_t user_id);
   net::awaitable<void> record_job(std::int64_t user_id, JobRecord job);
   net::awaitable<void> finish_job(std::int64_t user_id, std::string job_id, std::string status);
