@@ -161,8 +161,16 @@ TEST_F(DialogTest, InsufficientBalanceOffersTopUpAndStarsCreditOnce) {
   menu = wait_text(301, "Top up with Telegram Stars");
   press(301, menu["message_id"], button(menu, "Another amount"));
   wait_text(301, "Send an amount in roubles from 50 ₽");
-  say(301, "10");
+  say(301, "nan");
   wait_text(301, "Please send a number of roubles from 50 ₽");
+  say(301, "10");
+  auto refusals = [&] {
+    std::size_t n = 0;
+    for (const auto& m : transcript(301)) n += has_text(m, "Please send a number of roubles");
+    return n;
+  };
+  for (int i = 0; i < 100 && refusals() < 2; ++i) std::this_thread::sleep_for(100ms);
+  EXPECT_EQ(refusals(), 2u);
   say(301, "250");
   wait_for(301, [](const json& m) { return m.contains("invoice") && m["invoice"]["total_amount"] == 400; });
   (void)paid;

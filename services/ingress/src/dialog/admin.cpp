@@ -17,7 +17,7 @@ namespace {
 std::optional<std::pair<std::int64_t, std::int64_t>> id_and_amount(const std::string& body) {
   long long id = 0;
   double rub = 0;
-  if (std::sscanf(body.c_str(), "%lld %lf", &id, &rub) != 2 || id <= 0 || rub <= 0 || rub > 10'000'000) {
+  if (std::sscanf(body.c_str(), "%lld %lf", &id, &rub) != 2 || id <= 0 || !(rub > 0 && rub <= 10'000'000)) {  // refuses nan too
     return std::nullopt;
   }
   return std::pair{static_cast<std::int64_t>(id), static_cast<std::int64_t>(rub * 100 + 0.5)};

@@ -54,8 +54,9 @@ net::awaitable<void> Dialog::top_up_text(Turn& t, std::string body) {
   for (auto& c : body) c = c == ',' ? '.' : c;
   double rub = 0;
   char rest = 0;
-  bool parsed = std::sscanf(body.c_str(), "%lf%c", &rub, &rest) == 1;
-  auto kopecks = static_cast<std::int64_t>(rub * 100 + 0.5);
+  // The range check comes first: it also refuses nan and inf, which no cast may see.
+  bool parsed = std::sscanf(body.c_str(), "%lf%c", &rub, &rest) == 1 && rub >= 0 && rub <= 1e9;
+  auto kopecks = parsed ? static_cast<std::int64_t>(rub * 100 + 0.5) : 0;
   if (!parsed || kopecks < options_.top_up_min || kopecks > options_.top_up_max) {
     auto screen = screens_.text_with_menu(text(t, "topup.bad_amount", {{"min", roubles(options_.top_up_min)},
                                                                          {"max", roubles(options_.top_up_max)}}),
