@@ -62,8 +62,7 @@ net::awaitable<void> Dialog::open_form(Turn& t, const Model& model, json values)
     co_await next_step(t);
     co_return;
   }
-  auto msg = co_await show(t, screens_.form(t.lang, model, form["values"], form["nonce"].get<std::string>()));
-  t.state["form"]["message_id"] = msg;
+  co_await show(t, screens_.form(t.lang, model, form["values"], form["nonce"].get<std::string>()));
 }
 
 net::awaitable<void> Dialog::form_action(Turn& t, const Callback& c) {
@@ -143,8 +142,7 @@ net::awaitable<void> Dialog::next_step(Turn& t) {
   }
   auto after = roubles(payer.kind == "paid" ? balance - payer.amount : balance);
   auto screen = screens_.confirm(t.lang, *model, values, form["nonce"].get<std::string>(), payer, after);
-  t.message_id = 0;
-  form["message_id"] = co_await send(t, std::move(screen));
+  co_await send(t, std::move(screen));
 }
 
 Payer Dialog::payer_for(const Turn& t, const json& user, const Model& model, const json& values) const {
