@@ -11,7 +11,9 @@ using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 
 namespace {
-std::string bin(const char* name) { return std::string(KIEBOT_BIN_DIR) + "/" + name; }
+std::string bin(const char* name) {
+  return std::string(KIEBOT_BIN_DIR) + "/" + name;
+}
 }  // namespace
 
 void DialogTest::SetUp() {
@@ -21,9 +23,11 @@ void DialogTest::SetUp() {
                                   std::map<std::string, std::string>{{"HTTP_PORT", "0"}});
   accounts = std::make_unique<Process>(
       std::vector<std::string>{bin("accounts")},
-      std::map<std::string, std::string>{{"HTTP_PORT", "0"}, {"ACCOUNTS_TOKEN", kAccountsToken},
+      std::map<std::string, std::string>{{"HTTP_PORT", "0"},
+                                         {"ACCOUNTS_TOKEN", kAccountsToken},
                                          {"REDIS_URL", "redis://127.0.0.1:" + std::to_string(redis.port()) + "/1"},
-                                         {"OWNER_ID", std::to_string(kOwner)}, {"ADMIN_IDS", std::to_string(kAdmin)}});
+                                         {"OWNER_ID", std::to_string(kOwner)},
+                                         {"ADMIN_IDS", std::to_string(kAdmin)}});
   kie_port = kie->listening_port(10s);
   accounts_port = accounts->listening_port(10s);
   tg_port = tg->listening_port(10s);
@@ -130,11 +134,14 @@ std::int64_t DialogTest::say(std::int64_t user, const std::string& text, const s
 }
 
 std::string DialogTest::press(std::int64_t user, std::int64_t message_id, const std::string& data) {
-  auto r = control("POST", "/users/" + std::to_string(user) + "/press", {{"message_id", message_id}, {"callback_data", data}});
+  auto r = control("POST", "/users/" + std::to_string(user) + "/press",
+                   {{"message_id", message_id}, {"callback_data", data}});
   return r.value("callback_query_id", "");
 }
 
-json DialogTest::transcript(std::int64_t chat) { return control("GET", "/chats/" + std::to_string(chat) + "/transcript"); }
+json DialogTest::transcript(std::int64_t chat) {
+  return control("GET", "/chats/" + std::to_string(chat) + "/transcript");
+}
 
 std::size_t DialogTest::bot_messages(std::int64_t chat) {
   std::size_t n = 0;
@@ -142,7 +149,8 @@ std::size_t DialogTest::bot_messages(std::int64_t chat) {
   return n;
 }
 
-json DialogTest::wait_for(std::int64_t chat, const std::function<bool(const json&)>& pred, std::chrono::milliseconds timeout) {
+json DialogTest::wait_for(std::int64_t chat, const std::function<bool(const json&)>& pred,
+                          std::chrono::milliseconds timeout) {
   auto until = Clock::now() + timeout;
   json last;
   while (Clock::now() < until) {
@@ -157,7 +165,8 @@ json DialogTest::wait_for(std::int64_t chat, const std::function<bool(const json
 }
 
 json DialogTest::wait_text(std::int64_t chat, const std::string& needle, std::chrono::milliseconds timeout) {
-  return wait_for(chat, [&](const json& m) { return m.value("text", "").find(needle) != std::string::npos; }, timeout);
+  return wait_for(
+      chat, [&](const json& m) { return m.value("text", "").find(needle) != std::string::npos; }, timeout);
 }
 
 std::string DialogTest::button(const json& message, const std::string& label) {

@@ -62,8 +62,10 @@ struct DialogTest : testing::Test {
   std::string press(std::int64_t user, std::int64_t message_id, const std::string& data);
   json transcript(std::int64_t chat);
   // Bot messages of the chat after the first `skip`; waits until `pred` holds for one of them.
-  json wait_for(std::int64_t chat, const std::function<bool(const json&)>& pred, std::chrono::milliseconds timeout = std::chrono::seconds(15));
-  json wait_text(std::int64_t chat, const std::string& needle, std::chrono::milliseconds timeout = std::chrono::seconds(15));
+  json wait_for(std::int64_t chat, const std::function<bool(const json&)>& pred,
+                std::chrono::milliseconds timeout = std::chrono::seconds(15));
+  json wait_text(std::int64_t chat, const std::string& needle,
+                 std::chrono::milliseconds timeout = std::chrono::seconds(15));
   std::size_t bot_messages(std::int64_t chat);
   // The callback_data of the button whose text contains `label` (empty when none).
   static std::string button(const json& message, const std::string& label);

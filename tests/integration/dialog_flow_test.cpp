@@ -18,7 +18,9 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-bool has_text(const json& m, const std::string& needle) { return m.value("text", "").find(needle) != std::string::npos; }
+bool has_text(const json& m, const std::string& needle) {
+  return m.value("text", "").find(needle) != std::string::npos;
+}
 
 // What each message of the ordering test says, and how the reply reads.
 const char* kSaid[] = {"/help", "/cancel", "hello"};
@@ -48,7 +50,8 @@ TEST_F(DialogTest, HundredChatsInParallelAnsweredInOrder) {
     }
     ASSERT_EQ(replies.size(), static_cast<std::size_t>(kEach)) << "chat " << c;
     for (int i = 0; i < kEach; ++i) {
-      EXPECT_NE(replies[i].find(kReply[pattern(c, i)]), std::string::npos) << "chat " << c << " reply " << i << ": " << replies[i];
+      EXPECT_NE(replies[i].find(kReply[pattern(c, i)]), std::string::npos)
+          << "chat " << c << " reply " << i << ": " << replies[i];
     }
   }
 }
@@ -91,7 +94,8 @@ TEST_F(DialogTest, WholeFlowThroughTheGeneratorDeliversTheResult) {
   say(801, "a lighthouse in a storm");
   auto confirm = wait_text(801, "Check and confirm");
   press(801, confirm["message_id"], button_data(confirm, "1|ok|"));
-  auto photo = wait_for(801, [](const json& m) { return m.contains("media") && m["media"].value("type", "") == "photo"; }, 30s);
+  auto photo = wait_for(
+      801, [](const json& m) { return m.contains("media") && m["media"].value("type", "") == "photo"; }, 30s);
   EXPECT_NE(photo.value("caption", "").find("a lighthouse in a storm"), std::string::npos) << photo.dump();
   auto account = user(801);
   EXPECT_EQ(account["free"]["used_today"], 1);
@@ -145,6 +149,7 @@ TEST_F(DialogTest, AccountsDownGetsAnApologyAndButtonsStillAnswered) {
   accounts->stop(SIGKILL, 1s);
   say(901'1, "/balance");
   wait_text(901'1, "Sorry, something went wrong on our side", 20s);
-  EXPECT_NE(request("GET", url(ingress_ports[0], "/metrics")).body.find("dialog_update_outcomes_total{result=\"failed\"} 1"),
-            std::string::npos);
+  EXPECT_NE(
+      request("GET", url(ingress_ports[0], "/metrics")).body.find("dialog_update_outcomes_total{result=\"failed\"} 1"),
+      std::string::npos);
 }

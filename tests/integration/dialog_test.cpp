@@ -15,7 +15,9 @@ using test::DialogTest;
 
 namespace {
 
-bool has_text(const json& m, const std::string& needle) { return m.value("text", "").find(needle) != std::string::npos; }
+bool has_text(const json& m, const std::string& needle) {
+  return m.value("text", "").find(needle) != std::string::npos;
+}
 
 }  // namespace
 
@@ -27,8 +29,9 @@ TEST_F(DialogTest, StartGreetsInTheUsersLanguageAndSwitchesLanguage) {
   EXPECT_FALSE(button(menu, "Баланс").empty());
   say(102, "/start", "en-US");
   auto en = wait_text(102, "Hi, User102");
-  for (const char* label : {"Image from text", "Image remix", "Video from a script", "Animate an image", "Music and audio",
-                            "Tools", "Balance", "Free generations", "Gift", "Invite friends", "My generations", "Language", "Help"}) {
+  for (const char* label :
+       {"Image from text", "Image remix", "Video from a script", "Animate an image", "Music and audio", "Tools",
+        "Balance", "Free generations", "Gift", "Invite friends", "My generations", "Language", "Help"}) {
     EXPECT_FALSE(button(en, label).empty()) << label;
   }
   // Unknown text outside a form gets the menu, not silence.
@@ -74,7 +77,10 @@ TEST_F(DialogTest, FormPublishesTheJobWithItsHold) {
   const auto& job = jobs.back();
   EXPECT_EQ(job["v"], 1);
   EXPECT_EQ(job["model"], "kling-2.6/text-to-video");
-  EXPECT_EQ(job["input"], (json{{"prompt", "a red fox running through snow"}, {"aspect_ratio", "16:9"}, {"duration", "10"}, {"sound", true}}));
+  EXPECT_EQ(job["input"], (json{{"prompt", "a red fox running through snow"},
+                                {"aspect_ratio", "16:9"},
+                                {"duration", "10"},
+                                {"sound", true}}));
   EXPECT_EQ(job["chat_id"], 201);
   EXPECT_EQ(job["language"], "en");
   EXPECT_EQ(job["status_message_id"], confirm["message_id"]);
@@ -94,8 +100,12 @@ TEST_F(DialogTest, FormPublishesTheJobWithItsHold) {
   // The confirmation's buttons are gone; a client that sends its data again
   // (a replay, a forged client) changes nothing.
   json from = {{"id", 201}, {"is_bot", false}, {"first_name", "User201"}};
-  json replay = {{"id", "replay-1"}, {"from", from}, {"data", ok}, {"chat_instance", "1"},
-                 {"message", {{"message_id", confirm["message_id"]}, {"chat", {{"id", 201}, {"type", "private"}}}, {"date", 0}}}};
+  json replay = {
+      {"id", "replay-1"},
+      {"from", from},
+      {"data", ok},
+      {"chat_instance", "1"},
+      {"message", {{"message_id", confirm["message_id"]}, {"chat", {{"id", 201}, {"type", "private"}}}, {"date", 0}}}};
   produce_update({{"update_id", 990001}, {"callback_query", replay}});
   wait_text(201, "This menu has expired");
   EXPECT_EQ(user(201)["held"], 17285);
@@ -107,7 +117,8 @@ TEST_F(DialogTest, FormPublishesTheJobWithItsHold) {
   EXPECT_TRUE(has_text(history, "1. Kling 2.6: ⏳ running, 172.85 ₽")) << history.dump();
   // Repeating at once is the same submission within 15 s: refused.
   press(201, history["message_id"], button_data(history, "1|rep|"));
-  auto again = wait_for(201, [&](const json& m) { return has_text(m, "Check and confirm") && m["message_id"] != confirm["message_id"]; });
+  auto again = wait_for(
+      201, [&](const json& m) { return has_text(m, "Check and confirm") && m["message_id"] != confirm["message_id"]; });
   press(201, again["message_id"], button_data(again, "1|ok|"));
   wait_text(201, "This exact request was just sent");
   EXPECT_EQ(user(201)["held"], 17285);
@@ -140,8 +151,11 @@ TEST_F(DialogTest, InsufficientBalanceOffersTopUpAndStarsCreditOnce) {
     if (m.contains("successful_payment")) success = m["successful_payment"];
   }
   ASSERT_TRUE(success.is_object()) << tr.dump();
-  json message = {{"message_id", 9999}, {"date", 0}, {"chat", {{"id", 301}, {"type", "private"}}},
-                  {"from", {{"id", 301}, {"is_bot", false}, {"first_name", "User301"}}}, {"successful_payment", success}};
+  json message = {{"message_id", 9999},
+                  {"date", 0},
+                  {"chat", {{"id", 301}, {"type", "private"}}},
+                  {"from", {{"id", 301}, {"is_bot", false}, {"first_name", "User301"}}},
+                  {"successful_payment", success}};
   produce_update({{"update_id", 880001}, {"message", message}});
   produce_update({{"update_id", 880001}, {"message", message}});
   produce_update({{"update_id", 880002}, {"message", message}});
@@ -193,7 +207,8 @@ TEST_F(DialogTest, GiftOnceAndReferralBothWays) {
   EXPECT_EQ(user(401)["balance"], balance);
   // Referral: 402 joins by 401's link; both get the bonus, each is told.
   press(401, won["message_id"], button(won, "Menu"));
-  menu = wait_for(401, [&](const json& m) { return m["message_id"] == won["message_id"] && !button(m, "Invite friends").empty(); });
+  menu = wait_for(
+      401, [&](const json& m) { return m["message_id"] == won["message_id"] && !button(m, "Invite friends").empty(); });
   press(401, menu["message_id"], button(menu, "Invite friends"));
   auto link = wait_text(401, "?start=ref_401");
   EXPECT_TRUE(has_text(link, "Friends who joined: 0"));
@@ -219,8 +234,11 @@ TEST_F(DialogTest, AdminFunctionsOnlyForAdmins) {
   wait_text(501, "This is for administrators only.");
   // A non-admin pressing a (forged) admin button gets the same refusal.
   produce_update({{"update_id", 770001},
-                  {"callback_query", {{"id", "forged-1"}, {"from", {{"id", 501}, {"is_bot", false}, {"first_name", "x"}}},
-                                      {"data", "1|adm|grant"}, {"chat_instance", "1"}}}});
+                  {"callback_query",
+                   {{"id", "forged-1"},
+                    {"from", {{"id", 501}, {"is_bot", false}, {"first_name", "x"}}},
+                    {"data", "1|adm|grant"},
+                    {"chat_instance", "1"}}}});
   std::this_thread::sleep_for(1s);
   std::size_t refusals = 0;
   for (const auto& m : transcript(501)) refusals += has_text(m, "administrators only");
@@ -259,7 +277,8 @@ TEST_F(DialogTest, ExpiredButtonsAndCancel) {
   auto stale = button_data(first, "1|opt|");
   // A second form replaces the first: the first one's buttons are stale.
   say(601, "/start");
-  auto menu = wait_for(601, [&](const json& m) { return m["message_id"] != first["message_id"] && !button_data(m, "1|cat|").empty(); });
+  auto menu = wait_for(
+      601, [&](const json& m) { return m["message_id"] != first["message_id"] && !button_data(m, "1|cat|").empty(); });
   press(601, menu["message_id"], "1|cat|text_to_image");
   auto list = wait_for(601, [&](const json& m) { return !button_data(m, "1|mdl|nb").empty(); });
   press(601, list["message_id"], "1|mdl|nb");
@@ -270,8 +289,11 @@ TEST_F(DialogTest, ExpiredButtonsAndCancel) {
   EXPECT_EQ(control("GET", "/callbacks/" + cb)["answer"]["text"], "This menu has expired.");
   // Unversioned or unknown data (an older bot, a forged client).
   produce_update({{"update_id", 660001},
-                  {"callback_query", {{"id", "forged-2"}, {"from", {{"id", 601}, {"is_bot", false}, {"first_name", "x"}}},
-                                      {"data", "0|menu"}, {"chat_instance", "1"}}}});
+                  {"callback_query",
+                   {{"id", "forged-2"},
+                    {"from", {{"id", 601}, {"is_bot", false}, {"first_name", "x"}}},
+                    {"data", "0|menu"},
+                    {"chat_instance", "1"}}}});
   std::this_thread::sleep_for(1s);
   std::size_t expired = 0;
   for (const auto& m : transcript(601)) expired += has_text(m, "This menu has expired");
@@ -296,7 +318,8 @@ TEST_F(DialogTest, AtMostFiveRunningGenerationsPerUser) {
   fund(211, 100'000);
   // Five generations of this user are running, as the dialog records them.
   auto deadline = std::chrono::duration_cast<std::chrono::milliseconds>(
-                      std::chrono::system_clock::now().time_since_epoch() + std::chrono::minutes(10)).count();
+                      std::chrono::system_clock::now().time_since_epoch() + std::chrono::minutes(10))
+                      .count();
   for (int i = 0; i < 5; ++i) {
     auto command = "redis-cli -p " + std::to_string(redis.port()) + " ZADD 'dlg:{du:211}:running' " +
                    std::to_string(deadline) + " running-" + std::to_string(i) + " >/dev/null";

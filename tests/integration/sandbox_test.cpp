@@ -39,7 +39,8 @@ TEST_F(DialogTest, SandboxPageGeneratesAnImageInABrowser) {
   std::string chromium = chromium_env ? chromium_env : "/usr/bin/chromium";
   auto node = find_program("node");
   if (node.empty()) GTEST_SKIP() << "Node.js is missing: ./dev setup installs it";
-  if (!std::filesystem::exists(chromium)) GTEST_SKIP() << chromium << " is missing: ./dev setup installs Debian's chromium";
+  if (!std::filesystem::exists(chromium))
+    GTEST_SKIP() << chromium << " is missing: ./dev setup installs Debian's chromium";
   if (!std::filesystem::exists(source + "/tests/browser/node_modules/playwright-core")) {
     GTEST_SKIP() << "playwright-core is missing: ./dev setup runs npm ci in tests/browser";
   }
@@ -47,12 +48,14 @@ TEST_F(DialogTest, SandboxPageGeneratesAnImageInABrowser) {
   start_generator();
   request("POST", url(kie_port, "/control/config"),
           json{{"latency_ms", {{"waiting", 100}, {"queuing", 100}, {"generating", 800}}}}.dump());
-  json sandbox = {{"ingress", {url(ingress_ports[replica], "")}}, {"accounts", url(accounts_port, "")},
+  json sandbox = {{"ingress", {url(ingress_ports[replica], "")}},
+                  {"accounts", url(accounts_port, "")},
                   {"accounts_token", test::kAccountsToken}};
   control("POST", "/sandbox", sandbox);
   auto screenshot = std::filesystem::path(KIEBOT_BIN_DIR).parent_path() / "sandbox.png";
   test::Process browser({node, source + "/tests/browser/sandbox.mjs", url(tg_port, ""), screenshot.string()},
-                        {{"CHROMIUM", chromium}, {"PATH", std::getenv("PATH") ? std::getenv("PATH") : "/usr/bin:/bin"},
+                        {{"CHROMIUM", chromium},
+                         {"PATH", std::getenv("PATH") ? std::getenv("PATH") : "/usr/bin:/bin"},
                          {"HOME", std::getenv("HOME") ? std::getenv("HOME") : "/tmp"}});
   auto until = std::chrono::steady_clock::now() + 150s;
   while (browser.running() && std::chrono::steady_clock::now() < until) std::this_thread::sleep_for(200ms);

@@ -103,9 +103,10 @@ TEST(DialogCatalog, RefusesIncompleteFormsAndBadFiles) {
   v.erase("aspect_ratio");
   EXPECT_EQ(c.incomplete_field(*z, v), "aspect_ratio");
   EXPECT_THROW(dialog::Catalog::parse("{\"version\": 2}"), std::invalid_argument);
-  EXPECT_THROW(dialog::Catalog::parse("{\"version\": 1, \"categories\": [\"a\"], \"models\": [{\"id\": \"x\", \"code\": \"x\", "
-                                      "\"category\": \"b\", \"name\": {\"ru\": \"x\", \"en\": \"x\"}, \"about\": {\"ru\": \"x\", "
-                                      "\"en\": \"x\"}, \"fields\": [], \"prices\": [{\"kopecks\": 1}]}]}"),
+  EXPECT_THROW(dialog::Catalog::parse(
+                   "{\"version\": 1, \"categories\": [\"a\"], \"models\": [{\"id\": \"x\", \"code\": \"x\", "
+                   "\"category\": \"b\", \"name\": {\"ru\": \"x\", \"en\": \"x\"}, \"about\": {\"ru\": \"x\", "
+                   "\"en\": \"x\"}, \"fields\": [], \"prices\": [{\"kopecks\": 1}]}]}"),
                std::invalid_argument);
   EXPECT_EQ(dialog::utf8_length("привет"), 6u);
 }
@@ -117,14 +118,17 @@ TEST(DialogTexts, BothLocalesHaveEveryKeyTheCodeAndCatalogUse) {
   for (const auto& c : dialog::builtin_catalog().categories()) keys.insert("cat." + c);
   for (const auto& m : dialog::builtin_catalog().models()) {
     for (const auto& f : m.fields) {
-      if (f.type == dialog::Field::Type::choice || f.type == dialog::Field::Type::boolean) keys.insert("field." + f.name);
+      if (f.type == dialog::Field::Type::choice || f.type == dialog::Field::Type::boolean)
+        keys.insert("field." + f.name);
     }
   }
   for (const char* s : {"queued", "succeeded", "failed"}) keys.insert(std::string("status.") + s);
   for (const char* s : {"user", "grant", "limit"}) keys.insert(std::string("admin.ask_") + s);
   // Every literal key in the dialog's sources.
-  std::regex key(R"re("((?:menu|btn|cat|field|opt|form|pay|job|balance|topup|invoice|payment|free|gift|referral|history|status|running|language|help|cancel|unknown|error|admin|label)\.[a-z_0-9]+)")re");
-  for (const auto& entry : std::filesystem::directory_iterator(std::string(KIEBOT_SOURCE_DIR) + "/services/ingress/src/dialog")) {
+  std::regex key(
+      R"re("((?:menu|btn|cat|field|opt|form|pay|job|balance|topup|invoice|payment|free|gift|referral|history|status|running|language|help|cancel|unknown|error|admin|label)\.[a-z_0-9]+)")re");
+  for (const auto& entry :
+       std::filesystem::directory_iterator(std::string(KIEBOT_SOURCE_DIR) + "/services/ingress/src/dialog")) {
     std::ifstream in(entry.path());
     std::stringstream text;
     text << in.rdbuf();

@@ -28,7 +28,8 @@ std::string base64_encode(std::string_view in) {
 }
 
 std::optional<std::string> base64_decode(std::string_view in) {
-  if (auto comma = in.find(','); in.starts_with("data:") && comma != std::string_view::npos) in.remove_prefix(comma + 1);
+  if (auto comma = in.find(','); in.starts_with("data:") && comma != std::string_view::npos)
+    in.remove_prefix(comma + 1);
   std::string out;
   std::uint32_t buffer = 0;
   int bits = 0;

@@ -22,7 +22,8 @@ using nlohmann::json;
 net::awaitable<http::Response> changes(std::shared_ptr<Emulator> em, std::uint64_t since, std::chrono::seconds wait) {
   auto deadline = std::chrono::steady_clock::now() + wait;
   while (em->version <= since && std::chrono::steady_clock::now() < deadline) {
-    if (!em->changed) em->changed = std::make_shared<net::steady_timer>(em->executor, std::chrono::steady_clock::time_point::max());
+    if (!em->changed)
+      em->changed = std::make_shared<net::steady_timer>(em->executor, std::chrono::steady_clock::time_point::max());
     auto timer = em->changed;  // touch() cancels it
     timer->expires_at(std::min(timer->expiry(), deadline));
     co_await timer->async_wait(net::as_tuple(net::use_awaitable));
@@ -50,8 +51,11 @@ net::awaitable<http::Response> panel(std::shared_ptr<Emulator> em, std::int64_t 
   for (const auto& base : config.value("ingress", json::array())) {
     auto url = base.get<std::string>();
     auto ready = co_await fetch(em, url + "/readyz", {});
-    replicas.push_back({{"url", url}, {"up", !ready.is_null()}, {"instance", ready.value("instance", "")},
-                        {"polling", ready.is_object() && ready.contains("lease") && ready["lease"].value("held", false)}});
+    replicas.push_back(
+        {{"url", url},
+         {"up", !ready.is_null()},
+         {"instance", ready.value("instance", "")},
+         {"polling", ready.is_object() && ready.contains("lease") && ready["lease"].value("held", false)}});
     if (jobs.is_null() && !ready.is_null() && user_id > 0) {
       jobs = (co_await fetch(em, url + "/dialog/users/" + std::to_string(user_id) + "/jobs", {})).value("jobs", json());
     }
@@ -61,9 +65,13 @@ net::awaitable<http::Response> panel(std::shared_ptr<Emulator> em, std::int64_t 
     http::Headers auth = {{"Authorization", "Bearer " + config.value("accounts_token", "")}};
     account = co_await fetch(em, config["accounts"].get<std::string>() + "/v1/users/" + std::to_string(user_id), auth);
   }
-  json body = {{"replicas", replicas}, {"jobs", jobs}, {"account", account},
-               {"emulator", {{"conflicts_409", em->stats.conflicts_409}, {"flood_429", em->stats.flood_429},
-                             {"methods", em->stats.methods}}}};
+  json body = {{"replicas", replicas},
+               {"jobs", jobs},
+               {"account", account},
+               {"emulator",
+                {{"conflicts_409", em->stats.conflicts_409},
+                 {"flood_429", em->stats.flood_429},
+                 {"methods", em->stats.methods}}}};
   co_return http::Response::json(200, body);
 }
 
@@ -76,13 +84,13 @@ http::Response asset(const char* text, const char* type) {
 }  // namespace
 
 void add_sandbox_routes(http::Router& router, std::shared_ptr<Emulator> em) {
-  router.add("GET", "/", http::SyncHandler([](const http::Request&) { return asset(kSandboxHtml, "text/html; charset=utf-8"); }));
+  router.add("GET", "/",
+             http::SyncHandler([](const http::Request&) { return asset(kSandboxHtml, "text/html; charset=utf-8"); }));
   router.add("GET", "/sandbox/app.js", http::SyncHandler([](const http::Request&) {
                return asset(kSandboxJs, "text/javascript; charset=utf-8");
              }));
-  router.add("GET", "/sandbox/style.css", http::SyncHandler([](const http::Request&) {
-               return asset(kSandboxCss, "text/css; charset=utf-8");
-             }));
+  router.add("GET", "/sandbox/style.css",
+             http::SyncHandler([](const http::Request&) { return asset(kSandboxCss, "text/css; charset=utf-8"); }));
   router.add("GET", "/control/changes", http::Handler([em](http::Request r) {
                std::uint64_t since = 0;
                try {

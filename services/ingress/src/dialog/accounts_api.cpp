@@ -80,6 +80,8 @@ net::awaitable<AccountsReply> AccountsApi::set_admin(std::int64_t user_id, std::
   return send(request("PUT", "/v1/admins/" + std::to_string(user_id), {{"limit", limit}}));
 }
 
-net::awaitable<AccountsReply> AccountsApi::stats() { return send(request("GET", "/v1/stats", nullptr)); }
+net::awaitable<AccountsReply> AccountsApi::stats() {
+  return send(request("GET", "/v1/stats", nullptr));
+}
 
 }  // namespace kiebot::dialog

@@ -14,7 +14,7 @@
 namespace kiebot::http {
 class Client;
 struct ClientRequest;
-}
+}  // namespace kiebot::http
 
 namespace kiebot::dialog {
 

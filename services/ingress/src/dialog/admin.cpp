@@ -17,7 +17,8 @@ namespace {
 std::optional<std::pair<std::int64_t, std::int64_t>> id_and_amount(const std::string& body) {
   long long id = 0;
   double rub = 0;
-  if (std::sscanf(body.c_str(), "%lld %lf", &id, &rub) != 2 || id <= 0 || !(rub > 0 && rub <= 10'000'000)) {  // refuses nan too
+  if (std::sscanf(body.c_str(), "%lld %lf", &id, &rub) != 2 || id <= 0 ||
+      !(rub > 0 && rub <= 10'000'000)) {  // refuses nan too
     return std::nullopt;
   }
   return std::pair{static_cast<std::int64_t>(id), static_cast<std::int64_t>(rub * 100 + 0.5)};
@@ -48,11 +49,12 @@ net::awaitable<void> Dialog::admin_action(Turn& t, std::string what) {
   if (what == "stats") {
     auto stats = co_await p_.accounts.stats();
     const auto& s = stats.body;
-    auto body = text(t, "admin.stats", {{"users", std::to_string(s.value("users", 0))},
-                                        {"money_in", roubles(s.value("money_in", std::int64_t{0}))},
-                                        {"money_spent", roubles(s.value("money_spent", std::int64_t{0}))},
-                                        {"money_granted", roubles(s.value("money_granted", std::int64_t{0}))},
-                                        {"holds_open", std::to_string(s.value("holds_open", 0))}});
+    auto body = text(t, "admin.stats",
+                     {{"users", std::to_string(s.value("users", 0))},
+                      {"money_in", roubles(s.value("money_in", std::int64_t{0}))},
+                      {"money_spent", roubles(s.value("money_spent", std::int64_t{0}))},
+                      {"money_granted", roubles(s.value("money_granted", std::int64_t{0}))},
+                      {"holds_open", std::to_string(s.value("holds_open", 0))}});
     co_await send(t, screens_.text_with_menu(std::move(body), t.lang));
   } else if (what == "user" || what == "grant" || (what == "limit" && owner)) {
     t.state["await"] = "admin_" + what;
@@ -60,8 +62,11 @@ net::awaitable<void> Dialog::admin_action(Turn& t, std::string what) {
     auto ask = text(t, "admin.ask_" + what);
     co_await send(t, screens_.text_with_menu(std::move(ask), t.lang));
   } else if (what == "kie" && owner) {
-    http::ClientRequest request{"GET", options_.kie_api_base + "/api/v1/chat/credit",
-                                {{"Authorization", "Bearer " + options_.kie_key}}, {}, std::chrono::seconds(10)};
+    http::ClientRequest request{"GET",
+                                options_.kie_api_base + "/api/v1/chat/credit",
+                                {{"Authorization", "Bearer " + options_.kie_key}},
+                                {},
+                                std::chrono::seconds(10)};
     std::string body = text(t, "admin.kie_unavailable");
     try {
       auto response = co_await p_.http.send(std::move(request));
@@ -97,13 +102,15 @@ net::awaitable<void> Dialog::admin_text(Turn& t, std::string await, std::string 
       reply = text(t, "admin.bad_input");
     } else {
       const auto& u = target.body;
-      reply = text(t, "admin.user", {{"id", std::to_string(id)}, {"exists", u.value("exists", false) ? "✅" : "—"},
-                                     {"balance", roubles(u.value("balance", std::int64_t{0}))},
-                                     {"held", roubles(u.value("held", std::int64_t{0}))},
-                                     {"language", u["language"].is_string() ? u["language"].get<std::string>() : "—"},
-                                     {"admin", u.value("is_admin", false) ? "✅" : "—"},
-                                     {"free_left", std::to_string(u["free"].value("remaining", 0))},
-                                     {"referrals", std::to_string(u.value("referrals", 0))}});
+      reply = text(t, "admin.user",
+                   {{"id", std::to_string(id)},
+                    {"exists", u.value("exists", false) ? "✅" : "—"},
+                    {"balance", roubles(u.value("balance", std::int64_t{0}))},
+                    {"held", roubles(u.value("held", std::int64_t{0}))},
+                    {"language", u["language"].is_string() ? u["language"].get<std::string>() : "—"},
+                    {"admin", u.value("is_admin", false) ? "✅" : "—"},
+                    {"free_left", std::to_string(u["free"].value("remaining", 0))},
+                    {"referrals", std::to_string(u.value("referrals", 0))}});
     }
   } else if (await == "admin_grant") {
     auto parsed = id_and_amount(body);
@@ -116,11 +123,14 @@ net::awaitable<void> Dialog::admin_text(Turn& t, std::string await, std::string 
       auto ref = "admin:" + std::to_string(t.user_id);
       auto granted = co_await p_.accounts.credit(parsed->first, parsed->second, "admin_grant", key, ref);
       Metrics::get().admin("grant");
-      log::info("admin_grant", {{"admin_id", t.user_id}, {"user_id", parsed->first}, {"amount", parsed->second},
+      log::info("admin_grant", {{"admin_id", t.user_id},
+                                {"user_id", parsed->first},
+                                {"amount", parsed->second},
                                 {"status", granted.status}});
-      reply = granted.ok() ? text(t, "admin.granted", {{"id", std::to_string(parsed->first)},
-                                                       {"amount", roubles(parsed->second)},
-                                                       {"balance", roubles(granted.body.value("balance", std::int64_t{0}))}})
+      reply = granted.ok() ? text(t, "admin.granted",
+                                  {{"id", std::to_string(parsed->first)},
+                                   {"amount", roubles(parsed->second)},
+                                   {"balance", roubles(granted.body.value("balance", std::int64_t{0}))}})
                            : text(t, "admin.bad_input");
     }
   } else if (await == "admin_limit" && user->value("is_owner", false)) {
@@ -128,8 +138,10 @@ net::awaitable<void> Dialog::admin_text(Turn& t, std::string await, std::string 
     AccountsReply set;
     if (parsed) set = co_await p_.accounts.set_admin(parsed->first, parsed->second);
     Metrics::get().admin("limit");
-    if (parsed) log::info("admin_limit", {{"owner_id", t.user_id}, {"user_id", parsed->first}, {"limit", parsed->second}});
-    reply = set.ok() ? text(t, "admin.limit_set", {{"id", std::to_string(parsed->first)}, {"limit", roubles(parsed->second)}})
+    if (parsed)
+      log::info("admin_limit", {{"owner_id", t.user_id}, {"user_id", parsed->first}, {"limit", parsed->second}});
+    reply = set.ok() ? text(t, "admin.limit_set",
+                            {{"id", std::to_string(parsed->first)}, {"limit", roubles(parsed->second)}})
                      : text(t, "admin.bad_input");
   } else {
     reply = text(t, "admin.owner_only");

@@ -63,7 +63,9 @@ std::size_t utf8_length(std::string_view text) {
   return n;
 }
 
-const std::string& Model::name_in(const std::string& lang) const { return name.count(lang) ? name.at(lang) : name.at("en"); }
+const std::string& Model::name_in(const std::string& lang) const {
+  return name.count(lang) ? name.at(lang) : name.at("en");
+}
 const std::string& Model::about_in(const std::string& lang) const {
   return about.count(lang) ? about.at(lang) : about.at("en");
 }
@@ -109,9 +111,11 @@ Catalog Catalog::parse(std::string_view text) {
         if (rule.kopecks < 1) invalid(model.id + ".prices", "kopecks must be positive");
         model.prices.push_back(std::move(rule));
       }
-      if (model.prices.empty() || !model.prices.back().when.empty()) invalid(model.id + ".prices", "the last rule needs no `when`");
+      if (model.prices.empty() || !model.prices.back().when.empty())
+        invalid(model.id + ".prices", "the last rule needs no `when`");
       if (!ids.insert(model.id).second) invalid(model.id, "duplicate id");
-      if (model.code.empty() || model.code.size() > 4 || !codes.insert(model.code).second) invalid(model.id, "code: unique, 1-4 characters");
+      if (model.code.empty() || model.code.size() > 4 || !codes.insert(model.code).second)
+        invalid(model.id, "code: unique, 1-4 characters");
       bool known = false;
       for (const auto& cat : c.categories_) known = known || cat == model.category;
       if (!known) invalid(model.id, "unknown category " + model.category);

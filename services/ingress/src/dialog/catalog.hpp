@@ -29,10 +29,10 @@ struct PriceRule {
 };
 
 struct Model {
-  std::string id;        // KIE's model id
-  std::string code;      // short id for callback data
+  std::string id;    // KIE's model id
+  std::string code;  // short id for callback data
   std::string category;
-  bool free = false;     // free generations may pay for it
+  bool free = false;                               // free generations may pay for it
   std::map<std::string, std::string> name, about;  // by language
   std::vector<Field> fields;
   std::vector<PriceRule> prices;  // first match wins; the last has no `when`

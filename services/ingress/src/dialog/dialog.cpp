@@ -23,7 +23,8 @@ namespace {
 void check_sent(const telegram::Result& r, const char* method) {
   if (r.ok) return;
   if (r.status == 0 || r.status >= 500 || r.status == 429) {
-    throw std::runtime_error(std::string(method) + " failed: " + (r.description.empty() ? std::to_string(r.status) : r.description));
+    throw std::runtime_error(std::string(method) +
+                             " failed: " + (r.description.empty() ? std::to_string(r.status) : r.description));
   }
   log::info("telegram_refused", {{"method", method}, {"status", r.status}, {"description", r.description}});
 }
@@ -181,7 +182,8 @@ net::awaitable<void> Dialog::apologize(json update) {
   if (body == nullptr) co_return;
   t.user_id = (*body)["from"].value("id", std::int64_t{0});
   t.chat_id = body->contains("chat") ? (*body)["chat"].value("id", t.user_id) : t.user_id;
-  if (body->contains("message") && (*body)["message"].is_object()) t.chat_id = (*body)["message"]["chat"].value("id", t.user_id);
+  if (body->contains("message") && (*body)["message"].is_object())
+    t.chat_id = (*body)["message"]["chat"].value("id", t.user_id);
   t.lang = language_from_telegram((*body)["from"].value("language_code", ""));
   if (body->contains("data")) t.callback_id = body->value("id", "");
   co_await answer(t, text(t, "error.toast"));
@@ -320,9 +322,9 @@ net::awaitable<void> Dialog::on_action(Turn& t, Callback c) {
   } else if (v == "payc") {
     t.state["await"] = "topup";
     t.state_changed = true;
-    auto screen = screens_.text_with_menu(text(t, "topup.ask_amount", {{"min", roubles(options_.top_up_min)},
-                                                                          {"max", roubles(options_.top_up_max)}}),
-                                            t.lang);
+    auto screen = screens_.text_with_menu(
+        text(t, "topup.ask_amount", {{"min", roubles(options_.top_up_min)}, {"max", roubles(options_.top_up_max)}}),
+        t.lang);
     co_await send(t, std::move(screen));
   } else if (v == "free") {
     co_await show_free(t);

@@ -28,7 +28,7 @@ class Producer;
 namespace kiebot::telegram {
 class Client;
 struct Result;
-}
+}  // namespace kiebot::telegram
 
 namespace kiebot::dialog {
 
@@ -38,7 +38,7 @@ class Store;
 struct Callback;
 
 struct DialogOptions {
-  std::string bot_username;  // for referral links (getMe at start)
+  std::string bot_username;              // for referral links (getMe at start)
   std::int64_t stars_per_100_rub = 160;  // the old bot's rate: 1 rouble = 1.6 stars
   std::vector<std::int64_t> top_up_presets = {5'000, 10'000, 15'000};
   std::int64_t top_up_min = 5'000;
@@ -76,8 +76,8 @@ struct Turn {
   nlohmann::json from;
   nlohmann::json state;
   bool state_changed = false;
-  std::string callback_id;      // callback queries: to answer
-  std::int64_t message_id = 0;  // callback queries: the message with the button
+  std::string callback_id;           // callback queries: to answer
+  std::int64_t message_id = 0;       // callback queries: the message with the button
   std::int64_t user_message_id = 0;  // messages: the user's message
 };
 

@@ -4,13 +4,16 @@
 namespace kiebot::dialog {
 
 namespace {
-metrics::Registry& r() { return metrics::registry(); }
+metrics::Registry& r() {
+  return metrics::registry();
+}
 }  // namespace
 
 Metrics& Metrics::get() {
   static Metrics m{
       r().counter("dialog_callbacks_answered_total", "callback queries answered by their handler"),
-      r().counter("dialog_callbacks_answered_by_watchdog_total", "callback queries answered empty because their chat was busy"),
+      r().counter("dialog_callbacks_answered_by_watchdog_total",
+                  "callback queries answered empty because their chat was busy"),
       r().counter("dialog_expired_callbacks_total", "presses of stale, foreign or forged buttons"),
       r().counter("dialog_duplicate_submissions_total", "the same generation submitted twice within the window"),
       r().counter("dialog_gifts_total", "gift wheels spun"),

@@ -10,9 +10,9 @@ namespace kiebot::dialog {
 struct Metrics {
   static Metrics& get();
 
-  void update(const std::string& kind);           // updates handled, by kind
-  void outcome(const std::string& result);        // ok, duplicate, retried, failed, unreadable
-  void submissions(const std::string& result);    // free, admin, paid, refused, publish_failed
+  void update(const std::string& kind);         // updates handled, by kind
+  void outcome(const std::string& result);      // ok, duplicate, retried, failed, unreadable
+  void submissions(const std::string& result);  // free, admin, paid, refused, publish_failed
   void payments(const std::string& result);
   void admin(const std::string& action);
 

@@ -22,9 +22,9 @@ class Dialog;
 class Store;
 
 struct DispatcherOptions {
-  std::size_t max_chats = 256;      // chats handled at the same time
-  std::size_t max_buffered = 5'000; // consumed and not yet handled: polling pauses above
-  int attempts = 3;                 // tries per update before the apology
+  std::size_t max_chats = 256;       // chats handled at the same time
+  std::size_t max_buffered = 5'000;  // consumed and not yet handled: polling pauses above
+  int attempts = 3;                  // tries per update before the apology
   std::chrono::milliseconds retry_delay{250};
   std::chrono::milliseconds callback_watchdog{1'500};  // Telegram's button spins until answered
   std::chrono::milliseconds commit_interval{200};

@@ -123,7 +123,8 @@ net::awaitable<void> Dialog::next_step(Turn& t) {
   const auto* image = first_of(*model, Field::Type::image);
   if (prompt && !values.contains(prompt->name)) {
     form["step"] = "prompt";
-    auto screen = screens_.text_with_menu(text(t, "form.ask_prompt", {{"max", std::to_string(prompt->max_length)}}), t.lang);
+    auto screen =
+        screens_.text_with_menu(text(t, "form.ask_prompt", {{"max", std::to_string(prompt->max_length)}}), t.lang);
     co_await send(t, std::move(screen));
     co_return;
   }
@@ -189,10 +190,11 @@ net::awaitable<void> Dialog::form_text(Turn& t, std::string body) {
   auto length = utf8_length(body);
   if (length > prompt->max_length || length < prompt->min_length) {
     auto key = length > prompt->max_length ? "form.prompt_too_long" : "form.prompt_too_short";
-    auto screen = screens_.text_with_menu(text(t, key, {{"max", std::to_string(prompt->max_length)},
-                                                           {"min", std::to_string(prompt->min_length)},
-                                                           {"length", std::to_string(length)}}),
-                                             t.lang);
+    auto screen = screens_.text_with_menu(text(t, key,
+                                               {{"max", std::to_string(prompt->max_length)},
+                                                {"min", std::to_string(prompt->min_length)},
+                                                {"length", std::to_string(length)}}),
+                                          t.lang);
     co_await send(t, std::move(screen));
     co_return;
   }
@@ -231,18 +233,21 @@ net::awaitable<std::string> Dialog::upload_photo(std::string file_id) {
     co_return std::string();
   }
   auto path = file.result.value("file_path", "");
-  http::ClientRequest download{"GET", options_.telegram_base + "/file/bot" + options_.token + "/" + path, {}, {},
-                               std::chrono::seconds(30)};
+  http::ClientRequest download{
+      "GET", options_.telegram_base + "/file/bot" + options_.token + "/" + path, {}, {}, std::chrono::seconds(30)};
   auto bytes = co_await p_.http.send(std::move(download));
   if (bytes.status != 200) {
     log::warn("photo_download_failed", {{"status", bytes.status}});
     co_return std::string();
   }
-  json upload_body = {{"base64Data", base64_encode(bytes.body)}, {"uploadPath", "kiebot/inputs"},
+  json upload_body = {{"base64Data", base64_encode(bytes.body)},
+                      {"uploadPath", "kiebot/inputs"},
                       {"fileName", file_id.substr(0, 32) + ".jpg"}};
-  http::ClientRequest upload{"POST", options_.kie_upload_base + "/api/file-base64-upload",
+  http::ClientRequest upload{"POST",
+                             options_.kie_upload_base + "/api/file-base64-upload",
                              {{"Authorization", "Bearer " + options_.kie_key}, {"Content-Type", "application/json"}},
-                             upload_body.dump(), std::chrono::seconds(60)};
+                             upload_body.dump(),
+                             std::chrono::seconds(60)};
   auto uploaded = co_await p_.http.send(std::move(upload));
   auto answer = json::parse(uploaded.body, nullptr, false);
   if (uploaded.status != 200 || !answer.is_object() || !answer.contains("data") || !answer["data"].is_object()) {
@@ -261,13 +266,15 @@ net::awaitable<void> Dialog::submit(Turn& t) {
     co_return;
   }
   if (co_await p_.store.running_count(t.user_id) >= options_.max_running) {
-    auto screen = screens_.text_with_menu(text(t, "form.too_many", {{"max", std::to_string(options_.max_running)}}), t.lang);
+    auto screen =
+        screens_.text_with_menu(text(t, "form.too_many", {{"max", std::to_string(options_.max_running)}}), t.lang);
     co_await send(t, std::move(screen));
     co_return;
   }
   // One job per form: a retried update finds the same hold and job id.
   auto job_id = "dlg-" + std::to_string(t.user_id) + "-" + form.value("nonce", "");
-  if (!co_await p_.store.claim_submission(t.user_id, fingerprint(model->id, values), options_.duplicate_window, job_id)) {
+  if (!co_await p_.store.claim_submission(t.user_id, fingerprint(model->id, values), options_.duplicate_window,
+                                          job_id)) {
     Metrics::get().duplicate_submissions.inc();
     co_await send(t, screens_.text_with_menu(text(t, "form.duplicate"), t.lang));
     co_return;
@@ -290,10 +297,17 @@ net::awaitable<void> Dialog::submit(Turn& t) {
   Screen queued{status_text, nullptr};
   auto status_message = co_await show(t, std::move(queued));
   auto now = unix_ms();
-  json job = {{"v", 1}, {"job_id", job_id}, {"model", model->id},
+  json job = {{"v", 1},
+              {"job_id", job_id},
+              {"model", model->id},
               {"input", p_.catalog.kie_input(*model, values, [](const std::string& url) { return url; })},
-              {"created_ms", now}, {"deadline_s", options_.deadline_s}, {"user_id", t.user_id}, {"chat_id", t.chat_id},
-              {"language", t.lang}, {"hold_id", hold_id}, {"status_message_id", status_message},
+              {"created_ms", now},
+              {"deadline_s", options_.deadline_s},
+              {"user_id", t.user_id},
+              {"chat_id", t.chat_id},
+              {"language", t.lang},
+              {"hold_id", hold_id},
+              {"status_message_id", status_message},
               {"source", "ingress-dialog"}};
   std::string caption = model->name_in(t.lang);
   if (const auto* prompt = first_of(*model, Field::Type::prompt)) caption += ": " + values.value(prompt->name, "");

@@ -43,9 +43,12 @@ net::awaitable<void> Dialog::send_invoice(Turn& t, std::int64_t kopecks) {
   auto stars = stars_for(kopecks, options_.stars_per_100_rub);
   auto payload = "topup:" + std::to_string(t.user_id) + ":" + std::to_string(kopecks) + ":" + std::to_string(stars);
   json price = json::array({{{"label", text(t, "invoice.label")}, {"amount", stars}}});
-  json params = {{"chat_id", t.chat_id}, {"title", text(t, "invoice.title")},
+  json params = {{"chat_id", t.chat_id},
+                 {"title", text(t, "invoice.title")},
                  {"description", text(t, "invoice.description", {{"rub", roubles(kopecks)}})},
-                 {"payload", payload}, {"currency", "XTR"}, {"prices", price}};
+                 {"payload", payload},
+                 {"currency", "XTR"},
+                 {"prices", price}};
   co_await call(t.chat_id, "sendInvoice", std::move(params));
 }
 
@@ -58,9 +61,9 @@ net::awaitable<void> Dialog::top_up_text(Turn& t, std::string body) {
   bool parsed = std::sscanf(body.c_str(), "%lf%c", &rub, &rest) == 1 && rub >= 0 && rub <= 1e9;
   auto kopecks = parsed ? static_cast<std::int64_t>(rub * 100 + 0.5) : 0;
   if (!parsed || kopecks < options_.top_up_min || kopecks > options_.top_up_max) {
-    auto screen = screens_.text_with_menu(text(t, "topup.bad_amount", {{"min", roubles(options_.top_up_min)},
-                                                                         {"max", roubles(options_.top_up_max)}}),
-                                            t.lang);
+    auto screen = screens_.text_with_menu(
+        text(t, "topup.bad_amount", {{"min", roubles(options_.top_up_min)}, {"max", roubles(options_.top_up_max)}}),
+        t.lang);
     co_await send(t, std::move(screen));
     co_return;
   }
@@ -100,9 +103,10 @@ net::awaitable<void> Dialog::on_payment(Turn& t, json payment) {
     co_return;
   }
   Metrics::get().payments("credited");
-  auto screen = screens_.text_with_menu(text(t, "payment.done", {{"amount", roubles(top_up->kopecks)},
-                                                                    {"balance", roubles(credit.body.value("balance", std::int64_t{0}))}}),
-                                          t.lang);
+  auto screen = screens_.text_with_menu(
+      text(t, "payment.done",
+           {{"amount", roubles(top_up->kopecks)}, {"balance", roubles(credit.body.value("balance", std::int64_t{0}))}}),
+      t.lang);
   co_await send(t, std::move(screen));
 }
 
@@ -131,16 +135,19 @@ net::awaitable<void> Dialog::spin_gift(Turn& t) {
     co_await edit(t, message, std::move(next));
   }
   if (!co_await sleep_for(options_.gift_frame)) co_return;
-  auto won = text(t, "gift.won", {{"amount", roubles(gift.body.value("amount", std::int64_t{0}))},
-                                  {"balance", roubles(gift.body.value("balance", std::int64_t{0}))}});
+  auto won = text(t, "gift.won",
+                  {{"amount", roubles(gift.body.value("amount", std::int64_t{0}))},
+                   {"balance", roubles(gift.body.value("balance", std::int64_t{0}))}});
   co_await edit(t, message, screens_.text_with_menu(std::move(won), t.lang));
 }
 
 net::awaitable<void> Dialog::show_referral(Turn& t) {
   auto user = co_await load_user(t.user_id);
   auto link = "https://t.me/" + options_.bot_username + "?start=ref_" + std::to_string(t.user_id);
-  auto body = text(t, "referral.text", {{"link", link}, {"count", std::to_string(user.value("referrals", 0))},
-                                        {"bonus", std::to_string(options_.referral_bonus)}});
+  auto body = text(t, "referral.text",
+                   {{"link", link},
+                    {"count", std::to_string(user.value("referrals", 0))},
+                    {"bonus", std::to_string(options_.referral_bonus)}});
   co_await show(t, screens_.text_with_menu(std::move(body), t.lang));
 }
 

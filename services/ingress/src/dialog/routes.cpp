@@ -20,7 +20,10 @@ net::awaitable<http::Response> user_jobs(Store& store, std::int64_t user_id) {
   }
   auto out = nlohmann::json::array();
   for (const auto& j : jobs) {
-    out.push_back({{"job_id", j.job_id}, {"model", j.model}, {"status", j.status}, {"price", j.price},
+    out.push_back({{"job_id", j.job_id},
+                   {"model", j.model},
+                   {"status", j.status},
+                   {"price", j.price},
                    {"created_ms", j.created_ms}});
   }
   nlohmann::json body = {{"user_id", user_id}, {"jobs", std::move(out)}};

@@ -9,7 +9,9 @@ using nlohmann::json;
 
 namespace {
 
-json keyboard(json rows) { return {{"inline_keyboard", std::move(rows)}}; }
+json keyboard(json rows) {
+  return {{"inline_keyboard", std::move(rows)}};
+}
 
 }  // namespace
 
@@ -30,12 +32,16 @@ Screen Screens::main_menu(const std::string& lang, const std::string& greeting) 
   const auto& cats = catalog_.categories();
   for (std::size_t i = 0; i < cats.size(); i += 2) {
     json row = json::array({button(texts_.get(lang, "cat." + cats[i]), encode_callback("cat", {cats[i]}))});
-    if (i + 1 < cats.size()) row.push_back(button(texts_.get(lang, "cat." + cats[i + 1]), encode_callback("cat", {cats[i + 1]})));
+    if (i + 1 < cats.size())
+      row.push_back(button(texts_.get(lang, "cat." + cats[i + 1]), encode_callback("cat", {cats[i + 1]})));
     rows.push_back(std::move(row));
   }
-  rows.push_back({button(texts_.get(lang, "btn.balance"), encode_callback("bal")), button(texts_.get(lang, "btn.free"), encode_callback("free"))});
-  rows.push_back({button(texts_.get(lang, "btn.gift"), encode_callback("gift")), button(texts_.get(lang, "btn.referral"), encode_callback("ref"))});
-  rows.push_back({button(texts_.get(lang, "btn.history"), encode_callback("hist")), button(texts_.get(lang, "btn.language"), encode_callback("lang"))});
+  rows.push_back({button(texts_.get(lang, "btn.balance"), encode_callback("bal")),
+                  button(texts_.get(lang, "btn.free"), encode_callback("free"))});
+  rows.push_back({button(texts_.get(lang, "btn.gift"), encode_callback("gift")),
+                  button(texts_.get(lang, "btn.referral"), encode_callback("ref"))});
+  rows.push_back({button(texts_.get(lang, "btn.history"), encode_callback("hist")),
+                  button(texts_.get(lang, "btn.language"), encode_callback("lang"))});
   rows.push_back({button(texts_.get(lang, "btn.help"), encode_callback("help"))});
   auto text = greeting.empty() ? texts_.get(lang, "menu.title") : greeting + "\n\n" + texts_.get(lang, "menu.title");
   return {text, keyboard(std::move(rows))};
@@ -96,8 +102,10 @@ Screen Screens::form(const std::string& lang, const Model& model, const json& va
   rows.push_back({button(texts_.get(lang, "btn.next"), encode_callback("go", {nonce}))});
   rows.push_back({button(texts_.get(lang, "btn.back"), encode_callback("cat", {model.category})),
                   button(texts_.get(lang, "btn.cancel"), encode_callback("no", {nonce}))});
-  auto text = texts_.format(lang, "form.title", {{"model", model.name_in(lang)}, {"about", model.about_in(lang)},
-                                                 {"price", roubles(catalog_.price(model, values))}});
+  auto text = texts_.format(lang, "form.title",
+                            {{"model", model.name_in(lang)},
+                             {"about", model.about_in(lang)},
+                             {"price", roubles(catalog_.price(model, values))}});
   return {text, keyboard(std::move(rows))};
 }
 
@@ -108,8 +116,12 @@ Screen Screens::confirm(const std::string& lang, const Model& model, const json&
     if (f.type == Field::Type::prompt && values.contains(f.name)) prompt = values[f.name].get<std::string>();
   }
   auto text = texts_.format(lang, "form.confirm",
-                            {{"model", model.name_in(lang)}, {"params", summary(lang, model, values)}, {"prompt", prompt},
-                             {"price", roubles(payer.amount)}, {"payer", payer.line}, {"after", after}});
+                            {{"model", model.name_in(lang)},
+                             {"params", summary(lang, model, values)},
+                             {"prompt", prompt},
+                             {"price", roubles(payer.amount)},
+                             {"payer", payer.line},
+                             {"after", after}});
   json rows = json::array({json::array({button(texts_.get(lang, "btn.confirm"), encode_callback("ok", {nonce}))}),
                            json::array({button(texts_.get(lang, "btn.change"), encode_callback("edit", {nonce})),
                                         button(texts_.get(lang, "btn.cancel"), encode_callback("no", {nonce}))})});
@@ -118,7 +130,8 @@ Screen Screens::confirm(const std::string& lang, const Model& model, const json&
 
 Screen Screens::insufficient(const std::string& lang, std::int64_t price, std::int64_t balance) const {
   auto text = texts_.format(lang, "form.insufficient", {{"price", roubles(price)}, {"balance", roubles(balance)}});
-  json rows = json::array({json::array({button(texts_.get(lang, "btn.topup"), encode_callback("top"))}), menu_button(lang)});
+  json rows =
+      json::array({json::array({button(texts_.get(lang, "btn.topup"), encode_callback("top"))}), menu_button(lang)});
   return {text, keyboard(std::move(rows))};
 }
 
@@ -133,21 +146,25 @@ Screen Screens::balance(const std::string& lang, const json& user) const {
     text += "\n" + texts_.get(lang, "balance.owner");
   } else if (user.value("is_admin", false) && user["admin"].is_object()) {
     const auto& a = user["admin"];
-    text += "\n" + texts_.format(lang, "balance.admin", {{"limit", roubles(a.value("limit", std::int64_t{0}))},
-                                                         {"spent", roubles(a.value("spent", std::int64_t{0}))},
-                                                         {"remaining", roubles(a.value("remaining", std::int64_t{0}))}});
+    text += "\n" + texts_.format(lang, "balance.admin",
+                                 {{"limit", roubles(a.value("limit", std::int64_t{0}))},
+                                  {"spent", roubles(a.value("spent", std::int64_t{0}))},
+                                  {"remaining", roubles(a.value("remaining", std::int64_t{0}))}});
   }
-  json rows = json::array({json::array({button(texts_.get(lang, "btn.topup"), encode_callback("top"))}), menu_button(lang)});
+  json rows =
+      json::array({json::array({button(texts_.get(lang, "btn.topup"), encode_callback("top"))}), menu_button(lang)});
   return {text, keyboard(std::move(rows))};
 }
 
 Screen Screens::top_up(const std::string& lang, const std::vector<std::int64_t>& presets, std::int64_t rate) const {
   json row = json::array();
   for (auto kopecks : presets) {
-    auto label = texts_.format(lang, "topup.preset", {{"rub", roubles(kopecks)}, {"stars", std::to_string(stars_for(kopecks, rate))}});
+    auto label = texts_.format(lang, "topup.preset",
+                               {{"rub", roubles(kopecks)}, {"stars", std::to_string(stars_for(kopecks, rate))}});
     row.push_back(button(label, encode_callback("pay", {std::to_string(kopecks)})));
   }
-  json rows = json::array({row, json::array({button(texts_.get(lang, "topup.custom_btn"), encode_callback("payc"))}), menu_button(lang)});
+  json rows = json::array(
+      {row, json::array({button(texts_.get(lang, "topup.custom_btn"), encode_callback("payc"))}), menu_button(lang)});
   auto rub_per_star = texts_.format(lang, "topup.title", {{"stars", std::to_string(stars_for(10'000, rate))}});
   return {rub_per_star, keyboard(std::move(rows))};
 }
@@ -158,9 +175,11 @@ Screen Screens::free(const std::string& lang, const json& user) const {
     if (m.free) models += "\n• " + m.name_in(lang);
   }
   const auto& free = user["free"];
-  auto text = texts_.format(lang, "free.text", {{"left", std::to_string(free.value("remaining", 0))},
-                                                {"daily", std::to_string(free.value("daily_limit", 0))},
-                                                {"bank", std::to_string(free.value("bank", 0))}, {"models", models}});
+  auto text = texts_.format(lang, "free.text",
+                            {{"left", std::to_string(free.value("remaining", 0))},
+                             {"daily", std::to_string(free.value("daily_limit", 0))},
+                             {"bank", std::to_string(free.value("bank", 0))},
+                             {"models", models}});
   return {text, keyboard(json::array({menu_button(lang)}))};
 }
 
@@ -173,9 +192,11 @@ Screen Screens::history(const std::string& lang, const std::vector<JobRecord>& j
     const auto* model = catalog_.by_id(j.model);
     auto name = model ? model->name_in(lang) : j.model;
     ++n;
-    text += "\n" + texts_.format(lang, "history.item", {{"n", std::to_string(n)}, {"model", name},
-                                                        {"status", texts_.get(lang, "status." + j.status)},
-                                                        {"price", roubles(j.price)}});
+    text += "\n" + texts_.format(lang, "history.item",
+                                 {{"n", std::to_string(n)},
+                                  {"model", name},
+                                  {"status", texts_.get(lang, "status." + j.status)},
+                                  {"price", roubles(j.price)}});
     if (model && n <= 8) {
       rows.push_back({button(texts_.format(lang, "btn.repeat", {{"n", std::to_string(n)}, {"model", name}}),
                              encode_callback("rep", {j.job_id}))});
@@ -196,16 +217,17 @@ Screen Screens::running(const std::string& lang, const std::vector<JobRecord>& j
 }
 
 Screen Screens::language(const std::string& lang) const {
-  json rows = json::array({json::array({button("🇷🇺 Русский", encode_callback("lang", {"ru"})),
-                                        button("🇬🇧 English", encode_callback("lang", {"en"}))})});
+  json rows = json::array({json::array(
+      {button("🇷🇺 Русский", encode_callback("lang", {"ru"})), button("🇬🇧 English", encode_callback("lang", {"en"}))})});
   return {texts_.get(lang, "language.choose"), keyboard(std::move(rows))};
 }
 
 Screen Screens::admin(const std::string& lang, bool owner) const {
-  json rows = json::array({json::array({button(texts_.get(lang, "btn.admin_stats"), encode_callback("adm", {"stats"})),
-                                        button(texts_.get(lang, "btn.admin_user"), encode_callback("adm", {"user"}))}),
-                           json::array({button(texts_.get(lang, "btn.admin_grant"), encode_callback("adm", {"grant"})),
-                                        button(texts_.get(lang, "btn.admin_limit"), encode_callback("adm", {"limit"}))})});
+  json rows =
+      json::array({json::array({button(texts_.get(lang, "btn.admin_stats"), encode_callback("adm", {"stats"})),
+                                button(texts_.get(lang, "btn.admin_user"), encode_callback("adm", {"user"}))}),
+                   json::array({button(texts_.get(lang, "btn.admin_grant"), encode_callback("adm", {"grant"})),
+                                button(texts_.get(lang, "btn.admin_limit"), encode_callback("adm", {"limit"}))})});
   if (owner) rows.push_back({button(texts_.get(lang, "btn.admin_kie"), encode_callback("adm", {"kie"}))});
   rows.push_back(menu_button(lang));
   return {texts_.get(lang, "admin.menu"), keyboard(std::move(rows))};

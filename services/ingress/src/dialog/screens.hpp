@@ -33,12 +33,14 @@ class Screens {
   Screen main_menu(const std::string& lang, const std::string& greeting) const;
   Screen category(const std::string& lang, const std::string& category) const;
   // The form's parameter step: every choice and switch as buttons.
-  Screen form(const std::string& lang, const Model& model, const nlohmann::json& values, const std::string& nonce) const;
+  Screen form(const std::string& lang, const Model& model, const nlohmann::json& values,
+              const std::string& nonce) const;
   Screen confirm(const std::string& lang, const Model& model, const nlohmann::json& values, const std::string& nonce,
                  const Payer& payer, const std::string& after) const;
   Screen insufficient(const std::string& lang, std::int64_t price, std::int64_t balance) const;
   Screen balance(const std::string& lang, const nlohmann::json& user) const;
-  Screen top_up(const std::string& lang, const std::vector<std::int64_t>& presets, std::int64_t stars_per_100_rub) const;
+  Screen top_up(const std::string& lang, const std::vector<std::int64_t>& presets,
+                std::int64_t stars_per_100_rub) const;
   Screen free(const std::string& lang, const nlohmann::json& user) const;
   Screen history(const std::string& lang, const std::vector<JobRecord>& jobs) const;
   Screen running(const std::string& lang, const std::vector<JobRecord>& jobs) const;

@@ -18,7 +18,9 @@ constexpr auto kJobTtl = std::chrono::hours(24 * 30);
 std::string user_key(std::int64_t user_id, const char* suffix) {
   return "dlg:{du:" + std::to_string(user_id) + "}:" + suffix;
 }
-std::string job_key(std::int64_t user_id, const std::string& job_id) { return user_key(user_id, "job:") + job_id; }
+std::string job_key(std::int64_t user_id, const std::string& job_id) {
+  return user_key(user_id, "job:") + job_id;
+}
 
 void check(const redis::Reply& reply, const char* what) {
   if (reply.is_error()) throw redis::Error(redis::Error::Kind::protocol, std::string(what) + ": " + reply.str);
@@ -51,8 +53,8 @@ return 1
 }
 
 json to_json(const JobRecord& j) {
-  return {{"job_id", j.job_id}, {"model", j.model}, {"values", j.values}, {"status", j.status},
-          {"price", j.price}, {"created_ms", j.created_ms}, {"deadline_ms", j.deadline_ms}};
+  return {{"job_id", j.job_id}, {"model", j.model},           {"values", j.values},          {"status", j.status},
+          {"price", j.price},   {"created_ms", j.created_ms}, {"deadline_ms", j.deadline_ms}};
 }
 
 std::optional<JobRecord> from_json(const std::string& text) {
@@ -106,8 +108,8 @@ net::awaitable<void> Store::mark_handled(std::int64_t update_id) {
 net::awaitable<bool> Store::claim_submission(std::int64_t user_id, std::string fingerprint, std::chrono::seconds window,
                                              std::string job_id) {
   // SET ... NX GET answers the holder's job id when the key exists.
-  std::vector<std::string> command = {"SET", user_key(user_id, "submitted:") + fingerprint, job_id, "NX", "GET", "EX",
-                                      std::to_string(window.count())};
+  std::vector<std::string> command = {
+      "SET", user_key(user_id, "submitted:") + fingerprint, job_id, "NX", "GET", "EX", std::to_string(window.count())};
   auto reply = co_await redis_.exec(std::move(command));
   check(reply, "claim_submission");
   co_return reply.is_nil() || reply.str == job_id;
@@ -124,9 +126,11 @@ net::awaitable<std::int64_t> Store::running_count(std::int64_t user_id) {
 }
 
 net::awaitable<void> Store::record_job(std::int64_t user_id, JobRecord job) {
-  std::vector<std::string> keys = {job_key(user_id, job.job_id), user_key(user_id, "history"), user_key(user_id, "running")};
+  std::vector<std::string> keys = {job_key(user_id, job.job_id), user_key(user_id, "history"),
+                                   user_key(user_id, "running")};
   std::vector<std::string> args = {to_json(job).dump(), job.job_id, std::to_string(job.deadline_ms),
-                                   std::to_string(std::chrono::seconds(kJobTtl).count()), std::to_string(kHistoryLength)};
+                                   std::to_string(std::chrono::seconds(kJobTtl).count()),
+                                   std::to_string(kHistoryLength)};
   check(co_await redis_.eval(record_script(), std::move(keys), std::move(args)), "record_job");
 }
 

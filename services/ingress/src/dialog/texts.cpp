@@ -19,7 +19,8 @@ std::map<std::string, std::string, std::less<>> parse_locale(std::string_view te
   if (!j.is_object()) throw std::invalid_argument(std::string("locale ") + name + ": not a JSON object");
   std::map<std::string, std::string, std::less<>> out;
   for (auto& [key, value] : j.items()) {
-    if (!value.is_string()) throw std::invalid_argument(std::string("locale ") + name + ": " + key + " is not a string");
+    if (!value.is_string())
+      throw std::invalid_argument(std::string("locale ") + name + ": " + key + " is not a string");
     out.emplace(key, value.get<std::string>());
   }
   return out;
