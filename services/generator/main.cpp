@@ -65,6 +65,9 @@ int main(int argc, char** argv) {
   auto chat_interval = config.integer("TELEGRAM_CHAT_INTERVAL_MS", 1'100,
                                       "ms between messages to one private chat (all replicas; Telegram allows about 1 s)",
                                       1, 60'000);
+  auto create_timeout = config.integer("KIE_CREATE_TIMEOUT_MS", 30'000,
+                                       "how long createTask may take; after it the submit is ambiguous and never repeated",
+                                       500, 600'000);
   auto adopt_wait = config.integer("ADOPT_WAIT_MS", 600'000,
                                    "how long a submission without an answer waits for KIE's callback before failing",
                                    1'000, 86'400'000);
@@ -112,7 +115,7 @@ int main(int argc, char** argv) {
   // between this decision and Telegram's own count never tips it over.
   limits.private_chat = {1'000.0 / static_cast<double>(chat_interval), 3};
   RateLimiter limiter(*redis, "tg-limits:" + token.substr(0, token.find(':')), limits);
-  generator::KieClient kie(http_client, kie_base, kie_key);
+  generator::KieClient kie(http_client, kie_base, kie_key, std::chrono::milliseconds(create_timeout));
   telegram::Client telegram(http_client, telegram_base, token);
   generator::AccountsClient accounts(http_client, accounts_url, accounts_token);
   generator::GeneratorOptions options;

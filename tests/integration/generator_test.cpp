@@ -321,6 +321,54 @@ TEST_F(GeneratorTest, KieFailureAndTimeoutTellTheUserAndChargeNothing) {
   EXPECT_EQ(photos(), 0u);
 }
 
+TEST_F(GeneratorTest, AnUnansweredSubmitFailsWithoutCallbacksAndIsAdoptedWithThem) {
+  // KIE creates the task but answers after the generator stopped waiting:
+  // nobody knows whether the task exists, so nothing is submitted again.
+  // The short Kafka session of the multi-replica tests: a second generator follows this one.
+  std::map<std::string, std::string> quick_group = {{"KAFKA_CFG_SESSION_TIMEOUT_MS", "6000"},
+                                                    {"KAFKA_CFG_HEARTBEAT_INTERVAL_MS", "500"}};
+  auto env = quick_group;
+  env["KIE_CREATE_TIMEOUT_MS"] = "1000";
+  start_generator(env);
+  auto balance = user()["balance"].get<std::int64_t>();
+  kie_config({{"slow_next_create", {{"ms", 3'000}, {"count", 1}}}});
+  publish(job("job-unanswered", hold("job-unanswered", 2'000)));
+  auto results = read("gen.results", 1, 30s);
+  ASSERT_EQ(results.size(), 1u);
+  EXPECT_EQ(results[0]["status"], "failed");
+  EXPECT_EQ(results[0]["error"]["code"], "ambiguous_submit");
+  EXPECT_NE(transcript().back().value("text", "").find("could not confirm that the generation started"), std::string::npos);
+  std::this_thread::sleep_for(3s);
+  EXPECT_EQ(kie_stats()["tasks_created"], 1) << "never a second paid task";
+  EXPECT_EQ(user()["held"], 0);
+  EXPECT_EQ(user()["balance"], balance);
+  EXPECT_EQ(photos(), 0u);
+  // With callbacks the task announces itself: the job adopts it and completes, once.
+  auto port = test::free_port();
+  // A graceful stop leaves the consumer group at once (a killed member would
+  // hold its partitions for the whole session timeout).
+  EXPECT_EQ(generators.front()->stop(SIGTERM, 15s), 0);
+  generators.clear();
+  generator_ports.clear();
+  env["HTTP_PORT"] = std::to_string(port);
+  env["PUBLIC_BASE_URL"] = "http://127.0.0.1:" + std::to_string(port);
+  env["CALLBACK_SECRET"] = "cb-secret";
+  start_generator(env);
+  kie_config({{"slow_next_create", {{"ms", 3'000}, {"count", 1}}}});
+  publish(job("job-adopted", hold("job-adopted", 2'000)));
+  auto both = read("gen.results", 2, 30s);
+  json adopted;
+  for (const auto& r : both) {
+    if (r["job_id"] == "job-adopted") adopted = r;
+  }
+  EXPECT_EQ(adopted["status"], "succeeded") << adopted.dump();
+  EXPECT_EQ(metric(0, "generator_tasks_adopted_total"), 1);
+  std::this_thread::sleep_for(1s);
+  EXPECT_EQ(kie_stats()["tasks_created"], 2);
+  EXPECT_EQ(photos(), 1u);
+  EXPECT_EQ(user()["balance"], balance - 2'000);
+}
+
 TEST_F(GeneratorTest, RateLimitsAndServerErrorsAreRetriedAndChargedOnce) {
   start_generator();
   auto balance = user()["balance"].get<std::int64_t>();

@@ -73,8 +73,8 @@ TaskState parse_record_info(int http_status, const std::string& body) {
   return t;
 }
 
-KieClient::KieClient(http::Client& client, std::string base, std::string key)
-    : client_(client), base_(std::move(base)), key_(std::move(key)) {
+KieClient::KieClient(http::Client& client, std::string base, std::string key, std::chrono::milliseconds create_timeout)
+    : client_(client), base_(std::move(base)), key_(std::move(key)), create_timeout_(create_timeout) {
   while (!base_.empty() && base_.back() == '/') base_.pop_back();
 }
 
@@ -86,7 +86,7 @@ net::awaitable<Submitted> KieClient::create_task(std::string model, json input, 
   request.url = base_ + "/api/v1/jobs/createTask";
   request.headers = {{"Authorization", "Bearer " + key_}, {"Content-Type", "application/json"}};
   request.body = body.dump();
-  request.timeout = std::chrono::seconds(30);
+  request.timeout = create_timeout_;
   Submitted failed;
   std::optional<http::Response> response;
   try {

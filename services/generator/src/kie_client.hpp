@@ -50,7 +50,10 @@ TaskState parse_record_info(int http_status, const std::string& body);
 
 class KieClient {
  public:
-  KieClient(http::Client& client, std::string base, std::string key);
+  // `create_timeout`: how long createTask may take to answer; after it the
+  // outcome is ambiguous (the task may exist), never retried.
+  KieClient(http::Client& client, std::string base, std::string key,
+            std::chrono::milliseconds create_timeout = std::chrono::seconds(30));
 
   net::awaitable<Submitted> create_task(std::string model, nlohmann::json input, std::string callback_url);
   net::awaitable<TaskState> record_info(std::string task_id);
@@ -59,6 +62,7 @@ class KieClient {
   http::Client& client_;
   std::string base_;
   std::string key_;
+  std::chrono::milliseconds create_timeout_;
 };
 
 }  // namespace kiebot::generator

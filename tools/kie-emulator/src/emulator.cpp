@@ -5,6 +5,7 @@
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/as_tuple.hpp>
 #include <nlohmann/json.hpp>
@@ -39,6 +40,10 @@ struct Config {
   std::string callback_mode = "normal";  // normal | duplicate | drop
   int fail_next_code = 0;                // createTask answers this code...
   int fail_next_count = 0;               // ...this many times
+  // createTask creates the task, then answers only after this long, this many
+  // times: the caller's timeout leaves it not knowing (an ambiguous submit).
+  std::int64_t slow_next_ms = 0;
+  int slow_next_count = 0;
   std::int64_t callback_retry_ms = 200;  // first retry delay, doubling
 };
 
@@ -288,6 +293,18 @@ http::Response upload_base64(const std::shared_ptr<State>& st, const http::Reque
   return http::Response::json(200, out);
 }
 
+// createTask, answered late when slow_next_create says so (the task exists either way).
+net::awaitable<http::Response> create_task_answer(std::shared_ptr<State> st, http::Request r) {
+  auto response = create_task(st, r);
+  auto& cfg = st->config;
+  if (response.status == 200 && cfg.slow_next_count > 0) {
+    --cfg.slow_next_count;
+    net::steady_timer late(co_await net::this_coro::executor, std::chrono::milliseconds(cfg.slow_next_ms));
+    co_await late.async_wait(net::as_tuple(net::use_awaitable));
+  }
+  co_return response;
+}
+
 http::Response control_config(const std::shared_ptr<State>& st, const http::Request& r) {
   auto& c = st->config;
   if (r.method == "POST") {
@@ -315,6 +332,10 @@ http::Response control_config(const std::shared_ptr<State>& st, const http::Requ
       c.fail_next_code = body["fail_next_create"].at("code").get<int>();
       c.fail_next_count = body["fail_next_create"].value("count", 1);
     }
+    if (body.contains("slow_next_create")) {
+      c.slow_next_ms = body["slow_next_create"].at("ms").get<std::int64_t>();
+      c.slow_next_count = body["slow_next_create"].value("count", 1);
+    }
     if (body.value("reset_rate_window", false)) st->recent_creates.clear();
   }
   json out = {{"latency_ms", {{"waiting", c.waiting_ms}, {"queuing", c.queuing_ms}, {"generating", c.generating_ms}}},
@@ -325,7 +346,8 @@ http::Response control_config(const std::shared_ptr<State>& st, const http::Requ
               {"result_size", c.result_size},
               {"callback_mode", c.callback_mode},
               {"callback_retry_ms", c.callback_retry_ms},
-              {"fail_next_create", {{"code", c.fail_next_code}, {"count", c.fail_next_count}}}};
+              {"fail_next_create", {{"code", c.fail_next_code}, {"count", c.fail_next_count}}},
+              {"slow_next_create", {{"ms", c.slow_next_ms}, {"count", c.slow_next_count}}}};
   return http::Response::json(200, out);
 }
 
@@ -338,7 +360,7 @@ http::Router make_router(net::any_io_executor executor, EmulatorOptions options)
   st->client = std::make_unique<http::Client>(executor);
   http::Router router;
   add_health_routes(router, nullptr);
-  router.add("POST", "/api/v1/jobs/createTask", http::SyncHandler([st](const http::Request& r) { return create_task(st, r); }));
+  router.add("POST", "/api/v1/jobs/createTask", http::Handler([st](http::Request r) { return create_task_answer(st, std::move(r)); }));
   router.add("GET", "/api/v1/jobs/recordInfo", http::SyncHandler([st](const http::Request& r) { return record_info(st, r); }));
   router.add("GET", "/api/v1/chat/credit", http::SyncHandler([st](const http::Request& r) {
                return authorized(*st, r) ? kie(200, "success", st->config.credits) : unauthorized();
