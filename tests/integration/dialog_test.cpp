@@ -269,6 +269,10 @@ TEST_F(DialogTest, AdminFunctionsOnlyForAdmins) {
   say(test::kOwner, "501 300");
   wait_text(test::kOwner, "501 is an admin with a limit of 300 ₽");
   EXPECT_EQ(user(501)["admin"]["limit"], 30'000);
+  // The limit change is in the ledger too.
+  auto limit_entry = accounts_call("GET", "/v1/users/501/ledger")["entries"][0];
+  EXPECT_EQ(limit_entry["op"], "admin_set") << limit_entry.dump();
+  EXPECT_EQ(limit_entry["delta"], 0);
 }
 
 TEST_F(DialogTest, ExpiredButtonsAndCancel) {
