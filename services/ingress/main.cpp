@@ -143,8 +143,6 @@ int main(int argc, char** argv) {
   dialog_options.max_running = max_running;
   dialog_options.referral_bonus = referral_bonus;
   dialog_options.deadline_s = job_deadline;
-  dialog_options.telegram_base = api_base;
-  dialog_options.token = token;
   dialog_options.kie_api_base = kie_base;
   dialog_options.kie_upload_base = kie_upload;
   dialog_options.kie_key = kie_key.value_or("");

@@ -49,14 +49,14 @@ TEST(DialogCatalog, OffersAtLeastTenModelsInEveryCategoryThatKieAccepts) {
     ASSERT_NE(kie_model, nullptr) << m.id << " is not a model KIE offers";
     auto values = filled(m);
     EXPECT_EQ(catalog.incomplete_field(m, values), "") << m.id;
-    auto input = catalog.kie_input(m, values, [](const std::string& u) { return u; });
+    auto input = catalog.kie_input(m, values);
     EXPECT_EQ(kie::validate_input(*kie_model, input), std::nullopt) << m.id << ": " << input.dump();
     for (const auto& f : m.fields) {
       if (f.type == dialog::Field::Type::choice) {
         for (const auto& option : f.options) {
           auto v = values;
           v[f.name] = option;
-          EXPECT_EQ(kie::validate_input(*kie_model, catalog.kie_input(m, v, [](const std::string& u) { return u; })),
+          EXPECT_EQ(kie::validate_input(*kie_model, catalog.kie_input(m, v)),
                     std::nullopt)
               << m.id << " " << f.name << "=" << option;
         }

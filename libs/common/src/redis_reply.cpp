@@ -74,4 +74,8 @@ Script::Script(std::string source) : source_(std::move(source)) {
   }
 }
 
+void throw_if_error(const Reply& reply, std::string_view what) {
+  if (reply.is_error()) throw Error(Error::Kind::protocol, std::string(what) + ": " + reply.str);
+}
+
 }  // namespace kiebot::redis

@@ -45,6 +45,10 @@ net::awaitable<Result> Client::send(http::ClientRequest request, std::chrono::se
   }
 }
 
+std::string Client::file_url(std::string_view file_path) const {
+  return base_ + "/file/bot" + token_ + "/" + std::string(file_path);
+}
+
 net::awaitable<Result> Client::call(std::string_view method, json params, std::chrono::seconds patience) {
   http::ClientRequest request;
   request.method = "POST";
@@ -56,7 +60,7 @@ net::awaitable<Result> Client::call(std::string_view method, json params, std::c
 }
 
 net::awaitable<Result> Client::upload(std::string_view method, json params, std::string field, std::string filename,
-                                          std::string content_type, std::string file) {
+                                      std::string content_type, std::string file) {
   static std::mt19937_64 rng{std::random_device{}()};
   auto boundary = "kiebot" + std::to_string(rng());
   std::string body;

@@ -117,10 +117,6 @@ return 1
 
 bool is_one(const redis::Reply& reply) { return reply.type == redis::Reply::Type::integer && reply.integer == 1; }
 
-void throw_if_error(const redis::Reply& reply, const char* what) {
-  if (reply.is_error()) throw redis::Error(redis::Error::Kind::protocol, std::string(what) + ": " + reply.str);
-}
-
 }  // namespace
 
 std::string JobStore::job_key(const std::string& job_id) { return "{gen}:job:" + job_id; }
@@ -134,7 +130,7 @@ net::awaitable<bool> JobStore::record(std::string job_id, std::string job_json, 
   std::vector<std::string> args{job_id, std::move(job_json), std::to_string(unix_ms()), std::to_string(deadline_ms),
                                 std::to_string(kRetentionS)};
   auto reply = co_await redis_.eval(record_script(), std::move(keys), std::move(args));
-  throw_if_error(reply, "record");
+  redis::throw_if_error(reply, "record");
   co_return is_one(reply);
 }
 
@@ -143,7 +139,7 @@ net::awaitable<std::vector<Claimed>> JobStore::claim_due(std::size_t limit) {
   std::vector<std::string> args{std::to_string(unix_ms()), owner_, std::to_string(claim_ttl_.count()),
                                 std::to_string(limit)};
   auto reply = co_await redis_.eval(claim_script(), std::move(keys), std::move(args));
-  throw_if_error(reply, "claim");
+  redis::throw_if_error(reply, "claim");
   std::vector<Claimed> out;
   for (std::size_t i = 0; i + 1 < reply.elements.size(); i += 2) {
     out.push_back({reply.elements[i].str, reply.elements[i + 1].integer == 1});
@@ -154,7 +150,7 @@ net::awaitable<std::vector<Claimed>> JobStore::claim_due(std::size_t limit) {
 net::awaitable<std::optional<Fields>> JobStore::load(std::string job_id) {
   std::vector<std::string> command{"HGETALL", job_key(job_id)};
   auto reply = co_await redis_.exec(std::move(command));
-  throw_if_error(reply, "load");
+  redis::throw_if_error(reply, "load");
   if (reply.elements.empty()) co_return std::nullopt;
   Fields fields;
   for (std::size_t i = 0; i + 1 < reply.elements.size(); i += 2) {
@@ -171,7 +167,7 @@ net::awaitable<bool> JobStore::update(std::string job_id, Fields fields) {
     args.push_back(std::move(v));
   }
   auto reply = co_await redis_.eval(update_script(), std::move(keys), std::move(args));
-  throw_if_error(reply, "update");
+  redis::throw_if_error(reply, "update");
   co_return is_one(reply);
 }
 
@@ -179,7 +175,7 @@ net::awaitable<bool> JobStore::reschedule(std::string job_id, std::int64_t due_m
   std::vector<std::string> keys{claim_key(job_id), job_key(job_id), kDue};
   std::vector<std::string> args{owner_, job_id, std::to_string(due_ms), std::to_string(unix_ms())};
   auto reply = co_await redis_.eval(reschedule_script(), std::move(keys), std::move(args));
-  throw_if_error(reply, "reschedule");
+  redis::throw_if_error(reply, "reschedule");
   co_return is_one(reply);
 }
 
@@ -187,7 +183,7 @@ net::awaitable<bool> JobStore::extend(std::string job_id) {
   std::vector<std::string> keys{claim_key(job_id), kDue};
   std::vector<std::string> args{owner_, job_id, std::to_string(claim_ttl_.count()), std::to_string(unix_ms())};
   auto reply = co_await redis_.eval(extend_script(), std::move(keys), std::move(args));
-  throw_if_error(reply, "extend");
+  redis::throw_if_error(reply, "extend");
   co_return is_one(reply);
 }
 
@@ -195,21 +191,21 @@ net::awaitable<void> JobStore::finish(std::string job_id) {
   std::vector<std::string> keys{claim_key(job_id), job_key(job_id), kDue};
   std::vector<std::string> args{owner_, job_id, std::to_string(kRetentionS)};
   auto reply = co_await redis_.eval(finish_script(), std::move(keys), std::move(args));
-  throw_if_error(reply, "finish");
+  redis::throw_if_error(reply, "finish");
 }
 
 net::awaitable<bool> JobStore::poke(std::string job_id, std::string task_id) {
   std::vector<std::string> keys{claim_key(job_id), job_key(job_id), kDue};
   std::vector<std::string> args{job_id, std::to_string(unix_ms()), std::move(task_id)};
   auto reply = co_await redis_.eval(poke_script(), std::move(keys), std::move(args));
-  throw_if_error(reply, "poke");
+  redis::throw_if_error(reply, "poke");
   co_return is_one(reply);
 }
 
 net::awaitable<std::int64_t> JobStore::pending() {
   std::vector<std::string> command{"ZCARD", kDue};
   auto reply = co_await redis_.exec(std::move(command));
-  throw_if_error(reply, "pending");
+  redis::throw_if_error(reply, "pending");
   co_return reply.integer;
 }
 

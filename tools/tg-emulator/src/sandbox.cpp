@@ -18,14 +18,14 @@ namespace {
 
 using nlohmann::json;
 
-// Until the emulator's version passes `since`, at most `wait`.
+// Until the emulator's version passes `since`, at most `wait`. Each waiter
+// has its own timer, which touch() cancels.
 net::awaitable<http::Response> changes(std::shared_ptr<Emulator> em, std::uint64_t since, std::chrono::seconds wait) {
   auto deadline = std::chrono::steady_clock::now() + wait;
   while (em->version <= since && std::chrono::steady_clock::now() < deadline) {
-    if (!em->changed)
-      em->changed = std::make_shared<net::steady_timer>(em->executor, std::chrono::steady_clock::time_point::max());
-    auto timer = em->changed;  // touch() cancels it
-    timer->expires_at(std::min(timer->expiry(), deadline));
+    auto timer = std::make_shared<net::steady_timer>(em->executor, deadline);
+    std::erase_if(em->change_waiters, [](const auto& w) { return w.expired(); });  // polls that timed out
+    em->change_waiters.push_back(timer);
     co_await timer->async_wait(net::as_tuple(net::use_awaitable));
   }
   json body = {{"version", em->version}};

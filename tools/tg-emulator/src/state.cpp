@@ -50,8 +50,10 @@ void Emulator::push(Bot& b, const std::string& type, json payload) {
 
 void Emulator::touch() {
   ++version;
-  if (changed) changed->cancel();
-  changed = std::make_shared<net::steady_timer>(executor, std::chrono::steady_clock::time_point::max());
+  for (auto& waiter : change_waiters) {
+    if (auto timer = waiter.lock()) timer->cancel();
+  }
+  change_waiters.clear();
 }
 
 void Emulator::user_wrote(Chat& chat) {

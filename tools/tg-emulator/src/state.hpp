@@ -148,7 +148,7 @@ struct Emulator {
   // Something a chat shows changed: wakes the sandbox page's long polls.
   void touch();
   std::uint64_t version = 0;
-  std::shared_ptr<net::steady_timer> changed;  // cancelled (and replaced) on every touch
+  std::vector<std::weak_ptr<net::steady_timer>> change_waiters;  // cancelled on every touch
   nlohmann::json sandbox;  // the page's panel: where ingress and accounts are
   // A user message to `chat` was queued / the bot sent a message there.
   void user_wrote(Chat& chat);

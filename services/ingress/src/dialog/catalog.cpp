@@ -160,8 +160,7 @@ std::int64_t Catalog::admin_price(const Model& model, const json& values) const 
   return (price(model, values) + admin_divisor_ - 1) / admin_divisor_;
 }
 
-json Catalog::kie_input(const Model& model, const json& values,
-                        const std::function<std::string(const std::string&)>& image_url) const {
+json Catalog::kie_input(const Model& model, const json& values) const {
   json input = json::object();
   for (const auto& f : model.fields) {
     if (!values.contains(f.name) || !values[f.name].is_string()) continue;
@@ -171,7 +170,7 @@ json Catalog::kie_input(const Model& model, const json& values,
         input[f.name] = v == "true";
         break;
       case Field::Type::image:
-        input[f.name] = json::array({image_url(v)});
+        input[f.name] = json::array({v});
         break;
       default:
         input[f.name] = v;

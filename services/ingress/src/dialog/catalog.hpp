@@ -5,7 +5,6 @@
 #include <nlohmann/json.hpp>
 
 #include <cstdint>
-#include <functional>
 #include <map>
 #include <string>
 #include <string_view>
@@ -60,10 +59,9 @@ class Catalog {
   std::int64_t price(const Model& model, const nlohmann::json& values) const;
   // What admins pay (KIE's cost, without the users' markup).
   std::int64_t admin_price(const Model& model, const nlohmann::json& values) const;
-  // KIE's createTask input: booleans as JSON booleans, images as a list of
-  // URLs from `image_url(file_id)`.
-  nlohmann::json kie_input(const Model& model, const nlohmann::json& values,
-                           const std::function<std::string(const std::string&)>& image_url) const;
+  // KIE's createTask input: booleans as JSON booleans, an image (the URL it
+  // was uploaded to) as a one-element list.
+  nlohmann::json kie_input(const Model& model, const nlohmann::json& values) const;
   // The missing or invalid field that keeps the form from being sent, if any.
   std::string incomplete_field(const Model& model, const nlohmann::json& values) const;
 

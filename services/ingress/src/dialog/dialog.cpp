@@ -70,19 +70,25 @@ net::awaitable<std::int64_t> Dialog::show(Turn& t, Screen screen) {
 
 net::awaitable<void> Dialog::answer(Turn& t, std::string toast) {
   if (t.callback_id.empty() || !answered_.insert(t.callback_id).second) co_return;
-  json params = {{"callback_query_id", t.callback_id}};
-  if (!toast.empty()) params["text"] = std::move(toast);
-  // Not a chat message: no token from the chat's bucket.
-  auto r = co_await p_.telegram.call("answerCallbackQuery", std::move(params), std::chrono::seconds(1));
   Metrics::get().callbacks_answered.inc();
-  if (!r.ok) log::info("callback_answer_failed", {{"status", r.status}, {"description", r.description}});
+  co_await answer_query(t.callback_id, std::move(toast));
 }
 
 net::awaitable<void> Dialog::ensure_answered(std::string callback_id) {
   if (answered_.erase(callback_id) > 0) co_return;  // answered in time by its handler
+  // Its handler comes later (or never: a redelivered or revoked update), so
+  // the id stays; the bound keeps such ids from piling up, and a repeated
+  // answer would only be refused by Telegram.
+  if (answered_.size() >= 10'000) answered_.clear();
   answered_.insert(callback_id);
-  json params = {{"callback_query_id", callback_id}};
   Metrics::get().callbacks_answered_by_watchdog.inc();
+  co_await answer_query(std::move(callback_id), std::string());
+}
+
+net::awaitable<void> Dialog::answer_query(std::string callback_id, std::string toast) {
+  json params = {{"callback_query_id", std::move(callback_id)}};
+  if (!toast.empty()) params["text"] = std::move(toast);
+  // Not a chat message: no token from the chat's bucket.
   auto r = co_await p_.telegram.call("answerCallbackQuery", std::move(params), std::chrono::seconds(1));
   if (!r.ok) log::info("callback_answer_failed", {{"status", r.status}, {"description", r.description}});
 }

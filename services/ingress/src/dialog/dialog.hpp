@@ -48,8 +48,6 @@ struct DialogOptions {
   std::chrono::seconds duplicate_window{15};
   std::int64_t deadline_s = 900;
   std::string jobs_topic = "gen.jobs";
-  std::string telegram_base;  // file downloads: <base>/file/bot<token>/<path>
-  std::string token;
   std::string kie_api_base;     // the owner's credit balance
   std::string kie_upload_base;  // users' photos go to KIE's file upload
   std::string kie_key;
@@ -104,6 +102,7 @@ class Dialog {
   net::awaitable<void> on_callback(Turn& t, nlohmann::json query);
   net::awaitable<void> on_action(Turn& t, Callback c);
   net::awaitable<void> answer(Turn& t, std::string text);
+  net::awaitable<void> answer_query(std::string callback_id, std::string toast);
   net::awaitable<std::int64_t> send(Turn& t, Screen screen);
   net::awaitable<std::int64_t> show(Turn& t, Screen screen);  // edits the pressed message when there is one
   net::awaitable<std::int64_t> edit(Turn& t, std::int64_t message_id, Screen screen);

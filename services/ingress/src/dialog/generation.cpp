@@ -233,8 +233,7 @@ net::awaitable<std::string> Dialog::upload_photo(std::string file_id) {
     co_return std::string();
   }
   auto path = file.result.value("file_path", "");
-  http::ClientRequest download{
-      "GET", options_.telegram_base + "/file/bot" + options_.token + "/" + path, {}, {}, std::chrono::seconds(30)};
+  http::ClientRequest download{"GET", p_.telegram.file_url(path), {}, {}, std::chrono::seconds(30)};
   auto bytes = co_await p_.http.send(std::move(download));
   if (bytes.status != 200) {
     log::warn("photo_download_failed", {{"status", bytes.status}});
@@ -300,7 +299,7 @@ net::awaitable<void> Dialog::submit(Turn& t) {
   json job = {{"v", 1},
               {"job_id", job_id},
               {"model", model->id},
-              {"input", p_.catalog.kie_input(*model, values, [](const std::string& url) { return url; })},
+              {"input", p_.catalog.kie_input(*model, values)},
               {"created_ms", now},
               {"deadline_s", options_.deadline_s},
               {"user_id", t.user_id},

@@ -22,17 +22,15 @@ std::string job_key(std::int64_t user_id, const std::string& job_id) {
   return user_key(user_id, "job:") + job_id;
 }
 
-void check(const redis::Reply& reply, const char* what) {
-  if (reply.is_error()) throw redis::Error(redis::Error::Kind::protocol, std::string(what) + ": " + reply.str);
-}
-
-// KEYS: job, history, running. ARGV: job json, job id, deadline ms, job ttl s, history length.
+// KEYS: job, history, running. ARGV: job json, job id, deadline ms, job ttl s, history length, now ms (older deadlines
+// leave the running set).
 const redis::Script& record_script() {
   static const redis::Script script(R"lua(
 redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[4])
 redis.call('LPUSH', KEYS[2], ARGV[2])
 redis.call('LTRIM', KEYS[2], 0, tonumber(ARGV[5]) - 1)
 redis.call('ZADD', KEYS[3], ARGV[3], ARGV[2])
+redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', ARGV[6])
 return 1
 )lua");
   return script;
@@ -80,7 +78,7 @@ Store::Store(redis::Client& redis, std::chrono::seconds state_ttl) : redis_(redi
 net::awaitable<json> Store::load_state(std::int64_t chat_id) {
   std::vector<std::string> command = {"GET", "dlg:{dc:" + std::to_string(chat_id) + "}:state"};
   auto reply = co_await redis_.exec(std::move(command));
-  check(reply, "load_state");
+  redis::throw_if_error(reply, "load_state");
   if (reply.is_nil()) co_return json::object();
   auto state = json::parse(reply.str, nullptr, false);
   co_return state.is_object() ? state : json::object();
@@ -89,20 +87,20 @@ net::awaitable<json> Store::load_state(std::int64_t chat_id) {
 net::awaitable<void> Store::save_state(std::int64_t chat_id, json state) {
   std::vector<std::string> command = {"SET", "dlg:{dc:" + std::to_string(chat_id) + "}:state", state.dump(), "EX",
                                       std::to_string(state_ttl_.count())};
-  check(co_await redis_.exec(std::move(command)), "save_state");
+  redis::throw_if_error(co_await redis_.exec(std::move(command)), "save_state");
 }
 
 net::awaitable<bool> Store::handled(std::int64_t update_id) {
   std::vector<std::string> command = {"EXISTS", "dlg:update:" + std::to_string(update_id)};
   auto reply = co_await redis_.exec(std::move(command));
-  check(reply, "handled");
+  redis::throw_if_error(reply, "handled");
   co_return reply.integer == 1;
 }
 
 net::awaitable<void> Store::mark_handled(std::int64_t update_id) {
   std::vector<std::string> command = {"SET", "dlg:update:" + std::to_string(update_id), "1", "EX",
                                       std::to_string(std::chrono::seconds(kHandledTtl).count())};
-  check(co_await redis_.exec(std::move(command)), "mark_handled");
+  redis::throw_if_error(co_await redis_.exec(std::move(command)), "mark_handled");
 }
 
 net::awaitable<bool> Store::claim_submission(std::int64_t user_id, std::string fingerprint, std::chrono::seconds window,
@@ -111,33 +109,35 @@ net::awaitable<bool> Store::claim_submission(std::int64_t user_id, std::string f
   std::vector<std::string> command = {
       "SET", user_key(user_id, "submitted:") + fingerprint, job_id, "NX", "GET", "EX", std::to_string(window.count())};
   auto reply = co_await redis_.exec(std::move(command));
-  check(reply, "claim_submission");
+  redis::throw_if_error(reply, "claim_submission");
   co_return reply.is_nil() || reply.str == job_id;
 }
 
 net::awaitable<std::int64_t> Store::running_count(std::int64_t user_id) {
-  // Jobs past their deadline no longer run, result event or not.
-  std::vector<std::string> trim = {"ZREMRANGEBYSCORE", user_key(user_id, "running"), "-inf", std::to_string(unix_ms())};
-  check(co_await redis_.exec(std::move(trim)), "running_count");
-  std::vector<std::string> count = {"ZCARD", user_key(user_id, "running")};
+  // Jobs past their deadline no longer run, result event or not (record_job
+  // drops them from the set).
+  std::vector<std::string> count = {"ZCOUNT", user_key(user_id, "running"), std::to_string(unix_ms()), "+inf"};
   auto reply = co_await redis_.exec(std::move(count));
-  check(reply, "running_count");
+  redis::throw_if_error(reply, "running_count");
   co_return reply.integer;
 }
 
 net::awaitable<void> Store::record_job(std::int64_t user_id, JobRecord job) {
   std::vector<std::string> keys = {job_key(user_id, job.job_id), user_key(user_id, "history"),
                                    user_key(user_id, "running")};
-  std::vector<std::string> args = {to_json(job).dump(), job.job_id, std::to_string(job.deadline_ms),
+  std::vector<std::string> args = {to_json(job).dump(),
+                                   job.job_id,
+                                   std::to_string(job.deadline_ms),
                                    std::to_string(std::chrono::seconds(kJobTtl).count()),
-                                   std::to_string(kHistoryLength)};
-  check(co_await redis_.eval(record_script(), std::move(keys), std::move(args)), "record_job");
+                                   std::to_string(kHistoryLength),
+                                   std::to_string(unix_ms())};
+  redis::throw_if_error(co_await redis_.eval(record_script(), std::move(keys), std::move(args)), "record_job");
 }
 
 net::awaitable<void> Store::finish_job(std::int64_t user_id, std::string job_id, std::string status) {
   std::vector<std::string> keys = {job_key(user_id, job_id), user_key(user_id, "running")};
   std::vector<std::string> args = {job_id, std::move(status)};
-  check(co_await redis_.eval(finish_script(), std::move(keys), std::move(args)), "finish_job");
+  redis::throw_if_error(co_await redis_.eval(finish_script(), std::move(keys), std::move(args)), "finish_job");
 }
 
 net::awaitable<std::vector<JobRecord>> Store::load_jobs(std::int64_t user_id, std::vector<std::string> ids) {
@@ -146,7 +146,7 @@ net::awaitable<std::vector<JobRecord>> Store::load_jobs(std::int64_t user_id, st
   std::vector<std::string> command = {"MGET"};
   for (const auto& id : ids) command.push_back(job_key(user_id, id));
   auto reply = co_await redis_.exec(std::move(command));
-  check(reply, "load_jobs");
+  redis::throw_if_error(reply, "load_jobs");
   for (const auto& e : reply.elements) {
     if (e.is_nil()) continue;
     if (auto r = from_json(e.str)) out.push_back(std::move(*r));
@@ -157,7 +157,7 @@ net::awaitable<std::vector<JobRecord>> Store::load_jobs(std::int64_t user_id, st
 net::awaitable<std::vector<JobRecord>> Store::history(std::int64_t user_id, std::size_t limit) {
   std::vector<std::string> command = {"LRANGE", user_key(user_id, "history"), "0", std::to_string(limit - 1)};
   auto reply = co_await redis_.exec(std::move(command));
-  check(reply, "history");
+  redis::throw_if_error(reply, "history");
   std::vector<std::string> ids;
   for (const auto& e : reply.elements) ids.push_back(e.str);
   co_return co_await load_jobs(user_id, std::move(ids));
@@ -166,7 +166,7 @@ net::awaitable<std::vector<JobRecord>> Store::history(std::int64_t user_id, std:
 net::awaitable<std::vector<JobRecord>> Store::running(std::int64_t user_id) {
   std::vector<std::string> command = {"ZRANGEBYSCORE", user_key(user_id, "running"), std::to_string(unix_ms()), "+inf"};
   auto reply = co_await redis_.exec(std::move(command));
-  check(reply, "running");
+  redis::throw_if_error(reply, "running");
   std::vector<std::string> ids;
   for (const auto& e : reply.elements) ids.push_back(e.str);
   co_return co_await load_jobs(user_id, std::move(ids));
@@ -175,7 +175,7 @@ net::awaitable<std::vector<JobRecord>> Store::running(std::int64_t user_id) {
 net::awaitable<std::optional<JobRecord>> Store::job(std::int64_t user_id, std::string job_id) {
   std::vector<std::string> command = {"GET", job_key(user_id, job_id)};
   auto reply = co_await redis_.exec(std::move(command));
-  check(reply, "job");
+  redis::throw_if_error(reply, "job");
   if (reply.is_nil()) co_return std::nullopt;
   co_return from_json(reply.str);
 }

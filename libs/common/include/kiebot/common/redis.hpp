@@ -7,6 +7,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "kiebot/common/net.hpp"
@@ -36,6 +37,10 @@ class Error : public std::runtime_error {
  private:
   Kind kind_;
 };
+
+// For callers to whom an error reply is a failure: throws Error(protocol)
+// naming `what` (e.g. the script) and Redis's message.
+void throw_if_error(const Reply& reply, std::string_view what);
 
 struct Endpoint {
   std::string host = "127.0.0.1";

@@ -27,6 +27,9 @@ class Client {
   // `method` must outlive the call (a literal, or a variable of the caller).
   net::awaitable<Result> call(std::string_view method, nlohmann::json params,
                                 std::chrono::seconds patience = std::chrono::seconds(30));
+  // Where getFile's `file_path` can be downloaded (the URL holds the token:
+  // never hand it to anyone else).
+  std::string file_url(std::string_view file_path) const;
   // A multipart/form-data call uploading `file` as field `field`.
   net::awaitable<Result> upload(std::string_view method, nlohmann::json params, std::string field, std::string filename,
                                   std::string content_type, std::string file);
