@@ -154,8 +154,6 @@ int main(int argc, char** argv) {
   updates_options.group_id = "ingress-dialog";
   updates_options.topics = {poller_options.topic};
   updates_options.properties = kafka_properties;
-  // A group's first start reads what the poller published before it.
-  updates_options.properties.try_emplace("auto.offset.reset", "earliest");
   updates_options.name = "dialog-updates";
   dialog::DispatcherOptions dispatcher_options;
   dispatcher_options.max_chats = static_cast<std::size_t>(max_chats);

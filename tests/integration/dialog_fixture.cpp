@@ -42,11 +42,13 @@ void DialogTest::SetUp() {
 void DialogTest::TearDown() {
   if (!HasFailure()) return;
   bool verbose = std::getenv("KIEBOT_TEST_VERBOSE") != nullptr;
-  for (auto& p : ingress) {
-    auto text = p->stderr_text();
+  auto dump = [&](const char* name, Process& p) {
+    auto text = p.stderr_text();
     if (!verbose && text.size() > 6000) text = text.substr(text.size() - 6000);
-    std::cerr << "--- ingress stderr ---\n" << text << "\n";
-  }
+    std::cerr << "--- " << name << " stderr ---\n" << text << "\n";
+  };
+  for (auto& p : ingress) dump("ingress", *p);
+  for (auto& p : generators) dump("generator", *p);
 }
 
 std::string DialogTest::url(std::uint16_t port, const std::string& path) const {
@@ -103,6 +105,9 @@ std::size_t DialogTest::start_generator() {
                                          {"FIRST_CHECK_MS", "200"},
                                          {"MAX_CHECK_MS", "1000"},
                                          {"TELEGRAM_CHAT_INTERVAL_MS", "50"},
+                                         {"KAFKA_CFG_SESSION_TIMEOUT_MS", "6000"},
+                                         {"KAFKA_CFG_HEARTBEAT_INTERVAL_MS", "500"},
+                                         {"KAFKA_CFG_FETCH_WAIT_MAX_MS", "10"},
                                          {"KAFKA_CFG_TOPIC_METADATA_REFRESH_INTERVAL_MS", "1000"}};
   generators.push_back(std::make_unique<Process>(std::vector<std::string>{bin("generator")}, std::move(env)));
   generators.back()->listening_port(20s);
