@@ -8,7 +8,9 @@
 #include "generator.hpp"
 #include "generator_metrics.hpp"
 #include "job_store.hpp"
+#include "payment.hpp"
 #include "kie_client.hpp"
+#include "dialog/catalog.hpp"
 #include "kiebot/common/config.hpp"
 #include "kiebot/common/health.hpp"
 #include "kiebot/common/http_client.hpp"
@@ -68,6 +70,8 @@ int main(int argc, char** argv) {
   auto create_timeout = config.integer("KIE_CREATE_TIMEOUT_MS", 30'000,
                                        "how long createTask may take; after it the submit is ambiguous and never repeated",
                                        500, 600'000);
+  auto unpaid_sources = config.str("GENERATOR_UNPAID_SOURCES", "",
+                                   "comma-separated job sources that may run without a hold (docs/jobs.md); empty: none");
   auto adopt_wait = config.integer("ADOPT_WAIT_MS", 600'000,
                                    "how long a submission without an answer waits for KIE's callback before failing",
                                    1'000, 86'400'000);
@@ -127,7 +131,9 @@ int main(int argc, char** argv) {
   options.first_check = std::chrono::milliseconds(first_check);
   options.max_check = std::chrono::milliseconds(max_check);
   options.adopt_wait = std::chrono::milliseconds(adopt_wait);
-  generator::Generator gen(io.get_executor(), {store, limiter, kie, telegram, accounts, producer, downloads}, options);
+  options.unpaid_sources = generator::parse_sources(unpaid_sources);
+  generator::Generator gen(io.get_executor(),
+                           {store, limiter, kie, telegram, accounts, producer, downloads, dialog::builtin_catalog()}, options);
 
   Lifecycle lifecycle(io, std::chrono::seconds(10));
   http::Router router;

@@ -18,6 +18,7 @@
 #include "dialog/accounts_api.hpp"
 #include "dialog/dialog.hpp"
 #include "dialog/dispatcher.hpp"
+#include "dialog/money_queue.hpp"
 #include "dialog/results.hpp"
 #include "dialog/routes.hpp"
 #include "dialog/store.hpp"
@@ -138,6 +139,7 @@ int main(int argc, char** argv) {
   telegram::Client telegram(http_client, api_base, token);
   dialog::AccountsApi accounts(http_client, accounts_url, accounts_token);
   dialog::Store store(*redis, std::chrono::seconds(state_ttl));
+  dialog::MoneyQueue money(*redis);
   dialog::DialogOptions dialog_options;
   dialog_options.stars_per_100_rub = stars_rate;
   dialog_options.max_running = max_running;
@@ -146,7 +148,7 @@ int main(int argc, char** argv) {
   dialog_options.kie_api_base = kie_base;
   dialog_options.kie_upload_base = kie_upload;
   dialog_options.kie_key = kie_key.value_or("");
-  dialog::Dialog dialog({telegram, limiter, accounts, store, producer, http_client, dialog::builtin_catalog(),
+  dialog::Dialog dialog({telegram, limiter, accounts, store, money, producer, http_client, dialog::builtin_catalog(),
                          dialog::builtin_texts()},
                         dialog_options);
   kafka::ConsumerOptions updates_options;
@@ -192,6 +194,7 @@ int main(int argc, char** argv) {
   if (dialog_on) {
     lifecycle.spawn("dialog", dialog.start(*dispatcher));
     lifecycle.spawn("dialog_results", dialog::follow_results(*results, store));
+    lifecycle.spawn("money_queue", dialog.run_money_queue());
   }
   int rc = lifecycle.run();
   redis->stop();

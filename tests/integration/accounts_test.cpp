@@ -359,6 +359,84 @@ TEST_F(Accounts, AdminsOwnerAndLanguage) {
   EXPECT_GE(get("/v1/stats")["users"].get<int>(), 4);
 }
 
+TEST_F(Accounts, EveryCreditReasonReplaysItsFirstAnswer) {
+  // credit.lua once matched reasons with %a+, so admin_grant (an underscore)
+  // answered a replay with 409.
+  for (std::string reason : {"topup", "admin_grant", "refund", "referral", "stars"}) {
+    json body = {{"amount", 700}, {"reason", reason}, {"idempotency_key", "replay-" + reason}};
+    if (reason == "admin_grant") body["admin_id"] = 1;
+    auto first = post("/v1/users/40/credits", body);
+    ASSERT_EQ(first.status, 200) << reason << ": " << first.body;
+    auto again = post("/v1/users/40/credits", body);
+    ASSERT_EQ(again.status, 200) << reason << ": " << again.body;
+    EXPECT_TRUE(again.json()["replayed"].get<bool>()) << reason;
+    EXPECT_EQ(again.json()["balance"], first.json()["balance"]) << reason;
+  }
+  EXPECT_EQ(get("/v1/users/40")["balance"], 3'500);
+}
+
+TEST_F(Accounts, AdminGrantsCountAgainstTheAdminsLimit) {
+  // ADMIN_IDS=2 with a limit of 5000; OWNER_ID=1 has none.
+  auto grant = [&](std::int64_t admin, std::int64_t amount, const std::string& key) {
+    json body = {{"amount", amount}, {"reason", "admin_grant"}, {"idempotency_key", key}};
+    if (admin > 0) body["admin_id"] = admin;
+    return post("/v1/users/41/credits", body);
+  };
+  auto unnamed = grant(0, 100, "g0");
+  EXPECT_EQ(unnamed.status, 400);
+  EXPECT_EQ(unnamed.json()["error"], "missing_field");
+  auto stranger = grant(42, 100, "g1");
+  EXPECT_EQ(stranger.status, 403);
+  EXPECT_EQ(stranger.json()["error"], "not_admin");
+  EXPECT_EQ(grant(2, 3'000, "g2").status, 200);
+  EXPECT_EQ(grant(2, 3'000, "g2").status, 200);  // a replay counts once
+  auto over = grant(2, 2'001, "g3");
+  EXPECT_EQ(over.status, 403);
+  EXPECT_EQ(over.json()["error"], "over_admin_limit");
+  EXPECT_EQ(over.json()["remaining"], 2'000);
+  EXPECT_EQ(grant(2, 2'000, "g4").status, 200);
+  EXPECT_EQ(get("/v1/users/2")["admin"]["remaining"], 0);
+  EXPECT_EQ(grant(1, 1'000'000, "g5").status, 200);  // the owner
+  EXPECT_EQ(get("/v1/users/41")["balance"], 1'005'000);
+  auto target = get("/v1/users/41/ledger?limit=10")["entries"];
+  EXPECT_EQ(target.size(), 3u);
+  EXPECT_EQ(target[0]["admin_id"], "1");
+  auto admin = get("/v1/users/2/ledger?limit=10")["entries"][0];
+  EXPECT_EQ(admin["op"], "admin_grant");
+  EXPECT_EQ(admin["user_id"], "41");
+  auto stats = get("/v1/stats");
+  EXPECT_EQ(stats["money_admin_granted"], 1'005'000);
+  EXPECT_EQ(stats["money_in"], 0);
+}
+
+TEST_F(Accounts, DebitsMayGoBelowZeroAndHoldsAreReadable) {
+  ASSERT_EQ(post("/v1/users/43/credits", {{"amount", 1'000}, {"reason", "stars"}, {"idempotency_key", "c"}}).status, 200);
+  auto hold = post("/v1/users/43/holds", {{"amount", 600}, {"kind", "paid"}, {"idempotency_key", "job-43"}, {"ttl_s", 120}});
+  ASSERT_EQ(hold.status, 200) << hold.body;
+  auto id = hold.json()["hold_id"].get<std::string>();
+  auto info = get("/v1/holds/" + id);
+  EXPECT_EQ(info["state"], "held");
+  EXPECT_EQ(info["user_id"], 43);
+  EXPECT_EQ(info["amount"], 600);
+  EXPECT_EQ(info["key"], "job-43");
+  EXPECT_GT(info["expires_ms"].get<std::int64_t>(), info["created_ms"].get<std::int64_t>() + 119'000);
+  EXPECT_EQ(call("GET", "/v1/holds/43-0123456789abcdef").status, 404);
+  json refund = {{"amount", 1'000}, {"reason", "stars_refund"}, {"idempotency_key", "refund:c"}, {"ref", "c"}};
+  auto debited = post("/v1/users/43/debits", refund);
+  ASSERT_EQ(debited.status, 200) << debited.body;
+  EXPECT_EQ(debited.json()["balance"], -600);
+  EXPECT_TRUE(post("/v1/users/43/debits", refund).json()["replayed"].get<bool>());
+  EXPECT_EQ(get("/v1/users/43")["balance"], -600);
+  EXPECT_EQ(post("/v1/users/43/holds", {{"amount", 1}, {"kind", "paid"}, {"idempotency_key", "k"}}).status, 402);
+  // Corrections are the owner's alone.
+  json correction = {{"amount", 100}, {"reason", "admin_debit"}, {"idempotency_key", "fix-1"}, {"admin_id", 2}};
+  EXPECT_EQ(post("/v1/users/43/debits", correction).status, 403);
+  correction["admin_id"] = 1;
+  EXPECT_EQ(post("/v1/users/43/debits", correction).status, 200);
+  EXPECT_EQ(get("/v1/users/43")["balance"], -700);
+  EXPECT_EQ(get("/v1/stats")["money_refunded"], 1'000);
+}
+
 TEST(AccountsStartup, RefusesRedisWithoutAof) {
   test::RedisServer volatile_redis;  // appendonly no
   test::Process service({std::string(KIEBOT_BIN_DIR) + "/accounts"},

@@ -1,6 +1,8 @@
 // The dialog's test bed (see dialog_fixture.hpp).
 #include "dialog_fixture.hpp"
 
+#include <csignal>
+#include <sstream>
 #include <thread>
 
 #include "run.hpp"
@@ -21,15 +23,8 @@ void DialogTest::SetUp() {
                                  std::map<std::string, std::string>{{"HTTP_PORT", "0"}});
   kie = std::make_unique<Process>(std::vector<std::string>{bin("kie-emulator")},
                                   std::map<std::string, std::string>{{"HTTP_PORT", "0"}});
-  accounts = std::make_unique<Process>(
-      std::vector<std::string>{bin("accounts")},
-      std::map<std::string, std::string>{{"HTTP_PORT", "0"},
-                                         {"ACCOUNTS_TOKEN", kAccountsToken},
-                                         {"REDIS_URL", "redis://127.0.0.1:" + std::to_string(redis.port()) + "/1"},
-                                         {"OWNER_ID", std::to_string(kOwner)},
-                                         {"ADMIN_IDS", std::to_string(kAdmin)}});
+  start_accounts();
   kie_port = kie->listening_port(10s);
-  accounts_port = accounts->listening_port(10s);
   tg_port = tg->listening_port(10s);
   // Telegram's flood control is the rate limiter's business; the scripted
   // conversations press buttons faster than a person.
@@ -37,6 +32,34 @@ void DialogTest::SetUp() {
   kafka::ProducerOptions o;
   o.brokers = kafka.bootstrap();
   producer = std::make_unique<kafka::Producer>(io.get_executor(), o);
+}
+
+void DialogTest::start_accounts() {
+  accounts = std::make_unique<Process>(
+      std::vector<std::string>{bin("accounts")},
+      std::map<std::string, std::string>{{"HTTP_PORT", std::to_string(accounts_port)},
+                                         {"ACCOUNTS_TOKEN", kAccountsToken},
+                                         {"REDIS_URL", "redis://127.0.0.1:" + std::to_string(redis.port()) + "/1"},
+                                         {"OWNER_ID", std::to_string(kOwner)},
+                                         {"ADMIN_IDS", std::to_string(kAdmin)},
+                                         {"ADMIN_DEFAULT_LIMIT", "50000"}});
+  accounts_port = accounts->listening_port(10s);
+}
+
+void DialogTest::kill_accounts() {
+  accounts->stop(SIGKILL, 5s);
+}
+
+double DialogTest::metric(std::size_t index, const std::string& series) {
+  auto r = request("GET", url(ingress_ports.at(index), "/metrics"));
+  std::istringstream lines(r.body);
+  std::string line;
+  while (std::getline(lines, line)) {
+    if (line.size() > series.size() && line.compare(0, series.size(), series) == 0 && line[series.size()] == ' ') {
+      return std::stod(line.substr(series.size() + 1));
+    }
+  }
+  return -1;
 }
 
 void DialogTest::TearDown() {

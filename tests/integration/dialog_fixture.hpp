@@ -50,6 +50,12 @@ struct DialogTest : testing::Test {
                          http::Headers headers = {});
   std::size_t start_ingress(std::map<std::string, std::string> extra = {});
   std::size_t start_generator();
+  // accounts on `accounts_port` (any free port the first time); a restart
+  // keeps the port, so the services find it again.
+  void start_accounts();
+  void kill_accounts();
+  // An ingress's /metrics value of `series` (its full name with labels), or -1.
+  double metric(std::size_t ingress_index, const std::string& series);
 
   json control(const std::string& method, const std::string& path, const json& body = json::object());
   json accounts_call(const std::string& method, const std::string& path, const json& body = json::object());

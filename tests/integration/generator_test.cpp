@@ -108,6 +108,7 @@ struct GeneratorTest : testing::Test {
         {"FIRST_CHECK_MS", "200"},
         {"MAX_CHECK_MS", "1000"},
         {"CLAIM_TTL_MS", "3000"},
+        {"GENERATOR_UNPAID_SOURCES", "test-internal, bench"},
         {"KAFKA_CFG_TOPIC_METADATA_REFRESH_INTERVAL_MS", "1000"}};
     if (std::getenv("KIEBOT_TEST_VERBOSE") != nullptr) env["LOG_LEVEL"] = "debug";
     for (auto& [k, v] : extra) env[k] = v;
@@ -127,6 +128,7 @@ struct GeneratorTest : testing::Test {
               {"chat_id", kUser},
               {"language", "en"}};
     if (!hold_id.empty()) j["hold_id"] = hold_id;
+    if (hold_id.empty()) j["source"] = "test-internal";  // allowlisted: GENERATOR_UNPAID_SOURCES
     for (auto& [k, v] : extra.items()) j[k] = v;
     return j;
   }
@@ -403,6 +405,57 @@ TEST_F(GeneratorTest, InvalidJobsGoToTheDlqAndConsumptionGoesOn) {
   auto results = read("gen.results", 1);
   ASSERT_EQ(results.size(), 1u);
   EXPECT_EQ(results[0]["job_id"], "job-after");
+}
+
+TEST_F(GeneratorTest, AJobRunsOnlyIfItsOwnHoldPaysForIt) {
+  start_generator();
+  auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                    std::chrono::system_clock::now().time_since_epoch()).count();
+  accounts_call("POST", "/v1/users/43/credits", {{"amount", 10'000}, {"reason", "topup"}, {"idempotency_key", "f43"}});
+  auto others = accounts_call("POST", "/v1/users/43/holds",
+                              {{"amount", 1'000}, {"kind", "paid"}, {"idempotency_key", "pay-wrong-user"}})["hold_id"];
+  auto released = hold("pay-released", 1'000);
+  accounts_call("POST", "/v1/holds/" + released + "/release");
+  auto short_lived = accounts_call("POST", "/v1/users/42/holds",
+                                   {{"amount", 1'000}, {"kind", "paid"}, {"idempotency_key", "pay-short"}, {"ttl_s", 60}});
+  std::map<std::string, std::string> expected{
+      {"pay-wrong-user", "hold_wrong_user"},
+      {"pay-wrong-job", "hold_wrong_job"},
+      {"pay-tiny", "hold_too_small"},
+      {"pay-released", "hold_released"},
+      {"pay-short", "hold_expires_before_deadline"},
+      {"pay-missing", "hold_not_found"},
+      {"pay-none", "unpaid_job"},
+      {"pay-seconds", "implausible_created_ms"},
+  };
+  publish(job("pay-wrong-user", others));
+  publish(job("pay-wrong-job", hold("some-other-job", 1'000)));
+  publish(job("pay-tiny", hold("pay-tiny", 1)));  // nano-banana costs 3.14 ₽
+  publish(job("pay-released", released));
+  publish(job("pay-short", short_lived["hold_id"]));
+  publish(job("pay-missing", "42-0123456789abcdef"));
+  publish(job("pay-none", "", {{"source", "somebody"}}));
+  publish(job("pay-seconds", hold("pay-seconds", 1'000), {{"created_ms", now_ms / 1000}}));
+  auto results = read("gen.results", expected.size());
+  std::map<std::string, std::string> got;
+  for (const auto& r : results) {
+    EXPECT_EQ(r["status"], "failed") << r.dump();
+    got[r["job_id"]] = r["error"]["code"];
+  }
+  EXPECT_EQ(got, expected);
+  std::set<std::string> dlq_reasons;
+  for (const auto& d : read("gen.jobs.dlq", expected.size())) dlq_reasons.insert(d["reason"].get<std::string>());
+  for (const auto& [id, reason] : expected) EXPECT_TRUE(dlq_reasons.count(reason)) << reason;
+  EXPECT_EQ(kie_stats()["tasks_created"], 0) << "nothing ran on KIE";
+  // Someone else's hold is left as it was.
+  EXPECT_EQ(accounts_call("GET", "/v1/holds/" + others.get<std::string>())["state"], "held");
+  EXPECT_EQ(metric(0, "generator_unpaid_jobs_total{source=\"other\",result=\"refused\"}"), 1);
+  // A job with its own hold covering the price runs.
+  publish(job("pay-ok", hold("pay-ok", 314)));
+  auto ok = read("gen.results", expected.size() + 1);
+  bool succeeded = false;
+  for (const auto& r : ok) succeeded |= r["job_id"] == "pay-ok" && r["status"] == "succeeded";
+  EXPECT_TRUE(succeeded);
 }
 
 TEST_F(GeneratorTest, ResultsTooLargeForTelegramUrlsAreUploadedOrLinked) {

@@ -18,6 +18,7 @@ class RedisServer {
   void start();
   void stop();  // SIGTERM and wait
   void kill();  // SIGKILL: a crash
+  pid_t pid() const { return process_ ? process_->pid() : -1; }
 
  private:
   TempDir dir_;

@@ -107,20 +107,23 @@ struct Consumer::Impl {
   }
 
   // Completes an awaited commit; librdkafka reports it either through the
-  // callback or as an event, depending on how the queue is served.
-  static void complete_commit(void* opaque, rd_kafka_resp_err_t err, const rd_kafka_topic_partition_list_t* offsets) {
-    std::unique_ptr<std::shared_ptr<CommitWait>> holder(static_cast<std::shared_ptr<CommitWait>*>(opaque));
-    auto& wait = **holder;
-    wait.done = true;
-    wait.error = err;
-    for (int i = 0; offsets != nullptr && wait.error == 0 && i < offsets->cnt; ++i) {
-      wait.error = offsets->elems[i].err;  // partition-level failures
+  // callback or as an event, depending on how the queue is served. A commit
+  // that never completes (the consumer closed first) is freed with the Impl.
+  void complete_commit(void* opaque, rd_kafka_resp_err_t err, const rd_kafka_topic_partition_list_t* offsets) {
+    auto it = pending_commits.find(opaque);
+    if (it == pending_commits.end()) return;
+    auto wait = std::move(it->second);
+    pending_commits.erase(it);
+    wait->done = true;
+    wait->error = err;
+    for (int i = 0; offsets != nullptr && wait->error == 0 && i < offsets->cnt; ++i) {
+      wait->error = offsets->elems[i].err;  // partition-level failures
     }
-    wait.timer.cancel();
+    wait->timer.cancel();
   }
 
-  static void on_commit(rd_kafka_t*, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* offsets, void* opaque) {
-    complete_commit(opaque, err, offsets);
+  static void on_commit(rd_kafka_t* rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* offsets, void* opaque) {
+    static_cast<Impl*>(rd_kafka_opaque(rk))->complete_commit(opaque, err, offsets);
   }
 
   void serve_commits() {
@@ -160,6 +163,7 @@ struct Consumer::Impl {
   std::unique_ptr<QueueWakeup> messages_wakeup;
   std::unique_ptr<QueueWakeup> commit_wakeup;
   bool closed = false;
+  std::map<void*, std::shared_ptr<CommitWait>> pending_commits;  // by the opaque given to librdkafka
   metrics::Counter* consumed;
   metrics::Counter* rebalances;
 };
@@ -206,10 +210,10 @@ net::awaitable<void> Consumer::commit(std::vector<std::pair<TopicPartition, std:
     rd_kafka_topic_partition_list_add(list.get(), tp.topic.c_str(), tp.partition)->offset = offset;
   }
   auto wait = std::make_shared<CommitWait>(impl->executor);
-  auto* holder = new std::shared_ptr<CommitWait>(wait);
-  auto err = rd_kafka_commit_queue(impl->handle.get(), list.get(), impl->commit_queue.get(), &Impl::on_commit, holder);
+  impl->pending_commits.emplace(wait.get(), wait);
+  auto err = rd_kafka_commit_queue(impl->handle.get(), list.get(), impl->commit_queue.get(), &Impl::on_commit, wait.get());
   if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-    delete holder;
+    impl->pending_commits.erase(wait.get());
     throw Error(err, "kafka " + impl->options.name + ": commit: " + rd_kafka_err2str(err));
   }
   co_await wait->timer.async_wait(use_tuple);

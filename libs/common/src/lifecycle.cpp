@@ -65,6 +65,9 @@ struct Lifecycle::State {
 
 Lifecycle::Lifecycle(net::io_context& io, std::chrono::milliseconds drain)
     : state_(std::make_shared<State>(io, drain)) {
+  // A peer that closed its socket must cost an EPIPE on that socket, not the
+  // process (hiredis writes with write(2), which raises SIGPIPE).
+  std::signal(SIGPIPE, SIG_IGN);
   state_->wait_for_signal();
 }
 

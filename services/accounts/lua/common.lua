@@ -17,10 +17,12 @@ local function touch(now)
   return redis.call('HSETNX', ACCT, 'created_ms', now)
 end
 
-local function ledger(now, max_len, op, delta, reason, key, hold)
-  redis.call('XADD', LEDGER, 'MAXLEN', '~', max_len, '*',
-    'op', op, 'delta', delta, 'balance', get('balance'),
-    'reason', reason or '', 'key', key or '', 'hold', hold or '', 'ts', now)
+-- `extra`: more field/value pairs, e.g. {'admin_id', id} on a grant.
+local function ledger(now, max_len, op, delta, reason, key, hold, extra)
+  local entry = {'op', op, 'delta', delta, 'balance', get('balance'),
+    'reason', reason or '', 'key', key or '', 'hold', hold or '', 'ts', now}
+  for _, v in ipairs(extra or {}) do table.insert(entry, v) end
+  redis.call('XADD', LEDGER, 'MAXLEN', '~', max_len, '*', unpack(entry))
 end
 
 -- Free generations: `per_day` per UTC day plus the referral bank.

@@ -17,7 +17,7 @@ namespace kiebot::accounts {
 namespace {
 
 enum class Route {
-  get_user, create_hold, commit_hold, release_hold, credit, gift, language, referral,
+  get_user, create_hold, get_hold, commit_hold, release_hold, credit, debit, gift, language, referral,
   set_admin, remove_admin, list_admins, ledger, stats,
 };
 
@@ -39,6 +39,11 @@ std::int64_t user_param(const http::Request& request) {
   auto id = parse_user_id(request.params.at("id"));
   if (!id) throw http::BadRequest{400, "invalid_user_id", "user id must be a positive integer"};
   return *id;
+}
+
+std::optional<std::int64_t> admin_field(const nlohmann::json& body) {
+  auto id = optional_int_field(body, "admin_id", 1, (std::int64_t{1} << 53) - 1);
+  return id;
 }
 
 http::Response respond(Outcome out) { return http::Response::json(out.status, out.body); }
@@ -68,8 +73,32 @@ net::awaitable<Outcome> route(std::shared_ptr<Api> api, Route which, http::Reque
       auto reason = enum_field(body, "reason", {"topup", "admin_grant", "refund", "referral", "stars"});
       auto key = key_field(body, "idempotency_key");
       auto ref = optional_string_field(body, "ref", 200);
-      co_return co_await store.credit(uid, amount, reason, key, ref);
+      auto admin = admin_field(body);
+      if (reason == "admin_grant" && !admin) {
+        throw http::BadRequest{400, "missing_field", "admin_id is required for an admin_grant"};
+      }
+      if (reason != "admin_grant") admin.reset();
+      co_return co_await store.credit(uid, amount, reason, key, ref, admin);
     }
+    case Route::debit: {
+      auto uid = user_param(request);
+      auto body = object_body(request.body);
+      auto amount = amount_field(body, "amount");
+      auto reason = enum_field(body, "reason", {"stars_refund", "admin_debit"});
+      auto key = key_field(body, "idempotency_key");
+      auto ref = optional_string_field(body, "ref", 200);
+      auto admin = admin_field(body);
+      if (reason == "admin_debit") {
+        // A correction of someone's balance is the owner's alone.
+        if (!admin) throw http::BadRequest{400, "missing_field", "admin_id is required for an admin_debit"};
+        if (store.settings().owner_id != *admin) {
+          co_return Outcome{403, {{"error", "not_owner"}, {"message", "only the owner may debit a balance"}}};
+        }
+      }
+      co_return co_await store.debit(uid, amount, reason, key, ref, admin);
+    }
+    case Route::get_hold:
+      co_return co_await store.hold_info(request.params.at("hold_id"));
     case Route::gift:
       co_return co_await store.gift(user_param(request));
     case Route::language: {
@@ -141,9 +170,11 @@ http::Router make_router(Store& store, std::string token, ReadinessChecks readin
   };
   add("GET", "/v1/users/{id}", Route::get_user);
   add("POST", "/v1/users/{id}/holds", Route::create_hold);
+  add("GET", "/v1/holds/{hold_id}", Route::get_hold);
   add("POST", "/v1/holds/{hold_id}/commit", Route::commit_hold);
   add("POST", "/v1/holds/{hold_id}/release", Route::release_hold);
   add("POST", "/v1/users/{id}/credits", Route::credit);
+  add("POST", "/v1/users/{id}/debits", Route::debit);
   add("POST", "/v1/users/{id}/gift", Route::gift);
   add("PUT", "/v1/users/{id}/language", Route::language);
   add("POST", "/v1/users/{id}/referral", Route::referral);

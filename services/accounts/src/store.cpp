@@ -186,19 +186,59 @@ net::awaitable<Outcome> Store::settle(std::string hold_id, std::string action) {
 }
 
 net::awaitable<Outcome> Store::credit(std::int64_t user_id, std::int64_t amount, std::string reason, std::string key,
-                                      std::string ref) {
-  Args args{now_text(), std::to_string(amount), reason, key, ref, std::to_string(settings_.ledger_max)};
+                                      std::string ref, std::optional<std::int64_t> admin_id) {
+  if (admin_id) {
+    // The admin's half first: a refusal there credits nothing.
+    bool is_owner = settings_.owner_id == *admin_id;
+    Args grant{now_text(), key, std::to_string(amount), std::to_string(user_id), is_owner ? "1" : "0",
+               std::to_string(settings_.ledger_max)};
+    auto granted = outcome(co_await run(lua::grant, user_tag(*admin_id), std::move(grant)));
+    if (granted.status != 200) co_return granted;
+  }
+  Args args{now_text(), std::to_string(amount), reason, key, ref, std::to_string(settings_.ledger_max),
+            admin_id ? std::to_string(*admin_id) : std::string()};
   auto reply = co_await run(lua::credit, user_tag(user_id), std::move(args));
   auto out = outcome(reply);
   if (out.status == 200 && field(out.body, "credited") == 1) {
     count("users", field(out.body, "created"));
-    count(reason == "topup" || reason == "stars" ? "money_in" : "money_granted", amount);
+    const char* counter = "money_granted";  // gifts, referrals, refunds of ours
+    if (reason == "topup" || reason == "stars") counter = "money_in";
+    if (reason == "admin_grant") counter = "money_admin_granted";
+    count(counter, amount);
   }
   out.body.erase("created");
   if (out.status == 200) {
     out.body["credited"] = field(out.body, "credited") == 1;
     out.body["replayed"] = field(out.body, "replayed") == 1;
   }
+  co_return out;
+}
+
+net::awaitable<Outcome> Store::debit(std::int64_t user_id, std::int64_t amount, std::string reason, std::string key,
+                                     std::string ref, std::optional<std::int64_t> admin_id) {
+  Args args{now_text(), std::to_string(amount), reason, key, ref, std::to_string(settings_.ledger_max),
+            admin_id ? std::to_string(*admin_id) : std::string()};
+  auto out = outcome(co_await run(lua::debit, user_tag(user_id), std::move(args)));
+  if (out.status == 200 && field(out.body, "debited") == 1) {
+    count("users", field(out.body, "created"));
+    count(reason == "stars_refund" ? "money_refunded" : "money_debited", amount);
+  }
+  out.body.erase("created");
+  if (out.status == 200) {
+    out.body["debited"] = field(out.body, "debited") == 1;
+    out.body["replayed"] = field(out.body, "replayed") == 1;
+  }
+  co_return out;
+}
+
+net::awaitable<Outcome> Store::hold_info(std::string hold_id) {
+  auto user_id = hold_user(hold_id);
+  if (!user_id) co_return Outcome{404, {{"error", "hold_not_found"}, {"message", "no such hold"}}};
+  Args args{now_text(), hold_id, std::to_string(settings_.ledger_max)};
+  auto out = outcome(co_await run(lua::hold_get, user_tag(*user_id), std::move(args)));
+  count("holds_open", -field(out.body, "holds_expired"));
+  out.body.erase("holds_expired");
+  if (out.status == 200) out.body["user_id"] = *user_id;
   co_return out;
 }
 
@@ -305,7 +345,8 @@ net::awaitable<Outcome> Store::stats() {
   co_await flush();
   Args command{"HGETALL", kStats};
   auto reply = co_await redis_.exec(std::move(command));
-  nlohmann::json body = {{"users", 0}, {"money_in", 0}, {"money_spent", 0}, {"money_granted", 0}, {"holds_open", 0}};
+  nlohmann::json body = {{"users", 0},         {"money_in", 0},       {"money_spent", 0},   {"money_granted", 0},
+                         {"money_admin_granted", 0}, {"money_refunded", 0}, {"money_debited", 0}, {"holds_open", 0}};
   for (std::size_t i = 0; i + 1 < reply.elements.size(); i += 2) {
     body[reply.elements[i].str] = std::stoll(reply.elements[i + 1].str);
   }

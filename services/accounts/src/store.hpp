@@ -50,8 +50,14 @@ class Store {
                                std::optional<std::int64_t> ttl_s);
   // action: "commit" or "release" (the API), "expire" (the sweeper).
   net::awaitable<Outcome> settle(std::string hold_id, std::string action);
+  // An admin_grant names its admin: counted against their limit first
+  // (the owner has none), in both ledgers.
   net::awaitable<Outcome> credit(std::int64_t user_id, std::int64_t amount, std::string reason, std::string key,
-                                 std::string ref);
+                                 std::string ref, std::optional<std::int64_t> admin_id = std::nullopt);
+  // May leave the balance below zero (a refunded payment already spent).
+  net::awaitable<Outcome> debit(std::int64_t user_id, std::int64_t amount, std::string reason, std::string key,
+                                std::string ref, std::optional<std::int64_t> admin_id);
+  net::awaitable<Outcome> hold_info(std::string hold_id);
   net::awaitable<Outcome> gift(std::int64_t user_id);
   net::awaitable<Outcome> language(std::int64_t user_id, std::string language);
   net::awaitable<Outcome> referral(std::int64_t user_id, std::int64_t referrer_id);

@@ -1,7 +1,10 @@
 // Accounts hold settlement (docs/accounts-api.md).
 #include "accounts_client.hpp"
 
+#include <nlohmann/json.hpp>
+
 #include "kiebot/common/http_client.hpp"
+#include "payment.hpp"
 
 namespace kiebot::generator {
 
@@ -32,6 +35,48 @@ net::awaitable<Settled> AccountsClient::settle(std::string hold_id, std::string 
     s.body = e.what();
   }
   co_return s;
+}
+
+net::awaitable<HoldLookup> AccountsClient::hold(std::string hold_id, HoldInfo& out) {
+  http::ClientRequest request;
+  request.method = "GET";
+  request.url = base_ + "/v1/holds/" + http::percent_encode(hold_id);
+  request.headers = {{"Authorization", "Bearer " + token_}};
+  request.timeout = std::chrono::seconds(10);
+  HoldLookup lookup;
+  http::Response response;
+  try {
+    response = co_await client_.send(std::move(request));
+  } catch (const http::ClientError& e) {
+    lookup.error = e.what();
+    co_return lookup;
+  }
+  lookup.status = response.status;
+  if (response.status == 404) {
+    lookup.kind = HoldLookup::Kind::not_found;
+    co_return lookup;
+  }
+  auto body = nlohmann::json::parse(response.body, nullptr, false);
+  if (response.status != 200 || !body.is_object()) {
+    lookup.error = "accounts answered " + std::to_string(response.status);
+    co_return lookup;
+  }
+  auto text = [&](const char* name) {
+    auto it = body.find(name);
+    return it != body.end() && it->is_string() ? it->get<std::string>() : std::string();
+  };
+  auto number = [&](const char* name) {
+    auto it = body.find(name);
+    return it != body.end() && it->is_number_integer() ? it->get<std::int64_t>() : std::int64_t{0};
+  };
+  out.state = text("state");
+  out.kind = text("kind");
+  out.key = text("key");
+  out.user_id = number("user_id");
+  out.amount = number("amount");
+  out.expires_ms = number("expires_ms");
+  lookup.kind = HoldLookup::Kind::found;
+  co_return lookup;
 }
 
 }  // namespace kiebot::generator

@@ -19,11 +19,22 @@ struct Settled {
   std::string body;
 };
 
+struct HoldInfo;
+
+struct HoldLookup {
+  enum class Kind { found, not_found, retry };
+  Kind kind = Kind::retry;
+  int status = 0;
+  std::string error;
+};
+
 class AccountsClient {
  public:
   AccountsClient(http::Client& client, std::string base, std::string token);
   // action: "commit" or "release".
   net::awaitable<Settled> settle(std::string hold_id, std::string action);
+  // Fills `out` when found.
+  net::awaitable<HoldLookup> hold(std::string hold_id, HoldInfo& out);
 
  private:
   http::Client& client_;

@@ -20,6 +20,14 @@ namespace kiebot::generator {
 
 using nlohmann::json;
 
+namespace {
+
+// created_ms outside [now - 24 h, now + 5 min] is refused.
+constexpr std::chrono::milliseconds kMaxJobAge = std::chrono::hours(24);
+constexpr std::chrono::milliseconds kMaxClockSkew = std::chrono::minutes(5);
+
+}  // namespace
+
 std::string sign_job(const std::string& secret, const std::string& job_id) {
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int length = 0;
@@ -55,6 +63,23 @@ net::awaitable<void> Generator::to_dlq(kafka::Message message, std::string reaso
   log::warn("job_dead_lettered", {{"reason", reason}, {"partition", message.partition}, {"offset", message.offset}});
 }
 
+net::awaitable<void> Generator::reject(kafka::Message message, Job job, std::string reason) {
+  co_await to_dlq(message, reason);
+  json event = {{"v", 1},
+                {"job_id", job.id},
+                {"status", "failed"},
+                {"model", job.model},
+                {"result_urls", json::array()},
+                {"delivered", false},
+                {"error", {{"code", reason}, {"message", "refused before it ran; nothing was charged"}}},
+                {"timings", {{"created_ms", job.created_ms}, {"finished_ms", unix_ms()}}}};
+  if (job.user_id) event["user_id"] = *job.user_id;
+  auto value = event.dump(-1, ' ', false, json::error_handler_t::replace);
+  kafka::Headers headers;
+  co_await s_.producer.send(options_.results_topic, job.id, std::move(value), std::move(headers));
+  log::warn("job_refused", {{"job_id", job.id}, {"reason", reason}, {"source", job.source}});
+}
+
 net::awaitable<void> Generator::consume(kafka::Consumer& consumer) {
   auto& m = Metrics::get();
   Backoff backoff(std::chrono::milliseconds(200), std::chrono::seconds(5));
@@ -88,8 +113,18 @@ net::awaitable<void> Generator::consume(kafka::Consumer& consumer) {
           auto parsed = parse_job(message.value);
           if (auto* reason = std::get_if<std::string>(&parsed)) {
             co_await to_dlq(message, *reason);
+          } else if (auto now = unix_ms(); std::get<Job>(parsed).created_ms < now - kMaxJobAge.count() ||
+                                             std::get<Job>(parsed).created_ms > now + kMaxClockSkew.count()) {
+            // Often Unix seconds where ms are meant: it would fail at once as
+            // past its deadline, and nobody would learn why.
+            co_await reject(message, std::get<Job>(parsed), "implausible_created_ms");
+          } else if (!std::get<Job>(parsed).hold_id &&
+                     !options_.unpaid_sources.contains(std::get<Job>(parsed).source)) {
+            Metrics::unpaid(std::get<Job>(parsed).source, false);
+            co_await reject(message, std::get<Job>(parsed), "unpaid_job");
           } else {
             auto& job = std::get<Job>(parsed);
+            if (!job.hold_id) Metrics::unpaid(job.source, true);
             bool fresh = co_await s_.store.record(job.id, job.to_json().dump(), job.deadline_ms());
             (fresh ? m.accepted : m.duplicates).inc();
             if (!fresh) log::info("job_duplicate", {{"job_id", job.id}});

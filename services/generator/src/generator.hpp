@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <exception>
 #include <functional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -34,6 +35,10 @@ namespace kiebot::telegram {
 class Client;
 }
 
+namespace kiebot::dialog {
+class Catalog;
+}
+
 namespace kiebot::generator {
 
 class KieClient;
@@ -52,6 +57,7 @@ struct GeneratorOptions {
   // task before the job fails (callbacks only; without them it fails at once).
   std::chrono::milliseconds adopt_wait{600'000};
   std::size_t max_upload_bytes = 50u << 20;  // Telegram's upload limit for bots
+  std::set<std::string> unpaid_sources;     // GENERATOR_UNPAID_SOURCES: may run without a hold
   std::string results_topic = "gen.results";
   std::string dlq_topic = "gen.jobs.dlq";
 };
@@ -64,6 +70,7 @@ struct Services {
   AccountsClient& accounts;
   kafka::Producer& producer;
   http::Client& downloads;  // fetches results Telegram could not fetch itself
+  const dialog::Catalog& catalog;  // prices, to check that a job's hold covers it
 };
 
 class Generator {
@@ -98,10 +105,17 @@ class Generator {
   net::awaitable<void> succeed(Step& s, std::vector<std::string> urls);
   net::awaitable<void> fail(Step& s, std::string code, std::string message);
   net::awaitable<bool> settle_hold(Step& s, const char* action);
+  net::awaitable<void> settle_later(Step& s);
   net::awaitable<bool> publish_result(Step& s, bool succeeded);
   net::awaitable<std::string> deliver(const Job& job, const std::vector<std::string>& urls);
   net::awaitable<void> edit_status(const Job& job, std::string text);
   net::awaitable<void> to_dlq(kafka::Message message, std::string reason);
+  // A job refused before it was recorded (unpaid, implausible time): to the
+  // DLQ, and a failed result on gen.results so that its publisher learns why.
+  net::awaitable<void> reject(kafka::Message message, Job job, std::string reason);
+  // Before createTask: true when the job is paid for (or may run unpaid);
+  // false when it was failed or rescheduled.
+  net::awaitable<bool> check_payment(Step& s);
   void wake() { wake_.cancel(); }
 
   net::any_io_executor executor_;

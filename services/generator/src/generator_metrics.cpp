@@ -19,6 +19,8 @@ Metrics& Metrics::get() {
       r.counter("generator_callbacks_forbidden_total", "KIE callbacks refused for their signature"),
       r.counter("generator_retries_total", "createTask attempts retried (429, 455, 5xx, not sent)"),
       r.counter("generator_kie_credits_exhausted_total", "createTask answered 402: KIE's account is empty (page someone)"),
+      r.counter("generator_hold_settle_retries_total",
+                "commits and releases accounts did not answer, retried with backoff until it does"),
       r.histogram("generator_kie_seconds", "KIE API call latency"),
   };
   return m;
@@ -34,6 +36,20 @@ void Metrics::finished(const std::string& status, const std::string& model, cons
 void Metrics::kie_answer(const std::string& call, const std::string& outcome) {
   metrics::registry()
       .counter("generator_kie_answers_total", "KIE answers by call and outcome", {{"call", call}, {"outcome", outcome}})
+      .inc();
+}
+
+void Metrics::unpaid(const std::string& source, bool allowed) {
+  metrics::registry()
+      .counter("generator_unpaid_jobs_total", "Jobs without a hold: run (an allowlisted source) or refused",
+               {{"source", allowed ? source : "other"}, {"result", allowed ? "run" : "refused"}})
+      .inc();
+}
+
+void Metrics::payment_refused(const std::string& reason) {
+  metrics::registry()
+      .counter("generator_payment_refused_total", "Jobs failed before KIE because their hold did not pay for them",
+               {{"reason", reason}})
       .inc();
 }
 

@@ -20,6 +20,7 @@ struct Metrics {
   metrics::Counter& callbacks_forbidden;
   metrics::Counter& retries;
   metrics::Counter& kie_credits_exhausted;
+  metrics::Counter& settle_retries;
   metrics::Histogram& kie_seconds;
 
   static Metrics& get();
@@ -27,6 +28,11 @@ struct Metrics {
   static void finished(const std::string& status, const std::string& model, const std::string& code);
   static void kie_answer(const std::string& call, const std::string& outcome);
   static void delivery(const std::string& method, const std::string& outcome);
+  // Jobs without a hold, by source (refused ones under "other": a source
+  // is the publisher's text, and must not make a series each).
+  static void unpaid(const std::string& source, bool allowed);
+  // Jobs whose hold did not pay for them, by reason code.
+  static void payment_refused(const std::string& reason);
 };
 
 }  // namespace kiebot::generator

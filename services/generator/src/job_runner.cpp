@@ -205,6 +205,17 @@ net::awaitable<bool> Generator::settle_hold(Step& s, const char* action) {
   co_return co_await save(s, std::move(marker));
 }
 
+net::awaitable<void> Generator::settle_later(Step& s) {
+  // The job stays in its state with the commit (or release) pending in its
+  // record, and is retried until accounts answers: never "failed, moved on".
+  auto attempts = s.number("settle_attempts") + 1;
+  Fields counted{{"settle_attempts", std::to_string(attempts)}};
+  if (!co_await save(s, std::move(counted))) co_return;
+  auto delay = backoff_delay(std::chrono::seconds(1), std::chrono::seconds(60), static_cast<int>(attempts - 1));
+  Metrics::get().settle_retries.inc();
+  co_await s_.store.reschedule(s.id(), unix_ms() + delay.count());
+}
+
 net::awaitable<bool> Generator::publish_result(Step& s, bool succeeded) {
   json urls = json::parse(s.field("result_urls"), nullptr, false);
   json event = {{"v", 1},
@@ -256,7 +267,7 @@ net::awaitable<void> Generator::succeed(Step& s, std::vector<std::string> urls) 
   if (s.job.hold_id && s.field("hold_settled").empty()) {
     bool settled = co_await settle_hold(s, "commit");
     if (!settled) {
-      co_await s_.store.reschedule(s.id(), unix_ms() + 2'000);
+      co_await settle_later(s);
       co_return;
     }
   }
@@ -282,7 +293,7 @@ net::awaitable<void> Generator::fail(Step& s, std::string code, std::string reas
   if (s.job.hold_id && s.field("hold_settled").empty()) {
     bool settled = co_await settle_hold(s, "release");
     if (!settled) {
-      co_await s_.store.reschedule(s.id(), unix_ms() + 2'000);
+      co_await settle_later(s);
       co_return;
     }
   }

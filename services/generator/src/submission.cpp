@@ -3,15 +3,58 @@
 #include "generator.hpp"
 #include "generator_metrics.hpp"
 #include "job_step.hpp"
+#include "accounts_client.hpp"
 #include "kie_client.hpp"
+#include "payment.hpp"
 #include "kiebot/common/backoff.hpp"
 #include "kiebot/common/log.hpp"
 #include "messages.hpp"
 
 namespace kiebot::generator {
 
+net::awaitable<bool> Generator::check_payment(Step& s) {
+  if (!s.job.hold_id || !s.field("hold_checked").empty()) co_return true;
+  HoldInfo hold;
+  auto lookup = co_await s_.accounts.hold(*s.job.hold_id, hold);
+  std::optional<std::string> problem;
+  if (lookup.kind == HoldLookup::Kind::retry) {
+    auto attempts = s.number("hold_checks") + 1;
+    auto delay = backoff_delay(std::chrono::seconds(1), std::chrono::seconds(30), static_cast<int>(attempts));
+    log::warn("hold_check_failed", {{"job_id", s.id()}, {"status", lookup.status}, {"error", lookup.error}});
+    if (unix_ms() + delay.count() < s.job.deadline_ms()) {
+      Fields counted{{"hold_checks", std::to_string(attempts)}};
+      if (!co_await save(s, std::move(counted))) co_return false;
+      co_await s_.store.reschedule(s.id(), unix_ms() + delay.count());
+      co_return false;
+    }
+    problem = "hold_unverified";
+  } else if (lookup.kind == HoldLookup::Kind::not_found) {
+    problem = "hold_not_found";
+  } else {
+    problem = hold_problem(s.job, hold, s_.catalog);
+  }
+  if (!problem) {
+    Fields checked{{"hold_checked", "1"}};
+    co_return co_await save(s, std::move(checked));
+  }
+  // Not this job's to settle: the hold (perhaps someone else's) is left
+  // alone, and a chat named by an unpaid job is not written to.
+  Metrics::get().payment_refused(*problem);
+  kafka::Message original;
+  original.topic = "gen.jobs";
+  original.key = s.id();
+  original.value = s.field("job");
+  co_await to_dlq(std::move(original), *problem);
+  Fields hands_off{{"hold_settled", "not_checked"}, {"notified", "skipped"}};
+  if (!co_await save(s, std::move(hands_off))) co_return false;
+  std::string reason = "the job's hold does not pay for it: " + *problem;
+  co_await fail(s, *problem, std::move(reason));
+  co_return false;
+}
+
 net::awaitable<void> Generator::submit(Step& s) {
   auto& m = Metrics::get();
+  if (!co_await check_payment(s)) co_return;
   Fields marker{{"state", "submitting"}, {"submitting_ms", std::to_string(unix_ms())}};
   if (!co_await save(s, std::move(marker))) co_return;
   auto started = std::chrono::steady_clock::now();

@@ -38,5 +38,9 @@ http::Response payment_method(Emulator& em, Bot& bot, const std::string& method,
 // The control API's "user pays": queues a pre_checkout_query and fails the
 // payment if the bot does not answer within 10 s.
 json start_payment(std::shared_ptr<Emulator> em, Bot& bot, std::int64_t user_id, std::int64_t invoice_message_id);
+// Marks a paid payment refunded and, as Telegram does, sends the bot a
+// service message with `refunded_payment` in the user's chat. Throws
+// BotError 400 CHARGE_ALREADY_REFUNDED for a second refund.
+void refund_payment(Emulator& em, Bot& bot, Payment& payment);
 
 }  // namespace kiebot::tg

@@ -61,7 +61,9 @@ json transcript(const Chat& chat) {
     if (!m.media.is_null()) entry["media"] = m.media;
     if (m.body.contains("reply_markup")) entry["reply_markup"] = m.body["reply_markup"];
     if (m.body.contains("invoice")) entry["invoice"] = m.body["invoice"];
-    if (m.body.contains("successful_payment")) entry["successful_payment"] = m.body["successful_payment"];
+    for (const char* service : {"successful_payment", "refunded_payment"}) {
+      if (m.body.contains(service)) entry[service] = m.body[service];
+    }
     out.push_back(std::move(entry));
   }
   return out;
@@ -239,6 +241,19 @@ void add_control_routes(http::Router& router, std::shared_ptr<Emulator> em) {
                if (it == bot.payments.end()) throw http::BadRequest{404, "not_found", "no such payment"};
                return http::Response::json(200, {{"state", it->second.state}, {"amount", it->second.amount},
                                                  {"telegram_payment_charge_id", it->second.charge_id}});
+             }));
+  // Telegram refunds on its own (a dispute, support): the bot learns it from
+  // the refunded_payment message.
+  router.add("POST", "/control/payments/{id}/refund", http::SyncHandler([em](const http::Request& r) {
+               auto& bot = bot_for(*em, r);
+               auto it = bot.payments.find(r.params.at("id"));
+               if (it == bot.payments.end()) throw http::BadRequest{404, "not_found", "no such payment"};
+               try {
+                 refund_payment(*em, bot, it->second);
+               } catch (const BotError& e) {
+                 throw http::BadRequest{409, "not_refundable", e.description};
+               }
+               return http::Response::json(200, {{"state", it->second.state}});
              }));
   router.add("GET", "/control/chats/{chat_id}/transcript", http::SyncHandler([em](const http::Request& r) {
                auto& bot = bot_for(*em, r);

@@ -102,16 +102,24 @@ http::Response payment_method(Emulator& em, Bot& bot, const std::string& method,
     auto charge = p.get("telegram_payment_charge_id").value_or("");
     for (auto& [id, payment] : bot.payments) {
       if (payment.charge_id != charge || std::to_string(payment.user_id) != user) continue;
-      if (payment.state == "refunded") bad("CHARGE_ALREADY_REFUNDED");
-      payment.state = "refunded";
-      auto& chat = bot.chats[payment.user_id];
-      auto& m = add_message(em, bot, chat, true, {{"text", "Refund of " + std::to_string(payment.amount) + " ⭐"}});
-      m.visible_text = m.body["text"];
+      refund_payment(em, bot, payment);
       return ok(true);
     }
     bad("CHARGE_NOT_FOUND");
   }
   throw BotError{404, "Not Found"};
+}
+
+void refund_payment(Emulator& em, Bot& bot, Payment& payment) {
+  if (payment.state == "refunded") bad("CHARGE_ALREADY_REFUNDED");
+  if (payment.state != "paid") bad("CHARGE_NOT_FOUND");
+  payment.state = "refunded";
+  auto& chat = bot.chats[payment.user_id];
+  json refunded = {{"currency", "XTR"}, {"total_amount", payment.amount}, {"invoice_payload", payment.payload},
+                   {"telegram_payment_charge_id", payment.charge_id}};
+  auto& m = add_message(em, bot, chat, false, {{"refunded_payment", refunded}});
+  m.visible_text = "Refunded " + std::to_string(payment.amount) + " ⭐";
+  em.push(bot, "message", m.body);
 }
 
 json start_payment(std::shared_ptr<Emulator> em, Bot& bot, std::int64_t user_id, std::int64_t invoice_message_id) {

@@ -89,6 +89,7 @@ function render(messages) {
                      `Pay ${inv.total_amount} ⭐`));
     }
     if (m.successful_payment) item.append(el("span", { class: "paid" }, `Paid ${m.successful_payment.total_amount} ⭐`));
+    if (m.refunded_payment) item.append(el("span", { class: "paid" }, `Refunded ${m.refunded_payment.total_amount} ⭐`));
     const text = m.text !== undefined ? m.text : m.caption;
     if (text) item.append(el("div", { class: "text" }, text));
     if (m.edited) item.append(el("span", { class: "edited" }, "edited"));

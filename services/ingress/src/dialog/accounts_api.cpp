@@ -52,8 +52,8 @@ net::awaitable<AccountsReply> AccountsApi::set_language(std::int64_t user_id, st
 }
 
 net::awaitable<AccountsReply> AccountsApi::hold(std::int64_t user_id, std::int64_t amount, std::string kind,
-                                                std::string key) {
-  json body = {{"amount", amount}, {"kind", kind}, {"idempotency_key", key}};
+                                                std::string key, std::int64_t ttl_s) {
+  json body = {{"amount", amount}, {"kind", kind}, {"idempotency_key", key}, {"ttl_s", ttl_s}};
   return send(request("POST", "/v1/users/" + std::to_string(user_id) + "/holds", body));
 }
 
@@ -62,10 +62,19 @@ net::awaitable<AccountsReply> AccountsApi::release(std::string hold_id) {
 }
 
 net::awaitable<AccountsReply> AccountsApi::credit(std::int64_t user_id, std::int64_t amount, std::string reason,
-                                                  std::string key, std::string ref) {
+                                                  std::string key, std::string ref, std::int64_t admin_id) {
   json body = {{"amount", amount}, {"reason", reason}, {"idempotency_key", key}};
   if (!ref.empty()) body["ref"] = ref;
+  if (admin_id > 0) body["admin_id"] = admin_id;
   return send(request("POST", "/v1/users/" + std::to_string(user_id) + "/credits", body));
+}
+
+net::awaitable<AccountsReply> AccountsApi::debit(std::int64_t user_id, std::int64_t amount, std::string reason,
+                                                 std::string key, std::string ref, std::int64_t admin_id) {
+  json body = {{"amount", amount}, {"reason", reason}, {"idempotency_key", key}};
+  if (!ref.empty()) body["ref"] = ref;
+  if (admin_id > 0) body["admin_id"] = admin_id;
+  return send(request("POST", "/v1/users/" + std::to_string(user_id) + "/debits", body));
 }
 
 net::awaitable<AccountsReply> AccountsApi::gift(std::int64_t user_id) {

@@ -36,11 +36,15 @@ class AccountsApi {
 
   net::awaitable<AccountsReply> user(std::int64_t user_id);
   net::awaitable<AccountsReply> set_language(std::int64_t user_id, std::string language);
-  // kind: paid, free or admin.
-  net::awaitable<AccountsReply> hold(std::int64_t user_id, std::int64_t amount, std::string kind, std::string key);
+  // kind: paid, free or admin. The hold expires after ttl_s (it must outlive the job).
+  net::awaitable<AccountsReply> hold(std::int64_t user_id, std::int64_t amount, std::string kind, std::string key,
+                                     std::int64_t ttl_s);
   net::awaitable<AccountsReply> release(std::string hold_id);
+  // admin_id: the granting admin of an admin_grant (0 otherwise).
   net::awaitable<AccountsReply> credit(std::int64_t user_id, std::int64_t amount, std::string reason, std::string key,
-                                       std::string ref);
+                                       std::string ref, std::int64_t admin_id = 0);
+  net::awaitable<AccountsReply> debit(std::int64_t user_id, std::int64_t amount, std::string reason, std::string key,
+                                      std::string ref, std::int64_t admin_id = 0);
   net::awaitable<AccountsReply> gift(std::int64_t user_id);
   net::awaitable<AccountsReply> referral(std::int64_t user_id, std::int64_t referrer_id);
   net::awaitable<AccountsReply> set_admin(std::int64_t user_id, std::int64_t limit);

@@ -3,6 +3,7 @@
 // Every action asks accounts again whether the user is an admin.
 #include "accounts_api.hpp"
 #include "dialog.hpp"
+#include "money_queue.hpp"
 #include "dialog_metrics.hpp"
 #include "kiebot/common/http_client.hpp"
 #include "kiebot/common/log.hpp"
@@ -117,21 +118,29 @@ net::awaitable<void> Dialog::admin_text(Turn& t, std::string await, std::string 
     if (!parsed) {
       reply = text(t, "admin.bad_input");
     } else {
-      // Keyed by the admin's message: a redelivered update grants once. The
-      // ledger entry names the admin.
-      auto key = "grant:" + std::to_string(t.user_id) + ":" + std::to_string(t.update_id);
-      auto ref = "admin:" + std::to_string(t.user_id);
-      auto granted = co_await p_.accounts.credit(parsed->first, parsed->second, "admin_grant", key, ref);
+      // Keyed by the admin's message: a redelivered update grants once.
+      // accounts counts it against the admin's limit and writes both ledgers.
+      MoneyOp op;
+      op.key = "grant:" + std::to_string(t.user_id) + ":" + std::to_string(t.update_id);
+      op.kind = "credit";
+      op.user_id = parsed->first;
+      op.amount = parsed->second;
+      op.reason = "admin_grant";
+      op.ref = "admin:" + std::to_string(t.user_id);
+      op.admin_id = t.user_id;
+      op.notify_chat = t.chat_id;
+      op.lang = t.lang;
+      auto granted = co_await money_now(op);
       Metrics::get().admin("grant");
       log::info("admin_grant", {{"admin_id", t.user_id},
                                 {"user_id", parsed->first},
                                 {"amount", parsed->second},
-                                {"status", granted.status}});
-      reply = granted.ok() ? text(t, "admin.granted",
-                                  {{"id", std::to_string(parsed->first)},
-                                   {"amount", roubles(parsed->second)},
-                                   {"balance", roubles(granted.body.value("balance", std::int64_t{0}))}})
-                           : text(t, "admin.bad_input");
+                                {"status", granted ? granted->status : 0}});
+      if (granted) {
+        co_await money_notice(std::move(op), std::move(*granted));
+        co_return;
+      }
+      reply = text(t, "admin.grant_pending", {{"id", std::to_string(parsed->first)}, {"amount", roubles(parsed->second)}});
     }
   } else if (await == "admin_limit" && user->value("is_owner", false)) {
     auto parsed = id_and_amount(body);

@@ -170,6 +170,18 @@ net::awaitable<void> Dialog::handle(json update) {
     co_await on_pre_checkout(t, std::move(body));
     co_return;
   }
+  if (kind == "message" && (body.contains("successful_payment") || body.contains("refunded_payment"))) {
+    // Money that already moved at Telegram: queued even while accounts is
+    // away, so nothing before it may need accounts (the language does, on
+    // first contact).
+    t.lang = t.state.value("lang", language_from_telegram(t.from.value("language_code", "")));
+    if (body.contains("successful_payment")) {
+      co_await on_payment(t, std::move(body["successful_payment"]));
+    } else {
+      co_await on_refund(t, std::move(body["refunded_payment"]));
+    }
+    co_return;
+  }
   co_await resolve_language(t, t.from.value("language_code", ""));
   if (kind == "message") {
     co_await on_message(t, std::move(body));
@@ -197,10 +209,6 @@ net::awaitable<void> Dialog::apologize(json update) {
 }
 
 net::awaitable<void> Dialog::on_message(Turn& t, json message) {
-  if (message.contains("successful_payment")) {
-    co_await on_payment(t, message["successful_payment"]);
-    co_return;
-  }
   if (message.contains("photo")) {
     co_await form_photo(t, std::move(message));
     co_return;

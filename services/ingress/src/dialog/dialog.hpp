@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdint>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <unordered_set>
 #include <vector>
@@ -34,8 +35,18 @@ namespace kiebot::dialog {
 
 class AccountsApi;
 class Dispatcher;
+class MoneyQueue;
+struct AccountsReply;
+struct MoneyOp;
 class Store;
 struct Callback;
+
+// Thrown when an operation that changes money could neither be done nor
+// recorded for a later retry: the update carrying it must not be skipped.
+class MoneyNotRecorded : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
 
 struct DialogOptions {
   std::string bot_username;              // for referral links (getMe at start)
@@ -52,6 +63,9 @@ struct DialogOptions {
   std::string kie_upload_base;  // users' photos go to KIE's file upload
   std::string kie_key;
   std::chrono::milliseconds gift_frame{700};
+  std::chrono::milliseconds money_poll{500};       // how often the money queue is looked at
+  std::chrono::milliseconds money_retry_min{1'000};  // a pending money operation's retries grow
+  std::chrono::milliseconds money_retry_max{60'000};  // from this to this, and never stop
 };
 
 struct Parts {
@@ -59,6 +73,7 @@ struct Parts {
   RateLimiter& limiter;
   AccountsApi& accounts;
   Store& store;
+  MoneyQueue& money;
   kafka::Producer& producer;
   http::Client& http;
   const Catalog& catalog;
@@ -93,6 +108,9 @@ class Dialog {
   // Answers a callback query this process has not answered yet (a watchdog
   // calls it, so that no button spins while its chat is busy).
   net::awaitable<void> ensure_answered(std::string callback_id);
+  // Until cancelled: retries the money operations accounts did not answer
+  // (every replica runs it; each operation is claimed by one at a time).
+  net::awaitable<void> run_money_queue();
 
  private:
   // dialog.cpp: entry points, commands, sending.
@@ -130,6 +148,14 @@ class Dialog {
   net::awaitable<void> on_pre_checkout(Turn& t, nlohmann::json query);
   net::awaitable<void> on_payment(Turn& t, nlohmann::json payment);
   net::awaitable<void> top_up_text(Turn& t, std::string text);
+  net::awaitable<void> on_refund(Turn& t, nlohmann::json refund);
+  // Tries a money operation once. Done or refused: accounts' answer. No
+  // answer: queued for retries and std::nullopt. Throws MoneyNotRecorded
+  // when it could not even be queued.
+  net::awaitable<std::optional<AccountsReply>> money_now(MoneyOp op);
+  net::awaitable<AccountsReply> apply_money(const MoneyOp& op);
+  net::awaitable<void> run_money_op(MoneyOp op);
+  net::awaitable<void> money_notice(MoneyOp op, AccountsReply reply);
   net::awaitable<void> show_free(Turn& t);
   net::awaitable<void> spin_gift(Turn& t);
   net::awaitable<void> show_referral(Turn& t);

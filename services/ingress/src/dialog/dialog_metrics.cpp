@@ -21,6 +21,8 @@ Metrics& Metrics::get() {
       r().counter("dialog_results_total", "gen.results events applied to users' history"),
       r().gauge("dialog_chats_in_flight", "chats with an update being handled"),
       r().gauge("dialog_updates_buffered", "updates consumed and not yet handled"),
+      r().gauge("money_operations_pending", "money operations waiting for accounts (payments, refunds, grants)"),
+      r().gauge("money_operations_oldest_age_seconds", "age of the oldest pending money operation (0: none)"),
       r().histogram("dialog_handle_seconds", "time to handle one update"),
   };
   return m;
@@ -39,6 +41,11 @@ void Metrics::submissions(const std::string& result) {
 }
 void Metrics::payments(const std::string& result) {
   r().counter("dialog_payments_total", "Stars payment events", {{"result", result}}).inc();
+}
+void Metrics::money(const std::string& result) {
+  r().counter("money_operations_total", "money operations by outcome (queued: accounts did not answer at once)",
+              {{"result", result}})
+      .inc();
 }
 void Metrics::admin(const std::string& action) {
   r().counter("dialog_admin_actions_total", "admin actions (denied: by a non-admin)", {{"action", action}}).inc();

@@ -15,6 +15,7 @@ struct Metrics {
   void submissions(const std::string& result);  // free, admin, paid, refused, publish_failed
   void payments(const std::string& result);
   void admin(const std::string& action);
+  void money(const std::string& result);  // done, queued, retried, refused
 
   metrics::Counter& callbacks_answered;
   metrics::Counter& callbacks_answered_by_watchdog;
@@ -25,6 +26,8 @@ struct Metrics {
   metrics::Counter& results;
   metrics::Gauge& chats_in_flight;
   metrics::Gauge& updates_buffered;
+  metrics::Gauge& money_pending;
+  metrics::Gauge& money_oldest_age;
   metrics::Histogram& handle_seconds;
 };
 

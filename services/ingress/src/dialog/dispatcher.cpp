@@ -1,7 +1,6 @@
 // The dialog's consumer loop (see dispatcher.hpp).
 #include "dispatcher.hpp"
 
-#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/this_coro.hpp>
 
 #include <nlohmann/json.hpp>
@@ -18,22 +17,26 @@ using nlohmann::json;
 
 namespace {
 
-void log_failure(const char* what, std::exception_ptr e) {
-  if (!e) return;
-  try {
-    std::rethrow_exception(e);
-  } catch (const std::exception& ex) {
-    log::error("dialog_task_failed", {{"task", what}, {"error", ex.what()}});
-  }
-}
+bool cancelled(const net::cancellation_state& state) { return state.cancelled() != net::cancellation_type::none; }
 
 }  // namespace
 
+bool money_update(const json& update) {
+  auto message = update.find("message");
+  if (message == update.end() || !message->is_object()) return false;
+  return message->contains("successful_payment") || message->contains("refunded_payment");
+}
+
 Dispatcher::Dispatcher(net::any_io_executor executor, kafka::ConsumerOptions consumer, Dialog& dialog, Store& store,
                        DispatcherOptions options)
-    : executor_(executor), dialog_(dialog), store_(store), options_(options) {
+    : executor_(executor), dialog_(dialog), store_(store), options_(options), tasks_(executor, "dialog") {
   consumer.on_revoked = [this](const std::vector<kafka::TopicPartition>& parts) { revoked(parts); };
   consumer_ = std::make_unique<kafka::Consumer>(executor, std::move(consumer));
+}
+
+Dispatcher::~Dispatcher() {
+  consumer_->close();
+  consumer_.reset();
 }
 
 void Dispatcher::enqueue(kafka::Message message) {
@@ -64,7 +67,7 @@ void Dispatcher::start_ready() {
     auto chat = std::move(ready_.front());
     ready_.pop_front();
     ++running_;
-    net::co_spawn(executor_, drain_chat(std::move(chat)), [](std::exception_ptr e) { log_failure("chat", e); });
+    tasks_.spawn(drain_chat(std::move(chat)));
   }
   Metrics::get().chats_in_flight.set(static_cast<double>(running_));
   Metrics::get().updates_buffered.set(static_cast<double>(buffered_));
@@ -79,7 +82,9 @@ net::awaitable<void> Dispatcher::drain_chat(std::string key) {
     }
     auto message = std::move(it->second.queue.front());
     it->second.queue.pop_front();
-    co_await process(message);
+    // Cancelled mid-update (shutdown): its offset stays uncommitted, so the
+    // partition's next owner handles it again.
+    if (!co_await process(message)) break;
     done(message);
   }
   --running_;
@@ -92,31 +97,45 @@ void Dispatcher::done(const kafka::Message& message) {
   if (it != partitions_.end()) it->second.pending.erase(message.offset);
 }
 
-net::awaitable<void> Dispatcher::process(kafka::Message message) {
+net::awaitable<bool> Dispatcher::process(kafka::Message message) {
   auto started = std::chrono::steady_clock::now();
   auto update = json::parse(message.value, nullptr, false);
   if (!update.is_object() || !update.contains("update_id") || !update["update_id"].is_number_integer()) {
     log::warn("update_unreadable", {{"partition", message.partition}, {"offset", message.offset}});
     Metrics::get().outcome("unreadable");
-    co_return;
+    co_return true;
   }
   auto update_id = update["update_id"].get<std::int64_t>();
+  bool money = money_update(update);
+  auto state = co_await net::this_coro::cancellation_state;
   log::debug("update_handling", {{"update_id", update_id}, {"chat", message.key}});
   for (int attempt = 1;; ++attempt) {
     std::string error;
+    bool must_not_skip = money;
     try {
       if (co_await store_.handled(update_id)) {
         Metrics::get().outcome("duplicate");
-        co_return;
+        co_return true;
       }
       co_await dialog_.handle(update);
       co_await store_.mark_handled(update_id);
       Metrics::get().outcome(attempt == 1 ? "ok" : "retried");
       break;
+    } catch (const MoneyNotRecorded& e) {
+      error = e.what();
+      must_not_skip = true;
     } catch (const std::exception& e) {
       error = e.what();
     }
-    log::warn("update_failed", {{"update_id", update_id}, {"attempt", attempt}, {"error", error}});
+    if (cancelled(state)) co_return false;
+    log::warn("update_failed", {{"update_id", update_id}, {"attempt", attempt}, {"money", must_not_skip}, {"error", error}});
+    if (must_not_skip) {
+      // Money already moved (or was decided) and is not recorded anywhere
+      // else yet: retried until it is, however long accounts or Redis is away.
+      Metrics::get().outcome("money_retry");
+      if (!co_await sleep_for(backoff_delay(options_.retry_delay, options_.money_retry_max, attempt))) co_return false;
+      continue;
+    }
     if (attempt >= options_.attempts) {
       // Skipped, never silently: logged, counted, and the user is told.
       log::error("update_skipped", {{"update_id", update_id}, {"error", error}});
@@ -129,14 +148,15 @@ net::awaitable<void> Dispatcher::process(kafka::Message message) {
       }
       break;
     }
-    if (!co_await sleep_for(backoff_delay(options_.retry_delay, options_.retry_delay * 8, attempt))) co_return;
+    if (!co_await sleep_for(backoff_delay(options_.retry_delay, options_.retry_delay * 8, attempt))) co_return false;
   }
   std::chrono::duration<double> took = std::chrono::steady_clock::now() - started;
   Metrics::get().handle_seconds.observe(took.count());
+  co_return true;
 }
 
 net::awaitable<void> Dispatcher::watchdog() {
-  while (true) {
+  while (!stopping_) {
     if (!co_await sleep_for(std::chrono::milliseconds(100))) co_return;
     auto now = std::chrono::steady_clock::now();
     while (!callbacks_.empty() && callbacks_.front().first <= now) {
@@ -181,7 +201,7 @@ net::awaitable<void> Dispatcher::commit() {
 }
 
 net::awaitable<void> Dispatcher::run() {
-  net::co_spawn(executor_, watchdog(), [](std::exception_ptr e) { log_failure("watchdog", e); });
+  tasks_.spawn(watchdog());
   auto last_commit = std::chrono::steady_clock::now();
   std::exception_ptr stop;
   try {
@@ -209,10 +229,10 @@ net::awaitable<void> Dispatcher::run() {
     chat.queue.clear();
   }
   ready_.clear();
-  auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(8);
-  while (running_ > 0 && std::chrono::steady_clock::now() < give_up) {
-    if (!co_await sleep_for(std::chrono::milliseconds(20))) break;
-  }
+  // The watchdog ends at once; the chats get the drain to finish their
+  // update, then are cancelled, and nothing of theirs runs after this.
+  stopping_ = true;
+  co_await tasks_.join(options_.drain);
   co_await commit();
   consumer_->close();
   log::info("dialog_stopped", {{"unfinished_chats", running_}});

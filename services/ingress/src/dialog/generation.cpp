@@ -256,6 +256,10 @@ net::awaitable<std::string> Dialog::upload_photo(std::string file_id) {
   co_return answer["data"].value("downloadUrl", "");
 }
 
+namespace {
+constexpr std::int64_t kHoldMarginS = 600;
+}  // namespace
+
 net::awaitable<void> Dialog::submit(Turn& t) {
   auto form = t.state["form"];
   const auto* model = p_.catalog.by_code(form.value("model", ""));
@@ -284,7 +288,10 @@ net::awaitable<void> Dialog::submit(Turn& t) {
     co_await send(t, screens_.insufficient(t.lang, payer.amount, user.value("balance", std::int64_t{0})));
     co_return;
   }
-  auto hold = co_await p_.accounts.hold(t.user_id, payer.amount, payer.kind, job_id);
+  // The hold outlives the job's deadline, with a margin for the last
+  // delivery and commit: the generator refuses a hold that would expire first.
+  auto hold = co_await p_.accounts.hold(t.user_id, payer.amount, payer.kind, job_id,
+                                        options_.deadline_s + kHoldMarginS);
   if (hold.status == 402) {
     Metrics::get().submissions("refused");
     co_await send(t, screens_.insufficient(t.lang, payer.amount, hold.body.value("balance", std::int64_t{0})));

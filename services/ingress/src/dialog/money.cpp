@@ -5,7 +5,9 @@
 #include "dialog.hpp"
 #include "dialog_metrics.hpp"
 #include "kiebot/common/backoff.hpp"
+#include "kiebot/common/clock.hpp"
 #include "kiebot/common/log.hpp"
+#include "money_queue.hpp"
 #include "kiebot/common/telegram.hpp"
 #include "store.hpp"
 
@@ -87,7 +89,7 @@ net::awaitable<void> Dialog::on_pre_checkout(Turn& t, json query) {
 net::awaitable<void> Dialog::on_payment(Turn& t, json payment) {
   auto top_up = parse_payload(payment.value("invoice_payload", ""));
   auto charge = payment.value("telegram_payment_charge_id", "");
-  if (!top_up || charge.empty()) {
+  if (!top_up || charge.empty() || top_up->user_id != t.user_id) {
     // Telegram took the user's stars: this must reach a person.
     log::error("payment_unreadable", {{"user_id", t.user_id}, {"charge_id", charge}});
     Metrics::get().payments("unreadable");
@@ -96,18 +98,189 @@ net::awaitable<void> Dialog::on_payment(Turn& t, json payment) {
     co_return;
   }
   // The charge id is the idempotency key: a payment delivered twice is credited once.
-  auto credit = co_await p_.accounts.credit(t.user_id, top_up->kopecks, "stars", charge, charge);
-  if (!credit.ok()) throw std::runtime_error("credit refused: " + credit.error());
-  if (credit.body.value("replayed", false)) {
+  MoneyOp op;
+  op.key = charge;
+  op.kind = "credit";
+  op.user_id = t.user_id;
+  op.amount = top_up->kopecks;
+  op.reason = "stars";
+  op.ref = charge;
+  op.notify_chat = t.chat_id;
+  op.lang = t.lang;
+  auto credit = co_await money_now(std::move(op));
+  if (!credit) {
+    Metrics::get().payments("queued");
+    auto screen = screens_.text_with_menu(text(t, "payment.pending", {{"amount", roubles(top_up->kopecks)}}), t.lang);
+    co_await send(t, std::move(screen));
+    co_return;
+  }
+  if (!credit->ok()) {
+    log::error("payment_refused", {{"user_id", t.user_id}, {"charge_id", charge}, {"answer", credit->body}});
+    Metrics::get().payments("refused");
+    auto screen = screens_.text_with_menu(text(t, "payment.unreadable", {{"charge", charge}}), t.lang);
+    co_await send(t, std::move(screen));
+    co_return;
+  }
+  if (credit->body.value("replayed", false)) {
     Metrics::get().payments("replayed");
     co_return;
   }
   Metrics::get().payments("credited");
   auto screen = screens_.text_with_menu(
       text(t, "payment.done",
-           {{"amount", roubles(top_up->kopecks)}, {"balance", roubles(credit.body.value("balance", std::int64_t{0}))}}),
+           {{"amount", roubles(top_up->kopecks)}, {"balance", roubles(credit->body.value("balance", std::int64_t{0}))}}),
       t.lang);
   co_await send(t, std::move(screen));
+}
+
+net::awaitable<void> Dialog::on_refund(Turn& t, json refund) {
+  // Telegram gave the stars back (refundStarPayment, or its own decision):
+  // what they bought leaves the balance, even below zero.
+  auto top_up = parse_payload(refund.value("invoice_payload", ""));
+  auto charge = refund.value("telegram_payment_charge_id", "");
+  if (!top_up || charge.empty() || top_up->user_id != t.user_id) {
+    log::error("refund_unreadable", {{"user_id", t.user_id}, {"charge_id", charge}});
+    Metrics::get().payments("refund_unreadable");
+    co_return;
+  }
+  MoneyOp op;
+  op.key = "refund:" + charge;
+  op.kind = "debit";
+  op.user_id = t.user_id;
+  op.amount = top_up->kopecks;
+  op.reason = "stars_refund";
+  op.ref = charge;
+  op.notify_chat = t.chat_id;
+  op.lang = t.lang;
+  auto debit = co_await money_now(op);
+  Metrics::get().payments(debit ? "refunded" : "refund_queued");
+  // Told once accounts answered (now, or by the queue later).
+  if (debit) co_await money_notice(std::move(op), std::move(*debit));
+}
+
+net::awaitable<AccountsReply> Dialog::apply_money(const MoneyOp& op) {
+  if (op.kind == "debit") {
+    co_return co_await p_.accounts.debit(op.user_id, op.amount, op.reason, op.key, op.ref, op.admin_id);
+  }
+  co_return co_await p_.accounts.credit(op.user_id, op.amount, op.reason, op.key, op.ref, op.admin_id);
+}
+
+net::awaitable<std::optional<AccountsReply>> Dialog::money_now(MoneyOp op) {
+  std::string error;
+  try {
+    auto reply = co_await apply_money(op);
+    Metrics::get().money(reply.ok() ? "done" : "refused");
+    co_return reply;
+  } catch (const AccountsUnavailable& e) {
+    error = e.what();
+  }
+  op.attempts = 1;
+  op.created_ms = unix_ms();
+  auto due = op.created_ms + backoff_delay(options_.money_retry_min, options_.money_retry_max, 0).count();
+  log::warn("money_operation_queued", {{"key", op.key}, {"user_id", op.user_id}, {"reason", op.reason}, {"error", error}});
+  try {
+    co_await p_.money.add(std::move(op), due);
+  } catch (const std::exception& e) {
+    throw MoneyNotRecorded(std::string("accounts unavailable (") + error + ") and the money queue too: " + e.what());
+  }
+  Metrics::get().money("queued");
+  co_return std::nullopt;
+}
+
+net::awaitable<void> Dialog::run_money_queue() {
+  Backoff failing(std::chrono::milliseconds(500), std::chrono::seconds(10));
+  while (true) {
+    std::vector<MoneyOp> due;
+    std::string error;
+    try {
+      due = co_await p_.money.claim_due(unix_ms(), 32, std::chrono::seconds(30));
+      auto stats = co_await p_.money.stats();
+      Metrics::get().money_pending.set(static_cast<double>(stats.pending));
+      auto age = stats.oldest_ms > 0 ? static_cast<double>(unix_ms() - stats.oldest_ms) / 1000.0 : 0.0;
+      Metrics::get().money_oldest_age.set(std::max(0.0, age));
+    } catch (const std::exception& e) {
+      error = e.what();
+    }
+    if (!error.empty()) {
+      log::warn("money_queue_unavailable", {{"error", error}});
+      if (!co_await sleep_for(failing.next())) co_return;
+      continue;
+    }
+    failing.reset();
+    for (auto& op : due) co_await run_money_op(std::move(op));
+    if (due.empty() && !co_await sleep_for(options_.money_poll)) co_return;
+  }
+}
+
+net::awaitable<void> Dialog::run_money_op(MoneyOp op) {
+  std::optional<AccountsReply> reply;
+  std::string error;
+  try {
+    reply = co_await apply_money(op);
+  } catch (const AccountsUnavailable& e) {
+    error = e.what();
+  }
+  try {
+    if (!reply) {
+      auto delay = backoff_delay(options_.money_retry_min, options_.money_retry_max, op.attempts);
+      ++op.attempts;
+      log::warn("money_operation_retry", {{"key", op.key}, {"attempts", op.attempts}, {"in_ms", delay.count()}, {"error", error}});
+      Metrics::get().money("retried");
+      co_await p_.money.retry(std::move(op), unix_ms() + delay.count());
+      co_return;
+    }
+    if (reply->ok()) {
+      co_await p_.money.done(op.key);
+      Metrics::get().money("done");
+      log::info("money_operation_done", {{"key", op.key}, {"user_id", op.user_id}, {"reason", op.reason},
+                                         {"amount", op.amount}, {"attempts", op.attempts},
+                                         {"waited_ms", unix_ms() - op.created_ms}});
+    } else {
+      // A definite no (a spent admin limit, a key reused): not retried;
+      // kept in the refused list for a person (docs/runbook.md).
+      log::error("money_operation_refused", {{"key", op.key}, {"status", reply->status}, {"answer", reply->body}});
+      Metrics::get().money("refused");
+      co_await p_.money.refuse(op, reply->body.dump());
+    }
+  } catch (const std::exception& e) {
+    // The claim lapses and another pass takes the operation again.
+    log::warn("money_queue_update_failed", {{"key", op.key}, {"error", e.what()}});
+    co_return;
+  }
+  try {
+    co_await money_notice(std::move(op), std::move(*reply));
+  } catch (const std::exception& e) {
+    log::warn("money_notice_failed", {{"error", e.what()}});
+  }
+}
+
+net::awaitable<void> Dialog::money_notice(MoneyOp op, AccountsReply reply) {
+  if (op.notify_chat == 0) co_return;
+  Turn n;
+  n.chat_id = op.notify_chat;
+  n.user_id = op.notify_chat;
+  n.lang = op.lang;
+  auto balance = roubles(reply.body.value("balance", std::int64_t{0}));
+  auto amount = roubles(op.amount);
+  std::string body;
+  if (!reply.ok()) {
+    if (reply.error() == "over_admin_limit") {
+      body = text(n, "admin.over_limit", {{"remaining", roubles(reply.body.value("remaining", std::int64_t{0}))}});
+    } else if (reply.error() == "not_admin") {
+      body = text(n, "admin.denied");
+    } else {
+      body = text(n, "money.refused", {{"key", op.key}});
+    }
+  } else if (op.reason == "stars") {
+    body = text(n, "payment.credited_later", {{"amount", amount}, {"balance", balance}});
+  } else if (op.reason == "stars_refund") {
+    body = text(n, "payment.refunded", {{"amount", amount}, {"balance", balance}});
+  } else if (op.reason == "admin_grant") {
+    body = text(n, "admin.granted", {{"id", std::to_string(op.user_id)}, {"amount", amount}, {"balance", balance}});
+  } else {
+    co_return;
+  }
+  co_await send(n, screens_.text_with_menu(std::move(body), n.lang));
 }
 
 net::awaitable<void> Dialog::show_free(Turn& t) {

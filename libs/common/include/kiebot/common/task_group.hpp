@@ -1,0 +1,41 @@
+// Structured concurrency: a TaskGroup owns the coroutines it spawns, so none
+// outlives the objects it uses. join() waits for them, cancelling those still
+// running after a grace period; a service's shutdown is `co_await group.join(d)`.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <memory>
+#include <string>
+
+#include "kiebot/common/net.hpp"
+
+namespace kiebot {
+
+class TaskGroup {
+ public:
+  TaskGroup(net::any_io_executor executor, std::string name);
+  // Children still running are cancelled; they must not touch the owner
+  // afterwards, so owners join() first (a warning says when one did not).
+  ~TaskGroup();
+  TaskGroup(const TaskGroup&) = delete;
+  TaskGroup& operator=(const TaskGroup&) = delete;
+
+  // Starts `task` as a child. An exception it ends with is logged with the
+  // group's name (cancellation during cancel() or join() is not).
+  void spawn(net::awaitable<void> task);
+  // Emits total cancellation to every child.
+  void cancel();
+  std::size_t size() const;
+  // Waits until every child has ended: for `grace` on their own, then
+  // cancelled. Not interrupted by the caller's own cancellation, since it is
+  // what makes destroying the children's objects safe.
+  net::awaitable<void> join(std::chrono::milliseconds grace);
+
+  struct State;
+
+ private:
+  std::shared_ptr<State> state_;
+};
+
+}  // namespace kiebot

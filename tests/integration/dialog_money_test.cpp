@@ -1,0 +1,172 @@
+// Money through faults: a Stars payment while accounts is down is queued
+// and credited once when it returns; a refund debits (below zero if need
+// be); admin grants stay within the admin's limit; the ingress stops cleanly
+// on SIGTERM while accounts is unreachable and its peers go away.
+#include <csignal>
+#include <thread>
+
+#include "dialog_fixture.hpp"
+#include "run.hpp"
+
+using namespace kiebot;
+using namespace std::chrono_literals;
+using nlohmann::json;
+using test::DialogTest;
+
+namespace {
+
+bool has_text(const json& m, const std::string& needle) {
+  return m.value("text", "").find(needle) != std::string::npos;
+}
+
+json payment_update(std::int64_t update_id, std::int64_t user, const char* field, std::int64_t kopecks,
+                    const std::string& charge) {
+  json paid = {{"currency", "XTR"},
+               {"total_amount", kopecks * 160 / 10'000},
+               {"invoice_payload", "topup:" + std::to_string(user) + ":" + std::to_string(kopecks) + ":" +
+                                       std::to_string(kopecks * 160 / 10'000)},
+               {"telegram_payment_charge_id", charge}};
+  json message = {{"message_id", update_id},
+                  {"date", 0},
+                  {"chat", {{"id", user}, {"type", "private"}}},
+                  {"from", {{"id", user}, {"is_bot", false}, {"first_name", "User" + std::to_string(user)}}},
+                  {field, paid}};
+  return {{"update_id", update_id}, {"message", message}};
+}
+
+std::size_t count_texts(const json& transcript, const std::string& needle) {
+  std::size_t n = 0;
+  for (const auto& m : transcript) n += has_text(m, needle);
+  return n;
+}
+
+}  // namespace
+
+TEST_F(DialogTest, PaymentWhileAccountsIsDownIsCreditedOnceWhenItReturns) {
+  start_ingress();
+  say(601, "/start");  // the chat exists at Telegram
+  wait_text(601, "Hi, User601");
+  kill_accounts();
+  produce_update(payment_update(990001, 601, "successful_payment", 10'000, "charge-601"));
+  // Told at once that it is on its way, never that it failed.
+  wait_text(601, "Your payment of 100 ₽ has arrived", 20s);
+  for (int i = 0; i < 50 && metric(0, "money_operations_pending") != 1; ++i) std::this_thread::sleep_for(100ms);
+  EXPECT_EQ(metric(0, "money_operations_pending"), 1);
+  // Telegram delivers it again meanwhile (a new update id, the same charge).
+  produce_update(payment_update(990002, 601, "successful_payment", 10'000, "charge-601"));
+  std::this_thread::sleep_for(3s);  // several retries against nothing
+  start_accounts();
+  wait_text(601, "Your top-up of 100 ₽ is credited. Balance: 100 ₽.", 90s);
+  EXPECT_EQ(user(601)["balance"], 10'000);
+  auto entries = accounts_call("GET", "/v1/users/601/ledger")["entries"];
+  std::size_t credits = 0;
+  for (const auto& e : entries) credits += e["op"] == "credit" && e["key"] == "charge-601";
+  EXPECT_EQ(credits, 1u) << entries.dump();
+  for (int i = 0; i < 50 && metric(0, "money_operations_pending") != 0; ++i) std::this_thread::sleep_for(100ms);
+  EXPECT_EQ(metric(0, "money_operations_pending"), 0);
+  EXPECT_EQ(metric(0, "dialog_update_outcomes_total{result=\"failed\"}"), -1) << "no update was skipped";
+  // Once more, with accounts up: a replay, credited nothing and announced nothing.
+  produce_update(payment_update(990003, 601, "successful_payment", 10'000, "charge-601"));
+  say(601, "/balance");
+  wait_text(601, "Balance: 100 ₽");
+  EXPECT_EQ(user(601)["balance"], 10'000);
+  auto tr = transcript(601);
+  EXPECT_EQ(count_texts(tr, "is credited") + count_texts(tr, "Payment received"), 1u) << tr.dump();
+}
+
+TEST_F(DialogTest, RefundedPaymentIsDebitedEvenBelowZero) {
+  start_ingress();
+  say(602, "/start");
+  auto start = wait_text(602, "Hi, User602");
+  press(602, start["message_id"], button(start, "Balance"));
+  auto balance = wait_text(602, "Balance: 0 ₽");
+  press(602, balance["message_id"], button(balance, "Top up"));
+  auto menu = wait_text(602, "Top up with Telegram Stars");
+  press(602, menu["message_id"], button(menu, "100 ₽ · 160 ⭐"));
+  auto invoice = wait_for(602, [](const json& m) { return m.contains("invoice"); });
+  auto payment = control("POST", "/users/602/pay", {{"message_id", invoice["message_id"]}});
+  wait_text(602, "Payment received: 100 ₽. Balance: 100 ₽.");
+  // 80 ₽ of it spent, then Telegram refunds the whole payment.
+  auto hold = accounts_call("POST", "/v1/users/602/holds",
+                            {{"amount", 8'000}, {"kind", "paid"}, {"idempotency_key", "spend-602"}});
+  accounts_call("POST", "/v1/holds/" + hold["hold_id"].get<std::string>() + "/commit");
+  auto pcq = payment["pre_checkout_query_id"].get<std::string>();
+  EXPECT_EQ(request("POST", url(tg_port, "/control/payments/" + pcq + "/refund"), "{}").status, 200);
+  wait_text(602, "was refunded by Telegram and taken off your balance. Balance: -80 ₽.");
+  EXPECT_EQ(user(602)["balance"], -8'000);
+  auto last = accounts_call("GET", "/v1/users/602/ledger")["entries"][0];
+  EXPECT_EQ(last["op"], "debit") << last.dump();
+  EXPECT_EQ(last["reason"], "stars_refund");
+  EXPECT_EQ(last["delta"], -10'000);
+  // A negative balance buys nothing until topped up.
+  auto refused = request("POST", url(accounts_port, "/v1/users/602/holds"),
+                         json{{"amount", 1}, {"kind", "paid"}, {"idempotency_key", "after-refund"}}.dump(),
+                         {{"Authorization", std::string("Bearer ") + test::kAccountsToken}});
+  EXPECT_EQ(refused.status, 402) << refused.body;
+  // The refund message delivered twice debits once.
+  auto tr = transcript(602);
+  json refunded;
+  for (const auto& m : tr) {
+    if (m.contains("refunded_payment")) refunded = m["refunded_payment"];
+  }
+  ASSERT_TRUE(refunded.is_object()) << tr.dump();
+  json again = payment_update(990010, 602, "refunded_payment", 10'000, refunded["telegram_payment_charge_id"]);
+  produce_update(again);
+  say(602, "/balance");
+  wait_text(602, "Balance: -80 ₽");
+  std::this_thread::sleep_for(500ms);
+  EXPECT_EQ(user(602)["balance"], -8'000);
+}
+
+TEST_F(DialogTest, AdminGrantsStayWithinTheAdminsLimit) {
+  start_ingress();
+  say(test::kAdmin, "/admin");
+  auto panel = wait_text(test::kAdmin, "Administration");
+  press(test::kAdmin, panel["message_id"], button(panel, "Grant balance"));
+  wait_text(test::kAdmin, "Send the user's id and the amount");
+  say(test::kAdmin, "603 600");  // the fixture's admins have 500 ₽
+  wait_text(test::kAdmin, "Refused: that is more than your admin limit allows (500 ₽ left).");
+  EXPECT_EQ(user(603)["balance"], 0);
+  press(test::kAdmin, panel["message_id"], button(panel, "Grant balance"));
+  wait_text(test::kAdmin, "Send the user's id and the amount");
+  say(test::kAdmin, "603 400");
+  wait_text(test::kAdmin, "Granted 400 ₽ to 603");
+  EXPECT_EQ(user(603)["balance"], 40'000);
+  EXPECT_EQ(user(test::kAdmin)["admin"]["remaining"], 10'000);
+  // Both ledgers, each naming the other.
+  auto target = accounts_call("GET", "/v1/users/603/ledger")["entries"][0];
+  EXPECT_EQ(target["reason"], "admin_grant");
+  EXPECT_EQ(target["admin_id"], std::to_string(test::kAdmin)) << target.dump();
+  auto admin = accounts_call("GET", "/v1/users/" + std::to_string(test::kAdmin) + "/ledger")["entries"][0];
+  EXPECT_EQ(admin["op"], "admin_grant") << admin.dump();
+  EXPECT_EQ(admin["user_id"], "603");
+  // The owner has no limit.
+  say(test::kOwner, "/admin");
+  auto owner = wait_text(test::kOwner, "Administration");
+  press(test::kOwner, owner["message_id"], button(owner, "Grant balance"));
+  wait_text(test::kOwner, "Send the user's id and the amount");
+  say(test::kOwner, "603 100000");
+  wait_text(test::kOwner, "Granted 100000 ₽ to 603");
+  auto stats = accounts_call("GET", "/v1/stats");
+  EXPECT_EQ(stats["money_admin_granted"], 10'040'000) << stats.dump();
+  EXPECT_EQ(stats["money_in"], 0);
+}
+
+// ../shared/reproducers/ingress-shutdown-under-failure.sh as a test: accounts
+// unreachable, 2,000 users' texts waiting, then tg-emulator, Redis, kafka-dev
+// and the ingress get SIGTERM at once. It used to end in a double free (the
+// chats' coroutines outlived the objects they used) or SIGPIPE.
+TEST_F(DialogTest, StopsCleanlyOnSigtermWhileAccountsIsDownAndPeersGoAway) {
+  kill_accounts();
+  start_ingress();
+  for (int u = 0; u < 2'000; ++u) say(5'000 + u, "hello");
+  std::this_thread::sleep_for(6s);
+  ::kill(tg->pid(), SIGTERM);
+  ::kill(redis.pid(), SIGTERM);
+  ::kill(kafka.process().pid(), SIGTERM);
+  auto status = ingress[0]->stop(SIGTERM, 40s);
+  EXPECT_EQ(status, 0) << ingress[0]->stderr_text().substr(0, 4000);
+  auto log = ingress[0]->stderr_text();
+  EXPECT_NE(log.find("\"dialog_stopped\""), std::string::npos);
+  EXPECT_EQ(log.find("AddressSanitizer"), std::string::npos);
+}
