@@ -507,7 +507,7 @@ TEST_F(GeneratorTest, ThreeReplicasOneKilledEveryJobExactlyOnce) {
   auto balance = user()["balance"].get<std::int64_t>();
   for (int i = 0; i < kJobs; ++i) {
     auto id = "job-" + std::to_string(i);
-    auto j = job(id, hold(id, 100));
+    auto j = job(id, hold(id, 314));
     j["chat_id"] = 1000 + i;
     j["input"]["prompt"] = "fox " + id;
     publish(j);
@@ -555,7 +555,7 @@ TEST_F(GeneratorTest, ThreeReplicasOneKilledEveryJobExactlyOnce) {
   EXPECT_LE(doubled, static_cast<int>(repeated));
   EXPECT_LE(repeated, 50) << "at most the killed replica's MAX_INFLIGHT";
   auto u = user();
-  EXPECT_EQ(u["balance"].get<std::int64_t>(), balance - 100 * succeeded) << "charged once per delivered result";
+  EXPECT_EQ(u["balance"].get<std::int64_t>(), balance - 314 * succeeded) << "charged once per delivered result";
   EXPECT_EQ(u["held"], 0);
 }
 

@@ -4,6 +4,7 @@
 #include <cctype>
 #include <charconv>
 
+#include "kiebot/common/json.hpp"
 #include "kiebot/common/http.hpp"
 
 namespace kiebot::http {
@@ -46,7 +47,7 @@ std::optional<std::string> Request::query(std::string_view name) const {
 }
 
 nlohmann::json Request::json() const {
-  auto parsed = nlohmann::json::parse(body, nullptr, false);
+  auto parsed = parse_untrusted(body);
   if (parsed.is_discarded()) throw BadRequest{400, "invalid_json", "request body is not valid JSON"};
   return parsed;
 }

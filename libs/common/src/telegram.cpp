@@ -1,4 +1,5 @@
 // Bot API client (see telegram.hpp).
+#include "kiebot/common/json.hpp"
 #include "kiebot/common/telegram.hpp"
 
 #include <random>
@@ -28,7 +29,7 @@ net::awaitable<Result> Client::send(http::ClientRequest request, std::chrono::se
     }
     if (!response) co_return r;
     r.status = response->status;
-    auto body = json::parse(response->body, nullptr, false);
+    auto body = parse_untrusted(response->body);
     if (body.is_object()) {
       r.ok = body.value("ok", false);
       r.description = body.value("description", "");

@@ -1,4 +1,5 @@
 // Input rules of the accounts API.
+#include "kiebot/common/json.hpp"
 #include "validate.hpp"
 
 #include <nlohmann/json.hpp>
@@ -55,7 +56,7 @@ std::string new_hold_id(std::int64_t user_id) {
 }
 
 nlohmann::json object_body(const std::string& body) {
-  auto parsed = nlohmann::json::parse(body, nullptr, false);
+  auto parsed = parse_untrusted(body);
   if (parsed.is_discarded()) bad("invalid_json", "the request body is not valid JSON");
   if (!parsed.is_object()) bad("invalid_json", "the request body must be a JSON object");
   return parsed;

@@ -1,4 +1,5 @@
 // Accounts hold settlement (docs/accounts-api.md).
+#include "kiebot/common/json.hpp"
 #include "accounts_client.hpp"
 
 #include <nlohmann/json.hpp>
@@ -56,7 +57,7 @@ net::awaitable<HoldLookup> AccountsClient::hold(std::string hold_id, HoldInfo& o
     lookup.kind = HoldLookup::Kind::not_found;
     co_return lookup;
   }
-  auto body = nlohmann::json::parse(response.body, nullptr, false);
+  auto body = parse_untrusted(response.body);
   if (response.status != 200 || !body.is_object()) {
     lookup.error = "accounts answered " + std::to_string(response.status);
     co_return lookup;

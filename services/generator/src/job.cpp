@@ -1,4 +1,5 @@
 // Job parsing and validation (docs/jobs.md).
+#include "kiebot/common/json.hpp"
 #include "job.hpp"
 
 #include <cctype>
@@ -42,7 +43,7 @@ std::optional<std::int64_t> optional_id(const json& j, const char* name, std::st
 }  // namespace
 
 std::variant<Job, std::string> parse_job(std::string_view text) {
-  auto j = json::parse(text, nullptr, false);
+  auto j = parse_untrusted(text);
   if (j.is_discarded() || !j.is_object()) return std::string("not a JSON object");
   if (!j.contains("v") || j["v"] != 1) return std::string("v: must be 1");
   Job job;

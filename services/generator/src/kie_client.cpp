@@ -1,5 +1,6 @@
 // KIE client (see kie_client.hpp). KIE answers errors as HTTP 200 with a
 // non-200 "code" in the body, except a bad key (HTTP 401).
+#include "kiebot/common/json.hpp"
 #include "kie_client.hpp"
 
 #include "kiebot/common/http_client.hpp"
@@ -10,7 +11,7 @@ using nlohmann::json;
 
 Submitted classify_create(int http_status, const std::string& body) {
   Submitted s;
-  auto j = json::parse(body, nullptr, false);
+  auto j = parse_untrusted(body);
   int code = http_status;
   if (j.is_object() && j.contains("code") && j["code"].is_number_integer()) code = j["code"].get<int>();
   s.code = code;
@@ -37,7 +38,7 @@ Submitted classify_create(int http_status, const std::string& body) {
 
 TaskState parse_record_info(int http_status, const std::string& body) {
   TaskState t;
-  auto j = json::parse(body, nullptr, false);
+  auto j = parse_untrusted(body);
   if (http_status != 200 || !j.is_object() || j.value("code", 0) != 200 || !j.contains("data") ||
       !j["data"].is_object()) {
     t.error = "recordInfo: HTTP " + std::to_string(http_status) + (j.is_object() ? " " + j.value("msg", "") : "");
@@ -45,12 +46,12 @@ TaskState parse_record_info(int http_status, const std::string& body) {
   }
   const auto& d = j["data"];
   t.state = d.value("state", "");
-  auto param = json::parse(d.value("param", ""), nullptr, false);
+  auto param = parse_untrusted(d.value("param", ""));
   if (param.is_object()) t.callback_url = param.value("callBackUrl", "");
   if (d.contains("costTime") && d["costTime"].is_number()) t.cost_time_ms = d["costTime"].get<std::int64_t>();
   if (t.state == "success") {
     t.kind = TaskState::Kind::success;
-    auto result = json::parse(d.value("resultJson", ""), nullptr, false);
+    auto result = parse_untrusted(d.value("resultJson", ""));
     if (result.is_object() && result.contains("resultUrls") && result["resultUrls"].is_array()) {
       for (const auto& u : result["resultUrls"]) {
         if (u.is_string()) t.result_urls.push_back(u.get<std::string>());

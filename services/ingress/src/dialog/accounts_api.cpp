@@ -1,4 +1,5 @@
 // accounts client for the dialog (see accounts_api.hpp).
+#include "kiebot/common/json.hpp"
 #include "accounts_api.hpp"
 
 #include "kiebot/common/http_client.hpp"
@@ -39,7 +40,7 @@ net::awaitable<AccountsReply> AccountsApi::send(http::ClientRequest request) {
     // 401 is our configuration (ACCOUNTS_TOKEN), not the user's doing.
     throw AccountsUnavailable("accounts answered " + std::to_string(response.status) + " to " + path);
   }
-  AccountsReply reply{response.status, json::parse(response.body, nullptr, false)};
+  AccountsReply reply{response.status, parse_untrusted(response.body)};
   co_return reply;
 }
 

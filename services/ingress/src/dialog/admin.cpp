@@ -1,6 +1,7 @@
 // /admin: stats, user lookup, balance grants and admin limits for the ids
 // accounts knows as admins; the owner also sees KIE's credit balance.
 // Every action asks accounts again whether the user is an admin.
+#include "kiebot/common/json.hpp"
 #include "accounts_api.hpp"
 #include "dialog.hpp"
 #include "money_queue.hpp"
@@ -71,7 +72,7 @@ net::awaitable<void> Dialog::admin_action(Turn& t, std::string what) {
     std::string body = text(t, "admin.kie_unavailable");
     try {
       auto response = co_await p_.http.send(std::move(request));
-      auto j = json::parse(response.body, nullptr, false);
+      auto j = parse_untrusted(response.body);
       if (response.status == 200 && j.is_object() && j.value("code", 0) == 200 && j.contains("data")) {
         body = text(t, "admin.kie", {{"credits", j["data"].dump()}});
       }

@@ -1,4 +1,5 @@
 // The dialog's consumer loop (see dispatcher.hpp).
+#include "kiebot/common/json.hpp"
 #include "dispatcher.hpp"
 
 #include <boost/asio/this_coro.hpp>
@@ -47,7 +48,7 @@ void Dispatcher::enqueue(kafka::Message message) {
   // The button spins until answered: if the chat is busy for long, the
   // watchdog answers it empty (callback_watchdog after it was consumed).
   if (message.value.find("\"callback_query\"") != std::string::npos) {
-    auto update = json::parse(message.value, nullptr, false);
+    auto update = parse_untrusted(message.value);
     if (update.is_object() && update.contains("callback_query") && update["callback_query"].is_object()) {
       callbacks_.emplace_back(std::chrono::steady_clock::now() + options_.callback_watchdog,
                               update["callback_query"].value("id", ""));
@@ -99,7 +100,7 @@ void Dispatcher::done(const kafka::Message& message) {
 
 net::awaitable<bool> Dispatcher::process(kafka::Message message) {
   auto started = std::chrono::steady_clock::now();
-  auto update = json::parse(message.value, nullptr, false);
+  auto update = parse_untrusted(message.value);
   if (!update.is_object() || !update.contains("update_id") || !update["update_id"].is_number_integer()) {
     log::warn("update_unreadable", {{"partition", message.partition}, {"offset", message.offset}});
     Metrics::get().outcome("unreadable");

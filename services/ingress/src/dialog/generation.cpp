@@ -2,6 +2,7 @@
 // confirmation -> hold at accounts -> job on gen.jobs (see dialog.hpp).
 #include <random>
 
+#include "kiebot/common/json.hpp"
 #include "accounts_api.hpp"
 #include "callback_data.hpp"
 #include "dialog.hpp"
@@ -248,7 +249,7 @@ net::awaitable<std::string> Dialog::upload_photo(std::string file_id) {
                              upload_body.dump(),
                              std::chrono::seconds(60)};
   auto uploaded = co_await p_.http.send(std::move(upload));
-  auto answer = json::parse(uploaded.body, nullptr, false);
+  auto answer = parse_untrusted(uploaded.body);
   if (uploaded.status != 200 || !answer.is_object() || !answer.contains("data") || !answer["data"].is_object()) {
     log::warn("photo_upload_failed", {{"status", uploaded.status}});
     co_return std::string();

@@ -1,4 +1,5 @@
 // gen.results -> the dialog's job records (see results.hpp).
+#include "kiebot/common/json.hpp"
 #include "results.hpp"
 
 #include <nlohmann/json.hpp>
@@ -18,7 +19,7 @@ net::awaitable<void> follow_results(kafka::Consumer& consumer, Store& store) {
     auto messages = co_await consumer.poll(200, std::chrono::milliseconds(500));
     if (messages.empty()) continue;
     for (const auto& message : messages) {
-      auto event = nlohmann::json::parse(message.value, nullptr, false);
+      auto event = parse_untrusted(message.value);
       if (!event.is_object()) continue;
       auto job_id = event.value("job_id", "");
       auto user_id = event.value("user_id", std::int64_t{0});

@@ -1,4 +1,5 @@
 // Bot API calls and the sorting of their answers (see bot_api.hpp).
+#include "kiebot/common/json.hpp"
 #include "bot_api.hpp"
 
 #include <nlohmann/json.hpp>
@@ -18,7 +19,7 @@ Answer classify(http::Response response) {
     answer.body = std::move(response.body);
     return answer;
   }
-  nlohmann::json body = nlohmann::json::parse(response.body, nullptr, false);
+  nlohmann::json body = parse_untrusted(response.body, {64, 64u << 20});
   if (body.is_object()) {
     answer.description = body.value("description", "");
     if (auto params = body.find("parameters"); params != body.end() && params->is_object()) {

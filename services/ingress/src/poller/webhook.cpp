@@ -1,4 +1,5 @@
 // Webhook receiver and registrar (see webhook.hpp).
+#include "kiebot/common/json.hpp"
 #include "kiebot/common/clock.hpp"
 #include "kiebot/common/secrets.hpp"
 #include "webhook.hpp"
@@ -87,7 +88,7 @@ net::awaitable<void> WebhookRegistrar::run(std::int64_t epoch) {
     std::string empty = "{}";
     auto info = co_await api_.call("getWebhookInfo", std::move(empty), std::chrono::seconds(10));
     if (info.kind != Answer::Kind::ok) continue;
-    auto answer = nlohmann::json::parse(info.body, nullptr, false);
+    auto answer = parse_untrusted(info.body);
     if (!answer.is_object() || !answer.contains("result") || !answer["result"].is_object()) continue;
     const auto& result = answer["result"];
     if (result.value("url", "") != options_.url) {

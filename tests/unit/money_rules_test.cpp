@@ -1,0 +1,163 @@
+// Pure rules behind money and hostile input: bounded JSON, who pays for a
+// job, which updates may never be skipped, the money queue's records, and a
+// TaskGroup that joins what it spawned.
+#include <gtest/gtest.h>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <nlohmann/json.hpp>
+
+#include "dialog/catalog.hpp"
+#include "dialog/dispatcher.hpp"
+#include "dialog/money_queue.hpp"
+#include "job.hpp"
+#include "kiebot/common/backoff.hpp"
+#include "kiebot/common/json.hpp"
+#include "kiebot/common/task_group.hpp"
+#include "payment.hpp"
+#include "run.hpp"
+
+using namespace kiebot;
+using nlohmann::json;
+
+namespace {
+
+std::string nested(std::size_t depth) { return std::string(depth, '[') + std::string(depth, ']'); }
+
+generator::Job paid_job() {
+  generator::Job job;
+  job.id = "dlg-42-abc";
+  job.model = "google/nano-banana";
+  job.input = {{"prompt", "a fox"}, {"output_format", "png"}, {"image_size", "1:1"}};
+  job.created_ms = 1'000'000;
+  job.deadline_s = 900;
+  job.user_id = 42;
+  job.hold_id = "42-0123456789abcdef";
+  return job;
+}
+
+generator::HoldInfo good_hold() {
+  generator::HoldInfo h;
+  h.state = "held";
+  h.kind = "paid";
+  h.user_id = 42;
+  h.amount = 314;
+  h.expires_ms = 1'000'000 + 1'500'000;
+  h.key = "dlg-42-abc";
+  return h;
+}
+
+}  // namespace
+
+TEST(BoundedJson, DeepValuesAreRefusedWhileParsing) {
+  EXPECT_TRUE(parse_untrusted(nested(100'000)).is_discarded());  // used to overflow the stack later
+  EXPECT_FALSE(parse_untrusted(nested(64)).is_discarded());
+  EXPECT_TRUE(parse_untrusted(nested(65)).is_discarded());
+  EXPECT_TRUE(parse_untrusted(R"({"a":)" + nested(70) + "}").is_discarded());
+  EXPECT_TRUE(parse_untrusted(std::string(100, ' ') + "1", {64, 50}).is_discarded());
+  EXPECT_TRUE(parse_untrusted("{\"a\":").is_discarded());
+  EXPECT_EQ(parse_untrusted(R"({"a":[1,{"b":null}]})")["a"][0], 1);
+}
+
+TEST(BoundedJson, ADeeplyNestedJobIsAnErrorNotACrash) {
+  auto text = R"({"v":1,"job_id":"j","model":"m","created_ms":1,"input":{"x":)" + nested(100'000) + "}}";
+  auto parsed = generator::parse_job(text);
+  ASSERT_TRUE(std::holds_alternative<std::string>(parsed));
+  EXPECT_EQ(std::get<std::string>(parsed), "not a JSON object");
+}
+
+TEST(WhoPays, OnlyTheJobsOwnLiveHoldCoveringThePrice) {
+  const auto& catalog = dialog::builtin_catalog();
+  auto job = paid_job();
+  EXPECT_EQ(generator::hold_problem(job, good_hold(), catalog), std::nullopt);
+  auto with = [&](auto change) {
+    auto h = good_hold();
+    change(h);
+    return generator::hold_problem(job, h, catalog).value_or("ok");
+  };
+  EXPECT_EQ(with([](auto& h) { h.state = "committed"; }), "hold_committed");
+  EXPECT_EQ(with([](auto& h) { h.state = "released"; }), "hold_released");
+  EXPECT_EQ(with([](auto& h) { h.state = "expired"; }), "hold_expired");
+  EXPECT_EQ(with([](auto& h) { h.user_id = 43; }), "hold_wrong_user");
+  EXPECT_EQ(with([](auto& h) { h.key = "another-job"; }), "hold_wrong_job");
+  EXPECT_EQ(with([](auto& h) { h.expires_ms = 1'000'000 + 899'000; }), "hold_expires_before_deadline");
+  EXPECT_EQ(with([](auto& h) { h.amount = 1; }), "hold_too_small");
+  EXPECT_EQ(with([](auto& h) { h.kind = "free"; }), "ok");  // nano-banana is a free model
+  auto admin = with([](auto& h) {
+    h.kind = "admin";
+    h.amount = 157;
+  });
+  EXPECT_EQ(admin, "ok");  // admins pay the price / 2
+  job.model = "kling-2.6/text-to-video";
+  job.input = {{"prompt", "x"}, {"duration", "10"}, {"sound", true}, {"aspect_ratio", "16:9"}};
+  EXPECT_EQ(generator::job_price(job, "paid", catalog), 17'285);
+  EXPECT_EQ(with([](auto& h) { h.kind = "free"; }), "hold_free_not_allowed");
+  EXPECT_EQ(with([](auto& h) { h.amount = 4'321; }), "hold_too_small");  // the price of 5 s without sound
+  job.model = "some/other-model";
+  EXPECT_EQ(with([](auto&) {}), "model_not_sold");
+}
+
+TEST(WhoPays, UnpaidSourcesAreAList) {
+  EXPECT_EQ(generator::parse_sources(""), std::set<std::string>{});
+  EXPECT_EQ(generator::parse_sources("a, b,,c "), (std::set<std::string>{"a", "b", "c"}));
+}
+
+TEST(MoneyUpdates, PaymentsAndRefundsAreNeverSkipped) {
+  EXPECT_TRUE(dialog::money_update(json::parse(R"({"update_id":1,"message":{"successful_payment":{}}})")));
+  EXPECT_TRUE(dialog::money_update(json::parse(R"({"update_id":1,"message":{"refunded_payment":{}}})")));
+  EXPECT_FALSE(dialog::money_update(json::parse(R"({"update_id":1,"message":{"text":"hi"}})")));
+  EXPECT_FALSE(dialog::money_update(json::parse(R"({"update_id":1,"message":"x"})")));
+  EXPECT_FALSE(dialog::money_update(json::parse(R"({"update_id":1,"callback_query":{}})")));
+}
+
+TEST(MoneyQueue, OperationsSurviveTheirRecord) {
+  dialog::MoneyOp op;
+  op.key = "charge-1";
+  op.kind = "credit";
+  op.user_id = 7;
+  op.amount = 10'000;
+  op.reason = "stars";
+  op.notify_chat = 7;
+  op.lang = "en";
+  op.attempts = 3;
+  op.created_ms = 99;
+  auto back = dialog::MoneyOp::from_json(op.to_json());
+  ASSERT_TRUE(back);
+  EXPECT_EQ(back->to_json(), op.to_json());
+  EXPECT_FALSE(dialog::MoneyOp::from_json(R"({"v":1,"key":"k","kind":"steal","user_id":1,"amount":1,"reason":"x"})"));
+  EXPECT_FALSE(dialog::MoneyOp::from_json(R"({"v":1,"key":"k","kind":"credit","user_id":"1","amount":1,"reason":"x"})"));
+  EXPECT_FALSE(dialog::MoneyOp::from_json("[]"));
+}
+
+namespace {
+
+net::awaitable<void> finishes(int* done) {
+  bool slept = co_await sleep_for(std::chrono::milliseconds(10));
+  if (slept) ++*done;
+  co_return;
+}
+
+net::awaitable<void> sleeps_until_cancelled(int* cancelled) {
+  bool slept = co_await sleep_for(std::chrono::hours(1));
+  if (!slept) ++*cancelled;
+  co_return;
+}
+
+net::awaitable<void> join_group(TaskGroup* group) { co_await group->join(std::chrono::milliseconds(50)); }
+
+}  // namespace
+
+TEST(TaskGroup, JoinWaitsThenCancelsWhatIsLeft) {
+  net::io_context io;
+  int done = 0, cancelled = 0;
+  {
+    TaskGroup group(io.get_executor(), "test");
+    group.spawn(finishes(&done));
+    group.spawn(sleeps_until_cancelled(&cancelled));
+    EXPECT_EQ(group.size(), 2u);
+    test::run(io, join_group(&group), std::chrono::seconds(5));
+    EXPECT_EQ(group.size(), 0u);
+  }
+  EXPECT_EQ(done, 1);
+  EXPECT_EQ(cancelled, 1);
+}
