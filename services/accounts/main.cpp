@@ -65,6 +65,10 @@ int main(int argc, char** argv) {
   settings.gift_max = config.integer("GIFT_MAX", 3'000, "largest gift, kopecks", 1, 100'000'000);
   settings.free_per_day = config.integer("FREE_PER_DAY", 5, "free generations per user per UTC day", 0, 1'000);
   settings.referral_bonus = config.integer("REFERRAL_BONUS", 10, "free generations a referral gives both users", 0, 1'000);
+  settings.referral_daily_cap =
+      config.integer("REFERRAL_DAILY_CAP", 20, "referrals rewarded per referrer per UTC day (more still join)", 0, 1'000'000);
+  settings.referral_new_window = std::chrono::seconds(config.integer(
+      "REFERRAL_NEW_WINDOW_S", 600, "a referee is new when first seen this recently and with an empty ledger", 1, 86'400));
   settings.default_admin_limit =
       config.integer("ADMIN_DEFAULT_LIMIT", 10'000, "spending limit of admins from ADMIN_IDS, kopecks", 0, 1'000'000'000);
   settings.hold_ttl = std::chrono::seconds(

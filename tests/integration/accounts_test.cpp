@@ -312,22 +312,55 @@ TEST_F(Accounts, FreeGenerationsAndReferrals) {
   EXPECT_EQ(none.json()["error"], "no_free_generations");
   EXPECT_EQ(get("/v1/users/20")["free"]["remaining"], 0);
 
-  auto referral = post("/v1/users/20/referral", {{"referrer_id", 21}});
+  // A new user referred: both get the bonus, once.
+  auto referral = post("/v1/users/25/referral", {{"referrer_id", 21}});
   ASSERT_EQ(referral.status, 200) << referral.body;
-  EXPECT_EQ(post("/v1/users/20/referral", {{"referrer_id", 21}}).status, 200);  // a retry, not a second bonus
-  EXPECT_EQ(post("/v1/users/20/referral", {{"referrer_id", 22}}).status, 409);
-  EXPECT_EQ(get("/v1/users/20")["free"]["remaining"], 10);
-  EXPECT_EQ(get("/v1/users/20")["referrer_id"], 21);
+  EXPECT_TRUE(referral.json()["rewarded"].get<bool>());
+  EXPECT_EQ(post("/v1/users/25/referral", {{"referrer_id", 21}}).status, 200);  // a retry, not a second bonus
+  EXPECT_EQ(post("/v1/users/25/referral", {{"referrer_id", 22}}).status, 409);
+  EXPECT_EQ(get("/v1/users/25")["free"]["remaining"], 15);
+  EXPECT_EQ(get("/v1/users/25")["referrer_id"], 21);
   auto referrer = get("/v1/users/21");
   EXPECT_EQ(referrer["referrals"], 1);
   EXPECT_EQ(referrer["free"]["remaining"], 15);
 
+  // User 20 has used the bot already: joins, and nobody gets a bonus.
+  auto farmed = post("/v1/users/20/referral", {{"referrer_id", 21}});
+  ASSERT_EQ(farmed.status, 200) << farmed.body;
+  EXPECT_FALSE(farmed.json()["rewarded"].get<bool>());
+  EXPECT_EQ(get("/v1/users/20")["referrer_id"], 21);
+  EXPECT_EQ(get("/v1/users/20")["free"]["remaining"], 0);
+  EXPECT_EQ(get("/v1/users/21")["referrals"], 2);
+  EXPECT_EQ(get("/v1/users/21")["free"]["remaining"], 15);
+
   // A released free generation comes back.
-  auto r = post("/v1/users/20/holds", {{"amount", 1}, {"kind", "free"}, {"idempotency_key", "f6"}});
+  ASSERT_EQ(post("/v1/users/25/holds", {{"amount", 1}, {"kind", "free"}, {"idempotency_key", "x"}}).status, 200);
+  auto r = post("/v1/users/25/holds", {{"amount", 1}, {"kind", "free"}, {"idempotency_key", "f6"}});
   ASSERT_EQ(r.status, 200);
-  EXPECT_EQ(get("/v1/users/20")["free"]["remaining"], 9);
+  EXPECT_EQ(get("/v1/users/25")["free"]["remaining"], 13);
   EXPECT_EQ(post("/v1/holds/" + r.json()["hold_id"].get<std::string>() + "/release", json::object()).status, 200);
-  EXPECT_EQ(get("/v1/users/20")["free"]["remaining"], 10);
+  EXPECT_EQ(get("/v1/users/25")["free"]["remaining"], 14);
+}
+
+TEST_F(Accounts, ReferralBonusesAreCappedPerReferrerAndDay) {
+  service->stop(SIGTERM, 5s);
+  start({{"REFERRAL_DAILY_CAP", "2"}, {"REFERRAL_NEW_WINDOW_S", "1"}});
+  for (int referee : {51, 52, 53}) {
+    auto joined = post("/v1/users/" + std::to_string(referee) + "/referral", {{"referrer_id", 50}});
+    ASSERT_EQ(joined.status, 200) << joined.body;
+    EXPECT_EQ(joined.json()["rewarded"].get<bool>(), referee != 53) << referee;
+    EXPECT_EQ(get("/v1/users/" + std::to_string(referee))["referrer_id"], 50);  // everyone joins
+  }
+  auto referrer = get("/v1/users/50");
+  EXPECT_EQ(referrer["referrals"], 3);
+  EXPECT_EQ(referrer["free"]["bank"], 20);
+  EXPECT_EQ(get("/v1/users/53")["free"]["bank"], 0);
+  // First seen longer ago than the window: not new.
+  EXPECT_EQ(call("PUT", "/v1/users/54/language", R"({"language":"en"})").status, 200);
+  std::this_thread::sleep_for(1500ms);
+  auto late = post("/v1/users/54/referral", {{"referrer_id", 55}});
+  ASSERT_EQ(late.status, 200);
+  EXPECT_FALSE(late.json()["rewarded"].get<bool>());
 }
 
 TEST_F(Accounts, AdminsOwnerAndLanguage) {

@@ -266,21 +266,31 @@ net::awaitable<Outcome> Store::language(std::int64_t user_id, std::string langua
 }
 
 net::awaitable<Outcome> Store::referral(std::int64_t user_id, std::int64_t referrer_id) {
-  auto bonus = std::to_string(settings_.referral_bonus);
-  auto max_len = std::to_string(settings_.ledger_max);
-  Args referee{now_text(), "referee", std::to_string(referrer_id), bonus, max_len};
-  auto first = outcome(co_await run(lua::referral, user_tag(user_id), std::move(referee)));
+  auto now = std::chrono::system_clock::now();
+  auto args = [&](const char* side, std::int64_t other, const char* fresh) {
+    return Args{std::to_string(now_ms(now)), side, std::to_string(other), std::to_string(settings_.referral_bonus),
+                std::to_string(settings_.ledger_max), utc_day(now), std::to_string(settings_.referral_daily_cap),
+                std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(settings_.referral_new_window).count()),
+                fresh};
+  };
+  auto first = outcome(co_await run(lua::referral, user_tag(user_id), args("referee", referrer_id, "0")));
   count("users", field(first.body, "created"));
   if (first.status != 200) co_return first;
-  // The referrer's half is idempotent, so a retry after a failure here
-  // completes the pair exactly once.
-  Args referrer{now_text(), "referrer", std::to_string(user_id), bonus, max_len};
-  auto second = outcome(co_await run(lua::referral, user_tag(referrer_id), std::move(referrer)));
+  const char* fresh = field(first.body, "fresh") == 1 ? "1" : "0";
+  // The referrer's side decides the reward; both later halves are
+  // idempotent, so a retry after a failure here completes the pair once.
+  auto second = outcome(co_await run(lua::referral, user_tag(referrer_id), args("referrer", user_id, fresh)));
   count("users", field(second.body, "created"));
+  bool rewarded = field(second.body, "rewarded") == 1;
+  if (rewarded) {
+    auto third = outcome(co_await run(lua::referral, user_tag(user_id), args("referee_bonus", referrer_id, fresh)));
+    if (third.status != 200) co_return third;
+  }
   Outcome out;
   out.body = {{"user_id", user_id},
               {"referrer_id", referrer_id},
-              {"bonus", settings_.referral_bonus},
+              {"rewarded", rewarded},
+              {"bonus", rewarded ? settings_.referral_bonus : 0},
               {"replayed", field(first.body, "replayed") == 1}};
   co_return out;
 }

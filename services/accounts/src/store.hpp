@@ -22,6 +22,8 @@ namespace kiebot::accounts {
 struct Settings {
   std::int64_t free_per_day = 5;
   std::int64_t referral_bonus = 10;
+  std::int64_t referral_daily_cap = 20;              // rewarded referrals per referrer per UTC day
+  std::chrono::seconds referral_new_window{600};     // a referee first seen longer ago is not new
   std::int64_t gift_min = 1'000;             // kopecks
   std::int64_t gift_max = 3'000;             // kopecks
   std::int64_t default_admin_limit = 10'000;  // kopecks

@@ -333,7 +333,9 @@ net::awaitable<void> Dialog::join_referral(Turn& t, std::string payload) {
   }
   if (referrer <= 0 || referrer == t.user_id) co_return;
   auto joined = co_await p_.accounts.referral(t.user_id, referrer);
-  if (!joined.ok() || joined.body.value("replayed", false)) co_return;  // already referred, or by someone else
+  // Already referred, by someone else, or not rewarded (the referee was not
+  // new, or the referrer reached today's cap): nothing to announce.
+  if (!joined.ok() || joined.body.value("replayed", false) || !joined.body.value("rewarded", false)) co_return;
   Metrics::get().referrals.inc();
   auto bonus = std::to_string(options_.referral_bonus);
   auto screen = Screen{text(t, "referral.welcome", {{"bonus", bonus}}), nullptr};
