@@ -23,7 +23,7 @@ wait_port "$tg_port"
 # is kiebot's own cost, not Telegram's cap.
 curl -sf -XPOST "http://127.0.0.1:$tg_port/control/config" -d '{"flood_control":false}' >/dev/null
 acc_port=$(free_port)
-HTTP_PORT=$acc_port REDIS_URL="redis://127.0.0.1:$redis_port/1" ACCOUNTS_TOKEN=bench LOG_LEVEL=warn \
+HTTP_PORT=$acc_port REDIS_URL="redis://127.0.0.1:$redis_port/1" ACCOUNTS_TOKEN=bench LOG_LEVEL=warn ACCOUNTS_DURABILITY=everysec \
   "$BIN/accounts" 2>"$work/dialog-accounts.log" & pids+=($!)
 wait_port "$acc_port"
 local ports=()

@@ -28,11 +28,12 @@ start_kafka_dev() {  # name, topics
 # redis-server with AOF on, as in production, and automatic AOF rewrites off,
 # so that a fork in the middle of one measurement does not decide it; sets
 # $redis_port.
-start_redis() {  # name
+start_redis() {  # name [redis-server args...]
   redis_port=$(free_port)
-  mkdir -p "$work/$1-redis"
-  redis-server --port "$redis_port" --bind 127.0.0.1 --dir "$work/$1-redis" --save "" --appendonly yes \
-    --auto-aof-rewrite-percentage 0 --daemonize no >"$work/$1-redis.log" 2>&1 & pids+=($!)
+  local name=$1; shift
+  mkdir -p "$work/$name-redis"
+  redis-server --port "$redis_port" --bind 127.0.0.1 --dir "$work/$name-redis" --save "" --appendonly yes \
+    --auto-aof-rewrite-percentage 0 --daemonize no "$@" >"$work/$name-redis.log" 2>&1 & pids+=($!)
   wait_port "$redis_port"
 }
 rps() { wrk -t1 -c64 -d"${DURATION}s" "$1" | awk '/Requests\/sec/ {print int($2)}'; }
@@ -97,7 +98,7 @@ local redis_port acc_port ours sha rb
 start_redis accounts  # accounts requires AOF
 acc_port=$(free_port)
 ACCOUNTS_TOKEN=bench REDIS_URL="redis://127.0.0.1:$redis_port/0" HTTP_PORT=$acc_port LOG_LEVEL=warn \
-  "$BIN/accounts" 2>"$work/accounts.log" & pids+=($!)
+  ACCOUNTS_DURABILITY=everysec "$BIN/accounts" 2>"$work/accounts.log" & pids+=($!)
 wait_port "$acc_port"
 for _ in $(seq 100); do curl -sf "http://127.0.0.1:$acc_port/readyz" >/dev/null && break; sleep 0.05; done
 for u in $(seq 1001 1064); do
@@ -207,6 +208,52 @@ print(f"ratio      {kcat_s / ours_s:10.2f}x kcat (target >= 0.80, and > 20000 up
 print(f"publish-to-confirm over {int(count)} batches: p50 <= {quantile(0.5):g} ms, p99 <= {quantile(0.99):g} ms "
       f"(histogram bucket bounds; target p99 < 20 ms)")
 PY
+}
+
+# One durability policy: hold+commit pairs per second through accounts, next
+# to redis-benchmark running the same hold script on the same Redis.
+durability_run() {  # policy redis-args...
+  local policy=$1; shift
+  local redis_port acc_port sha replica_port=""
+  start_redis "durability-$policy" "$@"
+  if [ "$policy" = replica ]; then
+    local primary=$redis_port
+    start_redis "durability-replica" --appendfsync everysec --replicaof 127.0.0.1 "$primary"
+    replica_port=$redis_port; redis_port=$primary
+    for _ in $(seq 100); do redis-cli -p "$replica_port" INFO replication | grep -q 'master_link_status:up' && break; sleep 0.1; done
+  fi
+  acc_port=$(free_port)
+  ACCOUNTS_TOKEN=bench REDIS_URL="redis://127.0.0.1:$redis_port/0" HTTP_PORT=$acc_port LOG_LEVEL=warn \
+    ACCOUNTS_DURABILITY=$policy ACCOUNTS_MIN_REPLICAS=1 "$BIN/accounts" 2>"$work/accounts-$policy.log" & pids+=($!)
+  wait_port "$acc_port"
+  for _ in $(seq 100); do curl -sf "http://127.0.0.1:$acc_port/readyz" >/dev/null && break; sleep 0.05; done
+  for u in $(seq 1001 1064); do
+    curl -sf -H "Authorization: Bearer bench" -H "Content-Type: application/json" \
+      -d '{"amount":1000000000,"reason":"topup","idempotency_key":"fund"}' \
+      "http://127.0.0.1:$acc_port/v1/users/$u/credits" >/dev/null
+  done
+  sha=$(redis-cli -p "$redis_port" SCRIPT LOAD "$(cat "$ROOT/services/accounts/lua/common.lua"; echo; \
+    cat "$ROOT/services/accounts/lua/hold_create.lua")")
+  redis-benchmark -p "$redis_port" -c 64 -n "$((DURATION * 5000))" -r 100000000 \
+    EVALSHA "$sha" 1 '{u:900}' "$(date +%s%3N)" "$(date -u +%Y%m%d)" admin 100 k__rand_int__ 3600000 \
+    h__rand_int__ 5 1 1000 >"$work/rb-$policy.txt" 2>&1
+  local ours
+  ours=$("$BIN/bench-accounts-load" "http://127.0.0.1:$acc_port" bench 64 "$DURATION" 1001 0)
+  python3 - "$policy" "$ours" "$work/rb-$policy.txt" <<'PY'
+import json, sys
+policy, ours = sys.argv[1], json.loads(sys.argv[2])
+lines = open(sys.argv[3]).read().replace('\r', '\n').splitlines()
+rate = float(next(l for l in lines if 'throughput summary' in l).split()[2])
+print(f"{policy:9s} hold+commit {ours['pairs_per_s']:8.0f} pairs/s (p99 {ours['p99_ms']:.2f} ms, {ours['failures']} failures); "
+      f"redis-benchmark EVALSHA {rate:8.0f} ops/s on the same Redis; ratio {ours['requests_per_s'] / rate:.2f}x")
+PY
+}
+
+bench_durability() {
+echo "== accounts durability: hold+commit under each ACCOUNTS_DURABILITY, next to redis-benchmark on the same Redis"
+durability_run fsync --appendfsync always
+durability_run everysec --appendfsync everysec
+durability_run replica --appendfsync everysec
 }
 
 bench_generator() {
@@ -324,16 +371,17 @@ PY
 . "$ROOT/bench/dialog.sh"
 
 sections=("$@")
-[ ${#sections[@]} -eq 0 ] && sections=(http kafka accounts ingress generator dialog)
+[ ${#sections[@]} -eq 0 ] && sections=(http kafka accounts durability ingress generator dialog)
 for s in "${sections[@]}"; do
   case "$s" in
     http) bench_http ;;
     kafka) bench_kafka ;;
     accounts) bench_accounts ;;
+    durability) bench_durability ;;
     ingress) bench_ingress ;;
     generator) bench_generator ;;
     dialog) bench_dialog ;;
-    *) echo "unknown benchmark $s (http, kafka, accounts, ingress, generator, dialog)" >&2; exit 2 ;;
+    *) echo "unknown benchmark $s (http, kafka, accounts, durability, ingress, generator, dialog)" >&2; exit 2 ;;
   esac
   echo
 done

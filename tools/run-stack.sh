@@ -40,7 +40,7 @@ if port_in_use "$REDIS_PORT"; then
 fi
 
 start redis redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --dir "$STATE/redis" \
-  --appendonly yes --save "" --daemonize no
+  --appendonly yes --appendfsync always --save "" --daemonize no
 rm -f "$STATE/kafka.bootstrap"
 start kafka-dev "$BIN/kafka-dev" --brokers 3 \
   --topics tg.updates:12,gen.jobs:24,gen.results:12,gen.jobs.dlq:3 \

@@ -57,6 +57,11 @@ int main(int argc, char** argv) {
   auto instance = config.instance_id();
   auto level = config.log_level();
   auto allow_volatile = config.flag("ACCOUNTS_ALLOW_VOLATILE", false, "1: accept a Redis without AOF (tests only)");
+  auto durability = config.str("ACCOUNTS_DURABILITY", "fsync",
+                               "fsync (Redis must have appendfsync always), replica (WAIT for ACCOUNTS_MIN_REPLICAS after "
+                               "each change, else 503) or everysec (may lose the last second of money on a crash)");
+  auto min_replicas = config.integer("ACCOUNTS_MIN_REPLICAS", 1, "replica durability: replicas that must have a change", 1, 16);
+  auto replica_timeout = config.integer("ACCOUNTS_REPLICA_TIMEOUT_MS", 500, "replica durability: how long WAIT waits", 10, 60'000);
   auto admin_ids = config.id_list("ADMIN_IDS", "Telegram user ids made admins at start (with ADMIN_DEFAULT_LIMIT)");
   auto owner = config.integer("OWNER_ID", 0, "Telegram user id of the owner: an admin without limit; 0 = none", 0,
                               (std::int64_t{1} << 53) - 1);
@@ -75,6 +80,18 @@ int main(int argc, char** argv) {
       config.integer("HOLD_TTL_S", 3'600, "seconds before an unsettled hold is released", 1, 7 * 86'400));
   settings.ledger_max = config.integer("LEDGER_MAX_LEN", 1'000, "ledger entries kept per user", 10, 1'000'000);
   if (owner > 0) settings.owner_id = owner;
+  if (durability == "fsync") {
+    settings.durability = accounts::Durability::fsync;
+  } else if (durability == "replica") {
+    settings.durability = accounts::Durability::replica;
+  } else if (durability == "everysec") {
+    settings.durability = accounts::Durability::everysec;
+  } else if (!config.help_requested()) {
+    std::cerr << "accounts: config error: ACCOUNTS_DURABILITY must be fsync, replica or everysec\n";
+    return 2;
+  }
+  settings.min_replicas = min_replicas;
+  settings.replica_timeout = std::chrono::milliseconds(replica_timeout);
   if (settings.gift_min > settings.gift_max && !config.help_requested()) {
     std::cerr << "accounts: config error: GIFT_MIN must not exceed GIFT_MAX\n";
     return 2;

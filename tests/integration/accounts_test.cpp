@@ -24,7 +24,7 @@ namespace {
 constexpr const char* kToken = "test-accounts-token";
 
 struct Accounts : testing::Test {
-  std::unique_ptr<test::RedisServer> redis = std::make_unique<test::RedisServer>(std::vector<std::string>{"--appendonly", "yes"});
+  std::unique_ptr<test::RedisServer> redis = std::make_unique<test::RedisServer>(std::vector<std::string>{"--appendonly", "yes", "--appendfsync", "always"});
   std::unique_ptr<test::Process> service;
   std::uint16_t port = 0;
   net::io_context io;
@@ -479,6 +479,52 @@ TEST(AccountsStartup, RefusesRedisWithoutAof) {
   auto deadline = std::chrono::steady_clock::now() + 15s;
   while (service.running() && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(20ms);
   EXPECT_EQ(service.stop(SIGKILL, 1s), 1);
+}
+
+TEST(AccountsStartup, FsyncDurabilityRefusesRedisThatFsyncsEverySecond) {
+  test::RedisServer everysec({"--appendonly", "yes", "--appendfsync", "everysec"});
+  test::Process service({std::string(KIEBOT_BIN_DIR) + "/accounts"},
+                        {{"ACCOUNTS_TOKEN", kToken}, {"REDIS_URL", everysec.url()}, {"HTTP_PORT", "0"}});
+  ASSERT_TRUE(service.wait_for_stderr("appendfsync", 15s)) << service.stderr_text();
+  auto deadline = std::chrono::steady_clock::now() + 15s;
+  while (service.running() && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(20ms);
+  EXPECT_EQ(service.stop(SIGKILL, 1s), 1);
+  // Opting in starts, with a warning.
+  test::Process opted({std::string(KIEBOT_BIN_DIR) + "/accounts"},
+                      {{"ACCOUNTS_TOKEN", kToken}, {"REDIS_URL", everysec.url()}, {"HTTP_PORT", "0"},
+                       {"ACCOUNTS_DURABILITY", "everysec"}});
+  EXPECT_TRUE(opted.wait_for_stderr("durability_everysec", 15s)) << opted.stderr_text();
+  EXPECT_TRUE(opted.wait_for_stderr("accounts_ready", 15s)) << opted.stderr_text();
+}
+
+TEST(AccountsStartup, ReplicaDurabilityAnswersOnlyWhatAReplicaHas) {
+  test::RedisServer primary({"--appendonly", "yes"});
+  auto replica = std::make_unique<test::RedisServer>(
+      std::vector<std::string>{"--replicaof", "127.0.0.1", std::to_string(primary.port())});
+  test::Process service({std::string(KIEBOT_BIN_DIR) + "/accounts"},
+                        {{"ACCOUNTS_TOKEN", kToken}, {"REDIS_URL", primary.url()}, {"HTTP_PORT", "0"},
+                         {"ACCOUNTS_DURABILITY", "replica"}, {"ACCOUNTS_REPLICA_TIMEOUT_MS", "300"}});
+  auto port = service.listening_port(10s);
+  net::io_context io;
+  http::Client client(io.get_executor());
+  auto credit = [&](const std::string& key) {
+    http::ClientRequest r{"POST", "http://127.0.0.1:" + std::to_string(port) + "/v1/users/9/credits",
+                          {{"Authorization", std::string("Bearer ") + kToken}, {"Content-Type", "application/json"}},
+                          json{{"amount", 100}, {"reason", "topup"}, {"idempotency_key", key}}.dump(), 10s};
+    return test::run(io, client.send(std::move(r)));
+  };
+  ASSERT_TRUE(service.wait_for_stderr("accounts_ready", 15s)) << service.stderr_text();
+  http::Response first;
+  for (int i = 0; i < 50; ++i) {  // until the replica has synced
+    first = credit("r1");
+    if (first.status == 200) break;
+    std::this_thread::sleep_for(100ms);
+  }
+  EXPECT_EQ(first.status, 200) << first.body;
+  replica.reset();
+  auto lonely = credit("r2");
+  EXPECT_EQ(lonely.status, 503) << lonely.body;
+  EXPECT_EQ(lonely.json()["error"], "not_replicated");
 }
 
 TEST(AccountsStartup, MissingTokenExitsTwoNamingIt) {

@@ -31,7 +31,7 @@ inline constexpr std::int64_t kOwner = 900;
 inline constexpr std::int64_t kAdmin = 901;
 
 struct DialogTest : testing::Test {
-  RedisServer redis{{"--appendonly", "yes"}};
+  RedisServer redis{{"--appendonly", "yes", "--appendfsync", "always"}};
   KafkaDev kafka;
   std::unique_ptr<Process> tg, kie, accounts;
   std::uint16_t tg_port = 0, kie_port = 0, accounts_port = 0;

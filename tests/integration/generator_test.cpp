@@ -36,7 +36,7 @@ constexpr std::int64_t kUser = 42;
 std::string bin(const char* name) { return std::string(KIEBOT_BIN_DIR) + "/" + name; }
 
 struct GeneratorTest : testing::Test {
-  test::RedisServer redis{{"--appendonly", "yes"}};
+  test::RedisServer redis{{"--appendonly", "yes", "--appendfsync", "always"}};
   test::KafkaDev kafka;
   std::unique_ptr<test::Process> tg, kie, accounts;
   std::uint16_t tg_port = 0, kie_port = 0, accounts_port = 0;

@@ -156,6 +156,10 @@ net::awaitable<http::Response> handle(std::shared_ptr<Api> api, Route which, htt
   } catch (const redis::Error& e) {
     log::warn("accounts_unavailable", {{"path", path}, {"error", e.what()}});
     co_return http::Response::error(503, "unavailable", "storage is unavailable, retry later");
+  } catch (const NotReplicated& e) {
+    log::warn("accounts_not_replicated", {{"path", path}, {"error", e.what()}});
+    co_return http::Response::error(503, "not_replicated",
+                                    "the change is not on enough replicas yet: retry with the same idempotency key");
   }
 }
 

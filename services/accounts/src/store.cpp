@@ -65,7 +65,18 @@ std::string now_text() { return std::to_string(now_ms(std::chrono::system_clock:
 net::awaitable<redis::Reply> Store::run(const char* const& source, std::string user_key, Args args) {
   std::vector<std::string> keys;
   keys.push_back(std::move(user_key));
-  co_return co_await redis_.eval(script(source), std::move(keys), std::move(args));
+  auto reply = co_await redis_.eval(script(source), std::move(keys), std::move(args));
+  bool reads_only = &source == &lua::user_get || &source == &lua::hold_get;
+  if (settings_.durability == Durability::replica && !reads_only && !reply.is_error()) {
+    // The answer leaves only once enough replicas have the write.
+    Args wait{"WAIT", std::to_string(settings_.min_replicas), std::to_string(settings_.replica_timeout.count())};
+    auto acked = co_await redis_.exec(std::move(wait), settings_.replica_timeout + std::chrono::seconds(2));
+    if (acked.is_error() || acked.integer < settings_.min_replicas) {
+      throw NotReplicated("written to " + std::to_string(acked.integer) + " of " +
+                          std::to_string(settings_.min_replicas) + " replicas in time");
+    }
+  }
+  co_return reply;
 }
 
 Store::Store(redis::Client& redis, Settings settings) : redis_(redis), settings_(std::move(settings)) {}
@@ -380,11 +391,33 @@ net::awaitable<void> Store::require_durability() {
   Args command{"INFO", "persistence"};
   auto info = co_await redis_.exec(std::move(command));
   if (info.is_error()) throw std::runtime_error("INFO persistence failed: " + info.str);
-  if (info.str.find("aof_enabled:1") == std::string::npos) {
-    throw std::runtime_error(
-        "Redis at REDIS_URL does not persist with AOF (appendonly no): accounts would lose money on a restart. "
-        "Enable appendonly, or set ACCOUNTS_ALLOW_VOLATILE=1 for tests.");
+  bool aof = info.str.find("aof_enabled:1") != std::string::npos;
+  switch (settings_.durability) {
+    case Durability::replica:
+      if (!aof) log::warn("replica_without_aof", {{"message", "Redis has no AOF: acknowledged money lives on the replicas only"}});
+      co_return;
+    case Durability::everysec:
+      if (!aof) break;
+      log::warn("durability_everysec",
+                {{"message", "ACCOUNTS_DURABILITY=everysec: a crash of Redis may lose the last second of acknowledged money"}});
+      co_return;
+    case Durability::fsync: {
+      if (!aof) break;
+      Args get{"CONFIG", "GET", "appendfsync"};
+      auto fsync = co_await redis_.exec(std::move(get));
+      bool always = !fsync.is_error() && fsync.elements.size() == 2 && fsync.elements[1].str == "always";
+      if (!always) {
+        throw std::runtime_error(
+            "Redis at REDIS_URL does not fsync every write (appendfsync is not always"
+            " or CONFIG GET is refused): a crash would lose acknowledged money. Set appendfsync always, or"
+            " ACCOUNTS_DURABILITY=replica (a Redis with replicas) or ACCOUNTS_DURABILITY=everysec (an explicit risk).");
+      }
+      co_return;
+    }
   }
+  throw std::runtime_error(
+      "Redis at REDIS_URL does not persist with AOF (appendonly no): accounts would lose money on a restart. "
+      "Enable appendonly, or set ACCOUNTS_ALLOW_VOLATILE=1 for tests.");
 }
 
 }  // namespace kiebot::accounts

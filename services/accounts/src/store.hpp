@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -19,7 +20,24 @@ struct Reply;
 
 namespace kiebot::accounts {
 
+// How an acknowledged mutation survives a crash of Redis (ACCOUNTS_DURABILITY).
+enum class Durability {
+  fsync,     // Redis fsyncs its AOF before answering (appendfsync always): required at start
+  replica,   // after each mutation, WAIT for min_replicas within replica_timeout, else 503
+  everysec,  // an explicit opt-in: up to the last second of acknowledged money may be lost
+};
+
+// A mutation was applied on the primary but not acknowledged by enough
+// replicas in time: answered 503, and the caller retries it with its key.
+class NotReplicated : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
 struct Settings {
+  Durability durability = Durability::fsync;
+  std::int64_t min_replicas = 1;
+  std::chrono::milliseconds replica_timeout{500};
   std::int64_t free_per_day = 5;
   std::int64_t referral_bonus = 10;
   std::int64_t referral_daily_cap = 20;              // rewarded referrals per referrer per UTC day
@@ -75,7 +93,8 @@ class Store {
   // Releases holds whose deadline passed (from the global expiry index);
   // returns how many it looked at.
   net::awaitable<std::size_t> expire_due(std::size_t max);
-  // Throws std::runtime_error unless Redis persists with AOF.
+  // Throws std::runtime_error unless Redis persists as `settings().durability`
+  // requires (AOF, and appendfsync always for fsync).
   net::awaitable<void> require_durability();
 
  private:
