@@ -1,10 +1,12 @@
 // accounts: reads config, wires Redis, the store, the API and the sweeper.
+#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <nlohmann/json.hpp>
 
 #include <iostream>
+#include <string_view>
 
 #include "api.hpp"
 #include "kiebot/common/config.hpp"
@@ -49,8 +51,47 @@ net::awaitable<void> start_up(Startup* s) {
 
 }  // namespace
 
+namespace {
+
+// `accounts audit`: recomputes every user from the ledger, prints the report
+// (JSON) on stdout, and exits 0 without drift, 1 with drift, 3 on an error.
+net::awaitable<int> audit_all(redis::Client* redis, accounts::Store* store) {
+  if (!co_await redis->wait_connected(std::chrono::seconds(10))) {
+    std::cerr << "accounts audit: Redis is not reachable at REDIS_URL\n";
+    co_return 3;
+  }
+  auto report = co_await store->audit();
+  std::cout << report.body.dump(2) << "\n";
+  co_return report.status == 200 ? 0 : 1;
+}
+
+int run_audit(net::io_context& io, redis::Client& redis, accounts::Store& store) {
+  int rc = 3;
+  net::co_spawn(io, audit_all(&redis, &store), [&](std::exception_ptr e, int code) {
+    rc = code;
+    if (e) {
+      try {
+        std::rethrow_exception(e);
+      } catch (const std::exception& ex) {
+        std::cerr << "accounts audit: " << ex.what() << "\n";
+        rc = 3;
+      }
+    }
+    redis.stop();
+    io.stop();
+  });
+  io.run();
+  return rc;
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
-  Config config("accounts", "owns balances, holds, admins, free generations, gifts and languages", argc, argv);
+  bool audit_mode = argc > 1 && std::string_view(argv[1]) == "audit";
+  Config config("accounts",
+                "owns balances, holds, admins, free generations, gifts and languages; `accounts audit` recomputes "
+                "every account from its ledger and exits 1 on drift",
+                argc, argv);
   auto port = config.port("HTTP_PORT", 8083, "HTTP API, health and metrics; 0 = any free port");
   auto redis_url = config.str("REDIS_URL", "redis://127.0.0.1:6379/0", "Redis (AOF on) holding all accounts");
   auto token = config.required("ACCOUNTS_TOKEN", "bearer token every caller must present", true);
@@ -111,6 +152,7 @@ int main(int argc, char** argv) {
   }
   redis->start();
   accounts::Store store(*redis, settings);
+  if (audit_mode) return run_audit(io, *redis, store);
   Lifecycle lifecycle(io, std::chrono::seconds(10));
   Startup startup{redis.get(), &store, &lifecycle, allow_volatile, admin_ids};
 

@@ -470,6 +470,46 @@ TEST_F(Accounts, DebitsMayGoBelowZeroAndHoldsAreReadable) {
   EXPECT_EQ(get("/v1/stats")["money_refunded"], 1'000);
 }
 
+TEST_F(Accounts, AuditFindsNoDriftAcrossTrimmingAndFindsATamperedBalance) {
+  service->stop(SIGTERM, 5s);
+  start({{"LEDGER_MAX_LEN", "10"}});
+  for (int i = 0; i < 30; ++i) {
+    post("/v1/users/60/credits", {{"amount", 100 + i}, {"reason", "topup"}, {"idempotency_key", "c" + std::to_string(i)}});
+  }
+  auto h = post("/v1/users/60/holds", {{"amount", 500}, {"kind", "paid"}, {"idempotency_key", "h1"}});
+  post("/v1/users/61/credits", {{"amount", 1'000}, {"reason", "stars"}, {"idempotency_key", "s"}});
+  auto h2 = post("/v1/users/61/holds", {{"amount", 400}, {"kind", "paid"}, {"idempotency_key", "h2"}});
+  post("/v1/holds/" + h2.json()["hold_id"].get<std::string>() + "/commit", json::object());
+  post("/v1/users/62/referral", {{"referrer_id", 63}});
+  post("/v1/users/61/debits", {{"amount", 900}, {"reason", "stars_refund"}, {"idempotency_key", "r"}});
+  EXPECT_EQ(get("/v1/users/60/ledger?limit=100")["entries"].size(), 10u) << "trimmed to LEDGER_MAX_LEN";
+  auto audit = [&] {
+    test::Process run({std::string(KIEBOT_BIN_DIR) + "/accounts", "audit"},
+                      {{"ACCOUNTS_TOKEN", kToken}, {"REDIS_URL", redis->url()}});
+    std::string out;
+    while (auto line = run.read_line(10s)) out += *line + "\n";
+    auto status = run.stop(SIGTERM, 10s);
+    return std::pair{status, json::parse(out, nullptr, false)};
+  };
+  auto [clean, report] = audit();
+  EXPECT_EQ(clean, 0) << report.dump();
+  EXPECT_EQ(report["users"], 5);  // and admin 2, seeded at start
+  EXPECT_EQ(report["drifting"], 0);
+  EXPECT_EQ(report["money_held"], 500);
+  EXPECT_EQ(get("/v1/stats")["audit"]["drifting"], 0);
+  EXPECT_EQ(get("/v1/stats")["money_held"], 500);
+  (void)h;
+  // Money changed behind the ledger's back is found.
+  test::Process tamper({"/usr/bin/redis-cli", "-p", std::to_string(redis->port()), "HINCRBY", "{u:61}:acct", "balance", "7"});
+  tamper.read_line(5s);
+  tamper.stop(SIGTERM, 5s);
+  auto [drifted, found] = audit();
+  EXPECT_EQ(drifted, 1) << found.dump();
+  ASSERT_EQ(found["drift"].size(), 1u) << found.dump();
+  EXPECT_EQ(found["drift"][0]["user_id"], 61);
+  EXPECT_EQ(found["drift"][0]["balance_drift"], 7);
+}
+
 TEST(AccountsStartup, RefusesRedisWithoutAof) {
   test::RedisServer volatile_redis;  // appendonly no
   test::Process service({std::string(KIEBOT_BIN_DIR) + "/accounts"},

@@ -120,6 +120,43 @@ TEST_F(DialogTest, RefundedPaymentIsDebitedEvenBelowZero) {
   EXPECT_EQ(user(602)["balance"], -8'000);
 }
 
+TEST_F(DialogTest, TheOwnerRefundsAStarsPaymentFromTheAdminPanel) {
+  start_ingress();
+  say(604, "/start");
+  auto start = wait_text(604, "Hi, User604");
+  press(604, start["message_id"], button(start, "Balance"));
+  auto balance = wait_text(604, "Balance: 0 ₽");
+  press(604, balance["message_id"], button(balance, "Top up"));
+  auto menu = wait_text(604, "Top up with Telegram Stars");
+  press(604, menu["message_id"], button(menu, "100 ₽ · 160 ⭐"));
+  auto invoice = wait_for(604, [](const json& m) { return m.contains("invoice"); });
+  auto payment = control("POST", "/users/604/pay", {{"message_id", invoice["message_id"]}});
+  wait_text(604, "Payment received: 100 ₽. Balance: 100 ₽.");
+  auto pcq = payment["pre_checkout_query_id"].get<std::string>();
+  auto charge = control("GET", "/payments/" + pcq)["telegram_payment_charge_id"].get<std::string>();
+  // An admin may not; the owner may.
+  say(test::kAdmin, "/admin");
+  auto panel = wait_text(test::kAdmin, "Administration");
+  EXPECT_TRUE(button(panel, "Refund a payment").empty());
+  say(test::kOwner, "/admin");
+  auto owner = wait_text(test::kOwner, "Administration");
+  press(test::kOwner, owner["message_id"], button(owner, "Refund a payment"));
+  wait_text(test::kOwner, "Send the user's id and the payment's charge id");
+  say(test::kOwner, "604 " + charge);
+  wait_text(test::kOwner, "Refunded 100 ₽ (160 ⭐) to 604");
+  EXPECT_EQ(control("GET", "/payments/" + pcq)["state"], "refunded");
+  wait_text(604, "was refunded by Telegram and taken off your balance. Balance: 0 ₽.");
+  // Telegram's refunded_payment message arrives too: debited once.
+  say(604, "/balance");
+  wait_text(604, "Balance: 0 ₽\nReserved");
+  std::this_thread::sleep_for(500ms);
+  EXPECT_EQ(user(604)["balance"], 0);
+  std::size_t debits = 0;
+  auto entries = accounts_call("GET", "/v1/users/604/ledger")["entries"];
+  for (const auto& e : entries) debits += e["op"] == "debit";
+  EXPECT_EQ(debits, 1u);
+}
+
 TEST_F(DialogTest, AdminGrantsStayWithinTheAdminsLimit) {
   start_ingress();
   say(test::kAdmin, "/admin");

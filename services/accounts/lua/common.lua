@@ -6,6 +6,7 @@ local ACCT = P .. ':acct'
 local LEDGER = P .. ':ledger'
 local IDEM = P .. ':idem'
 local HOLDS = P .. ':holds'
+local CHECKPOINT = P .. ':checkpoint'
 local SETTLED_TTL_S = 30 * 86400  -- settled holds stay answerable this long
 
 local function hold_key(hid) return P .. ':hold:' .. hid end
@@ -17,12 +18,28 @@ local function touch(now)
   return redis.call('HSETNX', ACCT, 'created_ms', now)
 end
 
--- `extra`: more field/value pairs, e.g. {'admin_id', id} on a grant.
+-- Every change of money or free generations writes one entry with what it
+-- changed (`delta`) and the account after it (`balance`, `held`,
+-- `free_bank`), so `accounts audit` can recompute the balance and check the
+-- rest. `extra`: more field/value pairs, e.g. {'admin_id', id} on a grant.
+-- Entries beyond max_len are folded into the checkpoint (the account after
+-- the last folded entry) before they go, so the audit stays exact.
 local function ledger(now, max_len, op, delta, reason, key, hold, extra)
-  local entry = {'op', op, 'delta', delta, 'balance', get('balance'),
-    'reason', reason or '', 'key', key or '', 'hold', hold or '', 'ts', now}
+  local entry = {'op', op, 'delta', delta, 'balance', get('balance'), 'held', get('held'),
+    'free_bank', get('free_bank'), 'reason', reason or '', 'key', key or '', 'hold', hold or '', 'ts', now}
   for _, v in ipairs(extra or {}) do table.insert(entry, v) end
-  redis.call('XADD', LEDGER, 'MAXLEN', '~', max_len, '*', unpack(entry))
+  redis.call('XADD', LEDGER, '*', unpack(entry))
+  local excess = redis.call('XLEN', LEDGER) - tonumber(max_len)
+  if excess > 0 then
+    for _, e in ipairs(redis.call('XRANGE', LEDGER, '-', '+', 'COUNT', excess)) do
+      local f = {}
+      for i = 1, #e[2], 2 do f[e[2][i]] = e[2][i + 1] end
+      redis.call('HSET', CHECKPOINT, 'id', e[1], 'balance', f['balance'] or 0, 'held', f['held'] or 0,
+        'free_bank', f['free_bank'] or 0)
+      redis.call('HINCRBY', CHECKPOINT, 'entries', 1)
+      redis.call('XDEL', LEDGER, e[1])
+    end
+  end
 end
 
 -- Free generations: `per_day` per UTC day plus the referral bank.

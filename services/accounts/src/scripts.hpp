@@ -11,6 +11,7 @@ extern const char* const credit;
 extern const char* const debit;
 extern const char* const grant;
 extern const char* const hold_get;
+extern const char* const audit;
 extern const char* const gift;
 extern const char* const language;
 extern const char* const referral;

@@ -18,6 +18,7 @@ namespace {
 constexpr const char* kStats = "accounts:stats";
 constexpr const char* kAdmins = "accounts:admins";
 constexpr const char* kExpiry = "accounts:hold_expiry";
+constexpr const char* kAudit = "accounts:audit";  // the last audit's summary
 
 const redis::Script& script(const char* const& source) {
   // One Script (with its SHA1) per embedded source, built on first use.
@@ -66,7 +67,7 @@ net::awaitable<redis::Reply> Store::run(const char* const& source, std::string u
   std::vector<std::string> keys;
   keys.push_back(std::move(user_key));
   auto reply = co_await redis_.eval(script(source), std::move(keys), std::move(args));
-  bool reads_only = &source == &lua::user_get || &source == &lua::hold_get;
+  bool reads_only = &source == &lua::user_get || &source == &lua::hold_get || &source == &lua::audit;
   if (settings_.durability == Durability::replica && !reads_only && !reply.is_error()) {
     // The answer leaves only once enough replicas have the write.
     Args wait{"WAIT", std::to_string(settings_.min_replicas), std::to_string(settings_.replica_timeout.count())};
@@ -371,7 +372,59 @@ net::awaitable<Outcome> Store::stats() {
   for (std::size_t i = 0; i + 1 < reply.elements.size(); i += 2) {
     body[reply.elements[i].str] = std::stoll(reply.elements[i + 1].str);
   }
+  Args last{"HGETALL", kAudit};
+  auto audit = co_await redis_.exec(std::move(last));
+  body["audit"] = nullptr;
+  if (!audit.elements.empty()) {
+    nlohmann::json summary = nlohmann::json::object();
+    for (std::size_t i = 0; i + 1 < audit.elements.size(); i += 2) {
+      summary[audit.elements[i].str] = std::stoll(audit.elements[i + 1].str);
+    }
+    body["audit"] = summary;
+    body["money_held"] = summary.value("money_held", std::int64_t{0});  // as of that audit
+  }
   co_return Outcome{200, body};
+}
+
+net::awaitable<Outcome> Store::audit() {
+  std::int64_t users = 0, drifting_count = 0, held_total = 0, balance_total = 0;
+  nlohmann::json drifting = nlohmann::json::array();
+  std::string cursor = "0";
+  do {
+    Args scan{"SCAN", cursor, "MATCH", "{u:*}:acct", "COUNT", "1000"};
+    auto page = co_await redis_.exec(std::move(scan));
+    if (page.is_error() || page.elements.size() != 2) throw std::runtime_error("audit: SCAN failed: " + page.str);
+    cursor = page.elements[0].str;
+    for (const auto& key : page.elements[1].elements) {
+      // "{u:<id>}:acct"
+      auto close = key.str.find('}');
+      if (key.str.size() < 4 || close == std::string::npos) continue;
+      auto id = parse_user_id(std::string_view(key.str).substr(3, close - 3));
+      if (!id) continue;
+      auto out = outcome(co_await run(lua::audit, user_tag(*id), Args{}));
+      ++users;
+      held_total += field(out.body, "held");
+      balance_total += field(out.body, "balance");
+      bool drift = field(out.body, "balance_drift") != 0 || field(out.body, "held_drift") != 0 ||
+                   field(out.body, "free_bank_drift") != 0 || field(out.body, "chain_breaks") != 0;
+      if (!drift) continue;
+      ++drifting_count;
+      if (drifting.size() < 100) {
+        out.body["user_id"] = *id;
+        drifting.push_back(out.body);
+      }
+    }
+  } while (cursor != "0");
+  auto finished = now_text();
+  Args record{"HSET", kAudit, "finished_ms", finished, "users", std::to_string(users), "drifting",
+              std::to_string(drifting_count), "money_held", std::to_string(held_total), "balances",
+              std::to_string(balance_total)};
+  co_await redis_.exec(std::move(record));
+  Outcome out;
+  out.status = drifting_count == 0 ? 200 : 409;
+  out.body = {{"finished_ms", std::stoll(finished)}, {"users", users},         {"drifting", drifting_count},
+              {"money_held", held_total},           {"balances", balance_total}, {"drift", drifting}};
+  co_return out;
 }
 
 net::awaitable<std::size_t> Store::expire_due(std::size_t max) {

@@ -85,6 +85,10 @@ class Store {
   net::awaitable<Outcome> admins();
   net::awaitable<Outcome> ledger(std::int64_t user_id, std::int64_t limit);
   net::awaitable<Outcome> stats();
+  // Every user's balance recomputed from checkpoint and ledger, held and
+  // free bank checked against the last entry; the summary is kept for
+  // /v1/stats. `drifting` lists up to 100 users with any difference.
+  net::awaitable<Outcome> audit();
 
   // Writes the batched global views (stats counters, expiry index). The
   // per-user scripts are the source of truth; these are updated in batches

@@ -90,6 +90,10 @@ net::awaitable<AccountsReply> AccountsApi::set_admin(std::int64_t user_id, std::
   return send(request("PUT", "/v1/admins/" + std::to_string(user_id), {{"limit", limit}}));
 }
 
+net::awaitable<AccountsReply> AccountsApi::ledger(std::int64_t user_id, int limit) {
+  return send(request("GET", "/v1/users/" + std::to_string(user_id) + "/ledger?limit=" + std::to_string(limit), nullptr));
+}
+
 net::awaitable<AccountsReply> AccountsApi::stats() {
   return send(request("GET", "/v1/stats", nullptr));
 }

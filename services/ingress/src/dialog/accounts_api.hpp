@@ -49,6 +49,7 @@ class AccountsApi {
   net::awaitable<AccountsReply> referral(std::int64_t user_id, std::int64_t referrer_id);
   net::awaitable<AccountsReply> set_admin(std::int64_t user_id, std::int64_t limit);
   net::awaitable<AccountsReply> stats();
+  net::awaitable<AccountsReply> ledger(std::int64_t user_id, int limit);
 
  private:
   http::ClientRequest request(const char* method, std::string path, const nlohmann::json& body) const;

@@ -2,12 +2,18 @@
 // accounts knows as admins; the owner also sees KIE's credit balance.
 // Every action asks accounts again whether the user is an admin.
 #include "kiebot/common/json.hpp"
+
+#include <sstream>
+
 #include "accounts_api.hpp"
 #include "dialog.hpp"
 #include "money_queue.hpp"
 #include "dialog_metrics.hpp"
 #include "kiebot/common/http_client.hpp"
 #include "kiebot/common/log.hpp"
+#include "kiebot/common/telegram.hpp"
+#include "screens.hpp"
+#include "store.hpp"
 
 namespace kiebot::dialog {
 
@@ -56,9 +62,11 @@ net::awaitable<void> Dialog::admin_action(Turn& t, std::string what) {
                       {"money_in", roubles(s.value("money_in", std::int64_t{0}))},
                       {"money_spent", roubles(s.value("money_spent", std::int64_t{0}))},
                       {"money_granted", roubles(s.value("money_granted", std::int64_t{0}))},
+                      {"money_admin_granted", roubles(s.value("money_admin_granted", std::int64_t{0}))},
+                      {"money_refunded", roubles(s.value("money_refunded", std::int64_t{0}))},
                       {"holds_open", std::to_string(s.value("holds_open", 0))}});
     co_await send(t, screens_.text_with_menu(std::move(body), t.lang));
-  } else if (what == "user" || what == "grant" || (what == "limit" && owner)) {
+  } else if (what == "user" || what == "grant" || ((what == "limit" || what == "refund") && owner)) {
     t.state["await"] = "admin_" + what;
     t.state_changed = true;
     auto ask = text(t, "admin.ask_" + what);
@@ -153,9 +161,67 @@ net::awaitable<void> Dialog::admin_text(Turn& t, std::string await, std::string 
     reply = set.ok() ? text(t, "admin.limit_set",
                             {{"id", std::to_string(parsed->first)}, {"limit", roubles(parsed->second)}})
                      : text(t, "admin.bad_input");
+  } else if (await == "admin_refund" && user->value("is_owner", false)) {
+    co_await refund_payment(t, std::move(body));
+    co_return;
   } else {
     reply = text(t, "admin.owner_only");
   }
+  co_await send(t, screens_.text_with_menu(std::move(reply), t.lang));
+}
+
+net::awaitable<void> Dialog::refund_payment(Turn& t, std::string body) {
+  // (No arrays in a coroutine frame: g++ 12 refuses to copy them there.)
+  std::int64_t user_id = 0;
+  std::string charge, rest;
+  std::istringstream words(body);
+  words >> user_id >> charge;
+  std::string reply;
+  if (!words || user_id <= 0 || charge.empty() || charge.size() > 128 || (words >> rest)) {
+    co_await send(t, screens_.text_with_menu(text(t, "admin.bad_input"), t.lang));
+    co_return;
+  }
+  // What was paid, from the user's ledger: the credit keyed by the charge id.
+  auto ledger = co_await p_.accounts.ledger(user_id, 1000);
+  std::int64_t kopecks = 0;
+  if (ledger.ok() && ledger.body.contains("entries") && ledger.body["entries"].is_array()) {
+    for (const auto& e : ledger.body["entries"]) {
+      if (e.value("op", "") == "credit" && e.value("reason", "") == "stars" && e.value("key", "") == charge) {
+        kopecks = e.value("delta", std::int64_t{0});
+      }
+    }
+  }
+  if (kopecks <= 0) {
+    co_await send(t, screens_.text_with_menu(text(t, "admin.refund_unknown"), t.lang));
+    co_return;
+  }
+  json params = {{"user_id", user_id}, {"telegram_payment_charge_id", charge}};
+  auto refunded = co_await p_.telegram.call("refundStarPayment", std::move(params), std::chrono::seconds(20));
+  log::info("admin_refund", {{"owner_id", t.user_id}, {"user_id", user_id}, {"charge_id", charge},
+                             {"ok", refunded.ok}, {"description", refunded.description}});
+  Metrics::get().admin(refunded.ok ? "refund" : "refund_failed");
+  if (!refunded.ok && refunded.description.find("CHARGE_ALREADY_REFUNDED") == std::string::npos) {
+    auto failed = text(t, "admin.refund_failed", {{"reason", refunded.description}});
+    co_await send(t, screens_.text_with_menu(std::move(failed), t.lang));
+    co_return;
+  }
+  // Telegram returned the stars: the top-up leaves the balance, keyed as the
+  // refunded_payment message Telegram also sends, so it is debited once.
+  MoneyOp op;
+  op.key = "refund:" + charge;
+  op.kind = "debit";
+  op.user_id = user_id;
+  op.amount = kopecks;
+  op.reason = "stars_refund";
+  op.ref = charge;
+  op.admin_id = t.user_id;
+  auto state = co_await p_.store.load_state(user_id);
+  op.notify_chat = user_id;
+  op.lang = state.value("lang", t.lang);
+  auto debit = co_await money_now(op);
+  if (debit) co_await money_notice(op, std::move(*debit));
+  auto stars = stars_for(kopecks, options_.stars_per_100_rub);
+  reply = text(t, "admin.refunded", {{"amount", roubles(kopecks)}, {"stars", std::to_string(stars)}, {"id", std::to_string(user_id)}});
   co_await send(t, screens_.text_with_menu(std::move(reply), t.lang));
 }
 

@@ -168,6 +168,8 @@ class Dialog {
   net::awaitable<void> admin_action(Turn& t, std::string what);
   net::awaitable<void> admin_text(Turn& t, std::string await, std::string text);
   net::awaitable<std::optional<nlohmann::json>> require_admin(Turn& t);
+  // The owner's refund of a Stars payment: refundStarPayment, then the debit.
+  net::awaitable<void> refund_payment(Turn& t, std::string body);
 
   Parts p_;
   DialogOptions options_;

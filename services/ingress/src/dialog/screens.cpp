@@ -228,7 +228,10 @@ Screen Screens::admin(const std::string& lang, bool owner) const {
                                 button(texts_.get(lang, "btn.admin_user"), encode_callback("adm", {"user"}))}),
                    json::array({button(texts_.get(lang, "btn.admin_grant"), encode_callback("adm", {"grant"})),
                                 button(texts_.get(lang, "btn.admin_limit"), encode_callback("adm", {"limit"}))})});
-  if (owner) rows.push_back({button(texts_.get(lang, "btn.admin_kie"), encode_callback("adm", {"kie"}))});
+  if (owner) {
+    rows.push_back({button(texts_.get(lang, "btn.admin_kie"), encode_callback("adm", {"kie"})),
+                    button(texts_.get(lang, "btn.admin_refund"), encode_callback("adm", {"refund"}))});
+  }
   rows.push_back(menu_button(lang));
   return {texts_.get(lang, "admin.menu"), keyboard(std::move(rows))};
 }
