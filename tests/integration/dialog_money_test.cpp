@@ -191,6 +191,28 @@ TEST_F(DialogTest, AdminGrantsStayWithinTheAdminsLimit) {
   EXPECT_EQ(stats["money_in"], 0);
 }
 
+TEST_F(DialogTest, MalformedUpdatesCostALogLineNotTheProcess) {
+  start_ingress();
+  // Wrong types where the dialog reads fields, a payment among them, and a
+  // value nested far too deep.
+  auto raw = [&](const std::string& value) { test::run(io, producer->send("tg.updates", "605", value, {})); };
+  raw(json{{"update_id", 660001}, {"callback_query", {{"id", 5}, {"from", {{"id", "x"}}}, {"data", 7}}}}.dump());
+  raw(json{{"update_id", 660002},
+           {"message", {{"message_id", "m"}, {"chat", {{"id", 605}, {"type", 1}}}, {"from", {{"id", 605}}}, {"text", 5}}}}
+          .dump());
+  raw(json{{"update_id", 660003},
+           {"message", {{"message_id", 1}, {"chat", {{"id", 605}, {"type", "private"}}}, {"from", {{"id", 605}}},
+                        {"successful_payment", {{"invoice_payload", 5}, {"telegram_payment_charge_id", 6}}}}}}
+          .dump());
+  raw(std::string(R"({"update_id":660004,"message":)") + std::string(100'000, '[') + std::string(100'000, ']') + "}");
+  say(605, "/start");
+  wait_text(605, "Hi, User605");
+  EXPECT_TRUE(ingress[0]->running());
+  EXPECT_GE(metric(0, "dialog_update_outcomes_total{result=\"malformed\"}") +
+                metric(0, "dialog_update_outcomes_total{result=\"unreadable\"}"),
+            1);
+}
+
 // ../shared/reproducers/ingress-shutdown-under-failure.sh as a test: accounts
 // unreachable, 2,000 users' texts waiting, then tg-emulator, Redis, kafka-dev
 // and the ingress get SIGTERM at once. It used to end in a double free (the

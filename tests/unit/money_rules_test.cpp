@@ -11,6 +11,7 @@
 #include "dialog/dispatcher.hpp"
 #include "dialog/money_queue.hpp"
 #include "job.hpp"
+#include "kie_client.hpp"
 #include "kiebot/common/backoff.hpp"
 #include "kiebot/common/json.hpp"
 #include "kiebot/common/task_group.hpp"
@@ -160,4 +161,26 @@ TEST(TaskGroup, JoinWaitsThenCancelsWhatIsLeft) {
   }
   EXPECT_EQ(done, 1);
   EXPECT_EQ(cancelled, 1);
+}
+
+TEST(KieAnswers, NullsAndRefusalsFailTheJobInsteadOfPollingToTheDeadline) {
+  using generator::TaskState;
+  auto null_data = generator::parse_record_info(200, R"({"code":200,"msg":"ok","data":null})");
+  EXPECT_EQ(null_data.kind, TaskState::Kind::fail);
+  EXPECT_EQ(null_data.fail_code, "no_data");
+  auto null_result = generator::parse_record_info(
+      200, R"({"code":200,"data":{"state":"success","resultJson":null,"param":null,"failMsg":null}})");
+  EXPECT_EQ(null_result.kind, TaskState::Kind::fail);
+  EXPECT_EQ(null_result.fail_code, "no_result");
+  for (int code : {404, 422, 501}) {
+    auto refused = generator::parse_record_info(200, R"({"code":)" + std::to_string(code) + R"(,"msg":"no"})");
+    EXPECT_EQ(refused.kind, TaskState::Kind::fail) << code;
+    EXPECT_EQ(refused.fail_code, "kie_" + std::to_string(code));
+  }
+  auto odd = generator::parse_record_info(200, R"({"code":"200","msg":5,"data":{"state":7}})");
+  EXPECT_EQ(odd.kind, TaskState::Kind::unknown);  // retried, and logged
+  auto pending = generator::parse_record_info(200, R"({"code":200,"data":{"state":"generating","costTime":"x"}})");
+  EXPECT_EQ(pending.kind, TaskState::Kind::pending);
+  auto created = generator::classify_create(200, R"({"code":200,"msg":null,"data":{"taskId":"t1"}})");
+  EXPECT_EQ(created.kind, generator::Submitted::Kind::created);
 }

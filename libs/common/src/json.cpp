@@ -1,6 +1,8 @@
 // Bounded JSON parsing (see json.hpp).
 #include "kiebot/common/json.hpp"
 
+#include <cstdint>
+
 namespace kiebot {
 
 namespace {
@@ -44,6 +46,20 @@ nlohmann::json parse_untrusted(std::string_view text, JsonLimits limits) {
   DepthCheck check(limits.max_depth);
   if (!nlohmann::json::sax_parse(text, &check, nlohmann::json::input_format_t::json, false)) return discarded;
   return nlohmann::json::parse(text, nullptr, false);
+}
+
+std::string string_field(const nlohmann::json& j, const char* name) {
+  if (!j.is_object()) return {};
+  auto it = j.find(name);
+  return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+std::int64_t int_field(const nlohmann::json& j, const char* name, std::int64_t fallback) {
+  if (!j.is_object()) return fallback;
+  auto it = j.find(name);
+  if (it == j.end() || !it->is_number_integer()) return fallback;
+  if (it->is_number_unsigned() && it->get<std::uint64_t>() > static_cast<std::uint64_t>(INT64_MAX)) return fallback;
+  return it->get<std::int64_t>();
 }
 
 }  // namespace kiebot

@@ -16,15 +16,19 @@ namespace kiebot::accounts {
 net::awaitable<void> run_sweeper(Store& store, std::chrono::milliseconds every) {
   auto executor = co_await net::this_coro::executor;
   net::steady_timer timer(executor);
-  while (true) {
+  auto state = co_await net::this_coro::cancellation_state;
+  while (state.cancelled() == net::cancellation_type::none) {
     try {
       co_await store.flush();
       // A full batch means more may be due: go again at once.
       while (co_await store.expire_due(200) == 200) {
       }
-    } catch (const redis::Error& e) {
+    } catch (const std::exception& e) {
+      // Any error (no connection, a READONLY replica, OOM, a script error):
+      // logged, and the next sweep tries again. The sweeper never ends on one.
       log::warn("sweep_failed", {{"error", e.what()}});
     }
+    if (state.cancelled() != net::cancellation_type::none) break;
     timer.expires_after(every);
     auto [ec] = co_await timer.async_wait(net::as_tuple(net::use_awaitable));
     if (ec == net::error::operation_aborted) break;

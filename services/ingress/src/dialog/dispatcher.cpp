@@ -50,8 +50,9 @@ void Dispatcher::enqueue(kafka::Message message) {
   if (message.value.find("\"callback_query\"") != std::string::npos) {
     auto update = parse_untrusted(message.value);
     if (update.is_object() && update.contains("callback_query") && update["callback_query"].is_object()) {
-      callbacks_.emplace_back(std::chrono::steady_clock::now() + options_.callback_watchdog,
-                              update["callback_query"].value("id", ""));
+      // A field of the wrong type must not end the consumer: read it as absent.
+      auto id = string_field(update["callback_query"], "id");
+      if (!id.empty()) callbacks_.emplace_back(std::chrono::steady_clock::now() + options_.callback_watchdog, id);
     }
   }
   // Key: the chat id (the poller keys tg.updates by chat).
@@ -113,6 +114,7 @@ net::awaitable<bool> Dispatcher::process(kafka::Message message) {
   for (int attempt = 1;; ++attempt) {
     std::string error;
     bool must_not_skip = money;
+    bool malformed = false;
     try {
       if (co_await store_.handled(update_id)) {
         Metrics::get().outcome("duplicate");
@@ -125,8 +127,22 @@ net::awaitable<bool> Dispatcher::process(kafka::Message message) {
     } catch (const MoneyNotRecorded& e) {
       error = e.what();
       must_not_skip = true;
+    } catch (const nlohmann::json::exception& e) {
+      error = e.what();
+      malformed = true;
     } catch (const std::exception& e) {
       error = e.what();
+    }
+    if (malformed) {
+      // A field of the wrong type: no retry can fix it, money or not.
+      log::error("update_malformed", {{"update_id", update_id}, {"error", error}});
+      Metrics::get().outcome("malformed");
+      try {
+        co_await store_.mark_handled(update_id);
+      } catch (const std::exception& e) {
+        log::warn("mark_handled_failed", {{"update_id", update_id}, {"error", e.what()}});
+      }
+      co_return true;
     }
     if (cancelled(state)) co_return false;
     log::warn("update_failed", {{"update_id", update_id}, {"attempt", attempt}, {"money", must_not_skip}, {"error", error}});

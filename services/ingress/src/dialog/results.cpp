@@ -21,14 +21,15 @@ net::awaitable<void> follow_results(kafka::Consumer& consumer, Store& store) {
     for (const auto& message : messages) {
       auto event = parse_untrusted(message.value);
       if (!event.is_object()) continue;
-      auto job_id = event.value("job_id", "");
-      auto user_id = event.value("user_id", std::int64_t{0});
+      auto job_id = string_field(event, "job_id");
+      auto user_id = int_field(event, "user_id");
       if (!job_id.starts_with("dlg-") || user_id <= 0) continue;
       // Retried until Redis takes it: the consumer's position is past it.
       while (true) {
         std::string failure;
         try {
-          co_await store.finish_job(user_id, job_id, event.value("status", "failed"));
+          auto status = string_field(event, "status") == "succeeded" ? "succeeded" : "failed";
+          co_await store.finish_job(user_id, job_id, status);
           Metrics::get().results.inc();
         } catch (const redis::Error& e) {
           failure = e.what();

@@ -19,4 +19,9 @@ struct JsonLimits {
 // is deeper or larger than `limits`. Never throws.
 nlohmann::json parse_untrusted(std::string_view text, JsonLimits limits = {});
 
+// Fields of outside JSON: one of another type (or null, or `j` not an
+// object) reads as absent, never as a type_error.
+std::string string_field(const nlohmann::json& j, const char* name);
+std::int64_t int_field(const nlohmann::json& j, const char* name, std::int64_t fallback = 0);
+
 }  // namespace kiebot
