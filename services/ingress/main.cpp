@@ -68,6 +68,9 @@ int main(int argc, char** argv) {
   auto max_running = config.integer("MAX_RUNNING_PER_USER", 5, "generations one user may have running", 1, 1'000);
   auto referral_bonus = config.integer("REFERRAL_BONUS", 10, "free generations a referral gives (as accounts' REFERRAL_BONUS)", 0, 1'000);
   auto max_chats = config.integer("DIALOG_MAX_CHATS", 256, "chats whose updates are handled at the same time", 1, 100'000);
+  auto max_waiting = config.integer("DIALOG_MAX_WAITING_PER_CHAT", 20,
+                                    "one chat's waiting updates; beyond, they are dropped with a \"slow down\" reply a minute",
+                                    1, 100'000);
   auto state_ttl = config.integer("DIALOG_STATE_TTL_S", 86'400, "how long an idle conversation keeps its form", 60, 2'592'000);
   auto job_deadline = config.integer("JOB_DEADLINE_S", 900, "generation timeout written into each job", 10, 86'400);
   auto global_rate = config.integer("TELEGRAM_GLOBAL_RATE", 30, "messages per second to all chats (all replicas)", 1, 100'000);
@@ -159,6 +162,7 @@ int main(int argc, char** argv) {
   updates_options.name = "dialog-updates";
   dialog::DispatcherOptions dispatcher_options;
   dispatcher_options.max_chats = static_cast<std::size_t>(max_chats);
+  dispatcher_options.max_waiting_per_chat = static_cast<std::size_t>(max_waiting);
   std::unique_ptr<dialog::Dispatcher> dispatcher;
   std::unique_ptr<kafka::Consumer> results;
   if (dialog_on) {

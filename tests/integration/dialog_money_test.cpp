@@ -213,6 +213,36 @@ TEST_F(DialogTest, MalformedUpdatesCostALogLineNotTheProcess) {
             1);
 }
 
+TEST_F(DialogTest, OneChatFloodingDoesNotStallTheOthers) {
+  start_ingress();
+  say(606, "/start");
+  wait_text(606, "Hi, User606");
+  // 2,000 updates of one chat at once, straight onto tg.updates.
+  std::vector<kafka::OutMessage> flood;
+  for (int i = 0; i < 2'000; ++i) {
+    json message = {{"message_id", 10 + i},
+                    {"date", 0},
+                    {"chat", {{"id", 606}, {"type", "private"}}},
+                    {"from", {{"id", 606}, {"is_bot", false}, {"first_name", "User606"}}},
+                    {"text", "spam"}};
+    kafka::OutMessage m;
+    m.topic = "tg.updates";
+    m.key = "606";
+    m.value = json{{"update_id", 880'000 + i}, {"message", message}}.dump();
+    flood.push_back(std::move(m));
+  }
+  test::run(io, producer->send_batch(std::move(flood)), std::chrono::seconds(30));
+  // Others talking meanwhile are answered, in their usual time.
+  for (std::int64_t u = 610; u < 630; ++u) say(u, "/start");
+  for (std::int64_t u = 610; u < 630; ++u) wait_text(u, "Hi, User" + std::to_string(u), 20s);
+  wait_text(606, "You are sending messages faster than I can answer", 20s);
+  EXPECT_GT(metric(0, "dialog_update_outcomes_total{result=\"dropped\"}"), 1'000);
+  std::this_thread::sleep_for(2s);
+  std::size_t warnings = 0;
+  for (const auto& m : transcript(606)) warnings += m.value("text", "").find("faster than I can") != std::string::npos;
+  EXPECT_EQ(warnings, 1u) << "one slow-down reply a minute";
+}
+
 // ../shared/reproducers/ingress-shutdown-under-failure.sh as a test: accounts
 // unreachable, 2,000 users' texts waiting, then tg-emulator, Redis, kafka-dev
 // and the ingress get SIGTERM at once. It used to end in a double free (the

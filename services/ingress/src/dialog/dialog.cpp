@@ -191,6 +191,20 @@ net::awaitable<void> Dialog::handle(json update) {
   if (t.state_changed) co_await p_.store.save_state(t.chat_id, std::move(t.state));
 }
 
+net::awaitable<void> Dialog::slow_down(std::int64_t chat_id) {
+  Turn t;
+  t.chat_id = chat_id;
+  t.user_id = chat_id;
+  try {
+    auto state = co_await p_.store.load_state(chat_id);
+    t.lang = state.value("lang", std::string("ru"));
+    Screen notice{text(t, "flood.slow_down"), nullptr};
+    co_await send(t, std::move(notice));
+  } catch (const std::exception& e) {
+    log::info("slow_down_failed", {{"chat_id", chat_id}, {"error", e.what()}});
+  }
+}
+
 net::awaitable<void> Dialog::apologize(json update) {
   Turn t;
   const json* body = nullptr;

@@ -111,6 +111,8 @@ class Dialog {
   // Until cancelled: retries the money operations accounts did not answer
   // (every replica runs it; each operation is claimed by one at a time).
   net::awaitable<void> run_money_queue();
+  // Tells a chat that floods that some of its messages were skipped.
+  net::awaitable<void> slow_down(std::int64_t chat_id);
 
  private:
   // dialog.cpp: entry points, commands, sending.

@@ -4,6 +4,8 @@
 
 #include <boost/asio/this_coro.hpp>
 
+#include <charconv>
+
 #include <nlohmann/json.hpp>
 
 #include "dialog.hpp"
@@ -42,26 +44,49 @@ Dispatcher::~Dispatcher() {
 
 void Dispatcher::enqueue(kafka::Message message) {
   auto& partition = partitions_[{message.topic, message.partition}];
-  partition.pending.insert(message.offset);
   partition.next = std::max(partition.next, message.offset + 1);
-  ++buffered_;
   // The button spins until answered: if the chat is busy for long, the
   // watchdog answers it empty (callback_watchdog after it was consumed).
+  std::string callback_id;
   if (message.value.find("\"callback_query\"") != std::string::npos) {
     auto update = parse_untrusted(message.value);
     if (update.is_object() && update.contains("callback_query") && update["callback_query"].is_object()) {
       // A field of the wrong type must not end the consumer: read it as absent.
-      auto id = string_field(update["callback_query"], "id");
-      if (!id.empty()) callbacks_.emplace_back(std::chrono::steady_clock::now() + options_.callback_watchdog, id);
+      callback_id = string_field(update["callback_query"], "id");
     }
   }
-  // Key: the chat id (the poller keys tg.updates by chat).
+  // Key: the chat id (the poller keys tg.updates by chat). One chat that
+  // floods must not fill the buffer everyone shares.
+  auto waiting = chats_.find(message.key);
+  if (waiting != chats_.end() && waiting->second.queue.size() >= options_.max_waiting_per_chat) {
+    drop(message, !callback_id.empty());
+    if (!callback_id.empty()) callbacks_.emplace_back(std::chrono::steady_clock::now(), callback_id);
+    return;
+  }
+  partition.pending.insert(message.offset);
+  ++buffered_;
+  if (!callback_id.empty()) {
+    callbacks_.emplace_back(std::chrono::steady_clock::now() + options_.callback_watchdog, callback_id);
+  }
   auto& chat = chats_[message.key];
   chat.queue.push_back(std::move(message));
   if (!chat.running) {
     chat.running = true;
     ready_.push_back(chat.queue.back().key);
   }
+}
+
+void Dispatcher::drop(const kafka::Message& message, bool callback) {
+  Metrics::get().outcome(callback ? "dropped_button" : "dropped");
+  auto now = std::chrono::steady_clock::now();
+  auto [it, fresh] = warned_.try_emplace(message.key, now);
+  if (!fresh && now - it->second < options_.slow_down_every) return;
+  it->second = now;
+  if (warned_.size() > 10'000) std::erase_if(warned_, [&](const auto& w) { return now - w.second >= options_.slow_down_every; });
+  log::warn("chat_flooding", {{"chat", message.key}, {"waiting", options_.max_waiting_per_chat}});
+  std::int64_t chat_id = 0;
+  auto [ptr, ec] = std::from_chars(message.key.data(), message.key.data() + message.key.size(), chat_id);
+  if (ec == std::errc{} && chat_id != 0) tasks_.spawn(dialog_.slow_down(chat_id));
 }
 
 void Dispatcher::start_ready() {

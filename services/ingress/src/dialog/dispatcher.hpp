@@ -27,6 +27,8 @@ class Store;
 struct DispatcherOptions {
   std::size_t max_chats = 256;       // chats handled at the same time
   std::size_t max_buffered = 5'000;  // consumed and not yet handled: polling pauses above
+  std::size_t max_waiting_per_chat = 20;  // one chat's waiting updates; beyond, dropped (buttons still answered)
+  std::chrono::seconds slow_down_every{60};  // at most one "slow down" reply per chat this often
   int attempts = 3;                  // tries per update before the apology (never for money, see money_update)
   std::chrono::milliseconds retry_delay{250};
   std::chrono::milliseconds money_retry_max{30'000};  // a money update's retries grow to this and go on
@@ -68,6 +70,8 @@ class Dispatcher {
   net::awaitable<void> commit();
   void revoked(const std::vector<kafka::TopicPartition>& partitions);
   void done(const kafka::Message& message);
+  // Past max_waiting_per_chat: acknowledged and dropped; a button still answered.
+  void drop(const kafka::Message& message, bool callback);
 
   net::any_io_executor executor_;
   std::unique_ptr<kafka::Consumer> consumer_;
@@ -81,6 +85,7 @@ class Dispatcher {
   bool stopping_ = false;
   std::map<std::pair<std::string, std::int32_t>, Partition> partitions_;
   std::deque<std::pair<std::chrono::steady_clock::time_point, std::string>> callbacks_;  // ids by answer deadline
+  std::unordered_map<std::string, std::chrono::steady_clock::time_point> warned_;  // chat -> last "slow down"
   TaskGroup tasks_;  // the chats being drained and the watchdog; joined before run() returns
 };
 
