@@ -92,6 +92,20 @@ printf 'kcat -P    %10.0f msg/s\nkiebot     %10.0f msg/s\nratio      %10.2fx kca
   "$kcat_rate" "$ours_rate" "$(echo "$ours_rate / $kcat_rate" | bc -l)"
 }
 
+# Users 1001-1064 with money for the hold+commit loops.
+fund_users() {  # accounts port
+  for u in $(seq 1001 1064); do
+    curl -sf -H "Authorization: Bearer bench" -H "Content-Type: application/json" \
+      -d '{"amount":1000000000,"reason":"topup","idempotency_key":"fund"}' \
+      "http://127.0.0.1:$1/v1/users/$u/credits" >/dev/null
+  done
+}
+
+hold_script_sha() {  # redis port
+  redis-cli -p "$1" SCRIPT LOAD "$(cat "$ROOT/services/accounts/lua/common.lua"; echo; \
+    cat "$ROOT/services/accounts/lua/hold_create.lua")"
+}
+
 bench_accounts() {
 echo "== accounts: hold+commit loops on 64 keep-alive connections (Redis with AOF, everysec)"
 local redis_port acc_port ours sha rb
@@ -101,15 +115,10 @@ ACCOUNTS_TOKEN=bench REDIS_URL="redis://127.0.0.1:$redis_port/0" HTTP_PORT=$acc_
   ACCOUNTS_DURABILITY=everysec "$BIN/accounts" 2>"$work/accounts.log" & pids+=($!)
 wait_port "$acc_port"
 for _ in $(seq 100); do curl -sf "http://127.0.0.1:$acc_port/readyz" >/dev/null && break; sleep 0.05; done
-for u in $(seq 1001 1064); do
-  curl -sf -H "Authorization: Bearer bench" -H "Content-Type: application/json" \
-    -d '{"amount":1000000000,"reason":"topup","idempotency_key":"fund"}' \
-    "http://127.0.0.1:$acc_port/v1/users/$u/credits" >/dev/null
-done
+fund_users "$acc_port"
 # Reference: the same hold script (common.lua + hold_create.lua, as the
 # binary embeds it) by EVALSHA from redis-benchmark, 64 clients, same Redis.
-sha=$(redis-cli -p "$redis_port" SCRIPT LOAD "$(cat "$ROOT/services/accounts/lua/common.lua"; echo; \
-  cat "$ROOT/services/accounts/lua/hold_create.lua")")
+sha=$(hold_script_sha "$redis_port")
 redis-benchmark -p "$redis_port" -c 64 -n 200000 -r 100000000 \
   EVALSHA "$sha" 1 '{u:900}' "$(date +%s%3N)" "$(date -u +%Y%m%d)" admin 100 k__rand_int__ 3600000 \
   h__rand_int__ 5 1 1000 >"$work/rb.txt" 2>&1
@@ -227,13 +236,8 @@ durability_run() {  # policy redis-args...
     ACCOUNTS_DURABILITY=$policy ACCOUNTS_MIN_REPLICAS=1 "$BIN/accounts" 2>"$work/accounts-$policy.log" & pids+=($!)
   wait_port "$acc_port"
   for _ in $(seq 100); do curl -sf "http://127.0.0.1:$acc_port/readyz" >/dev/null && break; sleep 0.05; done
-  for u in $(seq 1001 1064); do
-    curl -sf -H "Authorization: Bearer bench" -H "Content-Type: application/json" \
-      -d '{"amount":1000000000,"reason":"topup","idempotency_key":"fund"}' \
-      "http://127.0.0.1:$acc_port/v1/users/$u/credits" >/dev/null
-  done
-  sha=$(redis-cli -p "$redis_port" SCRIPT LOAD "$(cat "$ROOT/services/accounts/lua/common.lua"; echo; \
-    cat "$ROOT/services/accounts/lua/hold_create.lua")")
+  fund_users "$acc_port"
+  sha=$(hold_script_sha "$redis_port")
   redis-benchmark -p "$redis_port" -c 64 -n "$((DURATION * 5000))" -r 100000000 \
     EVALSHA "$sha" 1 '{u:900}' "$(date +%s%3N)" "$(date -u +%Y%m%d)" admin 100 k__rand_int__ 3600000 \
     h__rand_int__ 5 1 1000 >"$work/rb-$policy.txt" 2>&1

@@ -36,6 +36,23 @@ json payment_update(std::int64_t update_id, std::int64_t user, const char* field
   return {{"update_id", update_id}, {"message", message}};
 }
 
+// A new user tops up 100 ₽ through the menus and Telegram's payment; the
+// emulator's payment record.
+json pay_100_with_stars(DialogTest& f, std::int64_t user) {
+  auto name = "User" + std::to_string(user);
+  f.say(user, "/start");
+  auto start = f.wait_text(user, "Hi, " + name);
+  f.press(user, start["message_id"], DialogTest::button(start, "Balance"));
+  auto balance = f.wait_text(user, "Balance: 0 ₽");
+  f.press(user, balance["message_id"], DialogTest::button(balance, "Top up"));
+  auto menu = f.wait_text(user, "Top up with Telegram Stars");
+  f.press(user, menu["message_id"], DialogTest::button(menu, "100 ₽ · 160 ⭐"));
+  auto invoice = f.wait_for(user, [](const json& m) { return m.contains("invoice"); });
+  auto payment = f.control("POST", "/users/" + std::to_string(user) + "/pay", {{"message_id", invoice["message_id"]}});
+  f.wait_text(user, "Payment received: 100 ₽. Balance: 100 ₽.");
+  return payment;
+}
+
 std::size_t count_texts(const json& transcript, const std::string& needle) {
   std::size_t n = 0;
   for (const auto& m : transcript) n += has_text(m, needle);
@@ -78,16 +95,7 @@ TEST_F(DialogTest, PaymentWhileAccountsIsDownIsCreditedOnceWhenItReturns) {
 
 TEST_F(DialogTest, RefundedPaymentIsDebitedEvenBelowZero) {
   start_ingress();
-  say(602, "/start");
-  auto start = wait_text(602, "Hi, User602");
-  press(602, start["message_id"], button(start, "Balance"));
-  auto balance = wait_text(602, "Balance: 0 ₽");
-  press(602, balance["message_id"], button(balance, "Top up"));
-  auto menu = wait_text(602, "Top up with Telegram Stars");
-  press(602, menu["message_id"], button(menu, "100 ₽ · 160 ⭐"));
-  auto invoice = wait_for(602, [](const json& m) { return m.contains("invoice"); });
-  auto payment = control("POST", "/users/602/pay", {{"message_id", invoice["message_id"]}});
-  wait_text(602, "Payment received: 100 ₽. Balance: 100 ₽.");
+  auto payment = pay_100_with_stars(*this, 602);
   // 80 ₽ of it spent, then Telegram refunds the whole payment.
   auto hold = accounts_call("POST", "/v1/users/602/holds",
                             {{"amount", 8'000}, {"kind", "paid"}, {"idempotency_key", "spend-602"}});
@@ -122,16 +130,7 @@ TEST_F(DialogTest, RefundedPaymentIsDebitedEvenBelowZero) {
 
 TEST_F(DialogTest, TheOwnerRefundsAStarsPaymentFromTheAdminPanel) {
   start_ingress();
-  say(604, "/start");
-  auto start = wait_text(604, "Hi, User604");
-  press(604, start["message_id"], button(start, "Balance"));
-  auto balance = wait_text(604, "Balance: 0 ₽");
-  press(604, balance["message_id"], button(balance, "Top up"));
-  auto menu = wait_text(604, "Top up with Telegram Stars");
-  press(604, menu["message_id"], button(menu, "100 ₽ · 160 ⭐"));
-  auto invoice = wait_for(604, [](const json& m) { return m.contains("invoice"); });
-  auto payment = control("POST", "/users/604/pay", {{"message_id", invoice["message_id"]}});
-  wait_text(604, "Payment received: 100 ₽. Balance: 100 ₽.");
+  auto payment = pay_100_with_stars(*this, 604);
   auto pcq = payment["pre_checkout_query_id"].get<std::string>();
   auto charge = control("GET", "/payments/" + pcq)["telegram_payment_charge_id"].get<std::string>();
   // An admin may not; the owner may.

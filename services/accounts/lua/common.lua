@@ -103,3 +103,28 @@ local function expire_due(now, max_len)
   for _, hid in ipairs(due) do finish(hold_key(hid), hid, 'expired', now, max_len) end
   return #due
 end
+
+-- A credit (sign 1) or debit (sign -1) of `amount`, once per idempotency
+-- key: a key seen before (a replayed payment) changes nothing and answers
+-- the first result. kind: 'credit' or 'debit' (the key's namespace and the
+-- ledger's op).
+local function move_money(now, max_len, kind, sign, amount, reason, key, ref, admin_id)
+  expire_due(now, max_len)
+  local done = kind .. 'ed'
+  local seen = redis.call('HGET', IDEM, kind .. ':' .. key)
+  if seen then
+    -- Reasons have underscores (admin_grant): [%a_]+, not %a+.
+    local a, r, balance_after = string.match(seen, '^(%d+):([%a_]+):(-?%d+)$')
+    if tonumber(a) ~= amount or r ~= reason then
+      return {409, 'error', 'idempotency_key_reused', 'message', 'this idempotency key was used for another ' .. kind}
+    end
+    return {200, done, 0, 'amount', amount, 'balance', tonumber(balance_after), 'replayed', 1}
+  end
+  local created = touch(now)
+  local balance = redis.call('HINCRBY', ACCT, 'balance', sign * amount)
+  redis.call('HSET', IDEM, kind .. ':' .. key, amount .. ':' .. reason .. ':' .. balance)
+  local extra = {}
+  if admin_id ~= '' then extra = {'admin_id', admin_id} end
+  ledger(now, max_len, kind, sign * amount, reason, key, ref, extra)
+  return {200, done, 1, 'amount', amount, 'balance', balance, 'created', created}
+end
