@@ -14,6 +14,7 @@
 #include "job_step.hpp"
 #include "generator_metrics.hpp"
 #include "kie_client.hpp"
+#include "kiebot/common/json.hpp"
 #include "kiebot/common/http_client.hpp"
 #include "kiebot/common/kafka.hpp"
 #include "kiebot/common/backoff.hpp"
@@ -127,7 +128,7 @@ net::awaitable<void> Generator::step(Step& s) {
   } else if (state == "running") {
     co_await check(s);
   } else if (state == "delivering") {
-    auto urls = json::parse(s.field("result_urls"), nullptr, false);
+    auto urls = parse_untrusted(s.field("result_urls"));
     std::vector<std::string> list;
     if (urls.is_array()) {
       for (const auto& u : urls) list.push_back(u.get<std::string>());
@@ -217,7 +218,7 @@ net::awaitable<void> Generator::settle_later(Step& s) {
 }
 
 net::awaitable<bool> Generator::publish_result(Step& s, bool succeeded) {
-  json urls = json::parse(s.field("result_urls"), nullptr, false);
+  json urls = parse_untrusted(s.field("result_urls"));
   json event = {{"v", 1},
                 {"job_id", s.id()},
                 {"status", succeeded ? "succeeded" : "failed"},

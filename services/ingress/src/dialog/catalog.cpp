@@ -1,6 +1,8 @@
 // Parsing and pricing of the model catalog (see catalog.hpp).
 #include "catalog.hpp"
 
+#include "kiebot/common/json.hpp"
+
 #include <set>
 #include <stdexcept>
 
@@ -86,7 +88,7 @@ json Model::default_values() const {
 }
 
 Catalog Catalog::parse(std::string_view text) {
-  auto j = json::parse(text, nullptr, false);
+  auto j = parse_untrusted(text, {64, 64u << 20});
   if (!j.is_object()) invalid("file", "not a JSON object");
   if (j.value("version", 0) != 1) invalid("version", "must be 1");
   Catalog c;

@@ -3,6 +3,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "kiebot/common/json.hpp"
+
 #include "kiebot/common/redis.hpp"
 
 namespace kiebot::dialog {
@@ -76,7 +78,7 @@ std::string MoneyOp::to_json() const {
 }
 
 std::optional<MoneyOp> MoneyOp::from_json(std::string_view text) {
-  auto j = json::parse(text, nullptr, false);
+  auto j = parse_untrusted(text);
   if (!j.is_object() || j.value("v", 0) != 1) return std::nullopt;
   MoneyOp op;
   try {
@@ -142,7 +144,7 @@ net::awaitable<void> MoneyQueue::retry(MoneyOp op, std::int64_t due_ms) {
 }
 
 net::awaitable<void> MoneyQueue::refuse(MoneyOp op, std::string answer) {
-  json record = {{"op", json::parse(op.to_json())}, {"answer", std::move(answer)}};
+  json record = {{"op", op.to_json()}, {"answer", std::move(answer)}};  // both as text
   std::vector<std::string> keys{ops_, due_, since_, refused_};
   std::vector<std::string> args{op.key, record.dump()};
   auto reply = co_await redis_.eval(kRefuse, std::move(keys), std::move(args));

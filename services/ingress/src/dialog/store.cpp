@@ -2,6 +2,7 @@
 // {du:<id>}, a chat's {dc:<id>}, so the scripts run on Redis Cluster too.
 #include "store.hpp"
 
+#include "kiebot/common/json.hpp"
 #include "kiebot/common/clock.hpp"
 #include "kiebot/common/redis.hpp"
 
@@ -56,7 +57,7 @@ json to_json(const JobRecord& j) {
 }
 
 std::optional<JobRecord> from_json(const std::string& text) {
-  auto j = json::parse(text, nullptr, false);
+  auto j = parse_untrusted(text);
   if (!j.is_object()) return std::nullopt;
   JobRecord r;
   r.job_id = j.value("job_id", "");
@@ -80,7 +81,7 @@ net::awaitable<json> Store::load_state(std::int64_t chat_id) {
   auto reply = co_await redis_.exec(std::move(command));
   redis::throw_if_error(reply, "load_state");
   if (reply.is_nil()) co_return json::object();
-  auto state = json::parse(reply.str, nullptr, false);
+  auto state = parse_untrusted(reply.str);
   co_return state.is_object() ? state : json::object();
 }
 

@@ -3,6 +3,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "kiebot/common/json.hpp"
+
 #include <cstdint>
 #include <set>
 #include <stdexcept>
@@ -15,7 +17,7 @@ extern const char* const kLocaleEn;  // generated from locales/en.json
 namespace {
 
 std::map<std::string, std::string, std::less<>> parse_locale(std::string_view text, const char* name) {
-  auto j = nlohmann::json::parse(text, nullptr, false);
+  auto j = parse_untrusted(text, {64, 64u << 20});
   if (!j.is_object()) throw std::invalid_argument(std::string("locale ") + name + ": not a JSON object");
   std::map<std::string, std::string, std::less<>> out;
   for (auto& [key, value] : j.items()) {
