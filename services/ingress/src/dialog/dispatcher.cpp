@@ -57,17 +57,18 @@ void Dispatcher::enqueue(kafka::Message message) {
   }
   // Key: the chat id (the poller keys tg.updates by chat). One chat that
   // floods must not fill the buffer everyone shares.
+  // (A dropped button is answered by the watchdog like any other, so the
+  // queue stays in deadline order.)
+  if (!callback_id.empty()) {
+    callbacks_.emplace_back(std::chrono::steady_clock::now() + options_.callback_watchdog, callback_id);
+  }
   auto waiting = chats_.find(message.key);
   if (waiting != chats_.end() && waiting->second.queue.size() >= options_.max_waiting_per_chat) {
     drop(message, !callback_id.empty());
-    if (!callback_id.empty()) callbacks_.emplace_back(std::chrono::steady_clock::now(), callback_id);
     return;
   }
   partition.pending.insert(message.offset);
   ++buffered_;
-  if (!callback_id.empty()) {
-    callbacks_.emplace_back(std::chrono::steady_clock::now() + options_.callback_watchdog, callback_id);
-  }
   auto& chat = chats_[message.key];
   chat.queue.push_back(std::move(message));
   if (!chat.running) {
