@@ -93,6 +93,22 @@ TEST_F(DialogTest, PaymentWhileAccountsIsDownIsCreditedOnceWhenItReturns) {
   EXPECT_EQ(count_texts(tr, "is credited") + count_texts(tr, "Payment received"), 1u) << tr.dump();
 }
 
+TEST_F(DialogTest, AReferralDuringAnAccountsOutageLandsWhenItReturns) {
+  start_ingress();
+  say(608, "/start");  // the referrer
+  wait_text(608, "Hi, User608");
+  kill_accounts();
+  say(607, "/start ref_608");
+  wait_text(607, "Hi, User607", 20s);  // the menu, in Telegram's language, without accounts
+  std::this_thread::sleep_for(2s);
+  start_accounts();
+  wait_text(607, "You joined by a friend's invitation: 10 free generations", 90s);
+  wait_text(608, "User607 joined by your link", 30s);
+  EXPECT_EQ(user(607)["referrer_id"], 608);
+  EXPECT_EQ(user(608)["referrals"], 1);
+  EXPECT_EQ(user(607)["free"]["bank"], 10);
+}
+
 TEST_F(DialogTest, RefundedPaymentIsDebitedEvenBelowZero) {
   start_ingress();
   auto payment = pay_100_with_stars(*this, 602);

@@ -128,6 +128,16 @@ TEST(MoneyQueue, OperationsSurviveTheirRecord) {
   EXPECT_FALSE(dialog::MoneyOp::from_json(R"({"v":1,"key":"k","kind":"steal","user_id":1,"amount":1,"reason":"x"})"));
   EXPECT_FALSE(dialog::MoneyOp::from_json(R"({"v":1,"key":"k","kind":"credit","user_id":"1","amount":1,"reason":"x"})"));
   EXPECT_FALSE(dialog::MoneyOp::from_json("[]"));
+  dialog::MoneyOp referral;
+  referral.key = "referral:7";
+  referral.kind = "referral";
+  referral.user_id = 7;
+  referral.ref = "8";
+  referral.name = "Ann";
+  auto joined = dialog::MoneyOp::from_json(referral.to_json());
+  ASSERT_TRUE(joined);
+  EXPECT_EQ(joined->name, "Ann");
+  EXPECT_EQ(joined->amount, 0);
 }
 
 namespace {

@@ -123,9 +123,20 @@ net::awaitable<void> Dialog::resolve_language(Turn& t, std::string telegram_code
     co_return;
   }
   // First contact with this chat (or its state expired): the language the
-  // user chose before, else the one their Telegram app uses.
-  auto user = co_await load_user(t.user_id);
-  t.lang = user["language"].is_string() ? user["language"].get<std::string>() : language_from_telegram(telegram_code);
+  // user chose before, else the one their Telegram app uses. Without
+  // accounts, Telegram's for this turn (asked again next time): a first
+  // /start with a referral must not fail on the language alone.
+  std::optional<json> user;
+  try {
+    user = co_await load_user(t.user_id);
+  } catch (const AccountsUnavailable& e) {
+    log::info("language_from_telegram", {{"user_id", t.user_id}, {"error", e.what()}});
+  }
+  if (!user) {
+    t.lang = language_from_telegram(telegram_code);
+    co_return;
+  }
+  t.lang = (*user)["language"].is_string() ? (*user)["language"].get<std::string>() : language_from_telegram(telegram_code);
   t.state["lang"] = t.lang;
   t.state_changed = true;
 }

@@ -158,6 +158,7 @@ class Dialog {
   net::awaitable<AccountsReply> apply_money(const MoneyOp& op);
   net::awaitable<void> run_money_op(MoneyOp op);
   net::awaitable<void> money_notice(MoneyOp op, AccountsReply reply);
+  net::awaitable<void> referral_news(MoneyOp op, AccountsReply joined);
   net::awaitable<void> show_free(Turn& t);
   net::awaitable<void> spin_gift(Turn& t);
   net::awaitable<void> show_referral(Turn& t);

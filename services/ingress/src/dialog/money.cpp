@@ -159,6 +159,7 @@ net::awaitable<void> Dialog::on_refund(Turn& t, json refund) {
 }
 
 net::awaitable<AccountsReply> Dialog::apply_money(const MoneyOp& op) {
+  if (op.kind == "referral") co_return co_await p_.accounts.referral(op.user_id, std::stoll(op.ref));
   if (op.kind == "debit") {
     co_return co_await p_.accounts.debit(op.user_id, op.amount, op.reason, op.key, op.ref, op.admin_id);
   }
@@ -169,7 +170,7 @@ net::awaitable<std::optional<AccountsReply>> Dialog::money_now(MoneyOp op) {
   std::string error;
   try {
     auto reply = co_await apply_money(op);
-    Metrics::get().money(reply.ok() ? "done" : "refused");
+    Metrics::get().money(reply.ok() || op.kind == "referral" ? "done" : "refused");
     co_return reply;
   } catch (const AccountsUnavailable& e) {
     error = e.what();
@@ -229,7 +230,8 @@ net::awaitable<void> Dialog::run_money_op(MoneyOp op) {
       co_await p_.money.retry(std::move(op), unix_ms() + delay.count());
       co_return;
     }
-    if (reply->ok()) {
+    // A referral answered 409 (referred before, or by someone else) is done too.
+    if (reply->ok() || op.kind == "referral") {
       co_await p_.money.done(op.key);
       Metrics::get().money("done");
       log::info("money_operation_done", {{"key", op.key}, {"user_id", op.user_id}, {"reason", op.reason},
@@ -256,6 +258,10 @@ net::awaitable<void> Dialog::run_money_op(MoneyOp op) {
 
 net::awaitable<void> Dialog::money_notice(MoneyOp op, AccountsReply reply) {
   if (op.notify_chat == 0) co_return;
+  if (op.kind == "referral") {
+    co_await referral_news(std::move(op), std::move(reply));
+    co_return;
+  }
   Turn n;
   n.chat_id = op.notify_chat;
   n.user_id = op.notify_chat;
@@ -332,22 +338,40 @@ net::awaitable<void> Dialog::join_referral(Turn& t, std::string payload) {
     co_return;
   }
   if (referrer <= 0 || referrer == t.user_id) co_return;
-  auto joined = co_await p_.accounts.referral(t.user_id, referrer);
+  // Free generations for both: kept for retries like money when accounts is away.
+  MoneyOp op;
+  op.key = "referral:" + std::to_string(t.user_id);
+  op.kind = "referral";
+  op.user_id = t.user_id;
+  op.reason = "referral";
+  op.ref = std::to_string(referrer);
+  op.notify_chat = t.chat_id;
+  op.lang = t.lang;
+  op.name = t.from.value("first_name", std::string("?"));
+  auto joined = co_await money_now(op);
+  if (joined) co_await money_notice(std::move(op), std::move(*joined));
+}
+
+net::awaitable<void> Dialog::referral_news(MoneyOp op, AccountsReply joined) {
   // Already referred, by someone else, or not rewarded (the referee was not
   // new, or the referrer reached today's cap): nothing to announce.
   if (!joined.ok() || joined.body.value("replayed", false) || !joined.body.value("rewarded", false)) co_return;
   Metrics::get().referrals.inc();
   auto bonus = std::to_string(options_.referral_bonus);
-  auto screen = Screen{text(t, "referral.welcome", {{"bonus", bonus}}), nullptr};
-  co_await send(t, std::move(screen));
+  Turn referee;
+  referee.chat_id = op.notify_chat;
+  referee.user_id = op.user_id;
+  referee.lang = op.lang;
+  auto welcome = Screen{text(referee, "referral.welcome", {{"bonus", bonus}}), nullptr};
+  co_await send(referee, std::move(welcome));
   // The referrer hears of it in their own language.
+  auto referrer = std::stoll(op.ref);
   auto state = co_await p_.store.load_state(referrer);
   Turn other;
   other.chat_id = referrer;
   other.user_id = referrer;
-  other.lang = state.value("lang", t.lang);
-  auto name = t.from.value("first_name", std::string("?"));
-  auto news = Screen{text(other, "referral.joined", {{"name", name}, {"bonus", bonus}}), nullptr};
+  other.lang = state.value("lang", op.lang);
+  auto news = Screen{text(other, "referral.joined", {{"name", op.name}, {"bonus", bonus}}), nullptr};
   co_await send(other, std::move(news));
 }
 

@@ -74,6 +74,7 @@ std::string MoneyOp::to_json() const {
             {"user_id", user_id}, {"amount", amount}, {"reason", reason},
             {"ref", ref},       {"admin_id", admin_id}, {"notify_chat", notify_chat},
             {"lang", lang},     {"attempts", attempts}, {"created_ms", created_ms}};
+  if (!name.empty()) j["name"] = name;
   return j.dump();
 }
 
@@ -93,10 +94,12 @@ std::optional<MoneyOp> MoneyOp::from_json(std::string_view text) {
     op.lang = j.value("lang", "ru");
     op.attempts = j.value("attempts", 0);
     op.created_ms = j.value("created_ms", std::int64_t{0});
+    op.name = j.value("name", "");
   } catch (const json::exception&) {
     return std::nullopt;
   }
-  if (op.key.empty() || (op.kind != "credit" && op.kind != "debit") || op.user_id <= 0 || op.amount <= 0) {
+  bool money = op.kind == "credit" || op.kind == "debit";
+  if (op.key.empty() || (!money && op.kind != "referral") || op.user_id <= 0 || (money && op.amount <= 0)) {
     return std::nullopt;
   }
   return op;

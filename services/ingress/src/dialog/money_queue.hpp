@@ -23,14 +23,15 @@ namespace kiebot::dialog {
 
 struct MoneyOp {
   std::string key;          // the idempotency key at accounts, and the op's id here
-  std::string kind;         // credit or debit
+  std::string kind;         // credit, debit or referral (ref: the referrer's id)
   std::int64_t user_id = 0;
-  std::int64_t amount = 0;  // kopecks, positive
+  std::int64_t amount = 0;  // kopecks, positive (0 for a referral)
   std::string reason;       // stars, admin_grant, stars_refund, admin_debit
   std::string ref;
   std::int64_t admin_id = 0;     // admin_grant and admin_debit: who
   std::int64_t notify_chat = 0;  // who hears of the outcome (0: nobody)
   std::string lang = "ru";
+  std::string name;              // referral: the referee's first name, for the referrer's news
   int attempts = 0;
   std::int64_t created_ms = 0;
 
