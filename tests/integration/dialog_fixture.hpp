@@ -30,6 +30,11 @@ inline constexpr const char* kAccountsToken = "dialog-accounts-token";
 inline constexpr std::int64_t kOwner = 900;
 inline constexpr std::int64_t kAdmin = 901;
 
+// True when the message's text contains `needle`.
+inline bool has_text(const json& m, const std::string& needle) {
+  return m.value("text", "").find(needle) != std::string::npos;
+}
+
 struct DialogTest : testing::Test {
   RedisServer redis{{"--appendonly", "yes", "--appendfsync", "always"}};
   KafkaDev kafka;

@@ -14,13 +14,10 @@ using namespace kiebot;
 using namespace std::chrono_literals;
 using nlohmann::json;
 using test::DialogTest;
+using test::has_text;
 using Clock = std::chrono::steady_clock;
 
 namespace {
-
-bool has_text(const json& m, const std::string& needle) {
-  return m.value("text", "").find(needle) != std::string::npos;
-}
 
 // What each message of the ordering test says, and how the reply reads.
 const char* kSaid[] = {"/help", "/cancel", "hello"};

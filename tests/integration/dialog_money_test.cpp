@@ -14,12 +14,9 @@ using namespace kiebot;
 using namespace std::chrono_literals;
 using nlohmann::json;
 using test::DialogTest;
+using test::has_text;
 
 namespace {
-
-bool has_text(const json& m, const std::string& needle) {
-  return m.value("text", "").find(needle) != std::string::npos;
-}
 
 json payment_update(std::int64_t update_id, std::int64_t user, const char* field, std::int64_t kopecks,
                     const std::string& charge) {

@@ -12,14 +12,7 @@ using namespace kiebot;
 using namespace std::chrono_literals;
 using nlohmann::json;
 using test::DialogTest;
-
-namespace {
-
-bool has_text(const json& m, const std::string& needle) {
-  return m.value("text", "").find(needle) != std::string::npos;
-}
-
-}  // namespace
+using test::has_text;
 
 TEST_F(DialogTest, StartGreetsInTheUsersLanguageAndSwitchesLanguage) {
   start_ingress();

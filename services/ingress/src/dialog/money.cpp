@@ -30,6 +30,27 @@ std::optional<TopUp> parse_payload(const std::string& payload) {
   return t;
 }
 
+// The money operation a Stars payment message stands for: its top-up
+// credited ("credit", keyed by the charge id) or, refunded, debited
+// ("debit", keyed refund:<charge>). Nothing when the message is not one of
+// ours for this user.
+std::optional<MoneyOp> stars_op(const Turn& t, const json& paid, const char* kind) {
+  auto top_up = parse_payload(paid.value("invoice_payload", ""));
+  auto charge = paid.value("telegram_payment_charge_id", "");
+  if (!top_up || charge.empty() || top_up->user_id != t.user_id) return std::nullopt;
+  MoneyOp op;
+  bool credit = std::string_view(kind) == "credit";
+  op.key = credit ? charge : "refund:" + charge;
+  op.kind = kind;
+  op.user_id = t.user_id;
+  op.amount = top_up->kopecks;
+  op.reason = credit ? "stars" : "stars_refund";
+  op.ref = charge;
+  op.notify_chat = t.chat_id;
+  op.lang = t.lang;
+  return op;
+}
+
 }  // namespace
 
 net::awaitable<void> Dialog::show_balance(Turn& t) {
@@ -87,10 +108,10 @@ net::awaitable<void> Dialog::on_pre_checkout(Turn& t, json query) {
 }
 
 net::awaitable<void> Dialog::on_payment(Turn& t, json payment) {
-  auto top_up = parse_payload(payment.value("invoice_payload", ""));
-  auto charge = payment.value("telegram_payment_charge_id", "");
-  if (!top_up || charge.empty() || top_up->user_id != t.user_id) {
+  auto op = stars_op(t, payment, "credit");
+  if (!op) {
     // Telegram took the user's stars: this must reach a person.
+    auto charge = payment.value("telegram_payment_charge_id", "");
     log::error("payment_unreadable", {{"user_id", t.user_id}, {"charge_id", charge}});
     Metrics::get().payments("unreadable");
     auto screen = screens_.text_with_menu(text(t, "payment.unreadable", {{"charge", charge}}), t.lang);
@@ -98,19 +119,12 @@ net::awaitable<void> Dialog::on_payment(Turn& t, json payment) {
     co_return;
   }
   // The charge id is the idempotency key: a payment delivered twice is credited once.
-  MoneyOp op;
-  op.key = charge;
-  op.kind = "credit";
-  op.user_id = t.user_id;
-  op.amount = top_up->kopecks;
-  op.reason = "stars";
-  op.ref = charge;
-  op.notify_chat = t.chat_id;
-  op.lang = t.lang;
-  auto credit = co_await money_now(std::move(op));
+  auto kopecks = op->amount;
+  auto charge = op->ref;
+  auto credit = co_await money_now(std::move(*op));
   if (!credit) {
     Metrics::get().payments("queued");
-    auto screen = screens_.text_with_menu(text(t, "payment.pending", {{"amount", roubles(top_up->kopecks)}}), t.lang);
+    auto screen = screens_.text_with_menu(text(t, "payment.pending", {{"amount", roubles(kopecks)}}), t.lang);
     co_await send(t, std::move(screen));
     co_return;
   }
@@ -128,7 +142,7 @@ net::awaitable<void> Dialog::on_payment(Turn& t, json payment) {
   Metrics::get().payments("credited");
   auto screen = screens_.text_with_menu(
       text(t, "payment.done",
-           {{"amount", roubles(top_up->kopecks)}, {"balance", roubles(credit->body.value("balance", std::int64_t{0}))}}),
+           {{"amount", roubles(kopecks)}, {"balance", roubles(credit->body.value("balance", std::int64_t{0}))}}),
       t.lang);
   co_await send(t, std::move(screen));
 }
@@ -136,26 +150,16 @@ net::awaitable<void> Dialog::on_payment(Turn& t, json payment) {
 net::awaitable<void> Dialog::on_refund(Turn& t, json refund) {
   // Telegram gave the stars back (refundStarPayment, or its own decision):
   // what they bought leaves the balance, even below zero.
-  auto top_up = parse_payload(refund.value("invoice_payload", ""));
-  auto charge = refund.value("telegram_payment_charge_id", "");
-  if (!top_up || charge.empty() || top_up->user_id != t.user_id) {
-    log::error("refund_unreadable", {{"user_id", t.user_id}, {"charge_id", charge}});
+  auto op = stars_op(t, refund, "debit");
+  if (!op) {
+    log::error("refund_unreadable", {{"user_id", t.user_id}, {"charge_id", refund.value("telegram_payment_charge_id", "")}});
     Metrics::get().payments("refund_unreadable");
     co_return;
   }
-  MoneyOp op;
-  op.key = "refund:" + charge;
-  op.kind = "debit";
-  op.user_id = t.user_id;
-  op.amount = top_up->kopecks;
-  op.reason = "stars_refund";
-  op.ref = charge;
-  op.notify_chat = t.chat_id;
-  op.lang = t.lang;
-  auto debit = co_await money_now(op);
+  auto debit = co_await money_now(*op);
   Metrics::get().payments(debit ? "refunded" : "refund_queued");
   // Told once accounts answered (now, or by the queue later).
-  if (debit) co_await money_notice(std::move(op), std::move(*debit));
+  if (debit) co_await money_notice(std::move(*op), std::move(*debit));
 }
 
 net::awaitable<AccountsReply> Dialog::apply_money(const MoneyOp& op) {
