@@ -7,45 +7,29 @@ namespace kiebot {
 
 namespace {
 
-// A first pass that builds nothing: nlohmann's SAX parser keeps its own
-// stack on the heap, so only the tree is recursive, and it is built only
-// once this pass has seen the depth stay within bounds.
-class DepthCheck : public nlohmann::json_sax<nlohmann::json> {
- public:
-  explicit DepthCheck(std::size_t max_depth) : max_depth_(max_depth) {}
-  bool null() override { return true; }
-  bool boolean(bool) override { return true; }
-  bool number_integer(number_integer_t) override { return true; }
-  bool number_unsigned(number_unsigned_t) override { return true; }
-  bool number_float(number_float_t, const string_t&) override { return true; }
-  bool string(string_t&) override { return true; }
-  bool binary(binary_t&) override { return true; }
-  bool start_object(std::size_t) override { return ++depth_ <= max_depth_; }
-  bool key(string_t&) override { return true; }
-  bool end_object() override {
-    --depth_;
-    return true;
-  }
-  bool start_array(std::size_t) override { return ++depth_ <= max_depth_; }
-  bool end_array() override {
-    --depth_;
-    return true;
-  }
-  bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) override { return false; }
-
- private:
-  std::size_t max_depth_;
-  std::size_t depth_ = 0;
-};
+struct TooDeep {};
 
 }  // namespace
 
 nlohmann::json parse_untrusted(std::string_view text, JsonLimits limits) {
   nlohmann::json discarded(nlohmann::json::value_t::discarded);
   if (text.size() > limits.max_bytes) return discarded;
-  DepthCheck check(limits.max_depth);
-  if (!nlohmann::json::sax_parse(text, &check, nlohmann::json::input_format_t::json, false)) return discarded;
-  return nlohmann::json::parse(text, nullptr, false);
+  // nlohmann's parser keeps its own stack on the heap, so only the tree is
+  // recursive: refusing a container deeper than the limit as it opens, in
+  // the one pass that builds the tree, keeps every later copy, dump and
+  // destruction shallow.
+  auto max_depth = static_cast<int>(limits.max_depth);
+  auto bounded = [max_depth](int depth, nlohmann::json::parse_event_t event, nlohmann::json&) {
+    bool opens = event == nlohmann::json::parse_event_t::object_start ||
+                 event == nlohmann::json::parse_event_t::array_start;
+    if (opens && depth >= max_depth) throw TooDeep{};
+    return true;
+  };
+  try {
+    return nlohmann::json::parse(text, bounded, false);
+  } catch (const TooDeep&) {
+    return discarded;
+  }
 }
 
 std::string string_field(const nlohmann::json& j, const char* name) {
