@@ -11,6 +11,7 @@
 
 #include "catalog.hpp"  // kie-emulator's: the inputs KIE accepts
 #include "dialog/callback_data.hpp"
+#include "dialog/input.hpp"
 #include "dialog/catalog.hpp"
 #include "dialog/screens.hpp"
 #include "dialog/texts.hpp"
@@ -203,4 +204,54 @@ TEST(DialogScreens, EveryButtonFitsTelegramsLimit) {
     }
   }
   EXPECT_GT(buttons, 100u);
+}
+
+// What Telegram and users send (dialog/input.hpp, fuzzed by fuzz/tg_update,
+// fuzz/admin_input and fuzz/money_amount).
+TEST(DialogInput, ReadsUpdatesWithoutThrowingOnOtherTypes) {
+  auto in = dialog::read_update(json::parse(
+      R"({"update_id":9,"message":{"message_id":3,"from":{"id":42,"language_code":"en"},"chat":{"id":42,"type":"private"},"text":"/start@kiebot ref_7"}})"));
+  EXPECT_EQ(in.kind, "message");
+  EXPECT_EQ(in.update_id, 9);
+  EXPECT_EQ(in.user_id, 42);
+  EXPECT_EQ(in.chat_id, 42);
+  EXPECT_EQ(in.user_message_id, 3);
+  auto button = dialog::read_update(json::parse(
+      R"({"update_id":10,"callback_query":{"id":"q1","from":{"id":42},"message":{"message_id":5,"chat":{"id":42}},"data":"1|menu"}})"));
+  EXPECT_EQ(button.kind, "callback_query");
+  EXPECT_EQ(button.callback_id, "q1");
+  EXPECT_EQ(button.message_id, 5);
+  EXPECT_TRUE(dialog::read_update(json::parse(R"({"update_id":11,"message":{"from":"x","chat":[],"message_id":"y"}})")).kind.empty());
+  EXPECT_TRUE(dialog::read_update(json::parse(R"({"update_id":12,"message":{"from":{"id":1},"chat":{"id":-5,"type":"group"}}})")).kind.empty());
+  EXPECT_TRUE(dialog::read_update(json::parse(R"({"update_id":13,"callback_query":5})")).kind.empty());
+  EXPECT_TRUE(dialog::read_update(json::parse("[1]")).kind.empty());
+  auto command = dialog::read_command("/start@kiebot ref_7");
+  ASSERT_TRUE(command);
+  EXPECT_EQ(command->name, "/start");
+  EXPECT_EQ(command->payload, "ref_7");
+  EXPECT_FALSE(dialog::read_command("hello"));
+}
+
+TEST(DialogInput, AmountsAndAdminInput) {
+  EXPECT_EQ(dialog::parse_roubles("150"), 15'000);
+  EXPECT_EQ(dialog::parse_roubles("150,5"), 15'050);
+  EXPECT_EQ(dialog::parse_roubles("0.29"), 29);
+  EXPECT_FALSE(dialog::parse_roubles("150 "));
+  EXPECT_FALSE(dialog::parse_roubles("nan"));
+  EXPECT_FALSE(dialog::parse_roubles("-1"));
+  EXPECT_EQ(dialog::parse_id_and_amount("42 150.50"), (std::pair<std::int64_t, std::int64_t>{42, 15'050}));
+  // Found by fuzz/admin_input: more than nothing in roubles, 0 kopecks.
+  EXPECT_FALSE(dialog::parse_id_and_amount("42 0.001"));
+  EXPECT_FALSE(dialog::parse_id_and_amount("0 5"));
+  EXPECT_EQ(dialog::parse_positive_id("77"), 77);
+  EXPECT_FALSE(dialog::parse_positive_id("99999999999999999999"));
+  EXPECT_FALSE(dialog::parse_positive_id("x"));
+  auto refund = dialog::parse_refund_input("42 stxAbC");
+  ASSERT_TRUE(refund);
+  EXPECT_EQ(refund->second, "stxAbC");
+  EXPECT_FALSE(dialog::parse_refund_input("42 stxAbC more"));
+  auto top_up = dialog::parse_invoice_payload("topup:42:10000:160");
+  ASSERT_TRUE(top_up);
+  EXPECT_EQ(top_up->kopecks, 10'000);
+  EXPECT_FALSE(dialog::parse_invoice_payload("topup:-1:1:1"));
 }

@@ -78,6 +78,23 @@ TEST(BotApiAnswers, SortsTelegramStatusesIntoActions) {
             Answer::Kind::rejected);
 }
 
+// Found by fuzz/get_updates: a field of another type threw out of classify,
+// and a huge retry_after was cast to int (undefined behaviour).
+TEST(BotApiAnswers, FieldsOfAnotherTypeOrSizeNeverThrow) {
+  auto answer = [](int status, std::string body, http::Headers headers = {}) {
+    return classify(http::Response{status, std::move(headers), std::move(body)});
+  };
+  auto typed = answer(409, R"({"description":5,"parameters":{"retry_after":"7"}})");
+  EXPECT_EQ(typed.kind, Answer::Kind::conflict);
+  EXPECT_EQ(typed.description, "HTTP 409");
+  EXPECT_EQ(typed.retry_after.count(), 0);
+  EXPECT_EQ(answer(429, R"({"parameters":{"retry_after":1e300}})").retry_after.count(), 1);
+  EXPECT_EQ(answer(429, R"({"parameters":{"retry_after":9223372036854775807}})").retry_after.count(), 3600);
+  EXPECT_EQ(answer(429, R"({"parameters":{"retry_after":-5}})").retry_after.count(), 1);
+  EXPECT_EQ(answer(429, "", {{"Retry-After", "99999999999999999999"}}).retry_after.count(), 3600);
+  EXPECT_EQ(answer(429, "", {{"Retry-After", "soon"}}).retry_after.count(), 1);
+}
+
 TEST(IngressMessages, CarryTheUpdateVerbatimWithHeaders) {
   std::string body = R"({"update_id":5,"message":{"chat":{"id":77}}})";
   auto u = scan_update(body);

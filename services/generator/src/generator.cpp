@@ -1,5 +1,4 @@
 // Consuming gen.jobs, claiming due jobs, and KIE callbacks (see generator.hpp).
-#include "kiebot/common/json.hpp"
 #include "kiebot/common/secrets.hpp"
 #include "generator.hpp"
 
@@ -12,6 +11,7 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include "generator_metrics.hpp"
+#include "kie_answers.hpp"
 #include "kiebot/common/backoff.hpp"
 #include "kiebot/common/kafka.hpp"
 #include "kiebot/common/log.hpp"
@@ -218,12 +218,7 @@ net::awaitable<http::Response> Generator::callback(http::Request request) {
   Metrics::get().callbacks.inc();
   // The body names the task; it is used only to find a task whose
   // submission had no answer, and then verified through recordInfo.
-  std::string task_id;
-  auto body = parse_untrusted(request.body);
-  if (body.is_object() && body.contains("data") && body["data"].is_object() && body["data"].contains("taskId") &&
-      body["data"]["taskId"].is_string()) {
-    task_id = body["data"]["taskId"].get<std::string>().substr(0, 128);
-  }
+  auto task_id = callback_task_id(request.body);
   bool known = false;
   try {
     known = co_await s_.store.poke(job_id, std::move(task_id));

@@ -3,10 +3,9 @@
 // Every action asks accounts again whether the user is an admin.
 #include "kiebot/common/json.hpp"
 
-#include <sstream>
-
 #include "accounts_api.hpp"
 #include "dialog.hpp"
+#include "input.hpp"
 #include "money_queue.hpp"
 #include "dialog_metrics.hpp"
 #include "kiebot/common/http_client.hpp"
@@ -18,21 +17,6 @@
 namespace kiebot::dialog {
 
 using nlohmann::json;
-
-namespace {
-
-// "<id> <roubles>" -> id and kopecks.
-std::optional<std::pair<std::int64_t, std::int64_t>> id_and_amount(const std::string& body) {
-  long long id = 0;
-  double rub = 0;
-  if (std::sscanf(body.c_str(), "%lld %lf", &id, &rub) != 2 || id <= 0 ||
-      !(rub > 0 && rub <= 10'000'000)) {  // refuses nan too
-    return std::nullopt;
-  }
-  return std::pair{static_cast<std::int64_t>(id), static_cast<std::int64_t>(rub * 100 + 0.5)};
-}
-
-}  // namespace
 
 net::awaitable<std::optional<json>> Dialog::require_admin(Turn& t) {
   auto user = co_await load_user(t.user_id);
@@ -105,11 +89,7 @@ net::awaitable<void> Dialog::admin_text(Turn& t, std::string await, std::string 
   t.state_changed = true;
   std::string reply;
   if (await == "admin_user") {
-    std::int64_t id = 0;
-    try {
-      id = std::stoll(body);
-    } catch (const std::exception&) {
-    }
+    auto id = parse_positive_id(body).value_or(0);
     AccountsReply target;
     if (id > 0) target = co_await p_.accounts.user(id);
     if (!target.ok()) {
@@ -127,7 +107,7 @@ net::awaitable<void> Dialog::admin_text(Turn& t, std::string await, std::string 
                     {"referrals", std::to_string(u.value("referrals", 0))}});
     }
   } else if (await == "admin_grant") {
-    auto parsed = id_and_amount(body);
+    auto parsed = parse_id_and_amount(body);
     if (!parsed) {
       reply = text(t, "admin.bad_input");
     } else {
@@ -156,7 +136,7 @@ net::awaitable<void> Dialog::admin_text(Turn& t, std::string await, std::string 
       reply = text(t, "admin.grant_pending", {{"id", std::to_string(parsed->first)}, {"amount", roubles(parsed->second)}});
     }
   } else if (await == "admin_limit" && user->value("is_owner", false)) {
-    auto parsed = id_and_amount(body);
+    auto parsed = parse_id_and_amount(body);
     AccountsReply set;
     if (parsed) set = co_await p_.accounts.set_admin(parsed->first, parsed->second);
     Metrics::get().admin("limit");
@@ -175,16 +155,14 @@ net::awaitable<void> Dialog::admin_text(Turn& t, std::string await, std::string 
 }
 
 net::awaitable<void> Dialog::refund_payment(Turn& t, std::string body) {
-  // (No arrays in a coroutine frame: g++ 12 refuses to copy them there.)
-  std::int64_t user_id = 0;
-  std::string charge, rest;
-  std::istringstream words(body);
-  words >> user_id >> charge;
-  std::string reply;
-  if (!words || user_id <= 0 || charge.empty() || charge.size() > 128 || (words >> rest)) {
+  auto input = parse_refund_input(body);
+  if (!input) {
     co_await send(t, screens_.text_with_menu(text(t, "admin.bad_input"), t.lang));
     co_return;
   }
+  auto user_id = input->first;
+  auto charge = std::move(input->second);
+  std::string reply;
   // What was paid, from the user's ledger: the credit keyed by the charge id.
   auto ledger = co_await p_.accounts.ledger(user_id, 1000);
   std::int64_t kopecks = 0;

@@ -5,7 +5,9 @@
 #include "callback_data.hpp"
 #include "dialog_metrics.hpp"
 #include "dispatcher.hpp"
+#include "input.hpp"
 #include "kiebot/common/backoff.hpp"
+#include "kiebot/common/json.hpp"
 #include "kiebot/common/log.hpp"
 #include "kiebot/common/rate_limiter.hpp"
 #include "kiebot/common/telegram.hpp"
@@ -142,42 +144,23 @@ net::awaitable<void> Dialog::resolve_language(Turn& t, std::string telegram_code
 }
 
 net::awaitable<void> Dialog::handle(json update) {
+  auto in = read_update(update);
+  Metrics::get().update(in.seen.empty() ? "other" : in.seen);
+  if (in.kind.empty()) co_return;
   Turn t;
-  t.update_id = update.value("update_id", std::int64_t{0});
-  json body;
-  std::string kind;
-  for (const char* k : {"message", "callback_query", "pre_checkout_query", "edited_message", "my_chat_member"}) {
-    if (update.contains(k)) {
-      kind = k;
-      body = update[k];
-      break;
-    }
-  }
-  Metrics::get().update(kind.empty() ? "other" : kind);
-  if (kind.empty() || kind == "edited_message" || kind == "my_chat_member") co_return;
-  t.from = body.value("from", json::object());
-  t.user_id = t.from.value("id", std::int64_t{0});
-  if (kind == "message") {
-    t.chat_id = body["chat"].value("id", std::int64_t{0});
-    t.user_message_id = body.value("message_id", std::int64_t{0});
-    // The bot talks in private chats; in groups it stays quiet.
-    if (body["chat"].value("type", "") != "private") co_return;
-  } else if (kind == "callback_query") {
-    t.callback_id = body.value("id", "");
-    if (body.contains("message") && body["message"].is_object()) {
-      t.chat_id = body["message"]["chat"].value("id", std::int64_t{0});
-      t.message_id = body["message"].value("message_id", std::int64_t{0});
-    } else {
-      t.chat_id = t.user_id;
-    }
-  } else {
-    t.chat_id = t.user_id;
-  }
-  if (t.user_id <= 0 || t.chat_id == 0) co_return;
+  t.update_id = in.update_id;
+  t.from = std::move(in.from);
+  t.user_id = in.user_id;
+  t.chat_id = in.chat_id;
+  t.message_id = in.message_id;
+  t.user_message_id = in.user_message_id;
+  t.callback_id = std::move(in.callback_id);
+  auto kind = std::move(in.kind);
+  auto body = std::move(in.body);
   t.state = co_await p_.store.load_state(t.chat_id);
   if (kind == "pre_checkout_query") {
     // Telegram waits at most 10 s for this answer: nothing else first.
-    t.lang = t.state.value("lang", language_from_telegram(t.from.value("language_code", "")));
+    t.lang = t.state.value("lang", language_from_telegram(string_field(t.from, "language_code")));
     co_await on_pre_checkout(t, std::move(body));
     co_return;
   }
@@ -185,7 +168,7 @@ net::awaitable<void> Dialog::handle(json update) {
     // Money that already moved at Telegram: queued even while accounts is
     // away, so nothing before it may need accounts (the language does, on
     // first contact).
-    t.lang = t.state.value("lang", language_from_telegram(t.from.value("language_code", "")));
+    t.lang = t.state.value("lang", language_from_telegram(string_field(t.from, "language_code")));
     if (body.contains("successful_payment")) {
       co_await on_payment(t, std::move(body["successful_payment"]));
     } else {
@@ -193,7 +176,7 @@ net::awaitable<void> Dialog::handle(json update) {
     }
     co_return;
   }
-  co_await resolve_language(t, t.from.value("language_code", ""));
+  co_await resolve_language(t, string_field(t.from, "language_code"));
   if (kind == "message") {
     co_await on_message(t, std::move(body));
   } else {
@@ -238,17 +221,13 @@ net::awaitable<void> Dialog::on_message(Turn& t, json message) {
     co_await form_photo(t, std::move(message));
     co_return;
   }
-  auto body = message.value("text", "");
+  auto body = string_field(message, "text");
   if (body.empty()) {
     co_await send(t, screens_.text_with_menu(text(t, "unknown.message"), t.lang));
     co_return;
   }
-  if (body.front() == '/') {
-    auto space = body.find(' ');
-    auto command = body.substr(0, space);
-    command = command.substr(0, command.find('@'));  // /start@kiebot in groups
-    auto payload = space == std::string::npos ? std::string() : body.substr(space + 1);
-    co_await on_command(t, std::move(command), std::move(payload));
+  if (auto command = read_command(body)) {
+    co_await on_command(t, std::move(command->name), std::move(command->payload));
     co_return;
   }
   co_await on_text(t, std::move(body));

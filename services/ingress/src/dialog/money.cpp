@@ -4,6 +4,7 @@
 #include "callback_data.hpp"
 #include "dialog.hpp"
 #include "dialog_metrics.hpp"
+#include "input.hpp"
 #include "kiebot/common/backoff.hpp"
 #include "kiebot/common/clock.hpp"
 #include "kiebot/common/log.hpp"
@@ -17,25 +18,12 @@ using nlohmann::json;
 
 namespace {
 
-// "topup:<user>:<kopecks>:<stars>": what the invoice sells, checked again at
-// pre-checkout and read at payment.
-struct TopUp {
-  std::int64_t user_id = 0, kopecks = 0, stars = 0;
-};
-
-std::optional<TopUp> parse_payload(const std::string& payload) {
-  TopUp t;
-  if (std::sscanf(payload.c_str(), "topup:%ld:%ld:%ld", &t.user_id, &t.kopecks, &t.stars) != 3) return std::nullopt;
-  if (t.user_id <= 0 || t.kopecks <= 0 || t.stars <= 0) return std::nullopt;
-  return t;
-}
-
 // The money operation a Stars payment message stands for: its top-up
 // credited ("credit", keyed by the charge id) or, refunded, debited
 // ("debit", keyed refund:<charge>). Nothing when the message is not one of
 // ours for this user.
 std::optional<MoneyOp> stars_op(const Turn& t, const json& paid, const char* kind) {
-  auto top_up = parse_payload(paid.value("invoice_payload", ""));
+  auto top_up = parse_invoice_payload(paid.value("invoice_payload", ""));
   auto charge = paid.value("telegram_payment_charge_id", "");
   if (!top_up || charge.empty() || top_up->user_id != t.user_id) return std::nullopt;
   MoneyOp op;
@@ -76,14 +64,8 @@ net::awaitable<void> Dialog::send_invoice(Turn& t, std::int64_t kopecks) {
 }
 
 net::awaitable<void> Dialog::top_up_text(Turn& t, std::string body) {
-  // "150", "150.50" or "150,5" roubles.
-  for (auto& c : body) c = c == ',' ? '.' : c;
-  double rub = 0;
-  char rest = 0;
-  // The range check comes first: it also refuses nan and inf, which no cast may see.
-  bool parsed = std::sscanf(body.c_str(), "%lf%c", &rub, &rest) == 1 && rub >= 0 && rub <= 1e9;
-  auto kopecks = parsed ? static_cast<std::int64_t>(rub * 100 + 0.5) : 0;
-  if (!parsed || kopecks < options_.top_up_min || kopecks > options_.top_up_max) {
+  auto kopecks = parse_roubles(std::move(body));
+  if (!kopecks || *kopecks < options_.top_up_min || *kopecks > options_.top_up_max) {
     auto screen = screens_.text_with_menu(
         text(t, "topup.bad_amount", {{"min", roubles(options_.top_up_min)}, {"max", roubles(options_.top_up_max)}}),
         t.lang);
@@ -92,11 +74,11 @@ net::awaitable<void> Dialog::top_up_text(Turn& t, std::string body) {
   }
   t.state.erase("await");
   t.state_changed = true;
-  co_await send_invoice(t, kopecks);
+  co_await send_invoice(t, *kopecks);
 }
 
 net::awaitable<void> Dialog::on_pre_checkout(Turn& t, json query) {
-  auto top_up = parse_payload(query.value("invoice_payload", ""));
+  auto top_up = parse_invoice_payload(query.value("invoice_payload", ""));
   bool valid = top_up && top_up->user_id == t.user_id && query.value("currency", "") == "XTR" &&
                query.value("total_amount", std::int64_t{0}) == top_up->stars &&
                top_up->kopecks >= options_.top_up_min && top_up->kopecks <= options_.top_up_max;
@@ -335,12 +317,7 @@ net::awaitable<void> Dialog::show_referral(Turn& t) {
 }
 
 net::awaitable<void> Dialog::join_referral(Turn& t, std::string payload) {
-  std::int64_t referrer = 0;
-  try {
-    referrer = std::stoll(payload);
-  } catch (const std::exception&) {
-    co_return;
-  }
+  auto referrer = parse_positive_id(payload).value_or(0);
   if (referrer <= 0 || referrer == t.user_id) co_return;
   // Free generations for both: kept for retries like money when accounts is away.
   MoneyOp op;
@@ -351,7 +328,7 @@ net::awaitable<void> Dialog::join_referral(Turn& t, std::string payload) {
   op.ref = std::to_string(referrer);
   op.notify_chat = t.chat_id;
   op.lang = t.lang;
-  op.name = t.from.value("first_name", std::string("?"));
+  op.name = shown_name(t.from.value("first_name", std::string("?")));
   auto joined = co_await money_now(op);
   if (joined) co_await money_notice(std::move(op), std::move(*joined));
 }

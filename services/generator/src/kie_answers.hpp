@@ -1,0 +1,48 @@
+// KIE's answers (createTask, recordInfo, completion callbacks) sorted into
+// what the generator must do next: pure, no I/O.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace kiebot::generator {
+
+struct Submitted {
+  enum class Kind {
+    created,     // task_id is set
+    retry,       // 429, 455, 500, 5xx, or not sent at all: try again later
+    no_credits,  // 402: KIE's account is empty
+    rejected,    // 422 or another 4xx: our input is wrong
+    ambiguous,   // the request may have reached KIE, but no answer came
+    unauthorized,
+  };
+  Kind kind = Kind::retry;
+  int code = 0;  // KIE's code (HTTP status when there is no body code)
+  std::string task_id;
+  std::string message;
+};
+
+struct TaskState {
+  enum class Kind { pending, success, fail, unknown };
+  Kind kind = Kind::unknown;
+  std::string state;  // waiting, queuing, generating, success, fail
+  std::vector<std::string> result_urls;
+  std::string fail_code;
+  std::string fail_message;
+  std::int64_t cost_time_ms = 0;
+  std::string error;  // why the check itself failed (Kind::unknown)
+  std::string callback_url;  // the callBackUrl the task was created with
+};
+
+// Sorting, pure (unit tests and fuzz/ call it without sockets).
+Submitted classify_create(int http_status, const std::string& body);
+TaskState parse_record_info(int http_status, const std::string& body);
+
+// The task id a completion callback's body names ({"data":{"taskId":...}},
+// cut to 128 bytes), "" when it names none. Only a hint: the task is
+// verified through recordInfo.
+std::string callback_task_id(std::string_view body);
+
+}  // namespace kiebot::generator

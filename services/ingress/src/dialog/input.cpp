@@ -1,0 +1,120 @@
+// Reading what Telegram and users send (see input.hpp).
+#include "input.hpp"
+
+#include <cstdio>
+#include <sstream>
+
+#include "kiebot/common/json.hpp"
+
+namespace kiebot::dialog {
+
+using nlohmann::json;
+
+namespace {
+
+json object_field(const json& j, const char* name) {
+  if (!j.is_object()) return json::object();
+  auto it = j.find(name);
+  return it != j.end() && it->is_object() ? *it : json::object();
+}
+
+}  // namespace
+
+Incoming read_update(const json& update) {
+  Incoming in;
+  if (!update.is_object()) return in;
+  in.update_id = int_field(update, "update_id");
+  for (const char* k : {"message", "callback_query", "pre_checkout_query", "edited_message", "my_chat_member"}) {
+    if (update.contains(k)) {
+      in.seen = k;
+      in.body = update[k];
+      break;
+    }
+  }
+  if (in.seen.empty() || in.seen == "edited_message" || in.seen == "my_chat_member" || !in.body.is_object()) {
+    return in;
+  }
+  in.from = object_field(in.body, "from");
+  in.user_id = int_field(in.from, "id");
+  if (in.seen == "message") {
+    auto chat = object_field(in.body, "chat");
+    in.chat_id = int_field(chat, "id");
+    in.user_message_id = int_field(in.body, "message_id");
+    // The bot talks in private chats; in groups it stays quiet.
+    if (string_field(chat, "type") != "private") return in;
+  } else if (in.seen == "callback_query") {
+    in.callback_id = string_field(in.body, "id");
+    auto message = in.body.find("message");
+    if (message != in.body.end() && message->is_object()) {
+      in.chat_id = int_field(object_field(*message, "chat"), "id");
+      in.message_id = int_field(*message, "message_id");
+    } else {
+      in.chat_id = in.user_id;
+    }
+  } else {
+    in.chat_id = in.user_id;
+  }
+  if (in.user_id <= 0 || in.chat_id == 0) return in;
+  in.kind = in.seen;
+  return in;
+}
+
+std::optional<Command> read_command(std::string_view text) {
+  if (text.empty() || text.front() != '/') return std::nullopt;
+  auto space = text.find(' ');
+  auto name = text.substr(0, space);
+  name = name.substr(0, name.find('@'));  // /start@kiebot in groups
+  auto payload = space == std::string_view::npos ? std::string_view() : text.substr(space + 1);
+  return Command{std::string(name), std::string(payload)};
+}
+
+std::optional<std::int64_t> parse_roubles(std::string text) {
+  for (auto& c : text) c = c == ',' ? '.' : c;
+  double rub = 0;
+  char rest = 0;
+  // The range check comes first: it also refuses nan and inf, which no cast may see.
+  if (std::sscanf(text.c_str(), "%lf%c", &rub, &rest) != 1 || !(rub >= 0 && rub <= 1e9)) return std::nullopt;
+  return static_cast<std::int64_t>(rub * 100 + 0.5);
+}
+
+std::optional<std::int64_t> parse_positive_id(const std::string& text) {
+  std::int64_t id = 0;
+  try {
+    id = std::stoll(text);
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+  if (id <= 0) return std::nullopt;
+  return id;
+}
+
+std::optional<std::pair<std::int64_t, std::int64_t>> parse_id_and_amount(const std::string& text) {
+  long long id = 0;
+  double rub = 0;
+  if (std::sscanf(text.c_str(), "%lld %lf", &id, &rub) != 2 || id <= 0 ||
+      !(rub > 0 && rub <= 10'000'000)) {  // refuses nan too
+    return std::nullopt;
+  }
+  // "42 0.001" is more than nothing in roubles but 0 kopecks: no grant of nothing.
+  auto kopecks = static_cast<std::int64_t>(rub * 100 + 0.5);
+  if (kopecks <= 0) return std::nullopt;
+  return std::pair{static_cast<std::int64_t>(id), kopecks};
+}
+
+std::optional<std::pair<std::int64_t, std::string>> parse_refund_input(const std::string& text) {
+  std::int64_t user_id = 0;
+  std::string charge, rest;
+  std::istringstream words(text);
+  words >> user_id >> charge;
+  if (!words || user_id <= 0 || charge.empty() || charge.size() > 128 || (words >> rest)) return std::nullopt;
+  return std::pair{user_id, std::move(charge)};
+}
+
+std::optional<TopUp> parse_invoice_payload(const std::string& payload) {
+  TopUp t;
+  if (std::sscanf(payload.c_str(), "topup:%ld:%ld:%ld", &t.user_id, &t.kopecks, &t.stars) != 3) return std::nullopt;
+  if (t.user_id <= 0 || t.kopecks <= 0 || t.stars <= 0) return std::nullopt;
+  return t;
+}
+
+}  // namespace kiebot::dialog
