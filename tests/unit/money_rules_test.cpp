@@ -193,4 +193,7 @@ TEST(KieAnswers, NullsAndRefusalsFailTheJobInsteadOfPollingToTheDeadline) {
   EXPECT_EQ(pending.kind, TaskState::Kind::pending);
   auto created = generator::classify_create(200, R"({"code":200,"msg":null,"data":{"taskId":"t1"}})");
   EXPECT_EQ(created.kind, generator::Submitted::Kind::created);
+  // Found by fuzz/kie_answer: an empty taskId was a created task no recordInfo could find.
+  EXPECT_EQ(generator::classify_create(200, R"({"code":200,"data":{"taskId":""}})").kind,
+            generator::Submitted::Kind::rejected);
 }

@@ -29,10 +29,10 @@ Submitted classify_create(int http_status, const std::string& body) {
   if (j.is_object()) s.message = text_of(j, "msg");
   if (http_status == 401 || code == 401) {
     s.kind = Submitted::Kind::unauthorized;
-  } else if (code == 200 && j.is_object() && j.contains("data") && j["data"].is_object() &&
-             j["data"].contains("taskId") && j["data"]["taskId"].is_string()) {
+  } else if (code == 200 && j.is_object() && j.contains("data") && !string_field(j["data"], "taskId").empty()) {
+    // (An empty taskId names no task: recordInfo could never find it.)
     s.kind = Submitted::Kind::created;
-    s.task_id = j["data"]["taskId"].get<std::string>();
+    s.task_id = string_field(j["data"], "taskId");
   } else if (code == 402) {
     s.kind = Submitted::Kind::no_credits;
   } else if (code == 429 || code == 455 || code >= 500) {
