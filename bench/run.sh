@@ -373,6 +373,8 @@ PY
 
 # shellcheck source=bench/dialog.sh
 . "$ROOT/bench/dialog.sh"
+# shellcheck source=bench/results.sh
+. "$ROOT/bench/results.sh"
 
 sections=("$@")
 [ ${#sections[@]} -eq 0 ] && sections=(http kafka accounts durability ingress generator dialog)
@@ -385,7 +387,9 @@ for s in "${sections[@]}"; do
     ingress) bench_ingress ;;
     generator) bench_generator ;;
     dialog) bench_dialog ;;
-    *) echo "unknown benchmark $s (http, kafka, accounts, durability, ingress, generator, dialog)" >&2; exit 2 ;;
+    results) bench_results ;;
+    results-smoke) bench_results_smoke ;;
+    *) echo "unknown benchmark $s (http, kafka, accounts, durability, ingress, generator, dialog, results, results-smoke)" >&2; exit 2 ;;
   esac
   echo
 done

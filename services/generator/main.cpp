@@ -12,6 +12,7 @@
 #include "kie_client.hpp"
 #include "dialog/catalog.hpp"
 #include "kiebot/common/config.hpp"
+#include "kiebot/common/fetch_policy.hpp"
 #include "kiebot/common/health.hpp"
 #include "kiebot/common/http_client.hpp"
 #include "kiebot/common/http_server.hpp"
@@ -52,6 +53,11 @@ int main(int argc, char** argv) {
   auto telegram_base = config.str("TELEGRAM_API_BASE", "https://api.telegram.org", "Bot API server");
   auto kie_key = config.required("KIE_API_KEY", "KIE API key", true);
   auto kie_base = config.str("KIE_API_BASE", "https://api.kie.ai", "KIE API server");
+  auto kie_upload = config.str("KIE_UPLOAD_BASE", "https://kieai.redpandaai.co",
+                               "KIE file storage; results may be fetched from its origin");
+  auto fetch_allow = config.str("FETCH_ALLOW_ORIGINS", "",
+                                "comma-separated scheme://host:port that result fetches may reach even when private "
+                                "(KIE's origins always may); others must be public addresses");
   auto public_base = config.optional("PUBLIC_BASE_URL", "public URL of this service for KIE callbacks; unset = polling only");
   auto callback_secret = config.optional("CALLBACK_SECRET", "HMAC key signing callback URLs (required with PUBLIC_BASE_URL)", true);
   auto accounts_url = config.str("ACCOUNTS_URL", "http://127.0.0.1:8083", "accounts service");
@@ -70,6 +76,10 @@ int main(int argc, char** argv) {
   auto create_timeout = config.integer("KIE_CREATE_TIMEOUT_MS", 30'000,
                                        "how long createTask may take; after it the submit is ambiguous and never repeated",
                                        500, 600'000);
+  auto max_upload = config.integer("TELEGRAM_MAX_UPLOAD_BYTES", 50 << 20,
+                                   "largest result uploaded to Telegram (50 MB; a local Bot API server takes 2000 MB); "
+                                   "larger ones are sent as links",
+                                   1, std::int64_t{2000} << 20);
   auto unpaid_sources = config.str("GENERATOR_UNPAID_SOURCES", "",
                                    "comma-separated job sources that may run without a hold (docs/jobs.md); empty: none");
   auto adopt_wait = config.integer("ADOPT_WAIT_MS", 600'000,
@@ -77,6 +87,17 @@ int main(int argc, char** argv) {
                                    1'000, 86'400'000);
   if (!config.help_requested() && public_base && !public_base->empty() && (!callback_secret || callback_secret->empty())) {
     return config_error("CALLBACK_SECRET is required when PUBLIC_BASE_URL is set");
+  }
+  auto fetch_policy = std::make_shared<http::FetchPolicy>();
+  const char* origin_variable = "KIE_API_BASE";
+  try {
+    fetch_policy->allow_origin(kie_base);
+    origin_variable = "KIE_UPLOAD_BASE";
+    fetch_policy->allow_origin(kie_upload);
+    origin_variable = "FETCH_ALLOW_ORIGINS";
+    fetch_policy->allow_origins(fetch_allow);
+  } catch (const std::invalid_argument& e) {
+    if (!config.help_requested()) return config_error(std::string(origin_variable) + ": " + e.what());
   }
   if (auto code = config.finish()) return *code;
   log::init({"generator", instance, log::parse_level(level), config.secrets()});
@@ -132,6 +153,8 @@ int main(int argc, char** argv) {
   options.max_check = std::chrono::milliseconds(max_check);
   options.adopt_wait = std::chrono::milliseconds(adopt_wait);
   options.unpaid_sources = generator::parse_sources(unpaid_sources);
+  options.fetch_policy = fetch_policy;
+  options.max_upload_bytes = static_cast<std::size_t>(max_upload);
   generator::Generator gen(io.get_executor(),
                            {store, limiter, kie, telegram, accounts, producer, downloads, dialog::builtin_catalog()}, options);
 

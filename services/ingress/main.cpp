@@ -5,6 +5,7 @@
 #include <iostream>
 
 #include "kiebot/common/config.hpp"
+#include "kiebot/common/fetch_policy.hpp"
 #include "kiebot/common/health.hpp"
 #include "kiebot/common/http_client.hpp"
 #include "kiebot/common/http_server.hpp"
@@ -65,6 +66,9 @@ int main(int argc, char** argv) {
   auto kie_base = config.str("KIE_API_BASE", "https://api.kie.ai", "KIE API");
   auto kie_upload = config.str("KIE_UPLOAD_BASE", "https://kieai.redpandaai.co", "KIE file upload API");
   auto stars_rate = config.integer("STARS_PER_100_RUB", 160, "Telegram Stars charged per 100 roubles of top-up", 1, 100'000);
+  auto fetch_allow = config.str("FETCH_ALLOW_ORIGINS", "",
+                                "comma-separated scheme://host:port that file fetches may reach even when private "
+                                "(Telegram's and KIE's origins always may); others must be public addresses");
   auto max_running = config.integer("MAX_RUNNING_PER_USER", 5, "generations one user may have running", 1, 1'000);
   auto referral_bonus = config.integer("REFERRAL_BONUS", 10, "free generations a referral gives (as accounts' REFERRAL_BONUS)", 0, 1'000);
   auto max_chats = config.integer("DIALOG_MAX_CHATS", 256, "chats whose updates are handled at the same time", 1, 100'000);
@@ -86,6 +90,21 @@ int main(int argc, char** argv) {
                                                                 "0123456789_-") != std::string::npos)) {
       return config_error("TELEGRAM_WEBHOOK_SECRET is required when TELEGRAM_MODE=webhook: 1-256 of A-Z a-z 0-9 _ -");
     }
+  }
+  // The dialog fetches files only from Telegram's file endpoint; an
+  // operator's own Bot API server or KIE may sit at private addresses.
+  auto fetch_policy = std::make_shared<http::FetchPolicy>();
+  const char* origin_variable = "TELEGRAM_API_BASE";
+  try {
+    fetch_policy->allow_origin(api_base);
+    origin_variable = "KIE_API_BASE";
+    fetch_policy->allow_origin(kie_base);
+    origin_variable = "KIE_UPLOAD_BASE";
+    fetch_policy->allow_origin(kie_upload);
+    origin_variable = "FETCH_ALLOW_ORIGINS";
+    fetch_policy->allow_origins(fetch_allow);
+  } catch (const std::invalid_argument& e) {
+    if (!config.help_requested()) return config_error(std::string(origin_variable) + ": " + e.what());
   }
   if (auto code = config.finish()) return *code;
   log::init({"ingress", instance, log::parse_level(level), config.secrets()});
@@ -151,6 +170,7 @@ int main(int argc, char** argv) {
   dialog_options.kie_api_base = kie_base;
   dialog_options.kie_upload_base = kie_upload;
   dialog_options.kie_key = kie_key.value_or("");
+  dialog_options.fetch_policy = fetch_policy;
   dialog::Dialog dialog({telegram, limiter, accounts, store, money, producer, http_client, dialog::builtin_catalog(),
                          dialog::builtin_texts()},
                         dialog_options);

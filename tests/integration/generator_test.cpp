@@ -472,6 +472,62 @@ TEST_F(GeneratorTest, ResultsTooLargeForTelegramUrlsAreUploadedOrLinked) {
   EXPECT_NE(last.value("text", "").find("http://"), std::string::npos) << last.dump();
 }
 
+TEST_F(GeneratorTest, AResultUrlOnANonAllowedLoopbackPortFailsTheJobAndReleasesItsHold) {
+  start_generator();
+  // KIE names an internal service (accounts, on loopback but not an allowed
+  // origin) as the result: nothing is fetched or handed to Telegram.
+  kie_config({{"result_base_url", url(accounts_port, "")}});
+  auto balance = user()["balance"].get<std::int64_t>();
+  publish(job("job-ssrf", hold("job-ssrf", 1'000)));
+  auto results = read("gen.results", 1);
+  ASSERT_EQ(results.size(), 1u);
+  EXPECT_EQ(results[0]["status"], "failed") << job_record("job-ssrf");
+  EXPECT_EQ(results[0]["error"]["code"], "unsafe_result_url") << results[0].dump();
+  EXPECT_EQ(results[0]["delivered"], false);
+  auto u = user();
+  EXPECT_EQ(u["balance"].get<std::int64_t>(), balance);
+  EXPECT_EQ(u["held"], 0);
+  EXPECT_EQ(metric(0, "generator_unsafe_result_urls_total"), 1);
+  EXPECT_EQ(photos(), 0u);
+  // KIE's own origin stays allowed, though it is on loopback too.
+  kie_config({{"result_base_url", ""}});
+  publish(job("job-safe", hold("job-safe", 1'000)));
+  results = read("gen.results", 2);
+  ASSERT_EQ(results.size(), 2u);
+  EXPECT_EQ(results[1]["status"], "succeeded") << job_record("job-safe");
+  EXPECT_EQ(photos(), 1u);
+}
+
+TEST_F(GeneratorTest, AVideoTelegramCannotFetchIsRelayedAsItArrives) {
+  start_generator();
+  // 30 MiB: beyond Telegram's 20 MB by URL, within its 50 MB upload. Both
+  // emulators stream it; the generator relays it without holding it.
+  constexpr std::int64_t kSize = 30 << 20;
+  kie_config({{"result_size", kSize}});
+  json j = job("job-video", "");
+  j["model"] = "wan/2-5-text-to-video";
+  j["input"] = {{"prompt", "a fox running"}};
+  publish(j);
+  auto results = read("gen.results", 1, 60s);
+  ASSERT_EQ(results.size(), 1u);
+  EXPECT_EQ(results[0]["status"], "succeeded") << job_record("job-video");
+  bool uploaded = false;
+  for (const auto& m : transcript()) {
+    if (m.contains("media") && m["media"]["type"] == "video") {
+      uploaded = true;
+      EXPECT_EQ(m["media"]["file_size"], kSize) << m.dump();
+    }
+  }
+  EXPECT_TRUE(uploaded) << transcript().dump();
+  // Beyond the upload limit: a link, never a download of the whole.
+  kie_config({{"result_size", 60 << 20}});
+  j["job_id"] = "job-video-huge";
+  publish(j);
+  ASSERT_EQ(read("gen.results", 2, 60s).size(), 2u);
+  auto last = transcript().back();
+  EXPECT_NE(last.value("text", "").find("http://"), std::string::npos) << last.dump();
+}
+
 TEST_F(GeneratorTest, JobsWithoutAChatGoOnlyToResults) {
   start_generator();
   json j = job("job-internal", "");

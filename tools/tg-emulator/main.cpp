@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "api.hpp"
+#include "params.hpp"
 #include "sandbox.hpp"
 #include "kiebot/common/config.hpp"
 #include "kiebot/common/health.hpp"
@@ -18,6 +19,8 @@ int main(int argc, char** argv) {
   Config config("tg-emulator", "Telegram Bot API emulator with a control API", argc, argv);
   auto port = config.port("HTTP_PORT", 8090, "Bot API and control port; 0 = any free port");
   auto tokens = config.list("TG_EMULATOR_TOKENS", "111111:sandbox-token", "comma-separated bot tokens served");
+  auto local_api = config.flag("TG_EMULATOR_LOCAL_API", false,
+                               "behave as a local Bot API server: uploads up to 2000 MB, streamed");
   auto first_update = config.integer("TG_EMULATOR_FIRST_UPDATE_ID", 1,
                                      "the first update_id (./dev run uses the time, so that ids never repeat across runs "
                                      "while Redis keeps the last stored offset and the handled ids)",
@@ -31,6 +34,7 @@ int main(int argc, char** argv) {
   auto em = std::make_shared<tg::Emulator>();
   em->executor = io.get_executor();
   em->client = std::make_unique<http::Client>(io.get_executor());
+  em->local_api = local_api;
   if (tokens.empty()) {
     std::cerr << "tg-emulator: config error: TG_EMULATOR_TOKENS names no token\n";
     return 2;
@@ -57,6 +61,9 @@ int main(int argc, char** argv) {
   options.port = port;
   options.name = "tg-emulator";
   options.body_limit = 60 << 20;  // 50 MB uploads and multipart overhead
+  // Large multipart uploads are read as they arrive (their files' sizes
+  // counted, their first MB kept), never whole.
+  options.stream_body = [](const http::Request& head) { return tg::streams_body(head); };
   options.request_timeout = std::chrono::seconds(70);  // long polls of up to 50 s
   options.drain_timeout = std::chrono::seconds(1);     // a waiting long poll need not be awaited
   http::Server server(io.get_executor(), std::move(router), options);

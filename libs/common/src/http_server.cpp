@@ -7,14 +7,18 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/buffer_body.hpp>
+#include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
 #include <nlohmann/json.hpp>
 
 #include <list>
+#include <vector>
 
 #include "kiebot/common/log.hpp"
 #include "kiebot/common/metrics.hpp"
@@ -90,6 +94,105 @@ net::awaitable<void> write_and_close(beast::tcp_stream& stream, Response respons
   stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
 }
 
+// A response whose body comes from a BodySource: the head, then the body
+// piece by piece, never whole in memory. False when the connection is unusable.
+net::awaitable<bool> write_streamed(beast::tcp_stream& stream, Response response, unsigned version, bool keep_alive,
+                                    bool head, std::chrono::milliseconds timeout) {
+  bhttp::response<bhttp::empty_body> out{static_cast<bhttp::status>(response.status), version};
+  for (auto& [name, value] : response.headers) out.insert(name, value);
+  out.keep_alive(keep_alive);
+  out.content_length(response.body_stream_length);
+  bhttp::response_serializer<bhttp::empty_body> serializer(out);
+  stream.expires_after(timeout);
+  auto [hec, hn] = co_await bhttp::async_write_header(stream, serializer, use_tuple);
+  if (hec) co_return false;
+  if (head) co_return true;
+  std::vector<char> chunk(64 * 1024);
+  std::uint64_t left = response.body_stream_length;
+  while (left > 0) {
+    auto want = static_cast<std::size_t>(std::min<std::uint64_t>(left, chunk.size()));
+    std::size_t got = 0;
+    try {
+      got = co_await response.body_stream->read(chunk.data(), want);
+    } catch (const std::exception& e) {
+      log::warn("http_stream_source_failed", {{"error", e.what()}});
+    }
+    if (got == 0) co_return false;  // shorter than announced: the peer must see a cut
+    stream.expires_after(timeout);
+    auto [wec, wn] = co_await net::async_write(stream, net::buffer(chunk.data(), got), use_tuple);
+    if (wec) co_return false;
+    left -= got;
+  }
+  co_return true;
+}
+
+// A request body read through Request::body_stream, piece by piece.
+class StreamedBody final : public BodySource {
+ public:
+  StreamedBody(beast::tcp_stream& stream, beast::flat_buffer& buffer, bhttp::request_parser<bhttp::buffer_body>& parser,
+               std::chrono::milliseconds timeout)
+      : stream_(stream), buffer_(buffer), parser_(parser), timeout_(timeout) {}
+
+  net::awaitable<std::size_t> read(char* data, std::size_t size) override {
+    if (parser_.is_done() || size == 0) co_return 0;
+    auto& body = parser_.get().body();
+    body.data = data;
+    body.size = size;
+    body.more = true;
+    stream_.expires_after(timeout_);
+    auto [ec, n] = co_await bhttp::async_read(stream_, buffer_, parser_, use_tuple);
+    if (ec == bhttp::error::need_buffer) ec = {};
+    if (ec) throw std::runtime_error("request body: " + ec.message());
+    co_return size - body.size;
+  }
+  bool done() const { return parser_.is_done(); }
+
+ private:
+  beast::tcp_stream& stream_;
+  beast::flat_buffer& buffer_;
+  bhttp::request_parser<bhttp::buffer_body>& parser_;
+  std::chrono::milliseconds timeout_;
+};
+
+enum class Streamed { no, keep, close };
+
+// A request whose route streams its body (ServerOptions::stream_body):
+// handled while its body is still arriving.
+net::awaitable<Streamed> serve_streamed(beast::tcp_stream& stream, beast::flat_buffer& buffer,
+                                        bhttp::request_parser<bhttp::string_body>& parser,
+                                        std::shared_ptr<Server::State> st) {
+  const auto& opt = st->options;
+  const auto& in = parser.get();
+  Request request;
+  request.method = std::string(in.method_string());
+  request.target = std::string(in.target());
+  for (const auto& field : in) request.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
+  if (!opt.stream_body(request)) co_return Streamed::no;
+  auto started = std::chrono::steady_clock::now();
+  bool keep_alive = in.keep_alive();
+  bool head = in.method() == bhttp::verb::head;
+  unsigned version = in.version();
+  bhttp::request_parser<bhttp::buffer_body> body_parser(std::move(parser));
+  body_parser.body_limit(boost::none);
+  StreamedBody body(stream, buffer, body_parser, opt.request_timeout);
+  request.body_stream = &body;
+  auto response = co_await dispatch(st->router, std::move(request));
+  st->responses[std::clamp(response.status / 100, 1, 5)]->inc();
+  // A body the handler left unread would be taken for the next request.
+  keep_alive = keep_alive && body.done() && !st->stopping;
+  bool written = false;
+  if (response.body_stream) {
+    written = co_await write_streamed(stream, std::move(response), version, keep_alive, head, opt.request_timeout);
+  } else {
+    auto out = to_beast(std::move(response), version, keep_alive, head);
+    stream.expires_after(opt.request_timeout);
+    auto [wec, wn] = co_await bhttp::async_write(stream, out, use_tuple);
+    written = !wec;
+  }
+  st->latency->observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+  co_return written && keep_alive ? Streamed::keep : Streamed::close;
+}
+
 net::awaitable<void> run_session(beast::tcp_stream stream, std::shared_ptr<Server::State> st) {
   auto self = st->sessions.insert(st->sessions.end(), Session{&stream, true});
   st->open_connections->add(1);
@@ -103,6 +206,11 @@ net::awaitable<void> run_session(beast::tcp_stream stream, std::shared_ptr<Serve
     stream.expires_after(opt.idle_timeout);
     auto [ec, n] = co_await bhttp::async_read_header(stream, buffer, parser, use_tuple);
     self->idle = false;
+    if (!ec && !parser.is_done() && opt.stream_body) {
+      auto streamed = co_await serve_streamed(stream, buffer, parser, st);
+      if (streamed == Streamed::close) break;
+      if (streamed == Streamed::keep) continue;
+    }
     if (!ec && !parser.is_done()) {
       stream.expires_after(opt.request_timeout);
       std::tie(ec, n) = co_await bhttp::async_read(stream, buffer, parser, use_tuple);
@@ -124,6 +232,12 @@ net::awaitable<void> run_session(beast::tcp_stream stream, std::shared_ptr<Serve
     int status_class = std::clamp(response.status / 100, 1, 5);
     st->responses[status_class]->inc();
     keep_alive = keep_alive && !st->stopping;
+    if (response.body_stream) {
+      bool written = co_await write_streamed(stream, std::move(response), version, keep_alive, head, opt.request_timeout);
+      st->latency->observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+      if (!written || !keep_alive) break;
+      continue;
+    }
     auto out = to_beast(std::move(response), version, keep_alive, head);
     stream.expires_after(opt.request_timeout);
     auto [wec, wn] = co_await bhttp::async_write(stream, out, use_tuple);

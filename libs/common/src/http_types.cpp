@@ -67,7 +67,29 @@ Response Response::error(int status, std::string_view code, std::string_view mes
   return json(status, body);
 }
 
+namespace {
+
+// A host is a DNS name or an IPv4 literal ([A-Za-z0-9.-], with `_` as some
+// internal names use it), or an IPv6 literal in brackets (hex, ':', '.').
+bool valid_host(std::string_view host, bool bracketed) {
+  if (host.empty() || host.size() > 253) return false;
+  for (unsigned char c : host) {
+    bool ok = bracketed ? (std::isxdigit(c) != 0 || c == ':' || c == '.')
+                        : (std::isalnum(c) != 0 || c == '.' || c == '-' || c == '_');
+    if (!ok) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
 std::optional<Url> Url::parse(std::string_view text) {
+  // Control characters (CR/LF would inject header lines), spaces and DEL are
+  // never part of a URL we send.
+  for (unsigned char c : text) {
+    if (c <= 0x20 || c == 0x7f) return std::nullopt;
+  }
+  if (auto hash = text.find('#'); hash != std::string_view::npos) text = text.substr(0, hash);  // never sent
   Url url;
   auto scheme_end = text.find("://");
   if (scheme_end == std::string_view::npos) return std::nullopt;
@@ -103,8 +125,10 @@ std::optional<Url> Url::parse(std::string_view text) {
     if (ec != std::errc{} || p != end || port == 0 || port > 65535) return std::nullopt;
     url.port = static_cast<std::uint16_t>(port);
   }
-  if (host.empty()) return std::nullopt;
+  bool bracketed = !authority.empty() && authority.front() == '[';
+  if (!valid_host(host, bracketed)) return std::nullopt;
   url.host = std::string(host);
+  for (auto& c : url.host) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return url;
 }
 

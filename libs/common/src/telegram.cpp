@@ -2,6 +2,8 @@
 #include "kiebot/common/json.hpp"
 #include "kiebot/common/telegram.hpp"
 
+#include <algorithm>
+#include <cctype>
 #include <random>
 
 #include "kiebot/common/backoff.hpp"
@@ -60,6 +62,42 @@ net::awaitable<Result> Client::call(std::string_view method, json params, std::c
   co_return co_await send(std::move(request), patience);
 }
 
+std::string safe_filename(std::string_view name) {
+  std::string out;
+  for (unsigned char c : name.substr(0, 64)) {
+    bool ok = std::isalnum(c) != 0 || c == '.' || c == '_' || c == '-';
+    out += ok ? static_cast<char>(c) : '_';
+  }
+  // Never a name made of dots ("..") alone.
+  if (out.find_first_not_of("._") == std::string::npos) return "file";
+  return out;
+}
+
+std::string safe_content_type(std::string_view type) {
+  type = type.substr(0, type.find(';'));
+  while (!type.empty() && type.back() == ' ') type.remove_suffix(1);
+  auto slash = type.find('/');
+  auto token = [](std::string_view t) {
+    if (t.empty() || t.size() > 64) return false;
+    for (unsigned char c : t) {
+      if (std::isalnum(c) == 0 && c != '.' && c != '+' && c != '-') return false;
+    }
+    return true;
+  };
+  if (slash == std::string_view::npos || !token(type.substr(0, slash)) || !token(type.substr(slash + 1))) {
+    return "application/octet-stream";
+  }
+  return std::string(type);
+}
+
+std::string safe_field_name(std::string_view name) {
+  std::string out;
+  for (unsigned char c : name.substr(0, 64)) {
+    if (std::isalnum(c) != 0 || c == '_') out += static_cast<char>(c);
+  }
+  return out.empty() ? "field" : out;
+}
+
 net::awaitable<Result> Client::upload(std::string_view method, json params, std::string field, std::string filename,
                                       std::string content_type, std::string file) {
   static std::mt19937_64 rng{std::random_device{}()};
@@ -67,12 +105,13 @@ net::awaitable<Result> Client::upload(std::string_view method, json params, std:
   std::string body;
   body.reserve(file.size() + 1024);
   for (auto& [k, v] : params.items()) {
-    body += "--" + boundary + "\r\nContent-Disposition: form-data; name=\"" + k + "\"\r\n\r\n";
+    body += "--" + boundary + "\r\nContent-Disposition: form-data; name=\"" + safe_field_name(k) + "\"\r\n\r\n";
     body += v.is_string() ? v.get<std::string>() : v.dump();
     body += "\r\n";
   }
-  body += "--" + boundary + "\r\nContent-Disposition: form-data; name=\"" + field + "\"; filename=\"" + filename +
-          "\"\r\nContent-Type: " + content_type + "\r\n\r\n";
+  body += "--" + boundary + "\r\nContent-Disposition: form-data; name=\"" + safe_field_name(field) +
+          "\"; filename=\"" + safe_filename(filename) + "\"\r\nContent-Type: " + safe_content_type(content_type) +
+          "\r\n\r\n";
   body += file;
   body += "\r\n--" + boundary + "--\r\n";
   http::ClientRequest request;
@@ -82,6 +121,82 @@ net::awaitable<Result> Client::upload(std::string_view method, json params, std:
   request.body = std::move(body);
   request.timeout = std::chrono::seconds(120);
   co_return co_await send(std::move(request), std::chrono::seconds(30));
+}
+
+namespace {
+
+// prefix, then the file, then suffix: a multipart body never whole in memory.
+class MultipartSource final : public http::BodySource {
+ public:
+  MultipartSource(std::string prefix, http::BodySource* file, std::uint64_t size, std::string suffix)
+      : prefix_(std::move(prefix)), file_(file), file_left_(size), suffix_(std::move(suffix)) {}
+
+  net::awaitable<std::size_t> read(char* data, std::size_t size) override {
+    if (prefix_at_ < prefix_.size()) co_return copy(prefix_, prefix_at_, data, size);
+    if (file_left_ > 0) {
+      auto n = co_await file_->read(data, static_cast<std::size_t>(std::min<std::uint64_t>(size, file_left_)));
+      file_left_ -= n;
+      co_return n;  // 0: the file ended early, and the upload with it
+    }
+    co_return copy(suffix_, suffix_at_, data, size);
+  }
+
+ private:
+  static std::size_t copy(const std::string& from, std::size_t& at, char* data, std::size_t size) {
+    auto n = std::min(size, from.size() - at);
+    std::copy_n(from.data() + at, n, data);
+    at += n;
+    return n;
+  }
+
+  std::string prefix_;
+  std::size_t prefix_at_ = 0;
+  http::BodySource* file_;
+  std::uint64_t file_left_;
+  std::string suffix_;
+  std::size_t suffix_at_ = 0;
+};
+
+}  // namespace
+
+net::awaitable<Result> Client::upload_streamed(std::string_view method, json params, std::string field,
+                                               std::string filename, std::string content_type, std::uint64_t size,
+                                               http::BodySource* file) {
+  static std::mt19937_64 rng{std::random_device{}()};
+  auto boundary = "kiebot" + std::to_string(rng());
+  std::string prefix;
+  for (auto& [k, v] : params.items()) {
+    prefix += "--" + boundary + "\r\nContent-Disposition: form-data; name=\"" + safe_field_name(k) + "\"\r\n\r\n";
+    prefix += v.is_string() ? v.get<std::string>() : v.dump();
+    prefix += "\r\n";
+  }
+  prefix += "--" + boundary + "\r\nContent-Disposition: form-data; name=\"" + safe_field_name(field) +
+            "\"; filename=\"" + safe_filename(filename) + "\"\r\nContent-Type: " + safe_content_type(content_type) +
+            "\r\n\r\n";
+  std::string suffix = "\r\n--" + boundary + "--\r\n";
+  auto length = prefix.size() + size + suffix.size();
+  MultipartSource body(std::move(prefix), file, size, std::move(suffix));
+  http::ClientRequest request;
+  request.method = "POST";
+  request.url = base_ + "/bot" + token_ + "/" + std::string(method);
+  request.headers = {{"Content-Type", "multipart/form-data; boundary=" + boundary}};
+  request.timeout = std::chrono::seconds(60);  // each piece; the whole may take longer
+  Result r;
+  std::optional<http::Response> response;
+  try {
+    response = co_await client_.send_streamed(std::move(request), length, &body);
+  } catch (const http::ClientError& e) {
+    r.description = e.what();
+  }
+  if (!response) co_return r;
+  r.status = response->status;
+  auto answer = parse_untrusted(response->body);
+  if (answer.is_object()) {
+    r.ok = answer.contains("ok") && answer["ok"].is_boolean() && answer["ok"].get<bool>();
+    r.description = string_field(answer, "description");
+    if (answer.contains("result")) r.result = answer["result"];
+  }
+  co_return r;
 }
 
 }  // namespace kiebot::telegram

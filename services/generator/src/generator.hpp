@@ -9,12 +9,15 @@
 #include <cstdint>
 #include <exception>
 #include <functional>
+#include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
 
 #include "job.hpp"
 #include "job_store.hpp"
+#include "kiebot/common/fetch_policy.hpp"
 #include "kiebot/common/http.hpp"
 #include "kiebot/common/kafka.hpp"
 #include "kiebot/common/net.hpp"
@@ -56,7 +59,11 @@ struct GeneratorOptions {
   // How long an unanswered submission waits for KIE's callback to name its
   // task before the job fails (callbacks only; without them it fails at once).
   std::chrono::milliseconds adopt_wait{600'000};
-  std::size_t max_upload_bytes = 50u << 20;  // Telegram's upload limit for bots
+  std::size_t max_upload_bytes = 50u << 20;  // Telegram's upload limit for bots (2000 MB with a local Bot API server)
+  std::size_t max_photo_bytes = 10u << 20;   // sendPhoto's limit, whatever the server
+  // Where result URLs may be fetched from (KIE's origins, FETCH_ALLOW_ORIGINS,
+  // public addresses); a job whose result URL it refuses fails.
+  std::shared_ptr<const http::FetchPolicy> fetch_policy = std::make_shared<http::FetchPolicy>();
   std::set<std::string> unpaid_sources;     // GENERATOR_UNPAID_SOURCES: may run without a hold
   std::string results_topic = "gen.results";
   std::string dlq_topic = "gen.jobs.dlq";
@@ -107,7 +114,14 @@ class Generator {
   net::awaitable<bool> settle_hold(Step& s, const char* action);
   net::awaitable<void> settle_later(Step& s);
   net::awaitable<bool> publish_result(Step& s, bool succeeded);
+  // "" when every URL may be fetched, else why one may not.
+  net::awaitable<std::string> vet_results(const std::vector<std::string>& urls);
   net::awaitable<std::string> deliver(const Job& job, const std::vector<std::string>& urls);
+  // Downloads `url` and uploads it with `method` as it arrives, within what
+  // Telegram accepts for `type`: "upload", "too_large", "failed", or
+  // kUnsafeResultUrl when the fetch policy refused it.
+  net::awaitable<std::string> relay(const Job& job, std::string method, std::string type, std::string url,
+                                    bool with_caption);
   net::awaitable<void> edit_status(const Job& job, std::string text);
   net::awaitable<void> to_dlq(kafka::Message message, std::string reason);
   // A job refused before it was recorded (unpaid, implausible time): to the
@@ -124,6 +138,15 @@ class Generator {
   std::size_t inflight_ = 0;
   net::steady_timer wake_;
 };
+
+// The failure code of a job whose result URL the fetch policy refused (and
+// deliver()'s outcome when a download was refused).
+inline constexpr const char* kUnsafeResultUrl = "unsafe_result_url";
+
+// When a result link stops working (unix seconds), if its URL says:
+// `expires=` (KIE's temporary download links) or S3's X-Amz-Date plus
+// X-Amz-Expires.
+std::optional<std::int64_t> link_expiry(const std::string& url);
 
 // hex(HMAC-SHA256(secret, job_id)).
 std::string sign_job(const std::string& secret, const std::string& job_id);

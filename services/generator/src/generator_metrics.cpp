@@ -21,6 +21,8 @@ Metrics& Metrics::get() {
       r.counter("generator_kie_credits_exhausted_total", "createTask answered 402: KIE's account is empty (page someone)"),
       r.counter("generator_hold_settle_retries_total",
                 "commits and releases accounts did not answer, retried with backoff until it does"),
+      r.counter("generator_unsafe_result_urls_total",
+                "Jobs failed because a result URL pointed where fetches may not go (private, loopback, metadata...)"),
       r.histogram("generator_kie_seconds", "KIE API call latency"),
   };
   return m;

@@ -21,6 +21,7 @@ struct Metrics {
   metrics::Counter& retries;
   metrics::Counter& kie_credits_exhausted;
   metrics::Counter& settle_retries;
+  metrics::Counter& unsafe_result_urls;
   metrics::Histogram& kie_seconds;
 
   static Metrics& get();

@@ -153,6 +153,14 @@ net::awaitable<void> Generator::check(Step& s) {
   Metrics::get().kie_seconds.observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
   if (task.kind == TaskState::Kind::success) {
     Metrics::kie_answer("recordInfo", "success");
+    auto refusal = co_await vet_results(task.result_urls);
+    if (!refusal.empty()) {
+      Metrics::get().unsafe_result_urls.inc();
+      log::warn("unsafe_result_url", {{"job_id", s.id()}, {"reason", refusal}});
+      std::string failure_code = "unsafe_result_url";
+      co_await fail(s, std::move(failure_code), std::move(refusal));
+      co_return;
+    }
     json urls = task.result_urls;
     Fields delivering{{"state", "delivering"}, {"result_urls", urls.dump()},
                       {"cost_time_ms", std::to_string(task.cost_time_ms)}};
@@ -259,6 +267,16 @@ net::awaitable<void> Generator::succeed(Step& s, std::vector<std::string> urls) 
       if (!co_await save(s, std::move(sending))) co_return;
     }
     auto method = co_await deliver(s.job, urls);
+    if (method == kUnsafeResultUrl) {
+      // A download was redirected (or re-resolved) to a refused address.
+      Metrics::get().unsafe_result_urls.inc();
+      Fields marker{{"delivered", "failed"}};
+      if (!co_await save(s, std::move(marker))) co_return;
+      std::string failure_code = kUnsafeResultUrl;
+      std::string failure_reason = "a result download was refused by the fetch policy";
+      co_await fail(s, std::move(failure_code), std::move(failure_reason));
+      co_return;
+    }
     Fields marker{{"delivered", method}};
     if (!co_await save(s, std::move(marker))) co_return;
     auto done_text = message(s.job.language, "done");

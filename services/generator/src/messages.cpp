@@ -11,6 +11,7 @@ std::string message(const std::string& language, const std::string& key) {
       {"generating", {"⏳ Генерирую…", "⏳ Generating…"}},
       {"done", {"✅ Готово", "✅ Done"}},
       {"links", {"Файл слишком большой для Telegram, вот ссылка:", "The file is too large for Telegram, here is the link:"}},
+      {"link_expires", {"Ссылка действует до", "The link works until"}},
       {"try_again", {"🔁 Попробовать снова", "🔁 Try again"}},
       {"timeout", {"⌛ Генерация не уложилась в отведённое время. Деньги не списаны.",
                    "⌛ The generation took too long. You were not charged."}},
@@ -22,6 +23,8 @@ std::string message(const std::string& language, const std::string& key) {
                          "⚠️ The model did not accept the request's parameters. You were not charged."}},
       {"ambiguous_submit", {"⚠️ Не удалось подтвердить запуск генерации. Деньги не списаны, попробуйте ещё раз.",
                             "⚠️ We could not confirm that the generation started. You were not charged; please try again."}},
+      {"unsafe_result_url", {"⚠️ Сервис генерации вернул недопустимую ссылку на результат. Деньги не списаны.",
+                             "⚠️ The generation service returned an unacceptable result link. You were not charged."}},
       {"kie_rejected", {"🛠 Сервис генерации отклонил запрос. Деньги не списаны, попробуйте позже.",
                         "🛠 The generation service refused the request. You were not charged; please try later."}},
   };

@@ -10,6 +10,7 @@
 #include <boost/asio/as_tuple.hpp>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <deque>
 #include <map>
 #include <random>
@@ -45,6 +46,9 @@ struct Config {
   std::int64_t slow_next_ms = 0;
   int slow_next_count = 0;
   std::int64_t callback_retry_ms = 200;  // first retry delay, doubling
+  // Where new tasks' result URLs point instead of this emulator (empty: here):
+  // a KIE that names an address it should not, for fetch-policy tests.
+  std::string result_base_url;
 };
 
 struct Task {
@@ -234,7 +238,8 @@ http::Response create_task(const std::shared_ptr<State>& st, const http::Request
   std::snprintf(id, sizeof id, "task_%llx%06llu", static_cast<unsigned long long>(st->rng() & 0xffffffff),
                 static_cast<unsigned long long>(st->next_id++));
   std::uniform_real_distribution<double> coin(0.0, 1.0);
-  Task task{id, model->id, model->output, body, callback, base_url(*st, r), "waiting",
+  auto files_base = st->config.result_base_url.empty() ? base_url(*st, r) : st->config.result_base_url;
+  Task task{id, model->id, model->output, body, callback, files_base, "waiting",
             coin(st->rng) < cfg.failure_rate, now, 0};
   st->tasks[task.id] = task;
   ++st->tasks_created;
@@ -253,6 +258,27 @@ http::Response record_info(const std::shared_ptr<State>& st, const http::Request
   return kie(200, "success", record(it->second));
 }
 
+class PatternSource final : public http::BodySource {
+ public:
+  explicit PatternSource(MediaPattern pattern) : p_(std::move(pattern)) {}
+  net::awaitable<std::size_t> read(char* data, std::size_t size) override {
+    std::size_t n = 0;
+    while (n < size && at_ < p_.length) {
+      const auto& from = at_ < p_.head.size() ? p_.head : p_.unit;
+      auto offset = at_ < p_.head.size() ? at_ : (at_ - p_.head.size()) % p_.unit.size();
+      auto take = std::min<std::uint64_t>({size - n, from.size() - offset, p_.length - at_});
+      std::copy_n(from.data() + offset, take, data + n);
+      n += static_cast<std::size_t>(take);
+      at_ += take;
+    }
+    co_return n;
+  }
+
+ private:
+  MediaPattern p_;
+  std::uint64_t at_ = 0;
+};
+
 http::Response file(const std::shared_ptr<State>& st, const http::Request& r) {
   const auto& name = r.params.at("name");
   if (auto up = st->uploads.find(name); up != st->uploads.end()) {
@@ -263,6 +289,15 @@ http::Response file(const std::shared_ptr<State>& st, const http::Request& r) {
     return http::Response::error(404, "not_found", "no such file");
   }
   auto ext = name.substr(dash + 8);
+  // Large results are produced as they are sent (like a CDN streaming a
+  // stored file): hundreds at once must not each sit in memory here.
+  if (auto pattern = media_pattern(ext, st->config.result_size); pattern && st->config.result_size > (1u << 20)) {
+    http::Response out;
+    out.headers = {{"Content-Type", std::string(content_type_for(ext))}};
+    out.body_stream_length = pattern->length;
+    out.body_stream = std::make_shared<PatternSource>(std::move(*pattern));
+    return out;
+  }
   return http::Response::text(200, media_bytes(ext, st->config.result_size), std::string(content_type_for(ext)));
 }
 
@@ -321,6 +356,7 @@ http::Response control_config(const std::shared_ptr<State>& st, const http::Requ
     c.maintenance = body.value("maintenance", c.maintenance);
     c.result_size = body.value("result_size", c.result_size);
     c.callback_retry_ms = body.value("callback_retry_ms", c.callback_retry_ms);
+    c.result_base_url = body.value("result_base_url", c.result_base_url);
     if (body.contains("callback_mode")) {
       auto mode = body["callback_mode"].get<std::string>();
       if (mode != "normal" && mode != "duplicate" && mode != "drop") {
@@ -346,6 +382,7 @@ http::Response control_config(const std::shared_ptr<State>& st, const http::Requ
               {"result_size", c.result_size},
               {"callback_mode", c.callback_mode},
               {"callback_retry_ms", c.callback_retry_ms},
+              {"result_base_url", c.result_base_url},
               {"fail_next_create", {{"code", c.fail_next_code}, {"count", c.fail_next_count}}},
               {"slow_next_create", {{"ms", c.slow_next_ms}, {"count", c.slow_next_count}}}};
   return http::Response::json(200, out);

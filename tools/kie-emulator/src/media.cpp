@@ -133,4 +133,22 @@ std::string media_bytes(std::string_view extension, std::size_t size) {
   return png_bytes(size);
 }
 
+std::optional<MediaPattern> media_pattern(std::string_view extension, std::size_t size) {
+  if (extension == "mp4") {
+    auto minimal = mp4_bytes(0);  // ends with an empty 8-byte "free" box
+    auto fixed = minimal.size();
+    if (size < fixed) return std::nullopt;
+    MediaPattern p{minimal.substr(0, fixed - 8), std::string(64 * 1024, '\0'), size};
+    put32(p.head, static_cast<std::uint32_t>(size - fixed + 8));
+    p.head += "free";
+    return p;
+  }
+  if (extension == "mp3") {
+    auto frame = mp3_bytes(1);
+    std::size_t frames = std::max<std::size_t>(1, (size + frame.size() - 1) / frame.size());
+    return MediaPattern{"", frame, static_cast<std::uint64_t>(frames) * frame.size()};
+  }
+  return std::nullopt;
+}
+
 }  // namespace kiebot::kie

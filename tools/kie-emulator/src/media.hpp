@@ -2,6 +2,8 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -18,5 +20,15 @@ std::string mp3_bytes(std::size_t size);
 std::string_view extension_for(std::string_view output);
 std::string_view content_type_for(std::string_view extension);
 std::string media_bytes(std::string_view extension, std::size_t size);
+
+// The same file as media_bytes, described so that it can be produced as it
+// is sent: `head`, then `unit` repeated (the last one cut) to `length` bytes.
+// For mp4 and mp3, whose padding is regular; nullopt for png (served whole).
+struct MediaPattern {
+  std::string head;
+  std::string unit;
+  std::uint64_t length = 0;
+};
+std::optional<MediaPattern> media_pattern(std::string_view extension, std::size_t size);
 
 }  // namespace kiebot::kie

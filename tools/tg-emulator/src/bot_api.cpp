@@ -250,7 +250,12 @@ net::awaitable<http::Response> handle(std::shared_ptr<Emulator> em, http::Reques
                                       fault->second.status == 429 ? json{{"retry_after", 1}} : json()});
   }
   try {
-    auto params = parse_params(request);
+    Params params;
+    if (request.body_stream) {
+      params = co_await read_streamed_params(request);
+    } else {
+      params = parse_params(request);
+    }
     if (method == "getUpdates") co_return co_await get_updates(em, token, std::move(params));
     if (is_media_method(method)) {
       auto sent = co_await send_media(em, token, method, std::move(params));

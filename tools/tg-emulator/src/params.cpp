@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include <stdexcept>
+#include <vector>
 
 namespace kiebot::tg {
 
@@ -39,7 +40,133 @@ void add_all(Params& p, const std::map<std::string, std::string, std::less<>>& v
   for (const auto& [k, v] : values) p.values.emplace(k, v);
 }
 
+struct PartHead {
+  std::optional<std::string> name;
+  std::optional<std::string> filename;
+  std::string content_type = "application/octet-stream";
+};
+
+PartHead parse_part_head(std::string_view headers) {
+  PartHead out;
+  std::size_t line_start = 0;
+  while (line_start <= headers.size()) {
+    auto line_end = headers.find("\r\n", line_start);
+    auto line = headers.substr(line_start, line_end == std::string_view::npos ? std::string_view::npos : line_end - line_start);
+    auto colon = line.find(':');
+    if (colon != std::string_view::npos) {
+      auto key = lower(line.substr(0, colon));
+      auto value = line.substr(colon + 1);
+      while (!value.empty() && value.front() == ' ') value.remove_prefix(1);
+      if (key == "content-disposition") {
+        out.name = header_param(value, "name");
+        out.filename = header_param(value, "filename");
+      } else if (key == "content-type") {
+        out.content_type = std::string(value);
+      }
+    }
+    if (line_end == std::string_view::npos) break;
+    line_start = line_end + 2;
+  }
+  return out;
+}
+
 }  // namespace
+
+bool streams_body(const http::Request& head) {
+  auto type = lower(head.header("content-type").value_or(""));
+  auto length = head.header("content-length");
+  return type.starts_with("multipart/form-data") && length && length->size() > 6;  // from 1 MB
+}
+
+net::awaitable<Params> read_streamed_params(http::Request request) {
+  auto bad = [] { return std::invalid_argument("Bad Request: can't parse multipart/form-data"); };
+  Params out;
+  if (auto q = request.target.find('?'); q != std::string::npos) {
+    add_all(out, http::parse_query(std::string_view(request.target).substr(q + 1)));
+  }
+  auto boundary = header_param(request.header("content-type").value_or(""), "boundary");
+  if (!boundary || !request.body_stream) throw bad();
+  const std::string delimiter = "\r\n--" + *boundary;
+  enum class At { preamble, after_delimiter, headers, content, done } at = At::preamble;
+  std::string buffer = "\r\n";  // the first delimiter has no CRLF before it
+  PartHead part;
+  UploadedFile file;
+  std::string value;
+  auto take = [&](std::string_view bytes) {
+    if (part.filename) {
+      auto room = kKeptBytes - std::min(kKeptBytes, file.bytes.size());
+      file.bytes.append(bytes.substr(0, room));
+      file.size += bytes.size();
+    } else if (value.size() + bytes.size() <= (1u << 20)) {
+      value.append(bytes);
+    } else {
+      throw std::invalid_argument("Bad Request: a parameter is too long");
+    }
+  };
+  std::vector<char> chunk(64 * 1024);
+  bool eof = false;
+  while (at != At::done) {
+    bool progressed = true;
+    while (progressed && at != At::done) {
+      progressed = false;
+      if (at == At::preamble || at == At::content) {
+        auto pos = buffer.find(delimiter);
+        if (pos != std::string::npos) {
+          if (at == At::content) {
+            take(std::string_view(buffer).substr(0, pos));
+            if (part.name && part.filename) {
+              file.filename = *part.filename;
+              file.content_type = part.content_type;
+              out.files[*part.name] = std::move(file);
+            } else if (part.name) {
+              out.values[*part.name] = std::move(value);
+            }
+            file = UploadedFile{};
+            value.clear();
+          }
+          buffer.erase(0, pos + delimiter.size());
+          at = At::after_delimiter;
+          progressed = true;
+        } else if (buffer.size() > delimiter.size()) {
+          auto keep = delimiter.size();
+          if (at == At::content) take(std::string_view(buffer).substr(0, buffer.size() - keep));
+          buffer.erase(0, buffer.size() - keep);
+        }
+      } else if (at == At::after_delimiter && buffer.size() >= 2) {
+        if (buffer.starts_with("--")) {
+          at = At::done;
+        } else if (buffer.starts_with("\r\n")) {
+          buffer.erase(0, 2);
+          at = At::headers;
+          progressed = true;
+        } else {
+          throw bad();
+        }
+      } else if (at == At::headers) {
+        auto end = buffer.find("\r\n\r\n");
+        if (end == std::string::npos) {
+          if (buffer.size() > 16 * 1024) throw bad();
+        } else {
+          part = parse_part_head(std::string_view(buffer).substr(0, end));
+          buffer.erase(0, end + 4);
+          at = At::content;
+          progressed = true;
+        }
+      }
+    }
+    if (at == At::done) break;
+    if (eof) throw bad();
+    auto n = co_await request.body_stream->read(chunk.data(), chunk.size());
+    if (n == 0) eof = true;
+    buffer.append(chunk.data(), n);
+  }
+  // The closing delimiter's epilogue is read to the end, so the connection stays usable.
+  while (true) {
+    auto n = co_await request.body_stream->read(chunk.data(), chunk.size());
+    if (n == 0) break;
+  }
+  co_return out;
+}
 
 std::optional<std::string> Params::get(std::string_view name) const {
   auto it = values.find(name);
@@ -86,7 +213,7 @@ Params parse_multipart(std::string_view body, std::string_view boundary) {
     }
     if (name) {
       if (filename) {
-        out.files[*name] = UploadedFile{*filename, content_type, std::string(content)};
+        out.files[*name] = UploadedFile{*filename, content_type, std::string(content), content.size()};
       } else {
         out.values[*name] = std::string(content);
       }

@@ -132,6 +132,8 @@ struct Emulator {
   std::string default_token;
   Stats stats;
   bool flood_control = true;
+  // As a local Bot API server (telegram-bot-api --local): uploads up to 2000 MB.
+  bool local_api = false;
   std::int64_t clock_offset_s = 0;  // advanced by the control API to test expiry
   std::chrono::milliseconds webhook_retry{1000};
   std::unique_ptr<http::Client> client;

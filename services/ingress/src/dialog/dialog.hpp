@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -13,6 +14,7 @@
 #include <vector>
 
 #include "catalog.hpp"
+#include "kiebot/common/fetch_policy.hpp"
 #include "kiebot/common/net.hpp"
 #include "screens.hpp"
 #include "texts.hpp"
@@ -62,6 +64,9 @@ struct DialogOptions {
   std::string kie_api_base;     // the owner's credit balance
   std::string kie_upload_base;  // users' photos go to KIE's file upload
   std::string kie_key;
+  // Where users' files may be fetched from: Telegram's and KIE's origins,
+  // FETCH_ALLOW_ORIGINS, public addresses.
+  std::shared_ptr<const http::FetchPolicy> fetch_policy = std::make_shared<http::FetchPolicy>();
   std::chrono::milliseconds gift_frame{700};
   std::chrono::milliseconds money_poll{500};       // how often the money queue is looked at
   std::chrono::milliseconds money_retry_min{1'000};  // a pending money operation's retries grow

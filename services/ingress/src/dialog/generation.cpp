@@ -234,7 +234,7 @@ net::awaitable<std::string> Dialog::upload_photo(std::string file_id) {
     co_return std::string();
   }
   auto path = file.result.value("file_path", "");
-  http::ClientRequest download{"GET", p_.telegram.file_url(path), {}, {}, std::chrono::seconds(30)};
+  http::ClientRequest download{"GET", p_.telegram.file_url(path), {}, {}, std::chrono::seconds(30), options_.fetch_policy};
   auto bytes = co_await p_.http.send(std::move(download));
   if (bytes.status != 200) {
     log::warn("photo_download_failed", {{"status", bytes.status}});

@@ -6,15 +6,28 @@
 #include <chrono>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
 
+#include "kiebot/common/net.hpp"
+
 namespace kiebot::http {
 
 using Headers = std::vector<std::pair<std::string, std::string>>;
+
+// A body read piece by piece instead of held whole (a download being
+// relayed, a large upload received, a generated file served).
+class BodySource {
+ public:
+  virtual ~BodySource() = default;
+  // Up to `size` bytes into `data` (which must stay valid until it
+  // completes); 0 at the end. Throws on failure (the client's ClientError).
+  virtual net::awaitable<std::size_t> read(char* data, std::size_t size) = 0;
+};
 
 // Case-insensitive header lookup.
 std::optional<std::string_view> find_header(const Headers& headers, std::string_view name);
@@ -24,6 +37,10 @@ struct Request {
   std::string target = "/";  // path and query as sent
   Headers headers;
   std::string body;
+
+  // Set by the server for a route that streams its body (ServerOptions::
+  // stream_body): `body` stays empty and this reads it, while the handler runs.
+  BodySource* body_stream = nullptr;
 
   // Filled by the server's router.
   std::string path;
@@ -41,6 +58,10 @@ struct Response {
   int status = 200;
   Headers headers;
   std::string body;
+  // When set, the server sends this instead of `body`: exactly
+  // `body_stream_length` bytes, read piece by piece.
+  std::shared_ptr<BodySource> body_stream = {};
+  std::uint64_t body_stream_length = 0;
 
   std::optional<std::string_view> header(std::string_view name) const {
     return find_header(headers, name);

@@ -3,6 +3,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -22,6 +23,9 @@ struct ServerOptions {
   std::chrono::milliseconds drain_timeout{10'000};    // in-flight requests after stop
   std::size_t max_connections = 10'000;
   std::string name = "http";  // for logs and metrics
+  // Requests it answers true for (from their head) are not read whole: the
+  // handler reads the body through Request::body_stream, without body_limit.
+  std::function<bool(const Request&)> stream_body;
 };
 
 // Runs on a single-threaded executor. bind() then co_await run(); cancelling

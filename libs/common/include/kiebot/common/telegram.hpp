@@ -20,6 +20,15 @@ struct Result {
   nlohmann::json result;
 };
 
+// Multipart headers are built only from safe alphabets, whatever the input:
+// a filename keeps [A-Za-z0-9._-] (others become '_', at most 64 bytes,
+// "file" when nothing is left); a content type must be type/subtype of
+// [A-Za-z0-9.+-] (parameters dropped), else application/octet-stream; a
+// field name keeps [A-Za-z0-9_].
+std::string safe_filename(std::string_view name);
+std::string safe_content_type(std::string_view type);
+std::string safe_field_name(std::string_view name);
+
 class Client {
  public:
   Client(http::Client& client, std::string base, std::string token);
@@ -33,6 +42,12 @@ class Client {
   // A multipart/form-data call uploading `file` as field `field`.
   net::awaitable<Result> upload(std::string_view method, nlohmann::json params, std::string field, std::string filename,
                                   std::string content_type, std::string file);
+  // The same, with the file's `size` bytes read from `file` while they are
+  // sent (a download relayed as it arrives). Not repeated on a 429: the
+  // file cannot be read twice.
+  net::awaitable<Result> upload_streamed(std::string_view method, nlohmann::json params, std::string field,
+                                         std::string filename, std::string content_type, std::uint64_t size,
+                                         http::BodySource* file);
 
  private:
   net::awaitable<Result> send(http::ClientRequest request, std::chrono::seconds patience);
