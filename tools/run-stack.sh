@@ -56,9 +56,18 @@ export REDIS_URL="redis://127.0.0.1:$REDIS_PORT/0"
 # default) even when messages arrive meanwhile, unlike a real broker: every
 # button would lag half a second.
 export KAFKA_CFG_FETCH_WAIT_MAX_MS=${KAFKA_CFG_FETCH_WAIT_MAX_MS:-10}
-# Local defaults; a real deployment sets its own secrets.
+# Local defaults; a real deployment sets its own secrets. Each caller of
+# accounts has its own token and only the scopes it needs, as in production
+# (docs/accounts-api.md); ACCOUNTS_TOKEN has every scope, for curl and the
+# sandbox page.
 export ACCOUNTS_TOKEN=${ACCOUNTS_TOKEN:-dev-accounts-token}
 export ACCOUNTS_URL=${ACCOUNTS_URL:-http://127.0.0.1:8083}
+INGRESS_ACCOUNTS_TOKEN=${INGRESS_ACCOUNTS_TOKEN:-dev-ingress-accounts-token}
+GENERATOR_ACCOUNTS_TOKEN=${GENERATOR_ACCOUNTS_TOKEN:-dev-generator-accounts-token}
+ACCOUNTS_TOKENS="ingress:$INGRESS_ACCOUNTS_TOKEN:read,hold,settle,user,admin,credit:stars,credit:referral,credit:admin_grant,debit:stars_refund,debit:admin_debit"
+ACCOUNTS_TOKENS="$ACCOUNTS_TOKENS;generator:$GENERATOR_ACCOUNTS_TOKEN:read,settle"
+# The ingress's internal API (a user's jobs, for the sandbox page).
+export ADMIN_API_TOKEN=${ADMIN_API_TOKEN:-dev-admin-api-token}
 
 # Without real credentials the bot talks to the emulators: no Telegram
 # account, no KIE key, no money.
@@ -75,14 +84,14 @@ if [ -z "${TELEGRAM_BOT_TOKEN:-}" ]; then
     [ -x "$BIN/kie-emulator" ] && start kie-emulator env HTTP_PORT=8091 "$BIN/kie-emulator"
   fi
 fi
-[ -x "$BIN/accounts" ] && start accounts "$BIN/accounts"
+[ -x "$BIN/accounts" ] && start accounts env ACCOUNTS_TOKENS="$ACCOUNTS_TOKENS" "$BIN/accounts"
 # Two ingress replicas, as in production: one polls Telegram, the other
 # stands by and takes over (see docs/ingress.md).
 if [ -x "$BIN/ingress" ]; then
-  start ingress-1 env HTTP_PORT=8081 INSTANCE_ID=ingress-1 "$BIN/ingress"
-  start ingress-2 env HTTP_PORT=8084 INSTANCE_ID=ingress-2 "$BIN/ingress"
+  start ingress-1 env HTTP_PORT=8081 INSTANCE_ID=ingress-1 ACCOUNTS_TOKEN="$INGRESS_ACCOUNTS_TOKEN" "$BIN/ingress"
+  start ingress-2 env HTTP_PORT=8084 INSTANCE_ID=ingress-2 ACCOUNTS_TOKEN="$INGRESS_ACCOUNTS_TOKEN" "$BIN/ingress"
 fi
-[ -x "$BIN/generator" ] && start generator "$BIN/generator"
+[ -x "$BIN/generator" ] && start generator env ACCOUNTS_TOKEN="$GENERATOR_ACCOUNTS_TOKEN" "$BIN/generator"
 
 port_open() { (exec 3<>/dev/tcp/127.0.0.1/"$1") 2>/dev/null; }
 sandbox=""
@@ -90,7 +99,7 @@ if [ "${TELEGRAM_API_BASE:-}" = "http://127.0.0.1:8090" ]; then
   # The sandbox page's panel shows the replicas' lease, the user's account and jobs.
   for _ in $(seq 100); do port_open 8090 && break; sleep 0.1; done
   curl -sf -XPOST http://127.0.0.1:8090/control/sandbox \
-    -d "{\"ingress\":[\"http://127.0.0.1:8081\",\"http://127.0.0.1:8084\"],\"accounts\":\"$ACCOUNTS_URL\",\"accounts_token\":\"$ACCOUNTS_TOKEN\"}" \
+    -d "{\"ingress\":[\"http://127.0.0.1:8081\",\"http://127.0.0.1:8084\"],\"ingress_token\":\"$ADMIN_API_TOKEN\",\"accounts\":\"$ACCOUNTS_URL\",\"accounts_token\":\"$ACCOUNTS_TOKEN\"}" \
     >/dev/null && sandbox="http://127.0.0.1:8090/"
 fi
 

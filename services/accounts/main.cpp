@@ -94,7 +94,9 @@ int main(int argc, char** argv) {
                 argc, argv);
   auto port = config.port("HTTP_PORT", 8083, "HTTP API, health and metrics; 0 = any free port");
   auto redis_url = config.str("REDIS_URL", "redis://127.0.0.1:6379/0", "Redis (AOF on) holding all accounts");
-  auto token = config.required("ACCOUNTS_TOKEN", "bearer token every caller must present", true);
+  auto token = config.optional("ACCOUNTS_TOKEN", "one bearer token with every scope (local runs); or ACCOUNTS_TOKENS", true);
+  auto tokens = config.optional("ACCOUNTS_TOKENS",
+                                "callers and their scopes: name:token:scope,scope;... (docs/accounts-api.md, Callers)", true);
   auto instance = config.instance_id();
   auto level = config.log_level();
   auto allow_volatile = config.flag("ACCOUNTS_ALLOW_VOLATILE", false, "1: accept a Redis without AOF (tests only)");
@@ -137,8 +139,27 @@ int main(int argc, char** argv) {
     std::cerr << "accounts: config error: GIFT_MIN must not exceed GIFT_MAX\n";
     return 2;
   }
+  accounts::Callers callers;
+  if (!config.help_requested() && !audit_mode) {
+    try {
+      if (tokens && !tokens->empty()) callers = accounts::Callers::parse(*tokens);
+      if (token && !token->empty()) callers.add(accounts::Caller{"default", *token, {"*"}});
+    } catch (const std::invalid_argument& e) {
+      std::cerr << "accounts: config error: ACCOUNTS_TOKENS: " << e.what() << "\n";
+      return 2;
+    }
+    if (callers.all().empty()) {
+      std::cerr << "accounts: config error: ACCOUNTS_TOKEN or ACCOUNTS_TOKENS is required\n";
+      return 2;
+    }
+  }
   if (auto code = config.finish()) return *code;
-  log::init({"accounts", instance, log::parse_level(level), config.secrets()});
+  auto secrets = config.secrets();
+  for (const auto& caller : callers.all()) secrets.push_back(caller.token);
+  log::init({"accounts", instance, log::parse_level(level), std::move(secrets)});
+  auto caller_names = nlohmann::json::array();
+  for (const auto& caller : callers.all()) caller_names.push_back({{"name", caller.name}, {"scopes", caller.scopes}});
+  log::info("accounts_callers", {{"callers", std::move(caller_names)}});
 
   net::io_context io(1);
   redis::Options redis_options;
@@ -164,7 +185,7 @@ int main(int argc, char** argv) {
   auto readiness = [&startup, &redis] {
     return std::vector<std::pair<std::string, bool>>{{"redis", redis->connected()}, {"started", startup.ready}};
   };
-  http::Server server(io.get_executor(), accounts::make_router(store, token, readiness), options);
+  http::Server server(io.get_executor(), accounts::make_router(store, std::move(callers), readiness), options);
   server.bind();
   lifecycle.spawn("http", server.run());
   lifecycle.spawn("startup", start_up(&startup));

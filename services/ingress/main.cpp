@@ -65,6 +65,8 @@ int main(int argc, char** argv) {
   auto kie_key = config.optional("KIE_API_KEY", "KIE key: users' photos go to KIE's file upload; the owner sees KIE's credits", true);
   auto kie_base = config.str("KIE_API_BASE", "https://api.kie.ai", "KIE API");
   auto kie_upload = config.str("KIE_UPLOAD_BASE", "https://kieai.redpandaai.co", "KIE file upload API");
+  auto admin_api_token = config.optional(
+      "ADMIN_API_TOKEN", "bearer token of the internal admin API (GET /dialog/users/{id}/jobs); unset = off", true);
   auto stars_rate = config.integer("STARS_PER_100_RUB", 160, "Telegram Stars charged per 100 roubles of top-up", 1, 100'000);
   auto fetch_allow = config.str("FETCH_ALLOW_ORIGINS", "",
                                 "comma-separated scheme://host:port that file fetches may reach even when private "
@@ -202,7 +204,7 @@ int main(int argc, char** argv) {
                               {"lease", {{"held", lease.held()}, {"epoch", lease.epoch()}}}};
       });
   if (mode == "webhook") receiver.add_routes(router);
-  if (dialog_on) dialog::add_routes(router, store);
+  if (dialog_on) dialog::add_routes(router, store, admin_api_token.value_or(""));
   http::ServerOptions server_options;
   server_options.port = port;
   server_options.name = "ingress";

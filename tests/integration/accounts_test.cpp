@@ -1,7 +1,11 @@
 // accounts over HTTP against a real redis-server: money moves exactly once.
 #include <gtest/gtest.h>
 
+#include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
@@ -61,6 +65,12 @@ struct Accounts : testing::Test {
   }
   http::Response call(const std::string& method, const std::string& path, std::string body = "", bool auth = true) {
     return test::run(io, client.send(request(method, path, std::move(body), auth)));
+  }
+  http::Response call_as(const std::string& token, const std::string& method, const std::string& path,
+                         const json& body = nullptr) {
+    auto r = request(method, path, body.is_null() ? "" : body.dump(), false);
+    r.headers.emplace_back("Authorization", "Bearer " + token);
+    return test::run(io, client.send(std::move(r)));
   }
   json get(const std::string& path) {
     auto r = call("GET", path);
@@ -573,4 +583,80 @@ TEST(AccountsStartup, MissingTokenExitsTwoNamingIt) {
   while (service.running() && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(20ms);
   EXPECT_EQ(service.stop(SIGKILL, 1s), 2);
   EXPECT_NE(service.stderr_text().find("ACCOUNTS_TOKEN"), std::string::npos);
+}
+
+namespace {
+constexpr const char* kGeneratorToken = "generator-token-000001";
+constexpr const char* kDialogToken = "dialog-token-000000001";
+constexpr const char* kCallers =
+    "generator:generator-token-000001:read,settle;"
+    "dialog:dialog-token-000000001:read,hold,settle,user,credit:stars,credit:referral";
+}  // namespace
+
+TEST_F(Accounts, EachCallerHasOnlyItsScopes) {
+  service->stop(SIGTERM, 10s);
+  start({{"ACCOUNTS_TOKENS", kCallers}});
+  json stars = {{"amount", 10'000}, {"reason", "stars"}, {"idempotency_key", "pay-1"}};
+  // The generator may read and settle, never mint money or hold it.
+  auto minted = call_as(kGeneratorToken, "POST", "/v1/users/7/credits", stars);
+  EXPECT_EQ(minted.status, 403) << minted.body;
+  EXPECT_EQ(minted.json()["error"], "forbidden");
+  EXPECT_NE(minted.json()["message"].get<std::string>().find("generator"), std::string::npos);
+  EXPECT_EQ(call_as(kGeneratorToken, "POST", "/v1/users/7/holds",
+                    {{"amount", 100}, {"kind", "paid"}, {"idempotency_key", "h"}}).status, 403);
+  EXPECT_EQ(call_as(kGeneratorToken, "PUT", "/v1/admins/7", {{"limit", 1}}).status, 403);
+  EXPECT_EQ(call_as(kGeneratorToken, "GET", "/v1/users/7").status, 200);
+  // The dialog credits Stars, holds and settles, but grants nothing and manages no admins.
+  EXPECT_EQ(call_as(kDialogToken, "POST", "/v1/users/7/credits", stars).status, 200);
+  auto hold = call_as(kDialogToken, "POST", "/v1/users/7/holds",
+                      {{"amount", 100}, {"kind", "paid"}, {"idempotency_key", "h1"}});
+  ASSERT_EQ(hold.status, 200) << hold.body;
+  auto hold_id = hold.json()["hold_id"].get<std::string>();
+  EXPECT_EQ(call_as(kGeneratorToken, "POST", "/v1/holds/" + hold_id + "/commit", json::object()).status, 200);
+  auto grant = call_as(kDialogToken, "POST", "/v1/users/7/credits",
+                       {{"amount", 100}, {"reason", "admin_grant"}, {"admin_id", 1}, {"idempotency_key", "g"}});
+  EXPECT_EQ(grant.status, 403) << grant.body;
+  EXPECT_EQ(call_as(kDialogToken, "POST", "/v1/users/7/debits",
+                    {{"amount", 100}, {"reason", "stars_refund"}, {"idempotency_key", "d"}}).status, 403);
+  EXPECT_EQ(call_as(kDialogToken, "DELETE", "/v1/admins/2").status, 403);
+  EXPECT_EQ(call_as("no-such-token-00000000", "GET", "/v1/users/7").status, 401);
+  // ACCOUNTS_TOKEN still has every scope.
+  EXPECT_EQ(call("PUT", "/v1/admins/7", json{{"limit", 1}}.dump()).status, 200);
+  EXPECT_EQ(get("/v1/users/7")["balance"], 10'000 - 100);
+}
+
+TEST_F(Accounts, UnauthenticatedRequestIsRefusedBeforeItsBody) {
+  // Announce a large body and send none: the answer must come from the headers alone.
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(fd, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(port);
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  std::string head =
+      "POST /v1/users/1/credits HTTP/1.1\r\nHost: accounts\r\nAuthorization: Bearer wrong\r\n"
+      "Content-Type: application/json\r\nContent-Length: 60000\r\n\r\n";
+  ASSERT_EQ(::send(fd, head.data(), head.size(), 0), static_cast<ssize_t>(head.size()));
+  pollfd p{fd, POLLIN, 0};
+  ASSERT_EQ(::poll(&p, 1, 5000), 1) << "no answer without the body";
+  char buffer[512] = {};
+  auto n = ::recv(fd, buffer, sizeof buffer - 1, 0);
+  ::close(fd);
+  ASSERT_GT(n, 0);
+  EXPECT_TRUE(std::string(buffer).starts_with("HTTP/1.1 401")) << buffer;
+}
+
+TEST(AccountsStartup, BadCallerListExitsTwoNamingIt) {
+  test::RedisServer redis({"--appendonly", "yes", "--appendfsync", "always"});
+  test::Process service({std::string(KIEBOT_BIN_DIR) + "/accounts"},
+                        {{"ACCOUNTS_TOKENS", "generator:generator-token-000001:read,mint"}, {"REDIS_URL", redis.url()},
+                         {"HTTP_PORT", "0"}});
+  auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (service.running() && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(20ms);
+  EXPECT_EQ(service.stop(SIGKILL, 1s), 2);
+  auto err = service.stderr_text();
+  EXPECT_NE(err.find("ACCOUNTS_TOKENS"), std::string::npos) << err;
+  EXPECT_NE(err.find("mint"), std::string::npos) << err;
+  EXPECT_EQ(err.find("generator-token-000001"), std::string::npos) << err;
 }

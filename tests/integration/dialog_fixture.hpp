@@ -26,7 +26,15 @@ namespace kiebot::test {
 using nlohmann::json;
 
 inline constexpr const char* kBotToken = "111111:sandbox-token";
+// Every scope: the tests' own reads and writes at accounts.
 inline constexpr const char* kAccountsToken = "dialog-accounts-token";
+// The services' own tokens, with only the scopes each needs (as deployed).
+inline constexpr const char* kIngressAccountsToken = "ingress-accounts-token-0001";
+inline constexpr const char* kGeneratorAccountsToken = "generator-accounts-token-01";
+inline constexpr const char* kAccountsCallers =
+    "ingress:ingress-accounts-token-0001:read,hold,settle,user,admin,credit:stars,credit:referral,credit:admin_grant,"
+    "debit:stars_refund,debit:admin_debit;generator:generator-accounts-token-01:read,settle";
+inline constexpr const char* kAdminApiToken = "ingress-admin-api-token";
 inline constexpr std::int64_t kOwner = 900;
 inline constexpr std::int64_t kAdmin = 901;
 

@@ -331,3 +331,49 @@ TEST_F(DialogTest, AtMostFiveRunningGenerationsPerUser) {
   wait_text(211, "You already have 5 generations running");
   EXPECT_EQ(user(211)["held"], 0);
 }
+
+TEST_F(DialogTest, UserDataRoutesNeedTheAdminApiToken) {
+  auto replica = start_ingress();
+  auto jobs = url(ingress_ports[replica], "/dialog/users/101/jobs");
+  EXPECT_EQ(request("GET", jobs).status, 401);
+  EXPECT_EQ(request("GET", jobs, "", {{"Authorization", "Bearer wrong"}}).status, 401);
+  auto allowed = request("GET", jobs, "", {{"Authorization", std::string("Bearer ") + test::kAdminApiToken}});
+  EXPECT_EQ(allowed.status, 200) << allowed.body;
+  EXPECT_EQ(allowed.json()["user_id"], 101);
+  // Health and metrics stay open and carry no user data.
+  EXPECT_EQ(request("GET", url(ingress_ports[replica], "/healthz")).status, 200);
+  auto metrics = request("GET", url(ingress_ports[replica], "/metrics"));
+  EXPECT_EQ(metrics.status, 200);
+  EXPECT_EQ(metrics.body.find("user_id"), std::string::npos);
+
+  // Without ADMIN_API_TOKEN the routes do not exist.
+  auto closed = start_ingress({{"ADMIN_API_TOKEN", ""}});
+  auto none = request("GET", url(ingress_ports[closed], "/dialog/users/101/jobs"), "",
+                      {{"Authorization", std::string("Bearer ") + test::kAdminApiToken}});
+  EXPECT_EQ(none.status, 404);
+}
+
+TEST_F(DialogTest, UntrustedTextNeverBreaksAMessage) {
+  start_ingress();
+  fund(203, 100'000);
+  auto form = open_model(203, "text_to_image", "fp");
+  press(203, form["message_id"], button_data(form, "1|go|"));
+  wait_text(203, "Describe what you want (up to 5000 characters)");
+  // 4,050 characters (a message holds 4,096) that read backwards, hide zero-width spaces and look like markup.
+  std::string prompt = "\u202E<b>bold</b> *star* _under_ [link](http://x)\u200B\u2066";
+  for (int i = 0; i < 4'000; ++i) prompt += "ж";
+  say(203, prompt);
+  // Longer than a message may be: the confirmation still comes, cut, with its price.
+  auto confirm = wait_text(203, "Check and confirm");
+  auto shown = confirm.value("text", "");
+  EXPECT_TRUE(has_text(confirm, "Price: 3.93 ₽")) << shown.substr(0, 200);
+  EXPECT_TRUE(has_text(confirm, "…"));
+  EXPECT_TRUE(has_text(confirm, "<b>bold</b> *star* _under_ [link](http://x)"));  // as typed, not as markup
+  EXPECT_EQ(shown.find("\u202E"), std::string::npos);
+  EXPECT_EQ(shown.find("\u200B"), std::string::npos);
+  press(203, confirm["message_id"], button_data(confirm, "1|ok|"));
+  auto jobs = read_until("gen.jobs", [](const json& j) { return j.value("user_id", 0) == 203; });
+  auto sent = jobs.back()["input"]["prompt"].get<std::string>();
+  EXPECT_TRUE(sent.starts_with("<b>bold</b>")) << sent.substr(0, 40);
+  EXPECT_EQ(sent.find("\u2066"), std::string::npos);
+}

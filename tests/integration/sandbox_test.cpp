@@ -49,6 +49,7 @@ TEST_F(DialogTest, SandboxPageGeneratesAnImageInABrowser) {
   request("POST", url(kie_port, "/control/config"),
           json{{"latency_ms", {{"waiting", 100}, {"queuing", 100}, {"generating", 800}}}}.dump());
   json sandbox = {{"ingress", {url(ingress_ports[replica], "")}},
+                  {"ingress_token", test::kAdminApiToken},
                   {"accounts", url(accounts_port, "")},
                   {"accounts_token", test::kAccountsToken}};
   control("POST", "/sandbox", sandbox);

@@ -82,3 +82,36 @@ TEST(Router, HandlerErrorsBecomeJsonErrors) {
   EXPECT_EQ(custom.status, 402);
   EXPECT_EQ(custom.json()["error"], "insufficient_funds");
 }
+
+TEST(Router, GuardsRefuseOnHeadersAlone) {
+  http::Router router;
+  int refused = 0;
+  router.add("POST", "/private/{id}", http::SyncHandler(echo),
+             http::secret_header_guard("Authorization", "Bearer ", "s3cret", 401, [&] { ++refused; }));
+  router.add("GET", "/open", http::SyncHandler(echo));
+
+  http::Request head;
+  head.method = "POST";
+  head.target = "/private/1";
+  auto no_token = router.admit(head);
+  ASSERT_TRUE(no_token);
+  EXPECT_EQ(no_token->status, 401);
+  EXPECT_EQ(no_token->json()["error"], "unauthorized");
+  head.headers = {{"authorization", "Bearer s3cre"}};
+  EXPECT_TRUE(router.admit(head));
+  head.headers = {{"Authorization", "s3cret"}};  // no "Bearer "
+  EXPECT_TRUE(router.admit(head));
+  head.headers = {{"Authorization", "Bearer s3cret"}};
+  EXPECT_FALSE(router.admit(head));
+  EXPECT_EQ(refused, 3);
+
+  http::Request open;
+  open.target = "/open";
+  EXPECT_FALSE(router.admit(open));
+  http::Request unknown;
+  unknown.target = "/nope";
+  EXPECT_FALSE(router.admit(unknown));  // dispatch answers 404
+
+  // dispatch applies the guard too, whoever calls it.
+  EXPECT_EQ(call(router, "POST", "/private/1", "{}").status, 401);
+}

@@ -6,6 +6,7 @@
 #include <algorithm>
 
 #include "kiebot/common/log.hpp"
+#include "kiebot/common/secrets.hpp"
 
 namespace kiebot::http {
 
@@ -29,8 +30,8 @@ net::awaitable<Response> run_sync(SyncHandler handler, Request request) {
 
 }  // namespace
 
-void Router::add(std::string method, std::string_view pattern, Handler handler) {
-  Route route{std::move(method), {}, 0, std::move(handler)};
+void Router::add(std::string method, std::string_view pattern, Handler handler, Guard guard) {
+  Route route{std::move(method), {}, 0, std::move(handler), std::move(guard)};
   for (auto part : split_path(pattern)) {
     auto open = part.find('{');
     if (open != std::string_view::npos && part.back() == '}') {
@@ -46,15 +47,16 @@ void Router::add(std::string method, std::string_view pattern, Handler handler) 
                    [](const Route& a, const Route& b) { return a.literal_count > b.literal_count; });
 }
 
-void Router::add(std::string method, std::string_view pattern, SyncHandler handler) {
+void Router::add(std::string method, std::string_view pattern, SyncHandler handler, Guard guard) {
   add(std::move(method), pattern,
-      Handler([handler = std::move(handler)](Request request) { return run_sync(handler, std::move(request)); }));
+      Handler([handler = std::move(handler)](Request request) { return run_sync(handler, std::move(request)); }),
+      std::move(guard));
 }
 
 Router::Match Router::match(Request& request) const {
   auto query = request.target.find('?');
   auto raw_path = std::string_view(request.target).substr(0, query);
-  if (raw_path.empty() || raw_path.front() != '/') return Match{nullptr, 404, {}};
+  if (raw_path.empty() || raw_path.front() != '/') return Match{nullptr, nullptr, 404, {}};
   auto parts = split_path(raw_path);
   Match result;
   for (const auto& route : routes_) {
@@ -80,9 +82,26 @@ Router::Match Router::match(Request& request) const {
     }
     request.path = std::string(raw_path);
     request.params = std::move(params);
-    return Match{&route.handler, 200, {}};
+    return Match{&route.handler, &route.guard, 200, {}};
   }
   return result;
+}
+
+std::optional<Response> Router::admit(Request& head) const {
+  auto match = this->match(head);
+  if (match.guard == nullptr || !*match.guard) return std::nullopt;
+  return (*match.guard)(head);
+}
+
+Guard secret_header_guard(std::string header, std::string prefix, std::string secret, int status,
+                          std::function<void()> on_refused) {
+  return [header = std::move(header), prefix = std::move(prefix), secret = std::move(secret), status,
+          on_refused = std::move(on_refused)](const Request& head) -> std::optional<Response> {
+    auto given = head.header(header);
+    if (given && given->starts_with(prefix) && same_secret(given->substr(prefix.size()), secret)) return std::nullopt;
+    if (on_refused) on_refused();
+    return Response::error(status, status == 401 ? "unauthorized" : "forbidden", "missing or wrong " + header);
+  };
 }
 
 net::awaitable<Response> dispatch(const Router& router, Request request) {
@@ -94,6 +113,9 @@ net::awaitable<Response> dispatch(const Router& router, Request request) {
       co_return response;
     }
     co_return Response::error(404, "not_found", "no such endpoint");
+  }
+  if (match.guard != nullptr && *match.guard) {
+    if (auto refused = (*match.guard)(request)) co_return std::move(*refused);
   }
   std::string method = request.method;
   std::string path = request.path;

@@ -53,7 +53,7 @@ struct Server::State {
 
 namespace {
 
-Request to_request(bhttp::request<bhttp::string_body>&& in) {
+Request to_request_head(const bhttp::request_header<>& in) {
   Request out;
   out.method = std::string(in.method_string());
   out.target = std::string(in.target());
@@ -61,6 +61,11 @@ Request to_request(bhttp::request<bhttp::string_body>&& in) {
   for (const auto& field : in) {
     out.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
   }
+  return out;
+}
+
+Request to_request(bhttp::request<bhttp::string_body>&& in) {
+  auto out = to_request_head(in);
   out.body = std::move(in.body());
   return out;
 }
@@ -212,6 +217,13 @@ net::awaitable<void> run_session(beast::tcp_stream stream, std::shared_ptr<Serve
       if (streamed == Streamed::keep) continue;
     }
     if (!ec && !parser.is_done()) {
+      // A guarded route refuses on the headers alone: the body is never read.
+      auto head = to_request_head(parser.get());
+      if (auto refused = st->router.admit(head)) {
+        st->responses[std::clamp(refused->status / 100, 1, 5)]->inc();
+        co_await write_and_close(stream, std::move(*refused));
+        break;
+      }
       stream.expires_after(opt.request_timeout);
       std::tie(ec, n) = co_await bhttp::async_read(stream, buffer, parser, use_tuple);
     }

@@ -9,10 +9,35 @@
 #include "kiebot/common/backoff.hpp"
 #include "kiebot/common/http_client.hpp"
 #include "kiebot/common/log.hpp"
+#include "kiebot/common/text.hpp"
 
 namespace kiebot::telegram {
 
 using nlohmann::json;
+
+namespace {
+
+void fit_field(json& params, const char* name, std::size_t limit) {
+  auto field = params.find(name);
+  if (field != params.end() && field->is_string()) *field = text::fit(field->get_ref<const std::string&>(), limit);
+}
+
+// Plain text longer than Telegram takes is cut with "…" rather than refused
+// with a 400 (marked-up text is the caller's to fit: a cut could split an
+// entity).
+void fit_texts(json& params) {
+  if (!params.is_object() || params.contains("parse_mode")) return;
+  fit_field(params, "text", text::kMaxMessage);
+  fit_field(params, "caption", text::kMaxCaption);
+  auto media = params.find("media");
+  if (media != params.end() && media->is_array()) {
+    for (auto& item : *media) {
+      if (item.is_object() && !item.contains("parse_mode")) fit_field(item, "caption", text::kMaxCaption);
+    }
+  }
+}
+
+}  // namespace
 
 Client::Client(http::Client& client, std::string base, std::string token)
     : client_(client), base_(std::move(base)), token_(std::move(token)) {
@@ -57,6 +82,7 @@ net::awaitable<Result> Client::call(std::string_view method, json params, std::c
   request.method = "POST";
   request.url = base_ + "/bot" + token_ + "/" + std::string(method);
   request.headers = {{"Content-Type", "application/json"}};
+  fit_texts(params);
   request.body = params.dump();
   request.timeout = std::chrono::seconds(60);  // Telegram fetches URLs before it answers
   co_return co_await send(std::move(request), patience);
@@ -102,6 +128,7 @@ net::awaitable<Result> Client::upload(std::string_view method, json params, std:
                                       std::string content_type, std::string file) {
   static std::mt19937_64 rng{std::random_device{}()};
   auto boundary = "kiebot" + std::to_string(rng());
+  fit_texts(params);
   std::string body;
   body.reserve(file.size() + 1024);
   for (auto& [k, v] : params.items()) {

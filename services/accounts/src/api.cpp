@@ -1,13 +1,13 @@
 // The accounts HTTP JSON API: authentication, validation, store calls.
 #include "api.hpp"
 
-#include <openssl/crypto.h>
-
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <memory>
 
 #include "kiebot/common/log.hpp"
+#include "callers.hpp"
 #include "kiebot/common/redis.hpp"
 #include "store.hpp"
 #include "validate.hpp"
@@ -23,16 +23,61 @@ enum class Route {
 
 struct Api {
   Store* store;
-  std::string token;
+  Callers callers;
 };
 
-bool authorized(const Api& api, const http::Request& request) {
-  auto header = request.header("authorization");
-  constexpr std::string_view kBearer = "Bearer ";
-  if (!header || !header->starts_with(kBearer)) return false;
-  auto given = header->substr(kBearer.size());
-  // Constant time, so the comparison leaks nothing about the token.
-  return given.size() == api.token.size() && CRYPTO_memcmp(given.data(), api.token.data(), given.size()) == 0;
+// The scope a route needs whatever its body says; a credit or a debit also
+// needs the scope of its reason, checked once the body is read.
+std::string_view route_scope(Route which) {
+  switch (which) {
+    case Route::get_user:
+    case Route::get_hold:
+    case Route::list_admins:
+    case Route::ledger:
+    case Route::stats:
+      return "read";
+    case Route::create_hold:
+      return "hold";
+    case Route::commit_hold:
+    case Route::release_hold:
+      return "settle";
+    case Route::credit:
+      return "credit:";
+    case Route::debit:
+      return "debit:";
+    case Route::gift:
+    case Route::language:
+    case Route::referral:
+      return "user";
+    case Route::set_admin:
+    case Route::remove_admin:
+      return "admin";
+  }
+  return "*";
+}
+
+bool may_route(const Caller& caller, std::string_view scope) {
+  if (!scope.ends_with(':')) return caller.may(scope);
+  return std::any_of(caller.scopes.begin(), caller.scopes.end(),
+                     [&](const std::string& s) { return s == "*" || s.starts_with(scope); });
+}
+
+Outcome forbidden(const Caller& caller, std::string_view scope, std::string_view path) {
+  log::warn("accounts_forbidden", {{"caller", caller.name}, {"scope", scope}, {"path", path}});
+  return Outcome{403, {{"error", "forbidden"}, {"message", "caller " + caller.name + " lacks scope " + std::string(scope)}}};
+}
+
+// Runs on the headers alone (before the body is read): who calls, and may
+// they use this route at all.
+std::optional<http::Response> admit(const Api& api, Route which, const http::Request& head) {
+  const auto* caller = api.callers.authenticate(head.header("authorization"));
+  if (caller == nullptr) return http::Response::error(401, "unauthorized", "missing or invalid bearer token");
+  auto scope = route_scope(which);
+  if (!may_route(*caller, scope)) {
+    auto out = forbidden(*caller, scope, std::string_view(head.target).substr(0, head.target.find('?')));
+    return http::Response::json(out.status, out.body);
+  }
+  return std::nullopt;
 }
 
 std::int64_t user_param(const http::Request& request) {
@@ -48,7 +93,7 @@ std::optional<std::int64_t> admin_field(const nlohmann::json& body) {
 
 http::Response respond(Outcome out) { return http::Response::json(out.status, out.body); }
 
-net::awaitable<Outcome> route(std::shared_ptr<Api> api, Route which, http::Request request) {
+net::awaitable<Outcome> route(std::shared_ptr<Api> api, Route which, http::Request request, const Caller* caller) {
   auto& store = *api->store;
   switch (which) {
     case Route::get_user:
@@ -71,6 +116,7 @@ net::awaitable<Outcome> route(std::shared_ptr<Api> api, Route which, http::Reque
       auto body = object_body(request.body);
       auto amount = amount_field(body, "amount");
       auto reason = enum_field(body, "reason", {"topup", "admin_grant", "refund", "referral", "stars"});
+      if (!caller->may("credit:" + reason)) co_return forbidden(*caller, "credit:" + reason, request.path);
       auto key = key_field(body, "idempotency_key");
       auto ref = optional_string_field(body, "ref", 200);
       auto admin = admin_field(body);
@@ -85,6 +131,7 @@ net::awaitable<Outcome> route(std::shared_ptr<Api> api, Route which, http::Reque
       auto body = object_body(request.body);
       auto amount = amount_field(body, "amount");
       auto reason = enum_field(body, "reason", {"stars_refund", "admin_debit"});
+      if (!caller->may("debit:" + reason)) co_return forbidden(*caller, "debit:" + reason, request.path);
       auto key = key_field(body, "idempotency_key");
       auto ref = optional_string_field(body, "ref", 200);
       auto admin = admin_field(body);
@@ -147,12 +194,11 @@ net::awaitable<Outcome> route(std::shared_ptr<Api> api, Route which, http::Reque
 }
 
 net::awaitable<http::Response> handle(std::shared_ptr<Api> api, Route which, http::Request request) {
-  if (!authorized(*api, request)) {
-    co_return http::Response::error(401, "unauthorized", "missing or invalid bearer token");
-  }
+  // The router's guard (admit) has let this caller through.
+  const auto* caller = api->callers.authenticate(request.header("authorization"));
   auto path = request.path;
   try {
-    co_return respond(co_await route(api, which, std::move(request)));
+    co_return respond(co_await route(api, which, std::move(request), caller));
   } catch (const redis::Error& e) {
     log::warn("accounts_unavailable", {{"path", path}, {"error", e.what()}});
     co_return http::Response::error(503, "unavailable", "storage is unavailable, retry later");
@@ -165,12 +211,14 @@ net::awaitable<http::Response> handle(std::shared_ptr<Api> api, Route which, htt
 
 }  // namespace
 
-http::Router make_router(Store& store, std::string token, ReadinessChecks readiness) {
-  auto api = std::make_shared<Api>(Api{&store, std::move(token)});
+http::Router make_router(Store& store, Callers callers, ReadinessChecks readiness) {
+  auto api = std::make_shared<Api>(Api{&store, std::move(callers)});
   http::Router router;
   add_health_routes(router, std::move(readiness));
   auto add = [&](const char* method, const char* pattern, Route which) {
-    router.add(method, pattern, http::Handler([api, which](http::Request r) { return handle(api, which, std::move(r)); }));
+    router.add(
+        method, pattern, http::Handler([api, which](http::Request r) { return handle(api, which, std::move(r)); }),
+        http::Guard([api, which](const http::Request& head) { return admit(*api, which, head); }));
   };
   add("GET", "/v1/users/{id}", Route::get_user);
   add("POST", "/v1/users/{id}/holds", Route::create_hold);

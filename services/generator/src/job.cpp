@@ -1,6 +1,7 @@
 // Job parsing and validation (docs/jobs.md).
 #include "kiebot/common/json.hpp"
 #include "job.hpp"
+#include "kiebot/common/text.hpp"
 
 #include <cctype>
 
@@ -16,18 +17,6 @@ bool valid_id(const std::string& id) {
     if (!std::isalnum(c) && c != '_' && c != '-' && c != '.' && c != ':') return false;
   }
   return true;
-}
-
-// Cuts `text` to at most `max` code points, never inside a UTF-8 sequence.
-std::string cut_utf8(const std::string& text, std::size_t max) {
-  std::size_t points = 0;
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    if ((static_cast<unsigned char>(text[i]) & 0xC0) != 0x80) {
-      if (points == max) return text.substr(0, i);
-      ++points;
-    }
-  }
-  return text;
 }
 
 std::optional<std::int64_t> optional_id(const json& j, const char* name, std::string& error) {
@@ -114,7 +103,9 @@ std::string result_caption(const Job& job) {
       caption += ": " + job.input["prompt"].get<std::string>();
     }
   }
-  return cut_utf8(caption, 1024);
+  // A publisher's caption and a user's prompt: shown as plain text, cleaned
+  // of what would change how it reads, within Telegram's caption limit.
+  return text::fit(text::clean(caption), text::kMaxCaption);
 }
 
 }  // namespace kiebot::generator

@@ -57,7 +57,8 @@ net::awaitable<http::Response> panel(std::shared_ptr<Emulator> em, std::int64_t 
          {"instance", ready.value("instance", "")},
          {"polling", ready.is_object() && ready.contains("lease") && ready["lease"].value("held", false)}});
     if (jobs.is_null() && !ready.is_null() && user_id > 0) {
-      jobs = (co_await fetch(em, url + "/dialog/users/" + std::to_string(user_id) + "/jobs", {})).value("jobs", json());
+      http::Headers auth = {{"Authorization", "Bearer " + config.value("ingress_token", "")}};
+      jobs = (co_await fetch(em, url + "/dialog/users/" + std::to_string(user_id) + "/jobs", auth)).value("jobs", json());
     }
   }
   json account;
@@ -99,7 +100,8 @@ void add_sandbox_routes(http::Router& router, std::shared_ptr<Emulator> em) {
                }
                return changes(em, since, std::chrono::seconds(25));
              }));
-  // Where the panel finds the stack: {"ingress": [urls], "accounts": url, "accounts_token": t}.
+  // Where the panel finds the stack: {"ingress": [urls], "ingress_token": ADMIN_API_TOKEN, "accounts": url,
+// "accounts_token": t}.
   router.add("POST", "/control/sandbox", http::SyncHandler([em](const http::Request& r) {
                auto body = r.json();
                if (!body.is_object()) throw http::BadRequest{400, "invalid_sandbox", "a JSON object"};

@@ -9,6 +9,7 @@
 #include "kiebot/common/backoff.hpp"
 #include "kiebot/common/json.hpp"
 #include "kiebot/common/log.hpp"
+#include "kiebot/common/text.hpp"
 #include "kiebot/common/rate_limiter.hpp"
 #include "kiebot/common/telegram.hpp"
 #include "store.hpp"
@@ -221,7 +222,10 @@ net::awaitable<void> Dialog::on_message(Turn& t, json message) {
     co_await form_photo(t, std::move(message));
     co_return;
   }
-  auto body = string_field(message, "text");
+  // Whatever a user types may be shown back (a prompt in a caption, an
+  // amount in an error): controls, bidi overrides and zero-width characters
+  // go here, once.
+  auto body = text::clean(string_field(message, "text"));
   if (body.empty()) {
     co_await send(t, screens_.text_with_menu(text(t, "unknown.message"), t.lang));
     co_return;
@@ -244,7 +248,7 @@ net::awaitable<void> Dialog::on_command(Turn& t, std::string command, std::strin
   if (command == "/start") {
     t.message_id = 0;
     if (payload.starts_with("ref_")) co_await join_referral(t, payload.substr(4));
-    auto greeting = text(t, "menu.greeting", {{"name", t.from.value("first_name", "")}});
+    auto greeting = text(t, "menu.greeting", {{"name", shown_name(t.from.value("first_name", ""))}});
     co_await main_menu(t, std::move(greeting));
   } else if (command == "/help") {
     co_await send(t, screens_.text_with_menu(text(t, "help.text"), t.lang));

@@ -32,7 +32,8 @@ net::awaitable<http::Response> user_jobs(Store& store, std::int64_t user_id) {
 
 }  // namespace
 
-void add_routes(http::Router& router, Store& store) {
+void add_routes(http::Router& router, Store& store, std::string admin_token) {
+  if (admin_token.empty()) return;
   router.add("GET", "/dialog/users/{user_id}/jobs", http::Handler([&store](http::Request r) {
                std::int64_t id = 0;
                try {
@@ -41,7 +42,8 @@ void add_routes(http::Router& router, Store& store) {
                }
                if (id <= 0) throw http::BadRequest{400, "invalid_user_id", "user_id must be a positive integer"};
                return user_jobs(store, id);
-             }));
+             }),
+             http::secret_header_guard("Authorization", "Bearer ", std::move(admin_token)));
 }
 
 }  // namespace kiebot::dialog

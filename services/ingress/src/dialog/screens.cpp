@@ -2,12 +2,15 @@
 #include "screens.hpp"
 
 #include "callback_data.hpp"
+#include "kiebot/common/text.hpp"
 
 namespace kiebot::dialog {
 
 using nlohmann::json;
 
 namespace {
+
+constexpr std::size_t kConfirmPromptShown = 3000;
 
 json keyboard(json rows) {
   return {{"inline_keyboard", std::move(rows)}};
@@ -115,6 +118,9 @@ Screen Screens::confirm(const std::string& lang, const Model& model, const json&
   for (const auto& f : model.fields) {
     if (f.type == Field::Type::prompt && values.contains(f.name)) prompt = values[f.name].get<std::string>();
   }
+  // A prompt may be 5,000 characters and a message only 4,096: the
+  // confirmation shows its beginning, so that the price stays in view.
+  prompt = text::fit(prompt, kConfirmPromptShown);
   auto text = texts_.format(lang, "form.confirm",
                             {{"model", model.name_in(lang)},
                              {"params", summary(lang, model, values)},

@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "kiebot/common/json.hpp"
+#include "kiebot/common/text.hpp"
 
 #include <cstdint>
 #include <set>
@@ -100,5 +101,7 @@ std::string roubles(std::int64_t kopecks) {
   if (v % 100 != 0) text += "." + std::string(v % 100 < 10 ? "0" : "") + std::to_string(v % 100);
   return text + " ₽";
 }
+
+std::string shown_name(std::string_view first_name) { return text::fit(text::clean(first_name), 64); }
 
 }  // namespace kiebot::dialog

@@ -37,5 +37,8 @@ const Texts& builtin_texts();
 std::string language_from_telegram(std::string_view language_code);
 // 12345 kopecks -> "123.45 ₽"; whole roubles without the kopecks.
 std::string roubles(std::int64_t kopecks);
+// A user's Telegram first name as we show it to them or others: cleaned of
+// controls, bidi overrides and zero-width characters, at most 64 characters.
+std::string shown_name(std::string_view first_name);
 
 }  // namespace kiebot::dialog

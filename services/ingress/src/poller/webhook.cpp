@@ -1,7 +1,6 @@
 // Webhook receiver and registrar (see webhook.hpp).
 #include "kiebot/common/json.hpp"
 #include "kiebot/common/clock.hpp"
-#include "kiebot/common/secrets.hpp"
 #include "webhook.hpp"
 
 #include <nlohmann/json.hpp>
@@ -22,16 +21,14 @@ WebhookReceiver::WebhookReceiver(kafka::Producer& producer, const Lease& lease, 
     : producer_(producer), lease_(lease), secret_(std::move(secret)), topic_(std::move(topic)) {}
 
 void WebhookReceiver::add_routes(http::Router& router) {
-  router.add("POST", kWebhookPath, http::Handler([this](http::Request r) { return handle(std::move(r)); }));
+  // Telegram's secret is checked on the headers, before the body is read.
+  router.add("POST", kWebhookPath, http::Handler([this](http::Request r) { return handle(std::move(r)); }),
+             http::secret_header_guard("X-Telegram-Bot-Api-Secret-Token", "", secret_, 403,
+                                       [] { Metrics::get().webhook_forbidden.inc(); }));
 }
 
 net::awaitable<http::Response> WebhookReceiver::handle(http::Request request) {
   auto& m = Metrics::get();
-  auto given = request.header("X-Telegram-Bot-Api-Secret-Token");
-  if (!given || !same_secret(*given, secret_)) {
-    m.webhook_forbidden.inc();
-    co_return http::Response::error(403, "forbidden", "missing or wrong X-Telegram-Bot-Api-Secret-Token");
-  }
   RawUpdate update;
   try {
     update = scan_update(request.body);
