@@ -173,6 +173,12 @@ net::awaitable<Streamed> serve_streamed(beast::tcp_stream& stream, beast::flat_b
   request.target = std::string(in.target());
   for (const auto& field : in) request.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
   if (!opt.stream_body(request)) co_return Streamed::no;
+  // Guards apply before a streamed body is read, as before a buffered one.
+  if (auto refused = st->router.admit(request)) {
+    st->responses[std::clamp(refused->status / 100, 1, 5)]->inc();
+    co_await write_and_close(stream, std::move(*refused));
+    co_return Streamed::close;
+  }
   auto started = std::chrono::steady_clock::now();
   bool keep_alive = in.keep_alive();
   bool head = in.method() == bhttp::verb::head;
