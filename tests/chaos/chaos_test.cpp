@@ -1,5 +1,5 @@
-// Money under faults: users pay with Stars, generate (paid, free and
-// failing) and get admin grants while accounts is paused and killed, Redis
+// Money under faults: users pay with Stars, claim gifts, generate (paid,
+// free and failing) and get admin grants while accounts is paused and killed, Redis
 // restarts, a generator replica is SIGKILLed, a Kafka broker goes down and
 // the polling ingress gets SIGTERM. Then: every payment credited once,
 // every job ended one way with its hold settled once, no task twice, no
@@ -102,13 +102,15 @@ TEST_F(Chaos, MoneyIsNeverLostAndNeverFreeUnderFaults) {
   start_generator();
   start_generator();
   each_user([&](std::int64_t u) { say(u, "/start"); });
-  each_user([&](std::int64_t u) { wait_text(u, "Hi, User" + std::to_string(u), 30s); });
+  std::map<std::int64_t, json> menus;
+  each_user([&](std::int64_t u) { menus[u] = wait_text(u, "Hi, User" + std::to_string(u), 30s); });
   std::cerr << "chaos: " << kUsers << " users started\n";
 
-  // Payments, with accounts paused for 5 s in the middle.
+  // Payments and gift claims, with accounts paused for 5 s in the middle.
   each_user([&](std::int64_t u) { pay(u); });
   ::kill(accounts->pid(), SIGSTOP);
   each_user([&](std::int64_t u) { pay(u); });
+  each_user([&](std::int64_t u) { press(u, menus[u]["message_id"], button(menus[u], "Gift")); });
   std::this_thread::sleep_for(5s);
   ::kill(accounts->pid(), SIGCONT);
   each_user([&](std::int64_t u) {
@@ -233,6 +235,20 @@ TEST_F(Chaos, MoneyIsNeverLostAndNeverFreeUnderFaults) {
   }
   EXPECT_EQ(stars_credited, stars_paid);
 
+  // A gift at most once per user, and every user who got one was told.
+  std::size_t gifts = 0;
+  each_user([&](std::int64_t u) {
+    std::size_t entries = 0;
+    for (const auto& e : accounts_call("GET", "/v1/users/" + std::to_string(u) + "/ledger?limit=1000")["entries"]) {
+      entries += e.value("op", "") == "gift";
+    }
+    EXPECT_LE(entries, 1u) << u;
+    bool told = false;
+    for (const auto& m : transcript(u)) told = told || (m.value("from", "") == "bot" && test::has_text(m, "won"));
+    if (entries == 1) EXPECT_TRUE(told) << u << ": a gift credited is a gift announced";
+    gifts += entries;
+  });
+
   // Every job ended one way, its hold settled that way once.
   int succeeded = 0, failed = 0;
   for (const auto& [id, hold_id] : job_holds) {
@@ -269,6 +285,7 @@ TEST_F(Chaos, MoneyIsNeverLostAndNeverFreeUnderFaults) {
   for (std::size_t i = 1; i < generators.size(); ++i) EXPECT_TRUE(generators[i]->running()) << "generator " << i;
 
   std::cout << "chaos figures: payments " << charges.size() << ", credited once " << credited.size()
+            << ", gifts " << gifts << " (at most one each)"
             << ", stars paid " << stars_paid << " kopecks = credited " << stars_credited << " (the last credited "
             << waited_ms.count() << " ms after the jobs ended); jobs " << job_holds.size()
             << ", succeeded " << succeeded << " (hold committed), failed " << failed << " (hold released), KIE tasks "
