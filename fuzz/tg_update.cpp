@@ -1,6 +1,6 @@
 // A Telegram update as the dialog reads it (services/ingress
 // dialog/input.hpp read_update, read_command; callback_data): any bytes off
-// tg.updates give an event or nothing, never an exception; an event has a
+// tg.updates give an event, a problem to log, or nothing, never an exception; an event has a
 // user and a chat; a command starts with '/' and holds no ' ' or '@'.
 #include "callback_data.hpp"
 #include "check.hpp"
@@ -13,6 +13,7 @@ extern "C" int LLVMFuzzerTestOneInput(const unsigned char* data, std::size_t siz
   auto update = kiebot::parse_untrusted(kiebot::fuzz::as_text(data, size));
   auto in = dlg::read_update(update);
   FUZZ_CHECK(in.from.is_object() || in.kind.empty());
+  FUZZ_CHECK(in.kind.empty() || in.problem.empty());  // a problem is never handled
   if (in.kind.empty()) return 0;
   FUZZ_CHECK(in.kind == in.seen);
   FUZZ_CHECK(in.user_id > 0 && in.chat_id != 0 && in.body.is_object());

@@ -221,9 +221,21 @@ TEST(DialogInput, ReadsUpdatesWithoutThrowingOnOtherTypes) {
   EXPECT_EQ(button.kind, "callback_query");
   EXPECT_EQ(button.callback_id, "q1");
   EXPECT_EQ(button.message_id, 5);
-  EXPECT_TRUE(dialog::read_update(json::parse(R"({"update_id":11,"message":{"from":"x","chat":[],"message_id":"y"}})")).kind.empty());
-  EXPECT_TRUE(dialog::read_update(json::parse(R"({"update_id":12,"message":{"from":{"id":1},"chat":{"id":-5,"type":"group"}}})")).kind.empty());
-  EXPECT_TRUE(dialog::read_update(json::parse(R"({"update_id":13,"callback_query":5})")).kind.empty());
+  // Unreadable ones say why (the dispatcher logs it and skips them)...
+  auto no_sender = dialog::read_update(json::parse(R"({"update_id":11,"message":{"from":"x","chat":[],"message_id":"y"}})"));
+  EXPECT_TRUE(no_sender.kind.empty());
+  EXPECT_EQ(no_sender.problem, "message.chat.type is missing");
+  auto anonymous = dialog::read_update(
+      json::parse(R"({"update_id":15,"message":{"from":{"id":"42"},"chat":{"id":42,"type":"private"}}})"));
+  EXPECT_EQ(anonymous.problem, "message.from.id is not a positive integer");
+  auto not_object = dialog::read_update(json::parse(R"({"update_id":13,"callback_query":5})"));
+  EXPECT_TRUE(not_object.kind.empty());
+  EXPECT_EQ(not_object.problem, "callback_query is not an object");
+  // ...while those ignored on purpose are quiet.
+  auto group = dialog::read_update(json::parse(R"({"update_id":12,"message":{"from":{"id":1},"chat":{"id":-5,"type":"group"}}})"));
+  EXPECT_TRUE(group.kind.empty());
+  EXPECT_TRUE(group.problem.empty());
+  EXPECT_TRUE(dialog::read_update(json::parse(R"({"update_id":14,"edited_message":{"text":"x"}})")).problem.empty());
   EXPECT_TRUE(dialog::read_update(json::parse("[1]")).kind.empty());
   auto command = dialog::read_command("/start@kiebot ref_7");
   ASSERT_TRUE(command);

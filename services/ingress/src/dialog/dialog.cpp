@@ -147,7 +147,10 @@ net::awaitable<void> Dialog::resolve_language(Turn& t, std::string telegram_code
 net::awaitable<void> Dialog::handle(json update) {
   auto in = read_update(update);
   Metrics::get().update(in.seen.empty() ? "other" : in.seen);
-  if (in.kind.empty()) co_return;
+  if (in.kind.empty()) {
+    if (!in.problem.empty()) throw MalformedUpdate(in.problem);
+    co_return;
+  }
   Turn t;
   t.update_id = in.update_id;
   t.from = std::move(in.from);

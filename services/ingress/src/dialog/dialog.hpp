@@ -50,6 +50,13 @@ class MoneyNotRecorded : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// Thrown for an update no retry can make readable (a message without a
+// sender, say): logged, counted and skipped, never retried.
+class MalformedUpdate : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
 struct DialogOptions {
   std::string bot_username;              // for referral links (getMe at start)
   std::int64_t stars_per_100_rub = 160;  // the old bot's rate: 1 rouble = 1.6 stars

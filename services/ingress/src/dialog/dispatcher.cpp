@@ -156,6 +156,9 @@ net::awaitable<bool> Dispatcher::process(kafka::Message message) {
     } catch (const nlohmann::json::exception& e) {
       error = e.what();
       malformed = true;
+    } catch (const MalformedUpdate& e) {
+      error = e.what();
+      malformed = true;
     } catch (const std::exception& e) {
       error = e.what();
     }

@@ -31,17 +31,24 @@ Incoming read_update(const json& update) {
       break;
     }
   }
-  if (in.seen.empty() || in.seen == "edited_message" || in.seen == "my_chat_member" || !in.body.is_object()) {
+  if (in.seen.empty() || in.seen == "edited_message" || in.seen == "my_chat_member") return in;
+  if (!in.body.is_object()) {
+    in.problem = in.seen + " is not an object";
     return in;
   }
   in.from = object_field(in.body, "from");
   in.user_id = int_field(in.from, "id");
   if (in.seen == "message") {
     auto chat = object_field(in.body, "chat");
+    auto type = string_field(chat, "type");
+    // The bot talks in private chats; in groups it stays quiet.
+    if (!type.empty() && type != "private") return in;
     in.chat_id = int_field(chat, "id");
     in.user_message_id = int_field(in.body, "message_id");
-    // The bot talks in private chats; in groups it stays quiet.
-    if (string_field(chat, "type") != "private") return in;
+    if (type.empty()) {
+      in.problem = "message.chat.type is missing";
+      return in;
+    }
   } else if (in.seen == "callback_query") {
     in.callback_id = string_field(in.body, "id");
     auto message = in.body.find("message");
@@ -54,7 +61,14 @@ Incoming read_update(const json& update) {
   } else {
     in.chat_id = in.user_id;
   }
-  if (in.user_id <= 0 || in.chat_id == 0) return in;
+  if (in.user_id <= 0) {
+    in.problem = in.seen + ".from.id is not a positive integer";
+    return in;
+  }
+  if (in.chat_id == 0) {
+    in.problem = in.seen + ": no chat id";
+    return in;
+  }
   in.kind = in.seen;
   return in;
 }

@@ -26,6 +26,10 @@ struct Incoming {
   std::int64_t message_id = 0;        // callback queries: the message with the button
   std::int64_t user_message_id = 0;   // messages: the user's message
   std::string callback_id;
+  // Why an update of a kind the dialog handles cannot be handled (no
+  // sender, no chat, not an object); "" when it can be, or when the dialog
+  // ignores it on purpose (edits, group chats, other kinds).
+  std::string problem;
 };
 Incoming read_update(const nlohmann::json& update);
 
