@@ -89,15 +89,10 @@ int main(int argc, char** argv) {
     return config_error("CALLBACK_SECRET is required when PUBLIC_BASE_URL is set");
   }
   auto fetch_policy = std::make_shared<http::FetchPolicy>();
-  const char* origin_variable = "KIE_API_BASE";
   try {
-    fetch_policy->allow_origin(kie_base);
-    origin_variable = "KIE_UPLOAD_BASE";
-    fetch_policy->allow_origin(kie_upload);
-    origin_variable = "FETCH_ALLOW_ORIGINS";
-    fetch_policy->allow_origins(fetch_allow);
+    *fetch_policy = http::configured_fetch_policy({{"KIE_API_BASE", kie_base}, {"KIE_UPLOAD_BASE", kie_upload}}, fetch_allow);
   } catch (const std::invalid_argument& e) {
-    if (!config.help_requested()) return config_error(std::string(origin_variable) + ": " + e.what());
+    if (!config.help_requested()) return config_error(e.what());
   }
   if (auto code = config.finish()) return *code;
   log::init({"generator", instance, log::parse_level(level), config.secrets()});

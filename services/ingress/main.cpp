@@ -96,17 +96,11 @@ int main(int argc, char** argv) {
   // The dialog fetches files only from Telegram's file endpoint; an
   // operator's own Bot API server or KIE may sit at private addresses.
   auto fetch_policy = std::make_shared<http::FetchPolicy>();
-  const char* origin_variable = "TELEGRAM_API_BASE";
   try {
-    fetch_policy->allow_origin(api_base);
-    origin_variable = "KIE_API_BASE";
-    fetch_policy->allow_origin(kie_base);
-    origin_variable = "KIE_UPLOAD_BASE";
-    fetch_policy->allow_origin(kie_upload);
-    origin_variable = "FETCH_ALLOW_ORIGINS";
-    fetch_policy->allow_origins(fetch_allow);
+    *fetch_policy = http::configured_fetch_policy(
+        {{"TELEGRAM_API_BASE", api_base}, {"KIE_API_BASE", kie_base}, {"KIE_UPLOAD_BASE", kie_upload}}, fetch_allow);
   } catch (const std::invalid_argument& e) {
-    if (!config.help_requested()) return config_error(std::string(origin_variable) + ": " + e.what());
+    if (!config.help_requested()) return config_error(e.what());
   }
   if (auto code = config.finish()) return *code;
   log::init({"ingress", instance, log::parse_level(level), config.secrets()});

@@ -103,6 +103,24 @@ TEST(FetchPolicy, AllowsExactConfiguredOriginsOnly) {
   EXPECT_THROW(policy.allow_origin("not a url"), std::invalid_argument);
 }
 
+TEST(FetchPolicy, FromConfigurationNamingTheBadVariable) {
+  auto policy = configured_fetch_policy({{"KIE_API_BASE", "http://127.0.0.1:8091"}}, "http://minio:9000");
+  EXPECT_TRUE(policy.allowed_origin(*Url::parse("http://127.0.0.1:8091/r/1.png")));
+  EXPECT_TRUE(policy.allowed_origin(*Url::parse("http://minio:9000/b")));
+  try {
+    configured_fetch_policy({{"KIE_API_BASE", "https://api.kie.ai"}, {"KIE_UPLOAD_BASE", "kie uploads"}}, "");
+    ADD_FAILURE() << "accepted a bad KIE_UPLOAD_BASE";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_TRUE(std::string(e.what()).starts_with("KIE_UPLOAD_BASE: ")) << e.what();
+  }
+  try {
+    configured_fetch_policy({{"KIE_API_BASE", "https://api.kie.ai"}}, "http://ok:1,ftp://no");
+    ADD_FAILURE() << "accepted a bad FETCH_ALLOW_ORIGINS";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_TRUE(std::string(e.what()).starts_with("FETCH_ALLOW_ORIGINS: ")) << e.what();
+  }
+}
+
 TEST(FetchPolicy, OriginsNormalise) {
   EXPECT_EQ(origin_of("HTTPS://Api.KIE.ai/x"), "https://api.kie.ai:443");
   EXPECT_EQ(origin_of("http://127.0.0.1"), "http://127.0.0.1:80");

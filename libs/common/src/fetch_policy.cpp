@@ -147,4 +147,20 @@ std::string FetchPolicy::refusal(const Url& url, const boost::asio::ip::address&
   return address_refusal(address);
 }
 
+FetchPolicy configured_fetch_policy(std::initializer_list<ConfiguredOrigin> bases, std::string_view allow_list) {
+  FetchPolicy policy;
+  std::string_view variable;
+  try {
+    for (const auto& base : bases) {
+      variable = base.variable;
+      policy.allow_origin(base.url);
+    }
+    variable = "FETCH_ALLOW_ORIGINS";
+    policy.allow_origins(allow_list);
+  } catch (const std::invalid_argument& e) {
+    throw std::invalid_argument(std::string(variable) + ": " + e.what());
+  }
+  return policy;
+}
+
 }  // namespace kiebot::http

@@ -5,6 +5,7 @@
 
 #include <boost/asio/ip/address.hpp>
 
+#include <initializer_list>
 #include <set>
 #include <string>
 #include <string_view>
@@ -50,5 +51,14 @@ class FetchPolicy {
  private:
   std::set<std::string> origins_;
 };
+
+// A service's policy from its configuration: the origins of the base URLs
+// it talks to (variable name and value) and FETCH_ALLOW_ORIGINS. Throws
+// std::invalid_argument "<VARIABLE>: <why>" for a value that is no origin.
+struct ConfiguredOrigin {
+  std::string_view variable;
+  std::string_view url;
+};
+FetchPolicy configured_fetch_policy(std::initializer_list<ConfiguredOrigin> bases, std::string_view allow_list);
 
 }  // namespace kiebot::http
