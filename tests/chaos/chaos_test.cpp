@@ -245,7 +245,9 @@ TEST_F(Chaos, MoneyIsNeverLostAndNeverFreeUnderFaults) {
     EXPECT_LE(entries, 1u) << u;
     bool told = false;
     for (const auto& m : transcript(u)) told = told || (m.value("from", "") == "bot" && test::has_text(m, "won"));
-    if (entries == 1) EXPECT_TRUE(told) << u << ": a gift credited is a gift announced";
+    if (entries == 1) {
+      EXPECT_TRUE(told) << u << ": a gift credited is a gift announced";
+    }
     gifts += entries;
   });
 
