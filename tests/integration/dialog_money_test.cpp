@@ -91,6 +91,42 @@ TEST_F(DialogTest, PaymentWhileAccountsIsDownIsCreditedOnceWhenItReturns) {
   EXPECT_EQ(count_texts(tr, "is credited") + count_texts(tr, "Payment received"), 1u) << tr.dump();
 }
 
+TEST_F(DialogTest, AGenerationConfirmedWhileAccountsIsDownStartsWhenItReturns) {
+  start_ingress();
+  fund(611, 100'000);
+  auto form = open_model(611, "text_to_image", "fp");
+  press(611, form["message_id"], button_data(form, "1|go|"));
+  wait_text(611, "Describe what you want");
+  say(611, "a fox in the snow");
+  auto confirm = wait_text(611, "Check and confirm");
+  kill_accounts();
+  press(611, confirm["message_id"], button_data(confirm, "1|ok|"));
+  // Kept, and the user knows nothing is charged yet.
+  auto saved = wait_text(611, "saved. Payments are unavailable", 20s);
+  EXPECT_EQ(saved["message_id"], confirm["message_id"]);
+  for (int i = 0; i < 50 && metric(0, "money_operations_pending") != 1; ++i) std::this_thread::sleep_for(100ms);
+  EXPECT_EQ(metric(0, "money_operations_pending"), 1);
+  std::this_thread::sleep_for(3s);  // several retries against nothing
+  start_accounts();
+  // The same message turns into the job's status once the hold is made.
+  wait_for(611, [&](const json& m) { return m["message_id"] == confirm["message_id"] && has_text(m, "queued"); }, 90s);
+  auto jobs = read_until("gen.jobs", [](const json& j) { return j.value("user_id", 0) == 611; });
+  ASSERT_FALSE(jobs.empty());
+  const auto& job = jobs.back();
+  EXPECT_EQ(job["model"], "flux-2/pro-text-to-image");
+  EXPECT_EQ(job["input"]["prompt"], "a fox in the snow");
+  EXPECT_EQ(job["hold_id"].get<std::string>().substr(0, 4), "611-");
+  EXPECT_EQ(job["status_message_id"], confirm["message_id"]);
+  EXPECT_EQ(user(611)["held"], 393);
+  EXPECT_EQ(user(611)["balance"], 100'000 - 393);
+  for (int i = 0; i < 50 && metric(0, "money_operations_pending") != 0; ++i) std::this_thread::sleep_for(100ms);
+  EXPECT_EQ(metric(0, "money_operations_pending"), 0);
+  EXPECT_EQ(metric(0, "dialog_update_outcomes_total{result=\"failed\"}"), -1) << "no update was skipped";
+  // /status shows it running.
+  say(611, "/status");
+  wait_text(611, "Running now:\n• Flux 2 Pro");
+}
+
 TEST_F(DialogTest, AReferralDuringAnAccountsOutageLandsWhenItReturns) {
   start_ingress();
   say(608, "/start");  // the referrer

@@ -128,6 +128,22 @@ TEST(MoneyQueue, OperationsSurviveTheirRecord) {
   EXPECT_FALSE(dialog::MoneyOp::from_json(R"({"v":1,"key":"k","kind":"steal","user_id":1,"amount":1,"reason":"x"})"));
   EXPECT_FALSE(dialog::MoneyOp::from_json(R"({"v":1,"key":"k","kind":"credit","user_id":"1","amount":1,"reason":"x"})"));
   EXPECT_FALSE(dialog::MoneyOp::from_json("[]"));
+  // A confirmed generation waiting for accounts: its form goes along.
+  dialog::MoneyOp submission;
+  submission.key = "dlg-7-abc";
+  submission.kind = "submission";
+  submission.user_id = 7;
+  submission.notify_chat = 7;
+  submission.payload = R"({"message_id":5,"model":"z-image","reply_to":0,"values":{"prompt":"fox"}})";
+  auto kept = dialog::MoneyOp::from_json(submission.to_json());
+  ASSERT_TRUE(kept);
+  EXPECT_EQ(kept->payload, submission.payload);
+  EXPECT_EQ(kept->to_json(), submission.to_json());
+  submission.payload = "not json";
+  EXPECT_FALSE(dialog::MoneyOp::from_json(submission.to_json()));
+  submission.payload = R"({"model":"z-image"})";
+  submission.notify_chat = 0;
+  EXPECT_FALSE(dialog::MoneyOp::from_json(submission.to_json())) << "nobody to tell";
   dialog::MoneyOp referral;
   referral.key = "referral:7";
   referral.kind = "referral";

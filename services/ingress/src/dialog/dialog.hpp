@@ -151,6 +151,15 @@ class Dialog {
   net::awaitable<void> form_text(Turn& t, std::string text);
   net::awaitable<void> form_photo(Turn& t, nlohmann::json message);
   net::awaitable<void> submit(Turn& t);
+  // Who pays, the hold, the job on gen.jobs and its record. Throws
+  // AccountsUnavailable when accounts does not answer (nothing held then).
+  net::awaitable<void> pay_and_publish(Turn& t, const Model& model, std::string job_id, nlohmann::json values,
+                                       std::int64_t reply_to);
+  // A confirmed generation that accounts could not take now: kept in the
+  // money queue and started by it once accounts answers.
+  net::awaitable<void> queue_submission(Turn& t, const Model& model, std::string job_id, nlohmann::json values,
+                                        std::int64_t reply_to, std::string error);
+  net::awaitable<void> run_submission(MoneyOp op);
   net::awaitable<void> repeat(Turn& t, std::string job_id);
   net::awaitable<std::string> upload_photo(std::string file_id);
   Payer payer_for(const Turn& t, const nlohmann::json& user, const Model& model, const nlohmann::json& values) const;
@@ -169,6 +178,8 @@ class Dialog {
   net::awaitable<std::optional<AccountsReply>> money_now(MoneyOp op);
   net::awaitable<AccountsReply> apply_money(const MoneyOp& op);
   net::awaitable<void> run_money_op(MoneyOp op);
+  // Accounts did not answer: the op comes back later, with capped backoff.
+  net::awaitable<void> retry_money_op(MoneyOp op, std::string error);
   net::awaitable<void> money_notice(MoneyOp op, AccountsReply reply);
   net::awaitable<void> referral_news(MoneyOp op, AccountsReply joined);
   net::awaitable<void> show_free(Turn& t);

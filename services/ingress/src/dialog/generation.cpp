@@ -7,12 +7,14 @@
 #include "callback_data.hpp"
 #include "dialog.hpp"
 #include "dialog_metrics.hpp"
+#include "kiebot/common/backoff.hpp"
 #include "kiebot/common/base64.hpp"
 #include "kiebot/common/clock.hpp"
 #include "kiebot/common/http_client.hpp"
 #include "kiebot/common/kafka.hpp"
 #include "kiebot/common/log.hpp"
 #include "kiebot/common/telegram.hpp"
+#include "money_queue.hpp"
 #include "store.hpp"
 
 namespace kiebot::dialog {
@@ -259,6 +261,13 @@ net::awaitable<std::string> Dialog::upload_photo(std::string file_id) {
 
 namespace {
 constexpr std::int64_t kHoldMarginS = 600;
+
+// accounts said no to a hold for another reason than money (a key reused
+// with other terms): no retry changes that.
+class HoldRefused : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
 }  // namespace
 
 net::awaitable<void> Dialog::submit(Turn& t) {
@@ -283,8 +292,20 @@ net::awaitable<void> Dialog::submit(Turn& t) {
     co_await send(t, screens_.text_with_menu(text(t, "form.duplicate"), t.lang));
     co_return;
   }
+  auto reply_to = form.value("reply_to", std::int64_t{0});
+  std::string unavailable;
+  try {
+    co_await pay_and_publish(t, *model, job_id, values, reply_to);
+  } catch (const AccountsUnavailable& e) {
+    unavailable = e.what();
+  }
+  if (!unavailable.empty()) co_await queue_submission(t, *model, job_id, values, reply_to, std::move(unavailable));
+}
+
+net::awaitable<void> Dialog::pay_and_publish(Turn& t, const Model& model, std::string job_id, json values,
+                                             std::int64_t reply_to) {
   auto user = co_await load_user(t.user_id);
-  auto payer = payer_for(t, user, *model, values);
+  auto payer = payer_for(t, user, model, values);
   if (payer.kind.empty()) {
     co_await send(t, screens_.insufficient(t.lang, payer.amount, user.value("balance", std::int64_t{0})));
     co_return;
@@ -298,16 +319,16 @@ net::awaitable<void> Dialog::submit(Turn& t) {
     co_await send(t, screens_.insufficient(t.lang, payer.amount, hold.body.value("balance", std::int64_t{0})));
     co_return;
   }
-  if (!hold.ok()) throw std::runtime_error("hold refused: " + hold.error());
+  if (!hold.ok()) throw HoldRefused("hold refused: " + hold.error());
   auto hold_id = hold.body.value("hold_id", "");
-  auto status_text = text(t, "job.queued", {{"model", model->name_in(t.lang)}});
+  auto status_text = text(t, "job.queued", {{"model", model.name_in(t.lang)}});
   Screen queued{status_text, nullptr};
   auto status_message = co_await show(t, std::move(queued));
   auto now = unix_ms();
   json job = {{"v", 1},
               {"job_id", job_id},
-              {"model", model->id},
-              {"input", p_.catalog.kie_input(*model, values)},
+              {"model", model.id},
+              {"input", p_.catalog.kie_input(model, values)},
               {"created_ms", now},
               {"deadline_s", options_.deadline_s},
               {"user_id", t.user_id},
@@ -316,10 +337,10 @@ net::awaitable<void> Dialog::submit(Turn& t) {
               {"hold_id", hold_id},
               {"status_message_id", status_message},
               {"source", "ingress-dialog"}};
-  std::string caption = model->name_in(t.lang);
-  if (const auto* prompt = first_of(*model, Field::Type::prompt)) caption += ": " + values.value(prompt->name, "");
+  std::string caption = model.name_in(t.lang);
+  if (const auto* prompt = first_of(model, Field::Type::prompt)) caption += ": " + values.value(prompt->name, "");
   job["caption"] = caption;  // the generator cuts it to Telegram's 1024 characters
-  if (form.value("reply_to", std::int64_t{0}) > 0) job["reply_to_message_id"] = form["reply_to"];
+  if (reply_to > 0) job["reply_to_message_id"] = reply_to;
   bool published = true;
   try {
     kafka::Headers headers;
@@ -335,10 +356,78 @@ net::awaitable<void> Dialog::submit(Turn& t) {
     co_return;
   }
   Metrics::get().submissions(payer.kind);
-  JobRecord record{job_id, model->id, values, "queued", payer.amount, now, now + options_.deadline_s * 1000};
+  JobRecord record{job_id, model.id, values, "queued", payer.amount, now, now + options_.deadline_s * 1000};
   co_await p_.store.record_job(t.user_id, std::move(record));
+  if (t.state.is_object()) {  // a turn's form is done (the money queue has none)
+    t.state.erase("form");
+    t.state_changed = true;
+  }
+}
+
+net::awaitable<void> Dialog::queue_submission(Turn& t, const Model& model, std::string job_id, json values,
+                                              std::int64_t reply_to, std::string error) {
+  MoneyOp op;
+  op.key = job_id;
+  op.kind = "submission";
+  op.user_id = t.user_id;
+  op.notify_chat = t.chat_id;
+  op.lang = t.lang;
+  json payload = {{"model", model.id}, {"values", std::move(values)}, {"reply_to", reply_to}, {"message_id", t.message_id}};
+  op.payload = payload.dump();
+  op.attempts = 1;
+  op.created_ms = unix_ms();
+  auto due = op.created_ms + backoff_delay(options_.money_retry_min, options_.money_retry_max, 0).count();
+  log::warn("submission_queued", {{"job_id", job_id}, {"user_id", t.user_id}, {"error", error}});
+  try {
+    co_await p_.money.add(std::move(op), due);
+  } catch (const std::exception& e) {
+    throw MoneyNotRecorded("accounts unavailable (" + error + ") and the money queue too: " + e.what());
+  }
+  Metrics::get().submissions("waiting");
+  Metrics::get().money("queued");
   t.state.erase("form");
   t.state_changed = true;
+  Screen waiting{text(t, "job.waiting_accounts", {{"model", model.name_in(t.lang)}}), nullptr};
+  co_await show(t, std::move(waiting));
+}
+
+net::awaitable<void> Dialog::run_submission(MoneyOp op) {
+  auto payload = parse_untrusted(op.payload);
+  const auto* model = p_.catalog.by_id(string_field(payload, "model"));
+  if (model == nullptr || !payload["values"].is_object()) {
+    // Written by a release that knew another catalog.
+    log::error("submission_unreadable", {{"job_id", op.key}, {"payload", op.payload}});
+    co_await p_.money.refuse(op, "unknown model or values");
+    co_return;
+  }
+  Turn t;
+  t.chat_id = op.notify_chat;
+  t.user_id = op.user_id;
+  t.lang = op.lang;
+  t.message_id = int_field(payload, "message_id");  // the "saved" message becomes the status
+  std::string unavailable, refused;
+  try {
+    co_await pay_and_publish(t, *model, op.key, payload["values"], int_field(payload, "reply_to"));
+  } catch (const AccountsUnavailable& e) {
+    unavailable = e.what();
+  } catch (const HoldRefused& e) {
+    refused = e.what();
+  }
+  if (!unavailable.empty()) {
+    co_await retry_money_op(std::move(op), std::move(unavailable));
+    co_return;
+  }
+  if (!refused.empty()) {
+    log::error("money_operation_refused", {{"key", op.key}, {"kind", op.kind}, {"answer", refused}});
+    Metrics::get().money("refused");
+    co_await p_.money.refuse(op, refused);
+    co_await show(t, screens_.text_with_menu(text(t, "job.not_queued"), t.lang));
+    co_return;
+  }
+  co_await p_.money.done(op.key);
+  Metrics::get().money("done");
+  log::info("money_operation_done",
+            {{"key", op.key}, {"kind", op.kind}, {"attempts", op.attempts}, {"waited_ms", unix_ms() - op.created_ms}});
 }
 
 net::awaitable<void> Dialog::repeat(Turn& t, std::string job_id) {

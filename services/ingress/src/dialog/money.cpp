@@ -199,7 +199,25 @@ net::awaitable<void> Dialog::run_money_queue() {
   }
 }
 
+net::awaitable<void> Dialog::retry_money_op(MoneyOp op, std::string error) {
+  auto delay = backoff_delay(options_.money_retry_min, options_.money_retry_max, op.attempts);
+  ++op.attempts;
+  log::warn("money_operation_retry", {{"key", op.key}, {"attempts", op.attempts}, {"in_ms", delay.count()}, {"error", error}});
+  Metrics::get().money("retried");
+  co_await p_.money.retry(std::move(op), unix_ms() + delay.count());
+}
+
 net::awaitable<void> Dialog::run_money_op(MoneyOp op) {
+  if (op.kind == "submission") {
+    try {
+      co_await run_submission(std::move(op));
+    } catch (const std::exception& e) {
+      // Redis, Kafka or a refusal other than "no money": the claim lapses
+      // and another pass tries again (every step is keyed by the job id).
+      log::warn("submission_failed", {{"error", e.what()}});
+    }
+    co_return;
+  }
   std::optional<AccountsReply> reply;
   std::string error;
   try {
@@ -209,11 +227,7 @@ net::awaitable<void> Dialog::run_money_op(MoneyOp op) {
   }
   try {
     if (!reply) {
-      auto delay = backoff_delay(options_.money_retry_min, options_.money_retry_max, op.attempts);
-      ++op.attempts;
-      log::warn("money_operation_retry", {{"key", op.key}, {"attempts", op.attempts}, {"in_ms", delay.count()}, {"error", error}});
-      Metrics::get().money("retried");
-      co_await p_.money.retry(std::move(op), unix_ms() + delay.count());
+      co_await retry_money_op(std::move(op), std::move(error));
       co_return;
     }
     // A referral answered 409 (referred before, or by someone else) is done too.

@@ -75,6 +75,7 @@ std::string MoneyOp::to_json() const {
             {"ref", ref},       {"admin_id", admin_id}, {"notify_chat", notify_chat},
             {"lang", lang},     {"attempts", attempts}, {"created_ms", created_ms}};
   if (!name.empty()) j["name"] = name;
+  if (!payload.empty()) j["payload"] = payload;
   return j.dump();
 }
 
@@ -95,13 +96,14 @@ std::optional<MoneyOp> MoneyOp::from_json(std::string_view text) {
     op.attempts = j.value("attempts", 0);
     op.created_ms = j.value("created_ms", std::int64_t{0});
     op.name = j.value("name", "");
+    op.payload = j.value("payload", "");
   } catch (const json::exception&) {
     return std::nullopt;
   }
   bool money = op.kind == "credit" || op.kind == "debit";
-  if (op.key.empty() || (!money && op.kind != "referral") || op.user_id <= 0 || (money && op.amount <= 0)) {
-    return std::nullopt;
-  }
+  bool known = money || op.kind == "referral" || op.kind == "submission";
+  if (op.key.empty() || !known || op.user_id <= 0 || (money && op.amount <= 0)) return std::nullopt;
+  if (op.kind == "submission" && (op.notify_chat == 0 || !parse_untrusted(op.payload).is_object())) return std::nullopt;
   return op;
 }
 

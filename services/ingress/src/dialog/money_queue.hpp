@@ -1,5 +1,6 @@
 // Money operations the dialog decided but accounts has not confirmed yet
-// (a Stars payment while accounts is down, a refund, an admin grant), kept
+// (a Stars payment while accounts is down, a refund, an admin grant, a
+// confirmed generation's hold), kept
 // durably in Redis and retried with capped exponential backoff by every
 // ingress replica until accounts answers. Each carries its idempotency key,
 // so a retry after an unknown outcome changes money once.
@@ -23,7 +24,7 @@ namespace kiebot::dialog {
 
 struct MoneyOp {
   std::string key;          // the idempotency key at accounts, and the op's id here
-  std::string kind;         // credit, debit or referral (ref: the referrer's id)
+  std::string kind;         // credit, debit, referral (ref: the referrer's id) or submission (a generation to hold and publish)
   std::int64_t user_id = 0;
   std::int64_t amount = 0;  // kopecks, positive (0 for a referral)
   std::string reason;       // stars, admin_grant, stars_refund, admin_debit
@@ -32,6 +33,7 @@ struct MoneyOp {
   std::int64_t notify_chat = 0;  // who hears of the outcome (0: nobody)
   std::string lang = "ru";
   std::string name;              // referral: the referee's first name, for the referrer's news
+  std::string payload;           // submission: {"model","values","reply_to","message_id"} as JSON
   int attempts = 0;
   std::int64_t created_ms = 0;
 
