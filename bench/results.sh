@@ -23,7 +23,7 @@ curl -sf -X POST -H 'Content-Type: application/json' "http://127.0.0.1:$tg_port/
 # One chat per job, as 500 users would have.
 curl -sf -X POST -H 'Content-Type: application/json' "http://127.0.0.1:$tg_port/control/updates" \
   -d '{"count":'"$jobs"',"users":'"$jobs"',"first_user_id":1000}' >/dev/null
-HTTP_PORT=$gen_port REDIS_URL="redis://127.0.0.1:$redis_port/0" KAFKA_BROKERS=$brokers LOG_LEVEL=warn \
+HTTP_PORT=$gen_port REDIS_URL="redis://127.0.0.1:$redis_port/0" KAFKA_BROKERS=$brokers LOG_LEVEL=${BENCH_LOG_LEVEL:-warn} \
   TELEGRAM_BOT_TOKEN=111111:sandbox-token TELEGRAM_API_BASE="http://127.0.0.1:$tg_port" KIE_API_KEY=sandbox-key \
   KIE_API_BASE="http://127.0.0.1:$kie_port" ACCOUNTS_TOKEN=unused MAX_INFLIGHT=500 INSTANCE_ID=bench \
   FIRST_CHECK_MS=500 MAX_CHECK_MS=1000 TELEGRAM_GLOBAL_RATE=100000 TELEGRAM_CHAT_INTERVAL_MS=1 \
@@ -31,7 +31,8 @@ HTTP_PORT=$gen_port REDIS_URL="redis://127.0.0.1:$redis_port/0" KAFKA_BROKERS=$b
   "$BIN/generator" 2>"$work/results-generator.log" & pids+=($!)
 local gen_pid=$!
 wait_port "$gen_port"
-python3 - "$brokers" "$gen_port" "$jobs" "$mb" "$gen_pid" "$kie_pid" "$tg_pid" <<'PY'
+local rc=0
+python3 - "$brokers" "$gen_port" "$jobs" "$mb" "$gen_pid" "$kie_pid" "$tg_pid" <<'PY' || rc=$?
 import http.client, json, subprocess, sys, time
 brokers, gen_port, n, mb = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
 gen_pid, kie_pid, tg_pid = sys.argv[5], sys.argv[6], sys.argv[7]
@@ -72,8 +73,13 @@ print(f"relayed                     {uploads:8d} uploads of {finished} finished 
       f"({uploads * mb / max(elapsed, 1e-9):.0f} MiB/s through the generator)")
 print(f"emulators' peak RSS         kie-emulator {status(kie_pid, 'VmHWM'):.0f} MB, tg-emulator {status(tg_pid, 'VmHWM'):.0f} MB")
 if uploads < n:
-    print(f"WARNING: only {uploads} of {n} results were uploaded (see the generator's log)")
+    print(f"WARNING: only {uploads} of {n} results were uploaded; the generator's last log lines:")
+    sys.exit(3)
 PY
+if [ "$rc" -ne 0 ]; then
+  grep -v '"kafka_' "$work/results-generator.log" | tail -n 15 >&2
+  return 1
+fi
 }
 
 bench_results_smoke() {

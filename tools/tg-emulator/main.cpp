@@ -60,7 +60,8 @@ int main(int argc, char** argv) {
   http::ServerOptions options;
   options.port = port;
   options.name = "tg-emulator";
-  options.body_limit = 60 << 20;  // 50 MB uploads and multipart overhead
+  // Uploads (50 MB, or 2000 MB from a local Bot API server) and multipart overhead.
+  options.body_limit = local_api ? std::size_t{2010} << 20 : std::size_t{60} << 20;
   // Large multipart uploads are read as they arrive (their files' sizes
   // counted, their first MB kept), never whole.
   options.stream_body = [](const http::Request& head) { return tg::streams_body(head); };
