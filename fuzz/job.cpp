@@ -1,21 +1,13 @@
 // A gen.jobs message (services/generator job.hpp, docs/jobs.md): parse_job
 // gives a job or a reason, never an exception; a job's JSON parses back to
-// the same job; its caption is whole UTF-8 of at most 1024 code points when
-// the job's own text is.
+// the same job; its caption is valid UTF-8 of at most 1024 UTF-16 units
+// (Telegram's caption limit) without controls or bidi overrides, whatever
+// the job's text.
 #include "check.hpp"
 #include "job.hpp"
+#include "kiebot/common/text.hpp"
 
 namespace gen = kiebot::generator;
-
-namespace {
-
-std::size_t code_points(const std::string& s) {
-  std::size_t n = 0;
-  for (unsigned char c : s) n += (c & 0xC0) != 0x80;
-  return n;
-}
-
-}  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const unsigned char* data, std::size_t size) {
   auto parsed = gen::parse_job(kiebot::fuzz::as_text(data, size));
@@ -34,6 +26,8 @@ extern "C" int LLVMFuzzerTestOneInput(const unsigned char* data, std::size_t siz
   FUZZ_CHECK(std::get<gen::Job>(again).to_json().dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) ==
              text);
   auto caption = gen::result_caption(job);
-  FUZZ_CHECK(code_points(caption) <= 1024);
+  FUZZ_CHECK(kiebot::text::utf16_length(caption) <= kiebot::text::kMaxCaption);
+  FUZZ_CHECK(caption.find("\u202E") == std::string::npos && caption.find('\r') == std::string::npos);
+  (void)nlohmann::json(caption).dump();                   // valid UTF-8, or this throws
   return 0;
 }
