@@ -4,6 +4,17 @@
 set -euo pipefail
 BIN=${KIEBOT_BIN:?set KIEBOT_BIN to the directory with the binaries}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
+# --smoke: every benchmark at a size of seconds, only to prove that it runs
+# and prints its figures (./dev test runs it, CTest label bench-smoke); the
+# figures themselves mean nothing at that size.
+SMOKE=0
+if [ "${1:-}" = "--smoke" ]; then
+  SMOKE=1
+  shift
+  export BENCH_SECONDS=1 BENCH_MESSAGES=2000 BENCH_UPDATES=500 BENCH_ROUNDS=1 BENCH_RB_REQUESTS=5000 \
+    BENCH_JOBS=100 BENCH_GEN_MS=200 BENCH_DIALOG_UPDATES=200 BENCH_DIALOG_RATE=100 \
+    BENCH_RESULT_JOBS=3 BENCH_RESULT_MB=24
+fi
 DURATION=${BENCH_SECONDS:-10}
 MESSAGES=${BENCH_MESSAGES:-100000}
 UPDATES=${BENCH_UPDATES:-50000}
@@ -119,7 +130,7 @@ fund_users "$acc_port"
 # Reference: the same hold script (common.lua + hold_create.lua, as the
 # binary embeds it) by EVALSHA from redis-benchmark, 64 clients, same Redis.
 sha=$(hold_script_sha "$redis_port")
-redis-benchmark -p "$redis_port" -c 64 -n 200000 -r 100000000 \
+redis-benchmark -p "$redis_port" -c 64 -n "${BENCH_RB_REQUESTS:-200000}" -r 100000000 \
   EVALSHA "$sha" 1 '{u:900}' "$(date +%s%3N)" "$(date -u +%Y%m%d)" admin 100 k__rand_int__ 3600000 \
   h__rand_int__ 5 1 1000 >"$work/rb.txt" 2>&1
 # Open loop at half the reference rate (latency under load), then closed
@@ -156,7 +167,7 @@ HTTP_PORT=$tg_port LOG_LEVEL=warn "$BIN/tg-emulator" 2>"$work/tg.log" & pids+=($
 wait_port "$tg_port"
 ing_port=$(free_port)
 HTTP_PORT=$ing_port REDIS_URL="redis://127.0.0.1:$redis_port/0" KAFKA_BROKERS=$brokers LOG_LEVEL=warn \
-  TELEGRAM_BOT_TOKEN=111111:sandbox-token TELEGRAM_API_BASE="http://127.0.0.1:$tg_port" INSTANCE_ID=bench \
+  TELEGRAM_BOT_TOKEN=111111:sandbox-token TELEGRAM_API_BASE="http://127.0.0.1:$tg_port" INSTANCE_ID=bench DIALOG=0 \
   "$BIN/ingress" 2>"$work/ingress.log" & pids+=($!)
 wait_port "$ing_port"
 for _ in $(seq 100); do curl -sf "http://127.0.0.1:$ing_port/readyz" | grep -q '"held":true' && break; sleep 0.1; done
@@ -376,10 +387,8 @@ PY
 # shellcheck source=bench/results.sh
 . "$ROOT/bench/results.sh"
 
-sections=("$@")
-[ ${#sections[@]} -eq 0 ] && sections=(http kafka accounts durability ingress generator dialog)
-for s in "${sections[@]}"; do
-  case "$s" in
+run_section() {
+  case "$1" in
     http) bench_http ;;
     kafka) bench_kafka ;;
     accounts) bench_accounts ;;
@@ -389,7 +398,35 @@ for s in "${sections[@]}"; do
     dialog) bench_dialog ;;
     results) bench_results ;;
     results-smoke) bench_results_smoke ;;
-    *) echo "unknown benchmark $s (http, kafka, accounts, durability, ingress, generator, dialog, results, results-smoke)" >&2; exit 2 ;;
+    *) echo "unknown benchmark $1 (http, kafka, accounts, durability, ingress, generator, dialog, results, results-smoke)" >&2; exit 2 ;;
   esac
+}
+
+sections=("$@")
+if [ ${#sections[@]} -eq 0 ]; then
+  sections=(http kafka accounts durability ingress generator dialog)
+  [ $SMOKE -eq 1 ] && sections+=(results)
+fi
+for s in "${sections[@]}"; do
+  if [ $SMOKE -eq 0 ]; then
+    run_section "$s"
+  else
+    # Each section in a bash of its own (set -e holds there, and its
+    # background servers end with it); one that fails or ends without a
+    # figure fails the run.
+    rc=0
+    bash "$0" "$s" >"$work/smoke-$s.txt" 2>&1 || rc=$?
+    cat "$work/smoke-$s.txt"
+    if [ "$rc" -ne 0 ]; then
+      echo "bench smoke: $s failed (exit $rc)" >&2
+      exit 1
+    fi
+    if ! grep -Eq '[0-9][0-9.,]* ?(x|ms|MB|MiB|req/s|msg/s|updates/s|pairs/s|ops/s)\b' "$work/smoke-$s.txt"; then
+      echo "bench smoke: $s printed no figures" >&2
+      exit 1
+    fi
+  fi
   echo
 done
+[ $SMOKE -eq 1 ] && echo "bench smoke: ${sections[*]}: each ran and printed its figures"
+exit 0
