@@ -93,6 +93,9 @@ for i in range(2000):
 times.sort()
 e50, e99 = times[len(times) // 2], times[int(len(times) * 0.99)]
 print(f"tg-emulator's own sendMessage answer: p50 {e50:.2f} ms, p99 {e99:.2f} ms")
+from figures import figure
+figure("dialog update-to-reply p99, paced", lat.get('p99', 0), "ms", "tg-emulator sendMessage p99", e99)
+figure("dialog, all at once", b_done / b_elapsed, "updates/s")
 print(f"paced update-to-reply p99 {lat.get('p99', 0):.1f} ms = {lat.get('p99', 0) / e99 if e99 else 0:.0f}x the emulator's "
       f"own p99 answer time (the rest is getUpdates, Kafka both ways, Redis and the sendMessage itself)")
 PY

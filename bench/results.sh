@@ -69,6 +69,8 @@ peak = status(gen_pid, "VmHWM")
 print(f"generator idle RSS          {idle_rss:8.0f} MB (reference, same process before the jobs)")
 print(f"generator peak RSS          {peak:8.0f} MB with {n} results of {mb} MiB in flight (target < 300 MB; "
       f"held whole they would need {n * mb} MiB)")
+from figures import figure
+figure(f"generator peak RSS, {n} results of {mb} MiB", peak, "MB", "idle RSS", idle_rss, "< 300 MB")
 print(f"relayed                     {uploads:8d} uploads of {finished} finished jobs in {elapsed:.1f} s "
       f"({uploads * mb / max(elapsed, 1e-9):.0f} MiB/s through the generator)")
 print(f"emulators' peak RSS         kie-emulator {status(kie_pid, 'VmHWM'):.0f} MB, tg-emulator {status(tg_pid, 'VmHWM'):.0f} MB")

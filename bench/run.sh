@@ -15,11 +15,16 @@ if [ "${1:-}" = "--smoke" ]; then
     BENCH_JOBS=100 BENCH_GEN_MS=200 BENCH_DIALOG_UPDATES=200 BENCH_DIALOG_RATE=100 \
     BENCH_RESULT_JOBS=3 BENCH_RESULT_MB=24
 fi
+# Every figure lands in one file, the closing table's source (bench/figures.py).
+export PYTHONPATH="$ROOT/bench${PYTHONPATH:+:$PYTHONPATH}"
 DURATION=${BENCH_SECONDS:-10}
 MESSAGES=${BENCH_MESSAGES:-100000}
 UPDATES=${BENCH_UPDATES:-50000}
 work=$(mktemp -d)
+export BENCH_FIGURES=${BENCH_FIGURES:-$work/figures.jsonl}
 pids=()
+# figure name value unit [reference reference_value goal]: one row of the closing table.
+figure() { python3 -c 'import sys, figures; a = sys.argv[1:]; figures.figure(a[0], float(a[1]), a[2], a[3] if len(a) > 3 else None, float(a[4]) if len(a) > 4 else None, a[5] if len(a) > 5 else "")' "$@"; }
 cleanup() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
   wait 2>/dev/null || true
@@ -75,6 +80,7 @@ nginx_rps=$(taskset -c 1 bash -c "$(declare -f rps); DURATION=$DURATION rps http
 ours_rps=$(taskset -c 1 bash -c "$(declare -f rps); DURATION=$DURATION rps http://127.0.0.1:$ours_port/healthz")
 printf 'nginx      %10d req/s\nkiebot     %10d req/s\nratio      %10.2fx nginx (target >= 0.70)\n' \
   "$nginx_rps" "$ours_rps" "$(echo "$ours_rps / $nginx_rps" | bc -l)"
+figure "HTTP server GET /healthz" "$ours_rps" req/s nginx "$nginx_rps" ">= 0.70x"
 }
 
 bench_kafka() {
@@ -101,6 +107,7 @@ kcat_rate=$(echo "$MESSAGES / $kcat_s" | bc -l)
 ours_rate=$(echo "$MESSAGES / $ours_s" | bc -l)
 printf 'kcat -P    %10.0f msg/s\nkiebot     %10.0f msg/s\nratio      %10.2fx kcat (target >= 0.80)\n' \
   "$kcat_rate" "$ours_rate" "$(echo "$ours_rate / $kcat_rate" | bc -l)"
+figure "Kafka producer, 1 KB messages" "$ours_rate" msg/s "kcat -P" "$kcat_rate" ">= 0.80x"
 }
 
 # Users 1001-1064 with money for the hold+commit loops.
@@ -152,6 +159,9 @@ print(f"accounts, closed loop     {ours['requests_per_s']:10.0f} req/s   p50 {ou
       f"({ours['pairs_per_s']:.0f} hold+commit pairs/s, {ours['failures']} failures)")
 print(f"accounts, {rate / 2:.0f} req/s offered {paced['requests_per_s']:6.0f} req/s   p50 {paced['p50_ms']:.2f} ms, "
       f"p99 {paced['p99_ms']:.2f} ms ({paced['failures']} failures)")
+from figures import figure
+figure("accounts hold+commit, closed loop", ours['requests_per_s'], "req/s", "redis-benchmark EVALSHA", rate, ">= 0.50x")
+figure("accounts p99 at half the reference rate", paced['p99_ms'], "ms", goal="< 5 ms")
 print(f"ratio                     {ours['requests_per_s'] / rate:10.2f}x redis-benchmark (target >= 0.50); "
       f"p99 target < 5 ms")
 PY
@@ -225,6 +235,8 @@ def quantile(q):
 print(f"kcat -P    {n / kcat_s:10.0f} updates/s")
 print(f"ingress    {n / ours_s:10.0f} updates/s (getUpdates -> Kafka acks -> offset in Redis -> next getUpdates)")
 print(f"ratio      {kcat_s / ours_s:10.2f}x kcat (target >= 0.80, and > 20000 updates/s)")
+from figures import figure
+figure("ingress getUpdates -> Kafka -> offset", n / ours_s, "updates/s", "kcat -P", n / kcat_s, ">= 0.80x")
 print(f"publish-to-confirm over {int(count)} batches: p50 <= {quantile(0.5):g} ms, p99 <= {quantile(0.99):g} ms "
       f"(histogram bucket bounds; target p99 < 20 ms)")
 PY
@@ -259,6 +271,8 @@ import json, sys
 policy, ours = sys.argv[1], json.loads(sys.argv[2])
 lines = open(sys.argv[3]).read().replace('\r', '\n').splitlines()
 rate = float(next(l for l in lines if 'throughput summary' in l).split()[2])
+from figures import figure
+figure(f"accounts durability={policy}, hold+commit", ours['requests_per_s'], "req/s", "redis-benchmark EVALSHA", rate)
 print(f"{policy:9s} hold+commit {ours['pairs_per_s']:8.0f} pairs/s (p99 {ours['p99_ms']:.2f} ms, {ours['failures']} failures); "
       f"redis-benchmark EVALSHA {rate:8.0f} ops/s on the same Redis; ratio {ours['requests_per_s'] / rate:.2f}x")
 PY
@@ -375,6 +389,9 @@ print(f"kie-emulator createTask ceiling  {ceiling:8d} tasks/s (wrk, 64 connectio
 print(f"generator, {n} jobs at once     {done / elapsed:8.0f} jobs/s ({done} finished, {cap_ok} succeeded, in {elapsed:.1f} s, "
       f"ratio {done / elapsed / ceiling:.2f}x the ceiling)")
 print(f"  peak unfinished jobs {peak_unfinished} (target 10,000 in flight), peak RSS {rss_peak_mb():.0f} MB (target < 300 MB)")
+from figures import figure
+figure(f"generator, {n} jobs at once", done / elapsed, "jobs/s", "kie-emulator createTask", ceiling)
+figure(f"generator peak RSS, {n} jobs in flight", rss_peak_mb(), "MB", goal="< 300 MB")
 print(f"overhead beyond KIE's own time, {len(overheads)} of {lat_results} paced jobs at 50/s:")
 print(f"  from the publisher's created_ms (kcat process, Kafka, consumer): p50 {q(0.5)} ms, p99 {q(0.99)} ms")
 print(f"  from the job's recording by the generator: p50 {q(0.5, accepted_overheads)} ms, "
@@ -415,7 +432,7 @@ for s in "${sections[@]}"; do
     # background servers end with it); one that fails or ends without a
     # figure fails the run.
     rc=0
-    bash "$0" "$s" >"$work/smoke-$s.txt" 2>&1 || rc=$?
+    BENCH_CHILD=1 bash "$0" "$s" >"$work/smoke-$s.txt" 2>&1 || rc=$?
     cat "$work/smoke-$s.txt"
     if [ "$rc" -ne 0 ]; then
       echo "bench smoke: $s failed (exit $rc)" >&2
@@ -428,5 +445,12 @@ for s in "${sections[@]}"; do
   fi
   echo
 done
-[ $SMOKE -eq 1 ] && echo "bench smoke: ${sections[*]}: each ran and printed its figures"
+if [ -n "${BENCH_CHILD:-}" ]; then
+  exit 0  # the parent run prints the table
+elif [ $SMOKE -eq 1 ]; then
+  python3 "$ROOT/bench/figures.py" "$BENCH_FIGURES"
+  echo "bench smoke: ${sections[*]}: each ran and printed its figures"
+else
+  python3 "$ROOT/bench/figures.py" "$BENCH_FIGURES" "$ROOT/bench/results/latest.json"
+fi
 exit 0
