@@ -190,32 +190,12 @@ Params parse_multipart(std::string_view body, std::string_view boundary) {
     auto next = body.find("\r\n" + delimiter, content_start);
     if (next == std::string_view::npos) throw std::invalid_argument("Bad Request: can't parse multipart/form-data");
     auto content = body.substr(content_start, next - content_start);
-    std::optional<std::string> name, filename;
-    std::string content_type = "application/octet-stream";
-    std::size_t line_start = 0;
-    while (line_start <= headers.size()) {
-      auto line_end = headers.find("\r\n", line_start);
-      auto line = headers.substr(line_start, line_end == std::string_view::npos ? std::string_view::npos : line_end - line_start);
-      auto colon = line.find(':');
-      if (colon != std::string_view::npos) {
-        auto key = lower(line.substr(0, colon));
-        auto value = line.substr(colon + 1);
-        while (!value.empty() && value.front() == ' ') value.remove_prefix(1);
-        if (key == "content-disposition") {
-          name = header_param(value, "name");
-          filename = header_param(value, "filename");
-        } else if (key == "content-type") {
-          content_type = std::string(value);
-        }
-      }
-      if (line_end == std::string_view::npos) break;
-      line_start = line_end + 2;
-    }
-    if (name) {
-      if (filename) {
-        out.files[*name] = UploadedFile{*filename, content_type, std::string(content), content.size()};
+    auto part = parse_part_head(headers);
+    if (part.name) {
+      if (part.filename) {
+        out.files[*part.name] = UploadedFile{*part.filename, part.content_type, std::string(content), content.size()};
       } else {
-        out.values[*name] = std::string(content);
+        out.values[*part.name] = std::string(content);
       }
     }
     pos = next + 2 + delimiter.size();
