@@ -124,32 +124,6 @@ std::string safe_field_name(std::string_view name) {
   return out.empty() ? "field" : out;
 }
 
-net::awaitable<Result> Client::upload(std::string_view method, json params, std::string field, std::string filename,
-                                      std::string content_type, std::string file) {
-  static std::mt19937_64 rng{std::random_device{}()};
-  auto boundary = "kiebot" + std::to_string(rng());
-  fit_texts(params);
-  std::string body;
-  body.reserve(file.size() + 1024);
-  for (auto& [k, v] : params.items()) {
-    body += "--" + boundary + "\r\nContent-Disposition: form-data; name=\"" + safe_field_name(k) + "\"\r\n\r\n";
-    body += v.is_string() ? v.get<std::string>() : v.dump();
-    body += "\r\n";
-  }
-  body += "--" + boundary + "\r\nContent-Disposition: form-data; name=\"" + safe_field_name(field) +
-          "\"; filename=\"" + safe_filename(filename) + "\"\r\nContent-Type: " + safe_content_type(content_type) +
-          "\r\n\r\n";
-  body += file;
-  body += "\r\n--" + boundary + "--\r\n";
-  http::ClientRequest request;
-  request.method = "POST";
-  request.url = base_ + "/bot" + token_ + "/" + std::string(method);
-  request.headers = {{"Content-Type", "multipart/form-data; boundary=" + boundary}};
-  request.body = std::move(body);
-  request.timeout = std::chrono::seconds(120);
-  co_return co_await send(std::move(request), std::chrono::seconds(30));
-}
-
 namespace {
 
 // prefix, then the file, then suffix: a multipart body never whole in memory.
@@ -191,6 +165,7 @@ net::awaitable<Result> Client::upload_streamed(std::string_view method, json par
                                                http::BodySource* file) {
   static std::mt19937_64 rng{std::random_device{}()};
   auto boundary = "kiebot" + std::to_string(rng());
+  fit_texts(params);
   std::string prefix;
   for (auto& [k, v] : params.items()) {
     prefix += "--" + boundary + "\r\nContent-Disposition: form-data; name=\"" + safe_field_name(k) + "\"\r\n\r\n";

@@ -39,12 +39,9 @@ class Client {
   // Where getFile's `file_path` can be downloaded (the URL holds the token:
   // never hand it to anyone else).
   std::string file_url(std::string_view file_path) const;
-  // A multipart/form-data call uploading `file` as field `field`.
-  net::awaitable<Result> upload(std::string_view method, nlohmann::json params, std::string field, std::string filename,
-                                  std::string content_type, std::string file);
-  // The same, with the file's `size` bytes read from `file` while they are
-  // sent (a download relayed as it arrives). Not repeated on a 429: the
-  // file cannot be read twice.
+  // A multipart/form-data call uploading `file` as field `field`, its
+  // `size` bytes read from `file` while they are sent (a download relayed as
+  // it arrives). Not repeated on a 429: the file cannot be read twice.
   net::awaitable<Result> upload_streamed(std::string_view method, nlohmann::json params, std::string field,
                                          std::string filename, std::string content_type, std::uint64_t size,
                                          http::BodySource* file);
