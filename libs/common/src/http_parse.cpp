@@ -13,9 +13,7 @@ namespace kiebot::http {
 
 namespace bhttp = boost::beast::http;
 
-namespace {
-
-Response refusal_for(const boost::system::error_code& ec, const RequestLimits& limits) {
+Response request_refusal(const boost::system::error_code& ec, const RequestLimits& limits) {
   if (ec == bhttp::error::body_limit) {
     return Response::error(limits.body_limit_status, "payload_too_large",
                            "request body is larger than " + std::to_string(limits.body_limit) + " bytes");
@@ -25,8 +23,6 @@ Response refusal_for(const boost::system::error_code& ec, const RequestLimits& l
   }
   return Response::error(400, "bad_request", "malformed HTTP request");
 }
-
-}  // namespace
 
 ParsedRequest parse_request(std::string_view bytes, const RequestLimits& limits) {
   ParsedRequest out;
@@ -41,7 +37,7 @@ ParsedRequest parse_request(std::string_view bytes, const RequestLimits& limits)
     if (ec == bhttp::error::need_more || (!ec && used == 0)) return out;
     if (ec) {
       out.outcome = ParsedRequest::Outcome::refused;
-      out.refusal = refusal_for(ec, limits);
+      out.refusal = request_refusal(ec, limits);
       return out;
     }
   }

@@ -20,6 +20,7 @@
 #include <list>
 #include <vector>
 
+#include "kiebot/common/http_parse.hpp"
 #include "kiebot/common/log.hpp"
 #include "kiebot/common/metrics.hpp"
 
@@ -79,17 +80,6 @@ bhttp::response<bhttp::string_body> to_beast(Response&& in, unsigned version, bo
   out.prepare_payload();
   if (head) out.body().clear();
   return out;
-}
-
-Response limit_error(const boost::system::error_code& ec, const ServerOptions& options) {
-  if (ec == bhttp::error::body_limit) {
-    return Response::error(options.body_limit_status, "payload_too_large",
-                           "request body is larger than " + std::to_string(options.body_limit) + " bytes");
-  }
-  if (ec == bhttp::error::header_limit) {
-    return Response::error(431, "headers_too_large", "request header fields too large");
-  }
-  return Response::error(400, "bad_request", "malformed HTTP request");
 }
 
 net::awaitable<void> write_and_close(beast::tcp_stream& stream, Response response) {
@@ -238,7 +228,8 @@ net::awaitable<void> run_session(beast::tcp_stream stream, std::shared_ptr<Serve
       // resets and drain cancellation just end the connection.
       bool parse_error = ec.category() == bhttp::make_error_code(bhttp::error::bad_target).category() &&
                          ec != bhttp::error::end_of_stream && ec != bhttp::error::partial_message;
-      if (parse_error) co_await write_and_close(stream, limit_error(ec, opt));
+      if (parse_error) co_await write_and_close(
+          stream, request_refusal(ec, RequestLimits{opt.body_limit, opt.header_limit, opt.body_limit_status}));
       break;  // EOF, timeout, reset or cancelled by drain
     }
     auto started = std::chrono::steady_clock::now();

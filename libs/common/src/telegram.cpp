@@ -17,6 +17,28 @@ using nlohmann::json;
 
 namespace {
 
+// Telegram's answer, read without trusting its shape: a field of another
+// type reads as absent.
+Result read_answer(const http::Response& response) {
+  Result r;
+  r.status = response.status;
+  auto answer = parse_untrusted(response.body);
+  if (answer.is_object()) {
+    r.ok = answer.contains("ok") && answer["ok"].is_boolean() && answer["ok"].get<bool>();
+    r.description = string_field(answer, "description");
+    if (answer.contains("result")) r.result = answer["result"];
+  }
+  return r;
+}
+
+// A 429's parameters.retry_after, within 1 s and an hour.
+std::int64_t retry_after_s(const http::Response& response) {
+  auto answer = parse_untrusted(response.body);
+  auto parameters = answer.is_object() ? answer.find("parameters") : answer.end();
+  std::int64_t wait = parameters != answer.end() ? int_field(*parameters, "retry_after", 1) : 1;
+  return std::clamp<std::int64_t>(wait, 1, 3600);
+}
+
 void fit_field(json& params, const char* name, std::size_t limit) {
   auto field = params.find(name);
   if (field != params.end() && field->is_string()) *field = text::fit(field->get_ref<const std::string&>(), limit);
@@ -55,18 +77,9 @@ net::awaitable<Result> Client::send(http::ClientRequest request, std::chrono::se
       r.description = e.what();
     }
     if (!response) co_return r;
-    r.status = response->status;
-    auto body = parse_untrusted(response->body);
-    if (body.is_object()) {
-      r.ok = body.value("ok", false);
-      r.description = body.value("description", "");
-      if (body.contains("result")) r.result = body["result"];
-    }
+    r = read_answer(*response);
     if (r.status != 429) co_return r;
-    std::int64_t wait_s = 1;
-    if (body.is_object() && body.contains("parameters") && body["parameters"].is_object()) {
-      wait_s = std::max<std::int64_t>(1, body["parameters"].value("retry_after", 1));
-    }
+    auto wait_s = retry_after_s(*response);
     if (std::chrono::steady_clock::now() + std::chrono::seconds(wait_s) > give_up) co_return r;
     log::info("telegram_throttled", {{"retry_after_s", wait_s}});
     if (!co_await sleep_for(std::chrono::seconds(wait_s))) co_return r;
@@ -191,14 +204,7 @@ net::awaitable<Result> Client::upload_streamed(std::string_view method, json par
     r.description = e.what();
   }
   if (!response) co_return r;
-  r.status = response->status;
-  auto answer = parse_untrusted(response->body);
-  if (answer.is_object()) {
-    r.ok = answer.contains("ok") && answer["ok"].is_boolean() && answer["ok"].get<bool>();
-    r.description = string_field(answer, "description");
-    if (answer.contains("result")) r.result = answer["result"];
-  }
-  co_return r;
+  co_return read_answer(*response);
 }
 
 }  // namespace kiebot::telegram

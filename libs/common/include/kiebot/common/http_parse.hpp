@@ -10,6 +10,10 @@
 
 #include "kiebot/common/http.hpp"
 
+namespace boost::system {
+class error_code;
+}
+
 namespace kiebot::http {
 
 struct RequestLimits {
@@ -32,5 +36,9 @@ struct ParsedRequest {
 };
 
 ParsedRequest parse_request(std::string_view bytes, const RequestLimits& limits = {});
+
+// The answer to a request Beast's parser refused with `ec` (the server's
+// and parse_request's): the body limit's status, 431, or 400.
+Response request_refusal(const boost::system::error_code& ec, const RequestLimits& limits);
 
 }  // namespace kiebot::http
