@@ -1,10 +1,10 @@
 // A Telegram update as the dialog reads it (services/ingress
-// dialog/input.hpp read_update, read_command; callback_data): any bytes off
+// dialog/input.hpp read_update, read_command; machine/verbs.hpp): any bytes off
 // tg.updates give an event, a problem to log, or nothing, never an exception; an event has a
 // user and a chat; a command starts with '/' and holds no ' ' or '@'.
-#include "callback_data.hpp"
 #include "check.hpp"
 #include "input.hpp"
+#include "machine/verbs.hpp"
 #include "kiebot/common/json.hpp"
 
 namespace dlg = kiebot::dialog;
@@ -32,7 +32,7 @@ extern "C" int LLVMFuzzerTestOneInput(const unsigned char* data, std::size_t siz
       if (it != in.body.end()) (void)dlg::parse_invoice_payload(kiebot::string_field(*it, "invoice_payload"));
     }
   } else if (in.kind == "callback_query") {
-    (void)dlg::decode_callback(kiebot::string_field(in.body, "data"));
+    (void)dlg::decode(kiebot::string_field(in.body, "data"));
   } else {
     FUZZ_CHECK(in.kind == "pre_checkout_query" && in.chat_id == in.user_id);
     (void)dlg::parse_invoice_payload(kiebot::string_field(in.body, "invoice_payload"));

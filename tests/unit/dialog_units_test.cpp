@@ -10,7 +10,7 @@
 #include <sstream>
 
 #include "catalog.hpp"  // kie-emulator's: the inputs KIE accepts
-#include "dialog/callback_data.hpp"
+#include "dialog/machine/verbs.hpp"
 #include "dialog/input.hpp"
 #include "dialog/catalog.hpp"
 #include "dialog/screens.hpp"
@@ -127,9 +127,10 @@ TEST(DialogTexts, BothLocalesHaveEveryKeyTheCodeAndCatalogUse) {
   for (const char* s : {"user", "grant", "limit"}) keys.insert(std::string("admin.ask_") + s);
   // Every literal key in the dialog's sources.
   std::regex key(
-      R"re("((?:menu|btn|cat|field|opt|form|pay|job|balance|topup|invoice|payment|free|gift|referral|history|status|running|language|help|cancel|unknown|error|admin|label)\.[a-z_0-9]+)")re");
+      R"re("((?:menu|about|money|flood|btn|cat|field|opt|form|pay|job|balance|topup|invoice|payment|free|gift|referral|history|status|running|language|help|cancel|unknown|error|admin|label)\.[a-z_0-9]+)")re");
   for (const auto& entry :
-       std::filesystem::directory_iterator(std::string(KIEBOT_SOURCE_DIR) + "/services/ingress/src/dialog")) {
+       std::filesystem::recursive_directory_iterator(std::string(KIEBOT_SOURCE_DIR) + "/services/ingress/src/dialog")) {
+    if (!entry.is_regular_file()) continue;
     std::ifstream in(entry.path());
     std::stringstream text;
     text << in.rdbuf();
@@ -164,20 +165,34 @@ TEST(DialogTexts, FormatsMoneyLanguagesAndPlaceholders) {
   EXPECT_EQ(dialog::stars_for(1, 160), 1);
 }
 
-TEST(DialogCallbackData, VersionedCompactAndRefusesTheRest) {
-  auto data = dialog::encode_callback("opt", {"a1b2c3d4", "1", "2"});
+TEST(DialogCallbackData, TypedVersionedCompactAndRefusesTheRest) {
+  auto data = dialog::encode(dialog::Verb::option, {"a1b2c3d4", "1", "2"});
   EXPECT_EQ(data, "1|opt|a1b2c3d4|1|2");
-  auto c = dialog::decode_callback(data);
+  auto c = dialog::decode(data);
   ASSERT_TRUE(c);
-  EXPECT_EQ(c->verb, "opt");
-  EXPECT_EQ(c->arg(2), "2");
+  EXPECT_EQ(c->verb, dialog::Verb::option);
+  EXPECT_EQ(c->index(2), 2u);
   EXPECT_EQ(c->arg(9), "");
-  EXPECT_FALSE(dialog::decode_callback("0|opt|x"));
-  EXPECT_FALSE(dialog::decode_callback("1|"));
-  EXPECT_FALSE(dialog::decode_callback("retry:job-1"));
-  EXPECT_FALSE(dialog::decode_callback(std::string(65, '1')));
-  EXPECT_THROW(dialog::encode_callback("x", {std::string(70, 'y')}), std::length_error);
-  EXPECT_THROW(dialog::encode_callback("x", {"a|b"}), std::invalid_argument);
+  EXPECT_EQ(dialog::decode("1|lang")->verb, dialog::Verb::language);  // its argument is optional
+  EXPECT_FALSE(dialog::decode("0|opt|x"));
+  EXPECT_FALSE(dialog::decode("1|"));
+  EXPECT_FALSE(dialog::decode("1|zzz"));                     // no such verb
+  EXPECT_FALSE(dialog::decode("1|opt|a1b2c3d4|1"));          // an argument missing
+  EXPECT_FALSE(dialog::decode("1|opt|A1B2C3D4|1|2"));        // not a nonce
+  EXPECT_FALSE(dialog::decode("1|opt|a1b2c3d4|1|2|3"));      // one too many
+  EXPECT_FALSE(dialog::decode("1|lang|de"));
+  EXPECT_FALSE(dialog::decode("1|pay|-5"));
+  EXPECT_FALSE(dialog::decode("retry:job-1"));
+  EXPECT_FALSE(dialog::decode(std::string(65, '1')));
+  EXPECT_THROW(dialog::encode(dialog::Verb::repeat, {std::string(70, 'y')}), std::invalid_argument);
+  EXPECT_THROW(dialog::encode(dialog::Verb::category, {"a|b"}), std::invalid_argument);
+  EXPECT_FALSE(dialog::encodable(dialog::Verb::menu, {"x"}));
+  // Every verb is declared once, in the order of the enum, under its own name.
+  std::set<std::string_view> wires;
+  for (std::size_t i = 0; i < dialog::verbs().size(); ++i) {
+    EXPECT_EQ(static_cast<std::size_t>(dialog::verbs()[i].verb), i);
+    EXPECT_TRUE(wires.insert(dialog::verbs()[i].wire).second) << dialog::verbs()[i].wire;
+  }
 }
 
 TEST(DialogScreens, EveryButtonFitsTelegramsLimit) {
@@ -200,7 +215,7 @@ TEST(DialogScreens, EveryButtonFitsTelegramsLimit) {
     for (const auto& data : buttons_data(markup)) {
       ++buttons;
       EXPECT_LE(data.size(), 64u) << data;
-      EXPECT_TRUE(dialog::decode_callback(data)) << data;
+      EXPECT_TRUE(dialog::decode(data)) << data;
     }
   }
   EXPECT_GT(buttons, 100u);

@@ -16,6 +16,7 @@
 #include "catalog.hpp"
 #include "kiebot/common/fetch_policy.hpp"
 #include "kiebot/common/net.hpp"
+#include "machine/reducer.hpp"
 #include "screens.hpp"
 #include "texts.hpp"
 
@@ -39,9 +40,7 @@ class AccountsApi;
 class Dispatcher;
 class MoneyQueue;
 struct AccountsReply;
-struct MoneyOp;
 class Store;
-struct Callback;
 
 // Thrown when an operation that changes money could neither be done nor
 // recorded for a later retry: the update carrying it must not be skipped.
@@ -92,20 +91,22 @@ struct Parts {
   const Texts& texts;
 };
 
-// One update's context: who, where, in which language, and the chat's state.
+// One update's context as the interpreter sees it: who, where, and the
+// message and query to answer.
 struct Turn {
   std::int64_t update_id = 0;
   std::int64_t chat_id = 0;
   std::int64_t user_id = 0;
-  std::string lang = "ru";
-  nlohmann::json from;
-  nlohmann::json state;
-  bool state_changed = false;
+  std::string first_name;
+  std::string telegram_lang;         // the user's Telegram app language
   std::string callback_id;           // callback queries: to answer
   std::int64_t message_id = 0;       // callback queries: the message with the button
   std::int64_t user_message_id = 0;  // messages: the user's message
 };
 
+// The conversation (machine/) runs here: each update becomes an event, the
+// reducer decides, and this class is the interpreter that runs the effects
+// against Telegram, accounts, Redis and Kafka and feeds their answers back.
 class Dialog {
  public:
   Dialog(Parts parts, DialogOptions options);
@@ -127,78 +128,54 @@ class Dialog {
   net::awaitable<void> slow_down(std::int64_t chat_id);
 
  private:
-  // dialog.cpp: entry points, commands, sending.
-  net::awaitable<void> on_message(Turn& t, nlohmann::json message);
-  net::awaitable<void> on_command(Turn& t, std::string command, std::string payload);
-  net::awaitable<void> on_text(Turn& t, std::string text);
-  net::awaitable<void> on_callback(Turn& t, nlohmann::json query);
-  net::awaitable<void> on_action(Turn& t, Callback c);
-  net::awaitable<void> answer(Turn& t, std::string text);
-  net::awaitable<void> answer_query(std::string callback_id, std::string toast);
-  net::awaitable<std::int64_t> send(Turn& t, Screen screen);
-  net::awaitable<std::int64_t> show(Turn& t, Screen screen);  // edits the pressed message when there is one
-  net::awaitable<std::int64_t> edit(Turn& t, std::int64_t message_id, Screen screen);
-  net::awaitable<telegram::Result> call(std::int64_t chat_id, const char* method, nlohmann::json params);
-  net::awaitable<void> main_menu(Turn& t, std::string greeting);
-  net::awaitable<nlohmann::json> load_user(std::int64_t user_id);
-  net::awaitable<void> resolve_language(Turn& t, std::string telegram_code);
-  std::string text(const Turn& t, std::string_view key, const Args& args = {}) const;
+  // dialog.cpp: updates into events, and the reduce-and-run loop.
+  net::awaitable<void> run(Turn& t, Conversation& c, Event event, int depth);
+  Context context(const Turn& t) const;
+  // True when accounts said the user's language; false: Telegram's guess.
+  net::awaitable<bool> resolve_language(const Turn& t, Conversation& c);
 
-  // generation.cpp: the form, the confirmation, the hold and the job.
-  net::awaitable<void> open_form(Turn& t, const Model& model, nlohmann::json values);
-  net::awaitable<void> form_action(Turn& t, const Callback& c);
-  net::awaitable<void> next_step(Turn& t);
-  net::awaitable<void> form_text(Turn& t, std::string text);
-  net::awaitable<void> form_photo(Turn& t, nlohmann::json message);
-  net::awaitable<void> submit(Turn& t);
-  // Who pays, the hold, the job on gen.jobs and its record. Throws
-  // AccountsUnavailable when accounts does not answer (nothing held then).
-  net::awaitable<void> pay_and_publish(Turn& t, const Model& model, std::string job_id, nlohmann::json values,
-                                       std::int64_t reply_to);
+  // effects/interpreter.cpp: one effect; its answer, when it has one.
+  net::awaitable<std::optional<Event>> perform(Turn& t, Conversation& c, Effect effect);
+  net::awaitable<std::optional<Event>> ask(Turn& t, const Conversation& c, Ask a);
+  net::awaitable<telegram::Result> call(std::int64_t chat_id, const char* method, nlohmann::json params);
+  net::awaitable<std::int64_t> send(std::int64_t chat_id, Screen screen);
+  net::awaitable<std::int64_t> edit(std::int64_t chat_id, std::int64_t message_id, Screen screen);
+  net::awaitable<std::int64_t> show(const Turn& t, Screen screen);
+  net::awaitable<void> answer(const Turn& t, std::string toast);
+  net::awaitable<void> answer_query(std::string callback_id, std::string toast);
+  net::awaitable<void> animate(const Turn& t, std::vector<Screen> frames);
+  net::awaitable<nlohmann::json> load_user(std::int64_t user_id);
+  net::awaitable<std::string> upload_photo(std::string file_id);
+  // Runs another turn's effects (the money queue's notices).
+  net::awaitable<void> perform_all(Turn& t, Conversation& c, std::vector<Effect> effects);
+
+  // effects/submission.cpp: the hold, the job on gen.jobs and its record.
+  net::awaitable<Submitted> submit(const Turn& t, const Conversation& c, Submit job);
+  // Who pays, the hold, the job and its record. Throws AccountsUnavailable
+  // when accounts does not answer (nothing held then).
+  net::awaitable<Submitted> pay_and_publish(const Turn& t, const std::string& lang, const Model& model,
+                                            std::string job_id, nlohmann::json values, std::int64_t reply_to);
   // A confirmed generation that accounts could not take now: kept in the
   // money queue and started by it once accounts answers.
-  net::awaitable<void> queue_submission(Turn& t, const Model& model, std::string job_id, nlohmann::json values,
-                                        std::int64_t reply_to, std::string error);
+  net::awaitable<Submitted> queue_submission(const Turn& t, const std::string& lang, const Model& model,
+                                             std::string job_id, nlohmann::json values, std::int64_t reply_to,
+                                             std::string error);
   net::awaitable<void> run_submission(MoneyOp op);
-  net::awaitable<void> repeat(Turn& t, std::string job_id);
-  net::awaitable<std::string> upload_photo(std::string file_id);
-  Payer payer_for(const Turn& t, const nlohmann::json& user, const Model& model, const nlohmann::json& values) const;
 
-  // money.cpp: balance, top-up with Stars, free generations, gift, referral.
-  net::awaitable<void> show_balance(Turn& t);
-  net::awaitable<void> show_top_up(Turn& t);
-  net::awaitable<void> send_invoice(Turn& t, std::int64_t kopecks);
-  net::awaitable<void> on_pre_checkout(Turn& t, nlohmann::json query);
-  net::awaitable<void> on_payment(Turn& t, nlohmann::json payment);
-  net::awaitable<void> top_up_text(Turn& t, std::string text);
-  net::awaitable<void> on_refund(Turn& t, nlohmann::json refund);
-  // Tries a money operation once. Done or refused: accounts' answer. No
-  // answer: queued for retries and std::nullopt. Throws MoneyNotRecorded
-  // when it could not even be queued.
+  // effects/money.cpp: money operations now or, without accounts, queued.
+  // Done or refused: accounts' answer. No answer: queued for retries and
+  // std::nullopt. Throws MoneyNotRecorded when it could not even be queued.
   net::awaitable<std::optional<AccountsReply>> money_now(MoneyOp op);
   net::awaitable<AccountsReply> apply_money(const MoneyOp& op);
   net::awaitable<void> run_money_op(MoneyOp op);
   // Accounts did not answer: the op comes back later, with capped backoff.
   net::awaitable<void> retry_money_op(MoneyOp op, std::string error);
-  net::awaitable<void> money_notice(MoneyOp op, AccountsReply reply);
-  net::awaitable<void> referral_news(MoneyOp op, AccountsReply joined);
-  net::awaitable<void> show_free(Turn& t);
-  net::awaitable<void> spin_gift(Turn& t);
-  net::awaitable<void> show_referral(Turn& t);
-  net::awaitable<void> join_referral(Turn& t, std::string payload);
-  net::awaitable<void> show_history(Turn& t);
-  net::awaitable<void> show_running(Turn& t);
-
-  // admin.cpp
-  net::awaitable<void> admin_menu(Turn& t);
-  net::awaitable<void> admin_action(Turn& t, std::string what);
-  net::awaitable<void> admin_text(Turn& t, std::string await, std::string text);
-  net::awaitable<std::optional<nlohmann::json>> require_admin(Turn& t);
   // The owner's refund of a Stars payment: refundStarPayment, then the debit.
-  net::awaitable<void> refund_payment(Turn& t, std::string body);
+  net::awaitable<Refunded> refund_stars(const Turn& t, const Conversation& c, RefundStars r);
 
   Parts p_;
   DialogOptions options_;
+  Rules rules_;
   Screens screens_;
   std::unordered_set<std::string> answered_;  // callback queries answered by this process
 };

@@ -1,7 +1,7 @@
 // Screen builders (see screens.hpp).
 #include "screens.hpp"
 
-#include "callback_data.hpp"
+#include "machine/verbs.hpp"
 #include "kiebot/common/text.hpp"
 
 namespace kiebot::dialog {
@@ -27,25 +27,25 @@ std::int64_t stars_for(std::int64_t kopecks, std::int64_t stars_per_100_rub) {
 }
 
 json Screens::menu_button(const std::string& lang) const {
-  return json::array({button(texts_.get(lang, "btn.menu"), encode_callback("menu"))});
+  return json::array({button(texts_.get(lang, "btn.menu"), encode(Verb::menu))});
 }
 
 Screen Screens::main_menu(const std::string& lang, const std::string& greeting) const {
   json rows = json::array();
   const auto& cats = catalog_.categories();
   for (std::size_t i = 0; i < cats.size(); i += 2) {
-    json row = json::array({button(texts_.get(lang, "cat." + cats[i]), encode_callback("cat", {cats[i]}))});
+    json row = json::array({button(texts_.get(lang, "cat." + cats[i]), encode(Verb::category, {cats[i]}))});
     if (i + 1 < cats.size())
-      row.push_back(button(texts_.get(lang, "cat." + cats[i + 1]), encode_callback("cat", {cats[i + 1]})));
+      row.push_back(button(texts_.get(lang, "cat." + cats[i + 1]), encode(Verb::category, {cats[i + 1]})));
     rows.push_back(std::move(row));
   }
-  rows.push_back({button(texts_.get(lang, "btn.balance"), encode_callback("bal")),
-                  button(texts_.get(lang, "btn.free"), encode_callback("free"))});
-  rows.push_back({button(texts_.get(lang, "btn.gift"), encode_callback("gift")),
-                  button(texts_.get(lang, "btn.referral"), encode_callback("ref"))});
-  rows.push_back({button(texts_.get(lang, "btn.history"), encode_callback("hist")),
-                  button(texts_.get(lang, "btn.language"), encode_callback("lang"))});
-  rows.push_back({button(texts_.get(lang, "btn.help"), encode_callback("help"))});
+  rows.push_back({button(texts_.get(lang, "btn.balance"), encode(Verb::balance)),
+                  button(texts_.get(lang, "btn.free"), encode(Verb::free))});
+  rows.push_back({button(texts_.get(lang, "btn.gift"), encode(Verb::gift)),
+                  button(texts_.get(lang, "btn.referral"), encode(Verb::referral))});
+  rows.push_back({button(texts_.get(lang, "btn.history"), encode(Verb::history)),
+                  button(texts_.get(lang, "btn.language"), encode(Verb::language))});
+  rows.push_back({button(texts_.get(lang, "btn.help"), encode(Verb::help))});
   auto text = greeting.empty() ? texts_.get(lang, "menu.title") : greeting + "\n\n" + texts_.get(lang, "menu.title");
   return {text, keyboard(std::move(rows))};
 }
@@ -56,7 +56,7 @@ Screen Screens::category(const std::string& lang, const std::string& cat) const 
   for (const auto* m : catalog_.in_category(cat)) {
     auto label = m->name_in(lang) + " · " + roubles(catalog_.price(*m, m->default_values()));
     if (m->free) label += " · " + texts_.get(lang, "label.free");
-    rows.push_back({button(label, encode_callback("mdl", {m->code}))});
+    rows.push_back({button(label, encode(Verb::model, {m->code}))});
     text += "\n• " + m->name_in(lang) + ": " + m->about_in(lang);
   }
   rows.push_back(menu_button(lang));
@@ -88,23 +88,23 @@ Screen Screens::form(const std::string& lang, const Model& model, const json& va
     auto current = values.value(f.name, std::string());
     if (f.type == Field::Type::boolean) {
       auto label = texts_.get(lang, "field." + f.name) + ": " + option_label(lang, f, current);
-      rows.push_back({button(label, encode_callback("tog", {nonce, std::to_string(fi)}))});
+      rows.push_back({button(label, encode(Verb::toggle, {nonce, std::to_string(fi)}))});
       continue;
     }
     if (f.type != Field::Type::choice) continue;
-    rows.push_back({button("— " + texts_.get(lang, "field." + f.name) + " —", encode_callback("nop"))});
+    rows.push_back({button("— " + texts_.get(lang, "field." + f.name) + " —", encode(Verb::nop))});
     json row = json::array();
     for (std::size_t oi = 0; oi < f.options.size(); ++oi) {
       auto label = option_label(lang, f, f.options[oi]);
       if (f.options[oi] == current) label = "✅ " + label;
-      row.push_back(button(label, encode_callback("opt", {nonce, std::to_string(fi), std::to_string(oi)})));
+      row.push_back(button(label, encode(Verb::option, {nonce, std::to_string(fi), std::to_string(oi)})));
       if (row.size() == 4) rows.push_back(std::exchange(row, json::array()));
     }
     if (!row.empty()) rows.push_back(std::move(row));
   }
-  rows.push_back({button(texts_.get(lang, "btn.next"), encode_callback("go", {nonce}))});
-  rows.push_back({button(texts_.get(lang, "btn.back"), encode_callback("cat", {model.category})),
-                  button(texts_.get(lang, "btn.cancel"), encode_callback("no", {nonce}))});
+  rows.push_back({button(texts_.get(lang, "btn.next"), encode(Verb::next, {nonce}))});
+  rows.push_back({button(texts_.get(lang, "btn.back"), encode(Verb::category, {model.category})),
+                  button(texts_.get(lang, "btn.cancel"), encode(Verb::cancel, {nonce}))});
   auto text = texts_.format(lang, "form.title",
                             {{"model", model.name_in(lang)},
                              {"about", model.about_in(lang)},
@@ -128,16 +128,16 @@ Screen Screens::confirm(const std::string& lang, const Model& model, const json&
                              {"price", roubles(payer.amount)},
                              {"payer", payer.line},
                              {"after", after}});
-  json rows = json::array({json::array({button(texts_.get(lang, "btn.confirm"), encode_callback("ok", {nonce}))}),
-                           json::array({button(texts_.get(lang, "btn.change"), encode_callback("edit", {nonce})),
-                                        button(texts_.get(lang, "btn.cancel"), encode_callback("no", {nonce}))})});
+  json rows = json::array({json::array({button(texts_.get(lang, "btn.confirm"), encode(Verb::confirm, {nonce}))}),
+                           json::array({button(texts_.get(lang, "btn.change"), encode(Verb::edit, {nonce})),
+                                        button(texts_.get(lang, "btn.cancel"), encode(Verb::cancel, {nonce}))})});
   return {text, keyboard(std::move(rows))};
 }
 
 Screen Screens::insufficient(const std::string& lang, std::int64_t price, std::int64_t balance) const {
   auto text = texts_.format(lang, "form.insufficient", {{"price", roubles(price)}, {"balance", roubles(balance)}});
   json rows =
-      json::array({json::array({button(texts_.get(lang, "btn.topup"), encode_callback("top"))}), menu_button(lang)});
+      json::array({json::array({button(texts_.get(lang, "btn.topup"), encode(Verb::top_up))}), menu_button(lang)});
   return {text, keyboard(std::move(rows))};
 }
 
@@ -158,7 +158,7 @@ Screen Screens::balance(const std::string& lang, const json& user) const {
                                   {"remaining", roubles(a.value("remaining", std::int64_t{0}))}});
   }
   json rows =
-      json::array({json::array({button(texts_.get(lang, "btn.topup"), encode_callback("top"))}), menu_button(lang)});
+      json::array({json::array({button(texts_.get(lang, "btn.topup"), encode(Verb::top_up))}), menu_button(lang)});
   return {text, keyboard(std::move(rows))};
 }
 
@@ -167,10 +167,10 @@ Screen Screens::top_up(const std::string& lang, const std::vector<std::int64_t>&
   for (auto kopecks : presets) {
     auto label = texts_.format(lang, "topup.preset",
                                {{"rub", roubles(kopecks)}, {"stars", std::to_string(stars_for(kopecks, rate))}});
-    row.push_back(button(label, encode_callback("pay", {std::to_string(kopecks)})));
+    row.push_back(button(label, encode(Verb::pay, {std::to_string(kopecks)})));
   }
   json rows = json::array(
-      {row, json::array({button(texts_.get(lang, "topup.custom_btn"), encode_callback("payc"))}), menu_button(lang)});
+      {row, json::array({button(texts_.get(lang, "topup.custom_btn"), encode(Verb::pay_custom))}), menu_button(lang)});
   auto rub_per_star = texts_.format(lang, "topup.title", {{"stars", std::to_string(stars_for(10'000, rate))}});
   return {rub_per_star, keyboard(std::move(rows))};
 }
@@ -203,9 +203,9 @@ Screen Screens::history(const std::string& lang, const std::vector<JobRecord>& j
                                   {"model", name},
                                   {"status", texts_.get(lang, "status." + j.status)},
                                   {"price", roubles(j.price)}});
-    if (model && n <= 8) {
+    if (model && n <= 8 && encodable(Verb::repeat, {j.job_id})) {
       rows.push_back({button(texts_.format(lang, "btn.repeat", {{"n", std::to_string(n)}, {"model", name}}),
-                             encode_callback("rep", {j.job_id}))});
+                             encode(Verb::repeat, {j.job_id}))});
     }
   }
   rows.push_back(menu_button(lang));
@@ -224,22 +224,59 @@ Screen Screens::running(const std::string& lang, const std::vector<JobRecord>& j
 
 Screen Screens::language(const std::string& lang) const {
   json rows = json::array({json::array(
-      {button("🇷🇺 Русский", encode_callback("lang", {"ru"})), button("🇬🇧 English", encode_callback("lang", {"en"}))})});
+      {button("🇷🇺 Русский", encode(Verb::language, {"ru"})), button("🇬🇧 English", encode(Verb::language, {"en"}))})});
   return {texts_.get(lang, "language.choose"), keyboard(std::move(rows))};
 }
 
 Screen Screens::admin(const std::string& lang, bool owner) const {
   json rows =
-      json::array({json::array({button(texts_.get(lang, "btn.admin_stats"), encode_callback("adm", {"stats"})),
-                                button(texts_.get(lang, "btn.admin_user"), encode_callback("adm", {"user"}))}),
-                   json::array({button(texts_.get(lang, "btn.admin_grant"), encode_callback("adm", {"grant"})),
-                                button(texts_.get(lang, "btn.admin_limit"), encode_callback("adm", {"limit"}))})});
+      json::array({json::array({button(texts_.get(lang, "btn.admin_stats"), encode(Verb::admin, {"stats"})),
+                                button(texts_.get(lang, "btn.admin_user"), encode(Verb::admin, {"user"}))}),
+                   json::array({button(texts_.get(lang, "btn.admin_grant"), encode(Verb::admin, {"grant"})),
+                                button(texts_.get(lang, "btn.admin_limit"), encode(Verb::admin, {"limit"}))})});
   if (owner) {
-    rows.push_back({button(texts_.get(lang, "btn.admin_kie"), encode_callback("adm", {"kie"})),
-                    button(texts_.get(lang, "btn.admin_refund"), encode_callback("adm", {"refund"}))});
+    rows.push_back({button(texts_.get(lang, "btn.admin_kie"), encode(Verb::admin, {"kie"})),
+                    button(texts_.get(lang, "btn.admin_refund"), encode(Verb::admin, {"refund"}))});
   }
   rows.push_back(menu_button(lang));
   return {texts_.get(lang, "admin.menu"), keyboard(std::move(rows))};
+}
+
+Screen Screens::help(const std::string& lang) const {
+  json rows = json::array();
+  const auto& cats = catalog_.categories();
+  for (std::size_t i = 0; i < cats.size(); i += 2) {
+    json row = json::array();
+    for (std::size_t k = i; k < std::min(i + 2, cats.size()); ++k) {
+      row.push_back(button(texts_.format(lang, "btn.about", {{"category", texts_.get(lang, "cat." + cats[k])}}),
+                           encode(Verb::about, {cats[k]})));
+    }
+    rows.push_back(std::move(row));
+  }
+  rows.push_back(menu_button(lang));
+  return {texts_.get(lang, "help.text"), keyboard(std::move(rows))};
+}
+
+Screen Screens::about(const std::string& lang, const std::string& cat) const {
+  std::string text = texts_.format(lang, "about.title", {{"category", texts_.get(lang, "cat." + cat)}});
+  for (const auto* m : catalog_.in_category(cat)) {
+    std::string needs;
+    for (const auto& f : m->fields) {
+      if (f.type != Field::Type::prompt && f.type != Field::Type::image) continue;
+      if (!needs.empty()) needs += ", ";
+      needs += texts_.get(lang, f.type == Field::Type::prompt ? "about.prompt" : "about.photo");
+    }
+    text += "\n\n" + texts_.format(lang, "about.item",
+                                   {{"model", m->name_in(lang)},
+                                    {"price", roubles(catalog_.price(*m, m->default_values()))},
+                                    {"free", m->free ? " · " + texts_.get(lang, "label.free") : ""},
+                                    {"about", m->about_in(lang)},
+                                    {"needs", needs}});
+  }
+  json rows = json::array({json::array({button(texts_.get(lang, "cat." + cat), encode(Verb::category, {cat}))}),
+                           json::array({button(texts_.get(lang, "btn.help"), encode(Verb::help)),
+                                        button(texts_.get(lang, "btn.menu"), encode(Verb::menu))})});
+  return {text, keyboard(std::move(rows))};
 }
 
 Screen Screens::text_with_menu(std::string text, const std::string& lang) const {

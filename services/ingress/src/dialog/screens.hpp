@@ -9,15 +9,11 @@
 #include <vector>
 
 #include "catalog.hpp"
-#include "store.hpp"
+#include "machine/effects.hpp"
+#include "machine/records.hpp"
 #include "texts.hpp"
 
 namespace kiebot::dialog {
-
-struct Screen {
-  std::string text;
-  nlohmann::json markup;  // reply_markup, or null
-};
 
 // Who pays for a generation, as the confirmation screen shows it.
 struct Payer {
@@ -46,6 +42,9 @@ class Screens {
   Screen running(const std::string& lang, const std::vector<JobRecord>& jobs) const;
   Screen language(const std::string& lang) const;
   Screen admin(const std::string& lang, bool owner) const;
+  // Help: how it works, and a button per category to what its models do.
+  Screen help(const std::string& lang) const;
+  Screen about(const std::string& lang, const std::string& category) const;
   Screen text_with_menu(std::string text, const std::string& lang) const;
 
   const Texts& texts() const { return texts_; }

@@ -12,22 +12,13 @@
 #include <vector>
 
 #include "kiebot/common/net.hpp"
+#include "machine/records.hpp"
 
 namespace kiebot::redis {
 class Client;
 }
 
 namespace kiebot::dialog {
-
-struct JobRecord {
-  std::string job_id;
-  std::string model;       // catalog model id
-  nlohmann::json values;   // the form's values
-  std::string status;      // queued, succeeded, failed
-  std::int64_t price = 0;  // kopecks held
-  std::int64_t created_ms = 0;
-  std::int64_t deadline_ms = 0;
-};
 
 class Store {
  public:

@@ -1,0 +1,115 @@
+// What happens to a conversation: what the user did, and what the effects
+// the dialog asked for came back with. The reducer (reducer.hpp) takes one
+// at a time.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "money_op.hpp"
+#include "records.hpp"
+#include "verbs.hpp"
+
+namespace kiebot::dialog {
+
+// From the user.
+struct CommandIn {
+  std::string name;  // "/start"
+  std::string payload;
+};
+struct TextIn {
+  std::string text;  // cleaned of controls (text::clean)
+};
+struct PhotoIn {
+  std::string file_id;  // the largest size
+};
+struct OtherIn {};  // a sticker, a voice note, an empty text
+struct PressIn {
+  Press press;
+};
+struct StaleIn {};  // a button this release does not know (or a forged one)
+struct RetryIn {
+  std::string job_id;  // the generator's "try again" button on a failed job
+};
+struct PreCheckoutIn {
+  nlohmann::json query;
+};
+struct PaymentIn {
+  nlohmann::json payment;  // successful_payment
+};
+struct RefundIn {
+  nlohmann::json refund;  // refunded_payment
+};
+
+// What the dialog asks for and why (an Ask effect), and its answer.
+enum class Need : std::uint8_t {
+  balance,       // the user: the balance screen
+  free,          // the user: the free generations screen
+  referral,      // the user: the referral screen
+  confirm,       // the user: who pays, on the confirmation screen
+  history,       // the user's last jobs
+  running,       // the user's running jobs
+  repeat,        // one job (arg: its id): a new form with its values
+  gift,          // accounts draws the gift
+  admin_menu,    // the user: are they an admin
+  admin_action,  // the user, before an admin button (arg: the action)
+  admin_text,    // the user, before an admin's typed input (arg: the text)
+  stats,         // accounts' totals
+  lookup,        // another user (id), for an admin
+  set_admin,     // the owner sets an admin's limit (id, amount)
+  kie_credits,   // KIE's credit balance
+  chat_lang,     // another chat's language (id; arg: the referee's name, for the news)
+};
+std::string_view name(Need need);
+
+struct Answered {
+  Need need;
+  std::int64_t id = 0;
+  std::string arg;
+  std::int64_t amount = 0;
+  int status = 200;  // accounts' status for gift, lookup and set_admin
+  nlohmann::json data;  // the user, the stats, the credits, the language
+  std::vector<JobRecord> jobs;
+};
+
+// A money operation: accounts' answer, or nothing when it was queued for
+// retries because accounts did not answer.
+struct MoneyAnswered {
+  MoneyOp op;
+  std::optional<int> status;
+  nlohmann::json body;
+  bool later = false;  // the money queue's retry answered, not this update's try
+};
+
+struct PhotoUploaded {
+  std::string url;  // "" when Telegram or KIE's storage failed
+};
+
+struct Submitted {
+  enum class Result { started, waiting, not_queued, too_many, duplicate, insufficient };
+  Result result = Result::started;
+  std::int64_t price = 0;
+  std::int64_t balance = 0;
+};
+
+struct Refunded {
+  enum class Result { unknown_charge, failed, done };
+  Result result = Result::done;
+  std::string reason;  // failed: Telegram's description
+  std::int64_t user_id = 0;
+  std::int64_t kopecks = 0;
+};
+
+using Event = std::variant<CommandIn, TextIn, PhotoIn, OtherIn, PressIn, StaleIn, RetryIn, PreCheckoutIn, PaymentIn,
+                           RefundIn, Answered, MoneyAnswered, PhotoUploaded, Submitted, Refunded>;
+
+// "press mdl", "command /start", "answered balance": the event's kind as
+// the table (table.hpp) and the diagram name it.
+std::string event_kind(const Event& event);
+
+}  // namespace kiebot::dialog

@@ -1,0 +1,229 @@
+// The generation form in the reducer: model -> parameters -> prompt ->
+// photo -> confirmation -> Submit (the interpreter holds the money and
+// publishes the job).
+#include "handlers.hpp"
+
+#include "payer.hpp"
+
+namespace kiebot::dialog::machine {
+
+using nlohmann::json;
+
+namespace {
+
+const Field* first_of(const Model& model, Field::Type type) {
+  for (const auto& f : model.fields) {
+    if (f.type == type) return &f;
+  }
+  return nullptr;
+}
+
+bool has_buttons(const Model& model) {
+  for (const auto& f : model.fields) {
+    if (f.type == Field::Type::choice || f.type == Field::Type::boolean) return true;
+  }
+  return false;
+}
+
+const Model* form_model(const Conversation& c, const Context& ctx) {
+  return c.form ? ctx.catalog.by_code(c.form->model) : nullptr;
+}
+
+// What the form needs next: the description, the photo, or the price
+// confirmation (which asks accounts who pays).
+Step next_step(Conversation c, const Context& ctx, Step s = {}) {
+  const auto* model = form_model(c, ctx);
+  if (model == nullptr) return to_menu(c, ctx, tr(ctx, c, "expired"), true);
+  const auto& values = c.form->values;
+  const auto* prompt = first_of(*model, Field::Type::prompt);
+  const auto* image = first_of(*model, Field::Type::image);
+  if (prompt && !values.contains(prompt->name)) {
+    c.screen = ScreenId::form_prompt;
+    s.effects.push_back(
+        Send{with_menu(ctx, c, tr(ctx, c, "form.ask_prompt", {{"max", std::to_string(prompt->max_length)}}))});
+  } else if (image && !values.contains(image->name)) {
+    c.screen = ScreenId::form_photo;
+    s.effects.push_back(Send{with_menu(ctx, c, tr(ctx, c, "form.ask_image"))});
+  } else {
+    c.screen = ScreenId::form_confirm;
+    s.effects.push_back(Ask{Need::confirm, ctx.user_id});
+  }
+  s.next = std::move(c);
+  return s;
+}
+
+Step open_form(Conversation c, const Context& ctx, const Model& model, json values, ScreenId at) {
+  c.form = Form{ctx.nonce, model.code, std::move(values), 0};
+  c.screen = at;
+  if (at != ScreenId::form_params || !has_buttons(model)) return next_step(std::move(c), ctx);
+  auto screen = ctx.screens.form(c.lang, model, c.form->values, c.form->nonce);
+  return Step{std::move(c), {Show{std::move(screen)}}};
+}
+
+}  // namespace
+
+Step on_model(const Conversation& c, const Event& e, const Context& ctx) {
+  const auto* model = ctx.catalog.by_code(std::get<PressIn>(e).press.arg(0));
+  if (model == nullptr) return expired(c, ctx);
+  Step s{c, {}};
+  answer(s, ctx);
+  auto opened = open_form(c, ctx, *model, model->default_values(), ScreenId::form_params);
+  for (auto& effect : opened.effects) s.effects.push_back(std::move(effect));
+  s.next = std::move(opened.next);
+  return s;
+}
+
+Step on_form_press(const Conversation& c, const Event& e, const Context& ctx) {
+  const auto& p = std::get<PressIn>(e).press;
+  const auto* model = form_model(c, ctx);
+  // A button of a form that was finished, cancelled or replaced.
+  if (model == nullptr || c.form->nonce != p.arg(0)) return expired(c, ctx);
+  Step s{c, {}};
+  auto& form = *s.next.form;
+  switch (p.verb) {
+    case Verb::option:
+    case Verb::toggle: {
+      auto fi = p.index(1);
+      if (fi >= model->fields.size()) {
+        answer(s, ctx, tr(ctx, c, "expired"));
+        return s;
+      }
+      const auto& f = model->fields[fi];
+      if (p.verb == Verb::toggle && f.type == Field::Type::boolean) {
+        form.values[f.name] = form.values.value(f.name, "false") == "true" ? "false" : "true";
+      } else if (p.verb == Verb::option && f.type == Field::Type::choice && p.index(2) < f.options.size()) {
+        form.values[f.name] = f.options[p.index(2)];
+      }
+      answer(s, ctx);
+      s.next.screen = ScreenId::form_params;
+      s.effects.push_back(Show{ctx.screens.form(c.lang, *model, form.values, form.nonce)});
+      return s;
+    }
+    case Verb::next: {
+      answer(s, ctx);
+      auto next = s.next;
+      return next_step(std::move(next), ctx, std::move(s));
+    }
+    case Verb::edit:
+      answer(s, ctx);
+      s.next.screen = ScreenId::form_params;
+      s.effects.push_back(Show{ctx.screens.form(c.lang, *model, form.values, form.nonce)});
+      return s;
+    case Verb::cancel: {
+      auto said = tr(ctx, c, "form.cancelled");
+      answer(s, ctx, said);
+      auto menu = to_menu(c, ctx, said);
+      for (auto& effect : menu.effects) s.effects.push_back(std::move(effect));
+      s.next = std::move(menu.next);
+      return s;
+    }
+    default:  // confirm
+      answer(s, ctx);
+      if (c.screen != ScreenId::form_confirm || !ctx.catalog.incomplete_field(*model, form.values).empty()) {
+        auto next = s.next;
+        return next_step(std::move(next), ctx, std::move(s));
+      }
+      // One job per form: a retried update finds the same hold and job id.
+      s.effects.push_back(
+          Submit{"dlg-" + std::to_string(ctx.user_id) + "-" + form.nonce, model->code, form.values, form.reply_to});
+      return s;
+  }
+}
+
+Step on_prompt_text(const Conversation& c, const Event& e, const Context& ctx) {
+  const auto* model = form_model(c, ctx);
+  const auto* prompt = model ? first_of(*model, Field::Type::prompt) : nullptr;
+  if (prompt == nullptr) return to_menu(c, ctx, tr(ctx, c, "unknown.text"));
+  const auto& text = std::get<TextIn>(e).text;
+  auto length = utf8_length(text);
+  if (length > prompt->max_length || length < prompt->min_length) {
+    auto key = length > prompt->max_length ? "form.prompt_too_long" : "form.prompt_too_short";
+    auto said = tr(ctx, c, key,
+                   {{"max", std::to_string(prompt->max_length)},
+                    {"min", std::to_string(prompt->min_length)},
+                    {"length", std::to_string(length)}});
+    return Step{c, {Send{with_menu(ctx, c, std::move(said))}}};
+  }
+  auto next = c;
+  next.form->values[prompt->name] = text;
+  next.form->reply_to = ctx.message_id;  // the result answers the description
+  return next_step(std::move(next), ctx);
+}
+
+Step on_form_text(const Conversation& c, const Event&, const Context& ctx) {
+  return Step{c, {Send{with_menu(ctx, c, tr(ctx, c, "form.use_buttons"))}}};
+}
+
+Step on_photo_text(const Conversation& c, const Event&, const Context& ctx) {
+  return Step{c, {Send{with_menu(ctx, c, tr(ctx, c, "form.ask_image"))}}};
+}
+
+Step on_photo(const Conversation& c, const Event& e, const Context& ctx) {
+  const auto* model = form_model(c, ctx);
+  if (model == nullptr || first_of(*model, Field::Type::image) == nullptr) {
+    return to_menu(c, ctx, tr(ctx, c, "unknown.photo"));
+  }
+  return Step{c, {UploadPhoto{std::get<PhotoIn>(e).file_id}}};
+}
+
+Step on_photo_uploaded(const Conversation& c, const Event& e, const Context& ctx) {
+  const auto* model = form_model(c, ctx);
+  const auto* image = model ? first_of(*model, Field::Type::image) : nullptr;
+  const auto& url = std::get<PhotoUploaded>(e).url;
+  if (image == nullptr) return to_menu(c, ctx, tr(ctx, c, "expired"), true);
+  if (url.empty()) return Step{c, {Send{with_menu(ctx, c, tr(ctx, c, "form.photo_failed"))}}};
+  auto next = c;
+  next.form->values[image->name] = url;
+  return next_step(std::move(next), ctx);
+}
+
+Step on_confirm_user(const Conversation& c, const Event& e, const Context& ctx) {
+  const auto* model = form_model(c, ctx);
+  if (model == nullptr) return to_menu(c, ctx, tr(ctx, c, "expired"), true);
+  const auto& user = std::get<Answered>(e).data;
+  const auto& values = c.form->values;
+  auto payer = payer_for(user, *model, values, ctx.catalog, ctx.texts, c.lang);
+  auto balance = user.value("balance", std::int64_t{0});
+  Step s{c, {}};
+  s.next.screen = ScreenId::form_confirm;
+  if (payer.kind.empty()) {
+    s.effects.push_back(Send{ctx.screens.insufficient(c.lang, payer.amount, balance)});
+    return s;
+  }
+  auto after = roubles(payer.kind == "paid" ? balance - payer.amount : balance);
+  s.effects.push_back(Send{ctx.screens.confirm(c.lang, *model, values, c.form->nonce, payer, after)});
+  return s;
+}
+
+Step on_repeat_job(const Conversation& c, const Event& e, const Context& ctx) {
+  const auto& jobs = std::get<Answered>(e).jobs;
+  const Model* model = jobs.empty() ? nullptr : ctx.catalog.by_id(jobs.front().model);
+  if (model == nullptr) return to_menu(c, ctx, tr(ctx, c, "expired"));
+  // The same model and inputs, and a new price confirmation.
+  return open_form(c, ctx, *model, jobs.front().values, ScreenId::form_confirm);
+}
+
+Step on_submitted(const Conversation& c, const Event& e, const Context& ctx) {
+  const auto& done = std::get<Submitted>(e);
+  using R = Submitted::Result;
+  switch (done.result) {
+    case R::started:
+    case R::waiting:
+    case R::not_queued: {
+      // The job's status message (the saga's) is what the chat shows now.
+      auto next = c;
+      next.form.reset();
+      next.screen = ScreenId::menu;
+      return Step{std::move(next), {}};
+    }
+    case R::too_many:
+      return Step{c, {Send{with_menu(ctx, c, tr(ctx, c, "form.too_many", {{"max", std::to_string(ctx.rules.max_running)}}))}}};
+    case R::duplicate:
+      return Step{c, {Count{"duplicate_submission"}, Send{with_menu(ctx, c, tr(ctx, c, "form.duplicate"))}}};
+    case R::insufficient:
+      return Step{c, {Send{ctx.screens.insufficient(c.lang, done.price, done.balance)}}};
+  }
+  return stay(c);
+}
+
+}  // namespace kiebot::dialog::machine

@@ -1,0 +1,80 @@
+// A chat's conversation as the dialog keeps it in Redis: the screen it is
+// on, its language and the generation form being filled. Typed and
+// versioned: an older version is migrated, an unreadable one reset.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace kiebot::dialog {
+
+// Every state of the conversation (the table in table.hpp declares what
+// each shows and where each event leads).
+enum class ScreenId : std::uint8_t {
+  menu,
+  category,
+  about,
+  balance,
+  top_up,
+  top_up_amount,  // waiting for a typed amount
+  free,
+  referral,
+  history,
+  running,
+  language,
+  help,
+  form_params,    // the form's buttons
+  form_prompt,    // waiting for the description
+  form_photo,     // waiting for a photo
+  form_confirm,   // the price confirmation
+  admin,
+  admin_user,     // waiting for a user id
+  admin_grant,    // waiting for "<id> <amount>"
+  admin_limit,    // the owner: waiting for "<id> <limit>"
+  admin_refund,   // the owner: waiting for "<user id> <charge id>"
+};
+inline constexpr std::size_t kScreenCount = static_cast<std::size_t>(ScreenId::admin_refund) + 1;
+
+std::string_view name(ScreenId screen);
+// The form's screens: they need a form in the state.
+bool in_form(ScreenId screen);
+std::optional<ScreenId> screen_named(std::string_view name);
+
+// The generation form. Values are strings by KIE field name: options,
+// "true"/"false", the prompt, the uploaded image's URL.
+struct Form {
+  std::string nonce;  // in the form's buttons: a button of another form is stale
+  std::string model;  // the catalog model's code
+  nlohmann::json values = nlohmann::json::object();
+  std::int64_t reply_to = 0;  // the user's description message: the result answers it
+};
+
+struct Conversation {
+  static constexpr int kVersion = 2;
+  ScreenId screen = ScreenId::menu;
+  std::string lang;  // "" until known
+  std::optional<Form> form;
+
+  bool operator==(const Conversation&) const = default;
+};
+
+inline bool operator==(const Form& a, const Form& b) {
+  return a.nonce == b.nonce && a.model == b.model && a.values == b.values && a.reply_to == b.reply_to;
+}
+
+nlohmann::json to_json(const Conversation& c);
+
+// What a stored state reads as. `reset` says why an unreadable or unknown
+// version was dropped ("" when it was read or migrated).
+struct Loaded {
+  Conversation conversation;
+  std::string reset;
+  bool migrated = false;
+};
+Loaded read_conversation(const nlohmann::json& stored);
+
+}  // namespace kiebot::dialog
