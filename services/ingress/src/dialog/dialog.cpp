@@ -189,7 +189,8 @@ net::awaitable<void> Dialog::run(Turn& t, Conversation& c, Event event, int dept
   // An effect's answer is reduced before the effects after it run (a
   // referral's welcome comes before the menu).
   for (auto& effect : step.effects) {
-    if (auto answer = co_await perform(t, c, std::move(effect))) co_await run(t, c, std::move(*answer), depth + 1);
+    auto answer = co_await perform(t, c, std::move(effect));
+    if (answer) co_await run(t, c, std::move(*answer), depth + 1);
   }
 }
 

@@ -146,8 +146,6 @@ class Dialog {
   net::awaitable<void> animate(const Turn& t, std::vector<Screen> frames);
   net::awaitable<nlohmann::json> load_user(std::int64_t user_id);
   net::awaitable<std::string> upload_photo(std::string file_id);
-  // Runs another turn's effects (the money queue's notices).
-  net::awaitable<void> perform_all(Turn& t, Conversation& c, std::vector<Effect> effects);
 
   // effects/submission.cpp: the hold, the job on gen.jobs and its record.
   net::awaitable<Submitted> submit(const Turn& t, const Conversation& c, Submit job);

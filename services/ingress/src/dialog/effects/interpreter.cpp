@@ -218,7 +218,10 @@ net::awaitable<std::optional<Event>> Dialog::perform(Turn& t, Conversation& c, E
   } else if (auto* e = std::get_if<Animate>(&effect)) {
     co_await animate(t, std::move(e->frames));
   } else if (auto* e = std::get_if<Ask>(&effect)) {
-    co_return co_await ask(t, c, std::move(*e));
+    // Every answer is named before it is returned: g++ 12 frees temporaries
+    // built around a co_await too early (STYLE.md).
+    auto answered = co_await ask(t, c, std::move(*e));
+    co_return answered;
   } else if (auto* e = std::get_if<SetLanguage>(&effect)) {
     co_await p_.accounts.set_language(t.user_id, std::move(e->lang));
   } else if (auto* e = std::get_if<Money>(&effect)) {
@@ -229,13 +232,20 @@ net::awaitable<std::optional<Event>> Dialog::perform(Turn& t, Conversation& c, E
       answered.status = reply->status;
       answered.body = std::move(reply->body);
     }
-    co_return answered;
+    Event outcome = std::move(answered);
+    co_return outcome;
   } else if (auto* e = std::get_if<UploadPhoto>(&effect)) {
-    co_return PhotoUploaded{co_await upload_photo(std::move(e->file_id))};
+    auto url = co_await upload_photo(std::move(e->file_id));
+    Event uploaded = PhotoUploaded{std::move(url)};
+    co_return uploaded;
   } else if (auto* e = std::get_if<Submit>(&effect)) {
-    co_return co_await submit(t, c, std::move(*e));
+    auto submitted = co_await submit(t, c, std::move(*e));
+    Event outcome = submitted;
+    co_return outcome;
   } else if (auto* e = std::get_if<RefundStars>(&effect)) {
-    co_return co_await refund_stars(t, c, std::move(*e));
+    auto refunded = co_await refund_stars(t, c, std::move(*e));
+    Event outcome = std::move(refunded);
+    co_return outcome;
   } else if (auto* e = std::get_if<Invoice>(&effect)) {
     json price = json::array({{{"label", std::move(e->label)}, {"amount", e->stars}}});
     json params = {{"chat_id", t.chat_id},     {"title", std::move(e->title)}, {"description", std::move(e->description)},
@@ -256,12 +266,6 @@ net::awaitable<std::optional<Event>> Dialog::perform(Turn& t, Conversation& c, E
     }
   }
   co_return std::nullopt;
-}
-
-net::awaitable<void> Dialog::perform_all(Turn& t, Conversation& c, std::vector<Effect> effects) {
-  for (auto& effect : effects) {
-    if (auto answer = co_await perform(t, c, std::move(effect))) co_await run(t, c, std::move(*answer), 1);
-  }
 }
 
 }  // namespace kiebot::dialog

@@ -128,7 +128,7 @@ net::awaitable<void> Dialog::run_money_op(MoneyOp op) {
     t.user_id = op.user_id;
     Conversation c;
     c.lang = op.lang;
-    MoneyAnswered answered{std::move(op), reply->status, std::move(reply->body), true};
+    Event answered = MoneyAnswered{std::move(op), reply->status, std::move(reply->body), true};
     co_await run(t, c, std::move(answered), 0);
   } catch (const std::exception& e) {
     log::warn("money_notice_failed", {{"error", e.what()}});
@@ -175,7 +175,7 @@ net::awaitable<Refunded> Dialog::refund_stars(const Turn& t, const Conversation&
     user.user_id = r.user_id;
     Conversation theirs;
     theirs.lang = op.lang;
-    MoneyAnswered answered{std::move(op), debit->status, std::move(debit->body), true};
+    Event answered = MoneyAnswered{std::move(op), debit->status, std::move(debit->body), true};
     co_await run(user, theirs, std::move(answered), 1);
   }
   co_return Refunded{Refunded::Result::done, {}, r.user_id, kopecks};
