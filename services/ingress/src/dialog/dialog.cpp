@@ -198,7 +198,9 @@ net::awaitable<void> Dialog::slow_down(std::int64_t chat_id) {
   try {
     auto c = read_conversation(co_await p_.store.load_state(chat_id)).conversation;
     auto lang = c.lang.empty() ? std::string("ru") : c.lang;
-    co_await send(chat_id, Screen{p_.texts.format(lang, "flood.slow_down", {}), nullptr});
+    // Named, not built in the co_await expression (g++ 12 frees such temporaries twice).
+    Screen notice{p_.texts.format(lang, "flood.slow_down", {}), nullptr};
+    co_await send(chat_id, std::move(notice));
   } catch (const std::exception& e) {
     log::info("slow_down_failed", {{"chat_id", chat_id}, {"error", e.what()}});
   }
@@ -212,8 +214,10 @@ net::awaitable<void> Dialog::apologize(json update) {
   t.chat_id = in.chat_id;
   t.callback_id = in.callback_id;
   auto lang = language_from_telegram(string_field(in.from, "language_code"));
-  co_await answer(t, p_.texts.format(lang, "error.toast", {}));
-  co_await send(t.chat_id, screens_.text_with_menu(p_.texts.format(lang, "error.apology", {}), lang));
+  auto toast = p_.texts.format(lang, "error.toast", {});
+  co_await answer(t, std::move(toast));
+  auto apology = screens_.text_with_menu(p_.texts.format(lang, "error.apology", {}), lang);
+  co_await send(t.chat_id, std::move(apology));
 }
 
 }  // namespace kiebot::dialog

@@ -173,11 +173,13 @@ net::awaitable<void> Dialog::run_submission(MoneyOp op) {
     log::error("money_operation_refused", {{"key", op.key}, {"kind", op.kind}, {"answer", refused}});
     Metrics::get().money("refused");
     co_await p_.money.refuse(op, refused);
-    co_await show(t, screens_.text_with_menu(p_.texts.format(op.lang, "job.not_queued", {}), op.lang));
+    auto sorry = screens_.text_with_menu(p_.texts.format(op.lang, "job.not_queued", {}), op.lang);
+    co_await show(t, std::move(sorry));
     co_return;
   }
   if (outcome.result == Submitted::Result::insufficient) {
-    co_await send(t.chat_id, screens_.insufficient(op.lang, outcome.price, outcome.balance));
+    auto top_up = screens_.insufficient(op.lang, outcome.price, outcome.balance);
+    co_await send(t.chat_id, std::move(top_up));
   }
   co_await p_.money.done(op.key);
   Metrics::get().money("done");
