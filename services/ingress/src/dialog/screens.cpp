@@ -39,13 +39,13 @@ Screen Screens::main_menu(const std::string& lang, const std::string& greeting) 
       row.push_back(button(texts_.get(lang, "cat." + cats[i + 1]), encode(Verb::category, {cats[i + 1]})));
     rows.push_back(std::move(row));
   }
-  rows.push_back({button(texts_.get(lang, "btn.balance"), encode(Verb::balance)),
-                  button(texts_.get(lang, "btn.free"), encode(Verb::free))});
-  rows.push_back({button(texts_.get(lang, "btn.gift"), encode(Verb::gift)),
-                  button(texts_.get(lang, "btn.referral"), encode(Verb::referral))});
-  rows.push_back({button(texts_.get(lang, "btn.history"), encode(Verb::history)),
-                  button(texts_.get(lang, "btn.language"), encode(Verb::language))});
-  rows.push_back({button(texts_.get(lang, "btn.help"), encode(Verb::help))});
+  rows.push_back(json::array({button(texts_.get(lang, "btn.balance"), encode(Verb::balance)),
+                  button(texts_.get(lang, "btn.free"), encode(Verb::free))}));
+  rows.push_back(json::array({button(texts_.get(lang, "btn.gift"), encode(Verb::gift)),
+                  button(texts_.get(lang, "btn.referral"), encode(Verb::referral))}));
+  rows.push_back(json::array({button(texts_.get(lang, "btn.history"), encode(Verb::history)),
+                  button(texts_.get(lang, "btn.language"), encode(Verb::language))}));
+  rows.push_back(json::array({button(texts_.get(lang, "btn.help"), encode(Verb::help))}));
   auto text = greeting.empty() ? texts_.get(lang, "menu.title") : greeting + "\n\n" + texts_.get(lang, "menu.title");
   return {text, keyboard(std::move(rows))};
 }
@@ -56,7 +56,7 @@ Screen Screens::category(const std::string& lang, const std::string& cat) const 
   for (const auto* m : catalog_.in_category(cat)) {
     auto label = m->name_in(lang) + " · " + roubles(catalog_.price(*m, m->default_values()));
     if (m->free) label += " · " + texts_.get(lang, "label.free");
-    rows.push_back({button(label, encode(Verb::model, {m->code}))});
+    rows.push_back(json::array({button(label, encode(Verb::model, {m->code}))}));
     text += "\n• " + m->name_in(lang) + ": " + m->about_in(lang);
   }
   rows.push_back(menu_button(lang));
@@ -88,11 +88,11 @@ Screen Screens::form(const std::string& lang, const Model& model, const json& va
     auto current = values.value(f.name, std::string());
     if (f.type == Field::Type::boolean) {
       auto label = texts_.get(lang, "field." + f.name) + ": " + option_label(lang, f, current);
-      rows.push_back({button(label, encode(Verb::toggle, {nonce, std::to_string(fi)}))});
+      rows.push_back(json::array({button(label, encode(Verb::toggle, {nonce, std::to_string(fi)}))}));
       continue;
     }
     if (f.type != Field::Type::choice) continue;
-    rows.push_back({button("— " + texts_.get(lang, "field." + f.name) + " —", encode(Verb::nop))});
+    rows.push_back(json::array({button("— " + texts_.get(lang, "field." + f.name) + " —", encode(Verb::nop))}));
     json row = json::array();
     for (std::size_t oi = 0; oi < f.options.size(); ++oi) {
       auto label = option_label(lang, f, f.options[oi]);
@@ -102,9 +102,9 @@ Screen Screens::form(const std::string& lang, const Model& model, const json& va
     }
     if (!row.empty()) rows.push_back(std::move(row));
   }
-  rows.push_back({button(texts_.get(lang, "btn.next"), encode(Verb::next, {nonce}))});
-  rows.push_back({button(texts_.get(lang, "btn.back"), encode(Verb::category, {model.category})),
-                  button(texts_.get(lang, "btn.cancel"), encode(Verb::cancel, {nonce}))});
+  rows.push_back(json::array({button(texts_.get(lang, "btn.next"), encode(Verb::next, {nonce}))}));
+  rows.push_back(json::array({button(texts_.get(lang, "btn.back"), encode(Verb::category, {model.category})),
+                  button(texts_.get(lang, "btn.cancel"), encode(Verb::cancel, {nonce}))}));
   auto text = texts_.format(lang, "form.title",
                             {{"model", model.name_in(lang)},
                              {"about", model.about_in(lang)},
@@ -204,8 +204,8 @@ Screen Screens::history(const std::string& lang, const std::vector<JobRecord>& j
                                   {"status", texts_.get(lang, "status." + j.status)},
                                   {"price", roubles(j.price)}});
     if (model && n <= 8 && encodable(Verb::repeat, {j.job_id})) {
-      rows.push_back({button(texts_.format(lang, "btn.repeat", {{"n", std::to_string(n)}, {"model", name}}),
-                             encode(Verb::repeat, {j.job_id}))});
+      rows.push_back(json::array({button(texts_.format(lang, "btn.repeat", {{"n", std::to_string(n)}, {"model", name}}),
+                             encode(Verb::repeat, {j.job_id}))}));
     }
   }
   rows.push_back(menu_button(lang));
@@ -235,8 +235,8 @@ Screen Screens::admin(const std::string& lang, bool owner) const {
                    json::array({button(texts_.get(lang, "btn.admin_grant"), encode(Verb::admin, {"grant"})),
                                 button(texts_.get(lang, "btn.admin_limit"), encode(Verb::admin, {"limit"}))})});
   if (owner) {
-    rows.push_back({button(texts_.get(lang, "btn.admin_kie"), encode(Verb::admin, {"kie"})),
-                    button(texts_.get(lang, "btn.admin_refund"), encode(Verb::admin, {"refund"}))});
+    rows.push_back(json::array({button(texts_.get(lang, "btn.admin_kie"), encode(Verb::admin, {"kie"})),
+                    button(texts_.get(lang, "btn.admin_refund"), encode(Verb::admin, {"refund"}))}));
   }
   rows.push_back(menu_button(lang));
   return {texts_.get(lang, "admin.menu"), keyboard(std::move(rows))};

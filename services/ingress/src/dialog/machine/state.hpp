@@ -53,6 +53,10 @@ struct Form {
   std::int64_t reply_to = 0;  // the user's description message: the result answers it
 };
 
+inline bool operator==(const Form& a, const Form& b) {
+  return a.nonce == b.nonce && a.model == b.model && a.values == b.values && a.reply_to == b.reply_to;
+}
+
 struct Conversation {
   static constexpr int kVersion = 2;
   ScreenId screen = ScreenId::menu;
@@ -61,10 +65,6 @@ struct Conversation {
 
   bool operator==(const Conversation&) const = default;
 };
-
-inline bool operator==(const Form& a, const Form& b) {
-  return a.nonce == b.nonce && a.model == b.model && a.values == b.values && a.reply_to == b.reply_to;
-}
 
 nlohmann::json to_json(const Conversation& c);
 

@@ -33,7 +33,7 @@ const std::vector<ScreenDecl>& table() {
       {form_params, "form.title", {Verb::option, Verb::toggle, Verb::next, Verb::category, Verb::cancel},
        {{"text", on_form_text, {}}}},
       {form_prompt, "form.ask_prompt", {Verb::menu},
-       {{"text", on_prompt_text, {form_photo, form_confirm}}}},
+       {{"text", on_prompt_text, {form_photo, form_confirm, menu}}}},
       {form_photo, "form.ask_image", {Verb::menu},
        {{"text", on_photo_text, {}}, {"photo", on_photo, {menu}}, {"photo_uploaded", on_photo_uploaded, {form_confirm, menu}}}},
       {form_confirm, "form.confirm", {Verb::confirm, Verb::edit, Verb::cancel}, {{"text", on_form_text, {}}}},
