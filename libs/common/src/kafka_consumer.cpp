@@ -85,10 +85,12 @@ struct Consumer::Impl {
       log::info("kafka_assigned", {{"client", self->options.name}, {"partitions", list.size()}});
       if (self->options.on_assigned) self->options.on_assigned(list);
       rd_kafka_assign(rk, parts);
+      if (self->listener) self->listener(list, true);
     } else {
       log::info("kafka_revoked", {{"client", self->options.name}, {"partitions", list.size()}});
       if (self->options.on_revoked) self->options.on_revoked(list);
       rd_kafka_assign(rk, nullptr);
+      if (self->listener) self->listener(list, false);
     }
   }
 
@@ -153,6 +155,7 @@ struct Consumer::Impl {
   std::unique_ptr<QueueWakeup> messages_wakeup;
   std::unique_ptr<QueueWakeup> commit_wakeup;
   bool closed = false;
+  RebalanceListener listener;
   std::map<std::uintptr_t, CommitCompletion> pending_commits;  // by the opaque given to librdkafka
   std::uintptr_t next_commit = 1;
   metrics::Counter* consumed;
@@ -224,5 +227,33 @@ std::vector<TopicPartition> Consumer::assignment() const {
   PartitionListHandle list(raw);
   return to_vector(list.get());
 }
+
+namespace {
+
+PartitionListHandle to_list(const std::vector<TopicPartition>& partitions) {
+  PartitionListHandle list(rd_kafka_topic_partition_list_new(static_cast<int>(partitions.size())));
+  for (const auto& tp : partitions) rd_kafka_topic_partition_list_add(list.get(), tp.topic.c_str(), tp.partition);
+  return list;
+}
+
+}  // namespace
+
+void Consumer::pause(const std::vector<TopicPartition>& partitions) {
+  if (partitions.empty()) return;
+  auto list = to_list(partitions);
+  if (auto err = rd_kafka_pause_partitions(impl_->handle.get(), list.get()); err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    throw Error(err, "kafka " + impl_->options.name + ": pause: " + rd_kafka_err2str(err));
+  }
+}
+
+void Consumer::resume(const std::vector<TopicPartition>& partitions) {
+  if (partitions.empty()) return;
+  auto list = to_list(partitions);
+  if (auto err = rd_kafka_resume_partitions(impl_->handle.get(), list.get()); err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    throw Error(err, "kafka " + impl_->options.name + ": resume: " + rd_kafka_err2str(err));
+  }
+}
+
+void Consumer::set_rebalance_listener(RebalanceListener listener) { impl_->listener = std::move(listener); }
 
 }  // namespace kiebot::kafka
