@@ -51,13 +51,16 @@ net::awaitable<bool> handle(Seen* seen, kafka::Message message) {
   co_return true;
 }
 
-net::awaitable<bool> held(Seen* seen) { co_return seen->hold; }
+net::awaitable<bool> held(Seen* seen) {
+  co_return seen->hold;
+}
 
 struct Member {
   Member(net::io_context& io, const std::string& brokers, const std::string& group, const std::string& topic)
       : consumer(io.get_executor(), options(brokers, group, topic)) {}
 
-  static kafka::ConsumerOptions options(const std::string& brokers, const std::string& group, const std::string& topic) {
+  static kafka::ConsumerOptions options(const std::string& brokers, const std::string& group,
+                                        const std::string& topic) {
     kafka::ConsumerOptions o;
     o.brokers = brokers;
     o.group_id = group;
@@ -107,7 +110,8 @@ bool drive_until(net::io_context& io, Pred pred, std::chrono::milliseconds limit
 }
 
 void drive_for(net::io_context& io, std::chrono::milliseconds d) {
-  drive_until(io, [] { return false; }, d);
+  drive_until(
+      io, [] { return false; }, d);
 }
 
 void produce(net::io_context& io, const std::string& brokers, const std::string& topic, int first, int count,
@@ -130,7 +134,8 @@ std::multiset<std::string> range(int first, int count) {
 
 void stop(net::io_context& io, Member& m) {
   m.stop();
-  ASSERT_TRUE(drive_until(io, [&] { return m.done; }, 10s));
+  ASSERT_TRUE(drive_until(
+      io, [&] { return m.done; }, 10s));
   m.consumer.close();
 }
 
@@ -145,7 +150,8 @@ TEST(KafkaConsume, CommitsTheContiguousPrefixAndRedeliversTheRest) {
     Member a(io, kafka.bootstrap(), "g", "t.one");
     a.seen.gates.emplace("1", Completion<bool>{});  // offset 1 never finishes here
     a.start(io, fast_options());
-    ASSERT_TRUE(drive_until(io, [&] { return a.seen.handled.size() == 5; }, 30s));
+    ASSERT_TRUE(drive_until(
+        io, [&] { return a.seen.handled.size() == 5; }, 30s));
     drive_for(io, 300ms);  // commits happen meanwhile
     stop(io, a);           // offset 1 is cancelled after the drain
     if (a.error) std::rethrow_exception(a.error);
@@ -156,7 +162,8 @@ TEST(KafkaConsume, CommitsTheContiguousPrefixAndRedeliversTheRest) {
   {
     Member b(io, kafka.bootstrap(), "g", "t.one");
     b.start(io, fast_options());
-    ASSERT_TRUE(drive_until(io, [&] { return b.seen.handled.size() >= 5; }, 30s));
+    ASSERT_TRUE(drive_until(
+        io, [&] { return b.seen.handled.size() >= 5; }, 30s));
     drive_for(io, 300ms);
     stop(io, b);
     EXPECT_EQ(b.seen.values(), range(1, 5));
@@ -178,7 +185,8 @@ TEST(KafkaConsume, AHandlerThatThrowsEndsTheLoopAndItsMessageIsRedelivered) {
     Member a(io, kafka.bootstrap(), "g", "t.one");
     a.seen.fail_on = "4";
     a.start(io, fast_options());
-    ASSERT_TRUE(drive_until(io, [&] { return a.done; }, 30s));
+    ASSERT_TRUE(drive_until(
+        io, [&] { return a.done; }, 30s));
     ASSERT_TRUE(a.error);
     EXPECT_THROW(std::rethrow_exception(a.error), std::runtime_error);
     EXPECT_EQ(a.seen.values(), range(0, 4));
@@ -186,7 +194,8 @@ TEST(KafkaConsume, AHandlerThatThrowsEndsTheLoopAndItsMessageIsRedelivered) {
   }
   Member b(io, kafka.bootstrap(), "g", "t.one");
   b.start(io, fast_options());
-  ASSERT_TRUE(drive_until(io, [&] { return b.seen.handled.size() >= 6; }, 30s));
+  ASSERT_TRUE(drive_until(
+      io, [&] { return b.seen.handled.size() >= 6; }, 30s));
   drive_for(io, 300ms);
   stop(io, b);
   ASSERT_EQ(b.seen.handled.size(), 6u);
@@ -211,7 +220,8 @@ TEST(KafkaConsume, PausedPartitionsDeliverNothingAndResumeLosesNothing) {
   EXPECT_TRUE(a.seen.handled.empty()) << "held: nothing may be consumed";
 
   a.seen.hold = false;
-  ASSERT_TRUE(drive_until(io, [&] { return a.seen.handled.size() >= kCount; }, 60s));
+  ASSERT_TRUE(drive_until(
+      io, [&] { return a.seen.handled.size() >= kCount; }, 60s));
   drive_for(io, 300ms);
   stop(io, a);
   EXPECT_EQ(a.seen.values(), range(0, kCount)) << "each exactly once";
@@ -235,16 +245,21 @@ TEST(KafkaConsume, TwoMembersShareThePartitionsAfterARebalance) {
 
   Member a(io, kafka.bootstrap(), "g", "t.four");
   a.start(io, fast_options());
-  ASSERT_TRUE(drive_until(io, [&] { return a.seen.handled.size() >= 100; }, 30s));
+  ASSERT_TRUE(drive_until(
+      io, [&] { return a.seen.handled.size() >= 100; }, 30s));
   drive_for(io, 300ms);  // committed
 
   Member b(io, kafka.bootstrap(), "g", "t.four");
   b.start(io, fast_options());
-  ASSERT_TRUE(drive_until(io, [&] {
-    auto na = a.consumer.assignment().size();
-    auto nb = b.consumer.assignment().size();
-    return na > 0 && nb > 0 && na + nb == 4;
-  }, 60s)) << "the group did not rebalance";
+  ASSERT_TRUE(drive_until(
+      io,
+      [&] {
+        auto na = a.consumer.assignment().size();
+        auto nb = b.consumer.assignment().size();
+        return na > 0 && nb > 0 && na + nb == 4;
+      },
+      60s))
+      << "the group did not rebalance";
 
   produce(io, kafka.bootstrap(), "t.four", 100, 100, 20);
   auto all = [&] {
@@ -257,7 +272,8 @@ TEST(KafkaConsume, TwoMembersShareThePartitionsAfterARebalance) {
     auto values = all();
     return std::set<std::string>(values.begin(), values.end()).size();
   };
-  ASSERT_TRUE(drive_until(io, [&] { return distinct() >= 200; }, 60s));
+  ASSERT_TRUE(drive_until(
+      io, [&] { return distinct() >= 200; }, 60s));
   drive_for(io, 300ms);
   stop(io, a);
   stop(io, b);

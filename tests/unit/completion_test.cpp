@@ -33,7 +33,9 @@ struct FakeCLibrary {
   }
 };
 
-void on_value(void* opaque, int value) { Completion<int>::from_opaque(opaque).complete(value); }
+void on_value(void* opaque, int value) {
+  Completion<int>::from_opaque(opaque).complete(value);
+}
 
 struct Outcome {
   std::optional<int> value;
@@ -161,7 +163,7 @@ TEST(Completion, CompletedWhileACancellationIsPendingStillDeliversTheValue) {
   net::cancellation_signal cancel;
   net::co_spawn(io, wait_value(c, &out), net::bind_cancellation_slot(cancel.slot(), net::detached));
   io.run_for(20ms);
-  c.complete(3);  // the waiter is woken...
+  c.complete(3);                                  // the waiter is woken...
   cancel.emit(net::cancellation_type::terminal);  // ...and cancelled before it runs: the value wins
   io.restart();
   io.run_for(200ms);

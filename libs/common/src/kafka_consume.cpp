@@ -44,8 +44,8 @@ struct Loop {
   std::size_t handling = 0;
   std::size_t buffered = 0;  // consumed, not finished and not dropped
   bool paused = false;
-  bool repause = false;  // partitions were assigned while paused
-  bool stopping = false;  // only now may a handler be cancelled
+  bool repause = false;        // partitions were assigned while paused
+  bool stopping = false;       // only now may a handler be cancelled
   std::exception_ptr failure;  // the first handler exception
   TaskGroup tasks;
 

@@ -18,7 +18,9 @@ void OffsetTracker::finish(const Ticket& ticket) {
   it->second.unfinished.erase(ticket.offset);
 }
 
-void OffsetTracker::revoke(const TopicPartition& partition) { partitions_.erase({partition.topic, partition.partition}); }
+void OffsetTracker::revoke(const TopicPartition& partition) {
+  partitions_.erase({partition.topic, partition.partition});
+}
 
 OffsetTracker::Offsets OffsetTracker::committable() const {
   Offsets out;
