@@ -1,28 +1,20 @@
 // Consumer-group consumer: auto-commit off, explicit acknowledged commits.
-#include <boost/asio/as_tuple.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <boost/asio/use_awaitable.hpp>
 #include <nlohmann/json.hpp>
 
 #include <map>
 
 #include "kafka_config.hpp"
 #include "kafka_wakeup.hpp"
+#include "kiebot/common/completion.hpp"
 #include "kiebot/common/log.hpp"
 #include "kiebot/common/metrics.hpp"
 
 namespace kiebot::kafka {
 
-constexpr auto use_tuple = net::as_tuple(net::use_awaitable);
-
 namespace {
 
-struct CommitWait {
-  explicit CommitWait(net::any_io_executor ex) : timer(ex) { timer.expires_at(net::steady_timer::time_point::max()); }
-  net::steady_timer timer;
-  bool done = false;
-  rd_kafka_resp_err_t error = RD_KAFKA_RESP_ERR_NO_ERROR;
-};
+// An awaited commit: its error, or a partition's, or none.
+using CommitCompletion = Completion<rd_kafka_resp_err_t>;
 
 std::vector<TopicPartition> to_vector(const rd_kafka_topic_partition_list_t* list) {
   std::vector<TopicPartition> out;
@@ -93,10 +85,12 @@ struct Consumer::Impl {
       log::info("kafka_assigned", {{"client", self->options.name}, {"partitions", list.size()}});
       if (self->options.on_assigned) self->options.on_assigned(list);
       rd_kafka_assign(rk, parts);
+      if (self->listener) self->listener(list, true);
     } else {
       log::info("kafka_revoked", {{"client", self->options.name}, {"partitions", list.size()}});
       if (self->options.on_revoked) self->options.on_revoked(list);
       rd_kafka_assign(rk, nullptr);
+      if (self->listener) self->listener(list, false);
     }
   }
 
@@ -110,16 +104,14 @@ struct Consumer::Impl {
   // callback or as an event, depending on how the queue is served. A commit
   // that never completes (the consumer closed first) is freed with the Impl.
   void complete_commit(void* opaque, rd_kafka_resp_err_t err, const rd_kafka_topic_partition_list_t* offsets) {
-    auto it = pending_commits.find(opaque);
+    auto it = pending_commits.find(reinterpret_cast<std::uintptr_t>(opaque));
     if (it == pending_commits.end()) return;
-    auto wait = std::move(it->second);
+    auto completion = std::move(it->second);
     pending_commits.erase(it);
-    wait->done = true;
-    wait->error = err;
-    for (int i = 0; offsets != nullptr && wait->error == 0 && i < offsets->cnt; ++i) {
-      wait->error = offsets->elems[i].err;  // partition-level failures
+    for (int i = 0; offsets != nullptr && err == RD_KAFKA_RESP_ERR_NO_ERROR && i < offsets->cnt; ++i) {
+      err = offsets->elems[i].err;  // partition-level failures
     }
-    wait->timer.cancel();
+    completion.complete(err);
   }
 
   static void on_commit(rd_kafka_t* rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* offsets, void* opaque) {
@@ -163,7 +155,9 @@ struct Consumer::Impl {
   std::unique_ptr<QueueWakeup> messages_wakeup;
   std::unique_ptr<QueueWakeup> commit_wakeup;
   bool closed = false;
-  std::map<void*, std::shared_ptr<CommitWait>> pending_commits;  // by the opaque given to librdkafka
+  RebalanceListener listener;
+  std::map<std::uintptr_t, CommitCompletion> pending_commits;  // by the opaque given to librdkafka
+  std::uintptr_t next_commit = 1;
   metrics::Counter* consumed;
   metrics::Counter* rebalances;
 };
@@ -209,17 +203,19 @@ net::awaitable<void> Consumer::commit(std::vector<std::pair<TopicPartition, std:
   for (const auto& [tp, offset] : next_offsets) {
     rd_kafka_topic_partition_list_add(list.get(), tp.topic.c_str(), tp.partition)->offset = offset;
   }
-  auto wait = std::make_shared<CommitWait>(impl->executor);
-  impl->pending_commits.emplace(wait.get(), wait);
-  auto err = rd_kafka_commit_queue(impl->handle.get(), list.get(), impl->commit_queue.get(), &Impl::on_commit, wait.get());
+  auto id = impl->next_commit++;
+  CommitCompletion completion;
+  impl->pending_commits.emplace(id, completion);
+  auto err = rd_kafka_commit_queue(impl->handle.get(), list.get(), impl->commit_queue.get(), &Impl::on_commit,
+                                   reinterpret_cast<void*>(id));
   if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-    impl->pending_commits.erase(wait.get());
+    impl->pending_commits.erase(id);
     throw Error(err, "kafka " + impl->options.name + ": commit: " + rd_kafka_err2str(err));
   }
-  co_await wait->timer.async_wait(use_tuple);
-  if (!wait->done) throw boost::system::system_error(net::error::operation_aborted);
-  if (wait->error != RD_KAFKA_RESP_ERR_NO_ERROR) {
-    throw Error(wait->error, "kafka " + impl->options.name + ": commit: " + rd_kafka_err2str(wait->error));
+  // Throws operation_aborted when this coroutine is cancelled first.
+  err = co_await completion.wait();
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    throw Error(err, "kafka " + impl->options.name + ": commit: " + rd_kafka_err2str(err));
   }
 }
 
@@ -231,5 +227,33 @@ std::vector<TopicPartition> Consumer::assignment() const {
   PartitionListHandle list(raw);
   return to_vector(list.get());
 }
+
+namespace {
+
+PartitionListHandle to_list(const std::vector<TopicPartition>& partitions) {
+  PartitionListHandle list(rd_kafka_topic_partition_list_new(static_cast<int>(partitions.size())));
+  for (const auto& tp : partitions) rd_kafka_topic_partition_list_add(list.get(), tp.topic.c_str(), tp.partition);
+  return list;
+}
+
+}  // namespace
+
+void Consumer::pause(const std::vector<TopicPartition>& partitions) {
+  if (partitions.empty()) return;
+  auto list = to_list(partitions);
+  if (auto err = rd_kafka_pause_partitions(impl_->handle.get(), list.get()); err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    throw Error(err, "kafka " + impl_->options.name + ": pause: " + rd_kafka_err2str(err));
+  }
+}
+
+void Consumer::resume(const std::vector<TopicPartition>& partitions) {
+  if (partitions.empty()) return;
+  auto list = to_list(partitions);
+  if (auto err = rd_kafka_resume_partitions(impl_->handle.get(), list.get()); err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    throw Error(err, "kafka " + impl_->options.name + ": resume: " + rd_kafka_err2str(err));
+  }
+}
+
+void Consumer::set_rebalance_listener(RebalanceListener listener) { impl_->listener = std::move(listener); }
 
 }  // namespace kiebot::kafka

@@ -8,6 +8,7 @@
 
 #include "kafka_config.hpp"
 #include "kafka_wakeup.hpp"
+#include "kiebot/common/completion.hpp"
 #include "kiebot/common/log.hpp"
 #include "kiebot/common/metrics.hpp"
 
@@ -17,13 +18,12 @@ constexpr auto use_tuple = net::as_tuple(net::use_awaitable);
 
 namespace {
 
-// One awaited send or batch: the coroutine sleeps on `timer`; delivery
-// reports count down `pending` and cancel the timer at zero. `refs` counts
+// One awaited send or batch: delivery reports count down `pending`, and the
+// last one completes `done` with the first error (or none). `refs` counts
 // the coroutine and every enqueued message, so that whichever lets go last
 // frees it, even when the coroutine is cancelled before its reports arrive.
 struct Delivery {
-  explicit Delivery(net::any_io_executor ex) : timer(ex) { timer.expires_at(net::steady_timer::time_point::max()); }
-  net::steady_timer timer;
+  Completion<rd_kafka_resp_err_t> done;
   std::size_t pending = 0;
   std::size_t refs = 1;
   rd_kafka_resp_err_t error = RD_KAFKA_RESP_ERR_NO_ERROR;
@@ -102,7 +102,7 @@ struct Producer::Impl {
       self->delivered->inc();
       self->brokers_up = true;
     }
-    if (--d.pending == 0) d.timer.cancel();
+    if (--d.pending == 0) d.done.complete(d.error);
     d.release();
   }
 
@@ -198,7 +198,7 @@ net::awaitable<void> Producer::send(std::string topic, std::string key, std::str
 net::awaitable<void> Producer::send_batch(std::vector<OutMessage> messages) {
   auto impl = impl_;
   if (messages.empty()) co_return;
-  DeliveryRef ref(new Delivery(impl->executor));
+  DeliveryRef ref(new Delivery);
   auto& d = *ref.d;
   d.messages = std::move(messages);
   // One extra count until every message is enqueued, so that an early report
@@ -217,10 +217,11 @@ net::awaitable<void> Producer::send_batch(std::vector<OutMessage> messages) {
       co_await pause.async_wait(use_tuple);
     }
   }
-  if (--d.pending > 0) co_await d.timer.async_wait(use_tuple);
-  if (d.pending > 0) throw boost::system::system_error(net::error::operation_aborted);
-  if (d.error != RD_KAFKA_RESP_ERR_NO_ERROR) {
-    throw Error(d.error, "kafka " + impl->options.name + ": delivery failed: " + d.error_text);
+  if (--d.pending == 0) d.done.complete(d.error);
+  // Throws operation_aborted when this coroutine is cancelled first.
+  auto error = co_await d.done.wait();
+  if (error != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    throw Error(error, "kafka " + impl->options.name + ": delivery failed: " + d.error_text);
   }
 }
 

@@ -5,11 +5,10 @@
 #include <librdkafka/rdkafka.h>
 #include <unistd.h>
 
-#include <boost/asio/as_tuple.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <boost/asio/use_awaitable.hpp>
-#include <memory>
+#include <optional>
 #include <system_error>
+
+#include "kiebot/common/completion.hpp"
 
 namespace kiebot::kafka {
 
@@ -37,24 +36,19 @@ void QueueWakeup::drain() {
 }
 
 net::awaitable<void> QueueWakeup::wait(std::chrono::milliseconds timeout) {
-  struct Race {
-    bool timed_out = false;
-    bool finished = false;
-  };
-  auto race = std::make_shared<Race>();
-  net::steady_timer timer(read_end_.get_executor(), timeout);
-  // The timer may complete after this frame is gone, so it only touches the
-  // shared race state and cancels the wait while it is still ours.
-  timer.async_wait([this, race](boost::system::error_code ec) {
-    if (ec || race->finished) return;
-    race->timed_out = true;
-    read_end_.cancel();
-  });
-  auto [ec] = co_await read_end_.async_wait(net::posix::stream_descriptor::wait_read,
-                                            net::as_tuple(net::use_awaitable));
-  race->finished = true;
-  timer.cancel();
-  if (ec == net::error::operation_aborted && !race->timed_out) throw boost::system::system_error(ec);
+  // The descriptor's handler holds its own handle on the completion, so it
+  // is harmless whenever it runs; a wait that ends without it cancels it.
+  Completion<boost::system::error_code> readable;
+  read_end_.async_wait(net::posix::stream_descriptor::wait_read,
+                       [readable](boost::system::error_code ec) mutable { readable.complete(ec); });
+  std::optional<boost::system::error_code> woken;
+  try {
+    woken = co_await readable.wait_for(timeout);
+  } catch (const boost::system::system_error&) {
+    read_end_.cancel();  // the calling coroutine was cancelled
+    throw;
+  }
+  if (!woken) read_end_.cancel();  // timed out
 }
 
 void QueueWakeup::watch(std::function<void()> serve) {

@@ -3,7 +3,6 @@
 #include <hiredis/async.h>
 #include <hiredis/hiredis.h>
 
-#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -12,6 +11,7 @@
 
 #include <random>
 
+#include "kiebot/common/completion.hpp"
 #include "kiebot/common/log.hpp"
 #include "kiebot/common/metrics.hpp"
 #include "kiebot/common/redis.hpp"
@@ -19,7 +19,6 @@
 namespace kiebot::redis {
 
 using Clock = std::chrono::steady_clock;
-constexpr auto use_tuple = net::as_tuple(net::use_awaitable);
 
 namespace {
 
@@ -36,15 +35,8 @@ struct Connection {
   bool connected = false;
 };
 
-// A command waiting for its reply: the coroutine sleeps on `timer`, the
-// reply callback stores the answer and cancels the timer.
-struct Pending {
-  explicit Pending(net::any_io_executor ex) : timer(ex) {}
-  net::steady_timer timer;
-  bool done = false;
-  bool abandoned = false;
-  std::optional<Reply> reply;
-};
+// A command's reply, or nullopt when the connection was lost first.
+using ReplyCompletion = Completion<std::optional<Reply>>;
 
 Reply convert(const redisReply* r) {
   Reply out;
@@ -63,13 +55,14 @@ Reply convert(const redisReply* r) {
   return out;
 }
 
+// hiredis calls every command's callback once: with the reply, or with
+// none when the context is freed first.
 void on_reply(redisAsyncContext*, void* reply, void* privdata) {
-  std::unique_ptr<std::shared_ptr<Pending>> holder(static_cast<std::shared_ptr<Pending>*>(privdata));
-  auto& pending = **holder;
-  if (pending.abandoned) return;
-  pending.done = true;
-  if (reply != nullptr) pending.reply = convert(static_cast<redisReply*>(reply));
-  pending.timer.cancel();
+  auto completion = ReplyCompletion::from_opaque(privdata);
+  if (completion.abandoned()) return;  // timed out or cancelled: nobody reads it
+  std::optional<Reply> out;
+  if (reply != nullptr) out = convert(static_cast<redisReply*>(reply));
+  completion.complete(std::move(out));
 }
 
 }  // namespace
@@ -317,23 +310,22 @@ net::awaitable<Reply> Client::exec(std::vector<std::string> args, std::chrono::m
     argv.push_back(a.data());
     lengths.push_back(a.size());
   }
-  auto pending = std::make_shared<Pending>(impl->executor);
-  pending->timer.expires_after(timeout);
-  auto* holder = new std::shared_ptr<Pending>(pending);
-  if (redisAsyncCommandArgv(impl->conn->ctx, &on_reply, holder, static_cast<int>(argv.size()), argv.data(),
+  ReplyCompletion completion;
+  void* opaque = completion.into_opaque();
+  if (redisAsyncCommandArgv(impl->conn->ctx, &on_reply, opaque, static_cast<int>(argv.size()), argv.data(),
                             lengths.data()) != REDIS_OK) {
-    delete holder;
+    ReplyCompletion::from_opaque(opaque);  // refused: hiredis will not call back
     throw Error(Error::Kind::unavailable, "redis " + impl->options.name + " refused the command");
   }
-  auto [ec] = co_await pending->timer.async_wait(use_tuple);
-  if (pending->done) {
-    if (pending->reply) co_return std::move(*pending->reply);
-    throw Error(Error::Kind::unavailable, "redis " + impl->options.name + " connection lost");
+  // Throws operation_aborted when this coroutine is cancelled.
+  auto answer = co_await completion.wait_for(timeout);
+  if (!answer) {
+    impl->timeouts->inc();
+    throw Error(Error::Kind::timeout, "redis " + impl->options.name + " command timed out");
   }
-  pending->abandoned = true;
-  if (ec == net::error::operation_aborted) throw boost::system::system_error(ec);  // we were cancelled
-  impl->timeouts->inc();
-  throw Error(Error::Kind::timeout, "redis " + impl->options.name + " command timed out");
+  auto& reply = *answer;
+  if (!reply) throw Error(Error::Kind::unavailable, "redis " + impl->options.name + " connection lost");
+  co_return std::move(*reply);
 }
 
 net::awaitable<Reply> Client::eval(const Script& script, std::vector<std::string> keys,

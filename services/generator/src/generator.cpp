@@ -14,6 +14,7 @@
 #include "kie_answers.hpp"
 #include "kiebot/common/backoff.hpp"
 #include "kiebot/common/kafka.hpp"
+#include "kiebot/common/kafka_consume.hpp"
 #include "kiebot/common/log.hpp"
 #include "kiebot/common/redis.hpp"
 
@@ -81,78 +82,78 @@ net::awaitable<void> Generator::reject(kafka::Message message, Job job, std::str
   log::warn("job_refused", {{"job_id", job.id}, {"reason", reason}, {"source", job.source}});
 }
 
-net::awaitable<void> Generator::consume(kafka::Consumer& consumer) {
-  auto& m = Metrics::get();
-  Backoff backoff(std::chrono::milliseconds(200), std::chrono::seconds(5));
-  std::int64_t pending = 0;
-  auto pending_checked = std::chrono::steady_clock::now() - std::chrono::seconds(10);
-  while (true) {
-    // Backpressure: nothing new while this replica is full, or while the
-    // unfinished jobs (all replicas) reach max_pending.
-    if (std::chrono::steady_clock::now() - pending_checked > std::chrono::seconds(1)) {
-      try {
-        pending = co_await s_.store.pending();
-        pending_checked = std::chrono::steady_clock::now();
-      } catch (const redis::Error& e) {
-        log::warn("pending_check_failed", {{"error", e.what()}});
-      }
-    }
-    if (inflight_ >= options_.max_inflight || pending >= options_.max_pending) {
-      m.paused.set(1);
-      if (!co_await sleep_for(options_.tick)) co_return;
-      continue;
-    }
-    m.paused.set(0);
-    auto messages = co_await consumer.poll(100, std::chrono::milliseconds(500));
-    if (messages.empty()) continue;
-    for (const auto& message : messages) {
-      // A message is retried until it is recorded or dead-lettered: the
-      // consumer's position has moved past it, so skipping it would lose it.
-      while (true) {
-        std::string failure;
-        try {
-          auto parsed = parse_job(message.value);
-          if (auto* reason = std::get_if<std::string>(&parsed)) {
-            co_await to_dlq(message, *reason);
-          } else if (auto now = unix_ms(); std::get<Job>(parsed).created_ms < now - kMaxJobAge.count() ||
-                                             std::get<Job>(parsed).created_ms > now + kMaxClockSkew.count()) {
-            // Often Unix seconds where ms are meant: it would fail at once as
-            // past its deadline, and nobody would learn why.
-            co_await reject(message, std::get<Job>(parsed), "implausible_created_ms");
-          } else if (!std::get<Job>(parsed).hold_id &&
-                     !options_.unpaid_sources.contains(std::get<Job>(parsed).source)) {
-            Metrics::unpaid(std::get<Job>(parsed).source, false);
-            co_await reject(message, std::get<Job>(parsed), "unpaid_job");
-          } else {
-            auto& job = std::get<Job>(parsed);
-            if (!job.hold_id) Metrics::unpaid(job.source, true);
-            bool fresh = co_await s_.store.record(job.id, job.to_json().dump(), job.deadline_ms());
-            (fresh ? m.accepted : m.duplicates).inc();
-            if (!fresh) log::info("job_duplicate", {{"job_id", job.id}});
-            ++pending;
-          }
-        } catch (const redis::Error& e) {
-          failure = e.what();
-        } catch (const kafka::Error& e) {
-          failure = e.what();
-        }
-        if (failure.empty()) break;
-        log::warn("job_record_failed", {{"error", failure}, {"offset", message.offset}});
-        if (!co_await sleep_for(backoff.next())) co_return;
-      }
-      backoff.reset();
-    }
-    wake();
-    std::string commit_failure;
+net::awaitable<bool> Generator::full() {
+  auto now = std::chrono::steady_clock::now();
+  if (now - pending_checked_ > std::chrono::seconds(1)) {
     try {
-      co_await consumer.commit(std::move(messages));
-    } catch (const kafka::Error& e) {
-      commit_failure = e.what();
+      pending_ = co_await s_.store.pending();
+      pending_checked_ = now;
+    } catch (const redis::Error& e) {
+      log::warn("pending_check_failed", {{"error", e.what()}});
     }
-    // A commit refused during a rebalance is harmless: the jobs are in
-    // Redis, and whoever gets the partition sees them again as duplicates.
-    if (!commit_failure.empty()) log::warn("jobs_commit_failed", {{"error", commit_failure}});
   }
+  bool full = inflight_ >= options_.max_inflight || pending_ >= options_.max_pending;
+  Metrics::get().paused.set(full ? 1 : 0);
+  co_return full;
+}
+
+net::awaitable<void> Generator::take_once(kafka::Message message) {
+  auto& m = Metrics::get();
+  auto parsed = parse_job(message.value);
+  if (auto* reason = std::get_if<std::string>(&parsed)) {
+    co_await to_dlq(message, *reason);
+    co_return;
+  }
+  auto& job = std::get<Job>(parsed);
+  if (auto now = unix_ms(); job.created_ms < now - kMaxJobAge.count() || job.created_ms > now + kMaxClockSkew.count()) {
+    // Often Unix seconds where ms are meant: it would fail at once as past
+    // its deadline, and nobody would learn why.
+    co_await reject(message, job, "implausible_created_ms");
+  } else if (!job.hold_id && !options_.unpaid_sources.contains(job.source)) {
+    Metrics::unpaid(job.source, false);
+    co_await reject(message, job, "unpaid_job");
+  } else {
+    if (!job.hold_id) Metrics::unpaid(job.source, true);
+    bool fresh = co_await s_.store.record(job.id, job.to_json().dump(), job.deadline_ms());
+    (fresh ? m.accepted : m.duplicates).inc();
+    if (!fresh) log::info("job_duplicate", {{"job_id", job.id}});
+    ++pending_;
+  }
+}
+
+net::awaitable<bool> Generator::take(kafka::Message message) {
+  Backoff backoff(std::chrono::milliseconds(200), std::chrono::seconds(5));
+  // Retried until it is recorded or dead-lettered: its offset is committed
+  // only then, and the later ones of its partition wait for it.
+  while (true) {
+    std::string failure;
+    try {
+      co_await take_once(message);
+    } catch (const redis::Error& e) {
+      failure = e.what();
+    } catch (const kafka::Error& e) {
+      failure = e.what();
+    }
+    if (failure.empty()) break;
+    log::warn("job_record_failed", {{"error", failure}, {"offset", message.offset}});
+    if (!co_await sleep_for(backoff.next())) co_return false;
+  }
+  wake();
+  co_return true;
+}
+
+net::awaitable<void> Generator::consume(kafka::Consumer& consumer) {
+  kafka::ConsumeOptions options;
+  options.name = "generator-jobs";
+  options.max_batch = 100;
+  options.poll_wait = std::chrono::milliseconds(500);
+  options.max_buffered = 100;  // about one batch ahead of what is recorded
+  options.held_wait = options_.tick;
+  options.drain = std::chrono::seconds(2);
+  kafka::ConsumeHandlers handlers;
+  handlers.handle = [this](kafka::Message message) { return take(std::move(message)); };
+  handlers.hold = [this] { return full(); };
+  co_await kafka::consume(consumer, std::move(options), std::move(handlers));
 }
 
 net::awaitable<void> Generator::track() {

@@ -123,6 +123,13 @@ class Generator {
   net::awaitable<std::string> relay(const Job& job, std::string method, std::string type, std::string url,
                                     bool with_caption);
   net::awaitable<void> edit_status(const Job& job, std::string text);
+  // Records one gen.jobs message in Redis (or the DLQ), retrying until it
+  // is; false when cancelled first.
+  net::awaitable<bool> take(kafka::Message message);
+  net::awaitable<void> take_once(kafka::Message message);
+  // Backpressure: true while this replica is full, or while the unfinished
+  // jobs (all replicas, read from Redis at most once a second) reach max_pending.
+  net::awaitable<bool> full();
   net::awaitable<void> to_dlq(kafka::Message message, std::string reason);
   // A job refused before it was recorded (unpaid, implausible time): to the
   // DLQ, and a failed result on gen.results so that its publisher learns why.
@@ -136,6 +143,8 @@ class Generator {
   Services s_;
   GeneratorOptions options_;
   std::size_t inflight_ = 0;
+  std::int64_t pending_ = 0;
+  std::chrono::steady_clock::time_point pending_checked_{};
   net::steady_timer wake_;
 };
 

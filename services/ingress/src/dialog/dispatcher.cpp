@@ -32,53 +32,49 @@ bool money_update(const json& update) {
 
 Dispatcher::Dispatcher(net::any_io_executor executor, kafka::ConsumerOptions consumer, Dialog& dialog, Store& store,
                        DispatcherOptions options)
-    : executor_(executor), dialog_(dialog), store_(store), options_(options), tasks_(executor, "dialog") {
-  consumer.on_revoked = [this](const std::vector<kafka::TopicPartition>& parts) { revoked(parts); };
-  consumer_ = std::make_unique<kafka::Consumer>(executor, std::move(consumer));
-}
+    : executor_(executor), consumer_(std::make_unique<kafka::Consumer>(executor, std::move(consumer))), dialog_(dialog),
+      store_(store), options_(options), tasks_(executor, "dialog") {}
 
 Dispatcher::~Dispatcher() {
   consumer_->close();
   consumer_.reset();
 }
 
-void Dispatcher::enqueue(kafka::Message message) {
-  auto& partition = partitions_[{message.topic, message.partition}];
-  partition.next = std::max(partition.next, message.offset + 1);
-  // The button spins until answered: if the chat is busy for long, the
-  // watchdog answers it empty (callback_watchdog after it was consumed).
-  std::string callback_id;
-  if (message.value.find("\"callback_query\"") != std::string::npos) {
-    auto update = parse_untrusted(message.value);
-    if (update.is_object() && update.contains("callback_query") && update["callback_query"].is_object()) {
-      // A field of the wrong type must not end the consumer: read it as absent.
-      callback_id = string_field(update["callback_query"], "id");
-    }
-  }
-  // Key: the chat id (the poller keys tg.updates by chat). One chat that
-  // floods must not fill the buffer everyone shares.
-  // (A dropped button is answered by the watchdog like any other, so the
-  // queue stays in deadline order.)
-  if (!callback_id.empty()) {
-    callbacks_.emplace_back(std::chrono::steady_clock::now() + options_.callback_watchdog, callback_id);
-  }
-  auto waiting = chats_.find(message.key);
-  if (waiting != chats_.end() && waiting->second.queue.size() >= options_.max_waiting_per_chat) {
-    drop(message, !callback_id.empty());
-    return;
-  }
-  partition.pending.insert(message.offset);
-  ++buffered_;
-  auto& chat = chats_[message.key];
-  chat.queue.push_back(std::move(message));
-  if (!chat.running) {
-    chat.running = true;
-    ready_.push_back(chat.queue.back().key);
-  }
+kafka::ConsumeOptions Dispatcher::consume_options() const {
+  kafka::ConsumeOptions o;
+  o.name = "dialog-updates";
+  o.max_batch = 500;
+  o.poll_wait = std::chrono::milliseconds(100);
+  // Key: the chat id (the poller keys tg.updates by chat): a chat's updates
+  // one at a time, chats in parallel.
+  o.max_concurrency = options_.max_chats;
+  o.max_buffered = options_.max_buffered;
+  // One chat that floods must not fill the buffer everyone shares.
+  o.max_waiting_per_key = options_.max_waiting_per_chat;
+  o.commit_interval = options_.commit_interval;
+  o.held_wait = std::chrono::milliseconds(5);
+  o.drain = options_.drain;
+  return o;
 }
 
-void Dispatcher::drop(const kafka::Message& message, bool callback) {
-  Metrics::get().outcome(callback ? "dropped_button" : "dropped");
+std::string Dispatcher::callback_id(const kafka::Message& message) {
+  if (message.value.find("\"callback_query\"") == std::string::npos) return {};
+  auto update = parse_untrusted(message.value);
+  if (!update.is_object() || !update.contains("callback_query") || !update["callback_query"].is_object()) return {};
+  // A field of the wrong type must not end the consumer: read it as absent.
+  return string_field(update["callback_query"], "id");
+}
+
+void Dispatcher::arrived(const kafka::Message& message) {
+  // The button spins until answered: if the chat is busy for long, the
+  // watchdog answers it empty (callback_watchdog after it was consumed). A
+  // dropped button is answered the same way, so the queue stays in deadline order.
+  auto id = callback_id(message);
+  if (!id.empty()) callbacks_.emplace_back(std::chrono::steady_clock::now() + options_.callback_watchdog, std::move(id));
+}
+
+void Dispatcher::drop(const kafka::Message& message) {
+  Metrics::get().outcome(callback_id(message).empty() ? "dropped" : "dropped_button");
   auto now = std::chrono::steady_clock::now();
   auto [it, fresh] = warned_.try_emplace(message.key, now);
   if (!fresh && now - it->second < options_.slow_down_every) return;
@@ -88,41 +84,6 @@ void Dispatcher::drop(const kafka::Message& message, bool callback) {
   std::int64_t chat_id = 0;
   auto [ptr, ec] = std::from_chars(message.key.data(), message.key.data() + message.key.size(), chat_id);
   if (ec == std::errc{} && chat_id != 0) tasks_.spawn(dialog_.slow_down(chat_id));
-}
-
-void Dispatcher::start_ready() {
-  while (running_ < options_.max_chats && !ready_.empty()) {
-    auto chat = std::move(ready_.front());
-    ready_.pop_front();
-    ++running_;
-    tasks_.spawn(drain_chat(std::move(chat)));
-  }
-  Metrics::get().chats_in_flight.set(static_cast<double>(running_));
-  Metrics::get().updates_buffered.set(static_cast<double>(buffered_));
-}
-
-net::awaitable<void> Dispatcher::drain_chat(std::string key) {
-  while (true) {
-    auto it = chats_.find(key);
-    if (it == chats_.end() || it->second.queue.empty()) {
-      if (it != chats_.end()) chats_.erase(it);
-      break;
-    }
-    auto message = std::move(it->second.queue.front());
-    it->second.queue.pop_front();
-    // Cancelled mid-update (shutdown): its offset stays uncommitted, so the
-    // partition's next owner handles it again.
-    if (!co_await process(message)) break;
-    done(message);
-  }
-  --running_;
-  start_ready();
-}
-
-void Dispatcher::done(const kafka::Message& message) {
-  --buffered_;
-  auto it = partitions_.find({message.topic, message.partition});
-  if (it != partitions_.end()) it->second.pending.erase(message.offset);
 }
 
 net::awaitable<bool> Dispatcher::process(kafka::Message message) {
@@ -213,75 +174,31 @@ net::awaitable<void> Dispatcher::watchdog() {
   }
 }
 
-void Dispatcher::revoked(const std::vector<kafka::TopicPartition>& parts) {
-  // Updates not started yet belong to the partitions' next owner now.
-  for (const auto& tp : parts) {
-    for (auto& [key, chat] : chats_) {
-      std::erase_if(chat.queue, [&](const kafka::Message& m) {
-        bool gone = m.topic == tp.topic && m.partition == tp.partition;
-        if (gone) --buffered_;
-        return gone;
-      });
-    }
-    partitions_.erase({tp.topic, tp.partition});
-  }
-}
-
-net::awaitable<void> Dispatcher::commit() {
-  std::vector<std::pair<kafka::TopicPartition, std::int64_t>> offsets;
-  for (auto& [tp, p] : partitions_) {
-    auto safe = p.pending.empty() ? p.next : *p.pending.begin();
-    if (safe > p.committed && safe >= 0) {
-      offsets.push_back({kafka::TopicPartition{tp.first, tp.second}, safe});
-      p.committed = safe;
-    }
-  }
-  if (offsets.empty()) co_return;
-  try {
-    co_await consumer_->commit(std::move(offsets));
-  } catch (const kafka::Error& e) {
-    // During a rebalance: the next owner starts from the last commit, and
-    // the handled-update ids keep it from repeating what was done here.
-    log::info("dialog_commit_failed", {{"error", e.what()}});
-  }
-}
-
 net::awaitable<void> Dispatcher::run() {
   tasks_.spawn(watchdog());
-  auto last_commit = std::chrono::steady_clock::now();
+  kafka::ConsumeHandlers handlers;
+  handlers.handle = [this](kafka::Message message) { return process(std::move(message)); };
+  handlers.arrived = [this](const kafka::Message& message) { arrived(message); };
+  handlers.overflow = [this](const kafka::Message& message) { drop(message); };
+  handlers.load = [](std::size_t handling, std::size_t buffered) {
+    Metrics::get().chats_in_flight.set(static_cast<double>(handling));
+    Metrics::get().updates_buffered.set(static_cast<double>(buffered));
+  };
+  auto options = consume_options();
   std::exception_ptr stop;
   try {
-    while (true) {
-      if (buffered_ >= options_.max_buffered) {
-        if (!co_await sleep_for(std::chrono::milliseconds(5))) break;
-      } else {
-        auto messages = co_await consumer_->poll(500, std::chrono::milliseconds(100));
-        if (!messages.empty()) log::debug("updates_consumed", {{"count", messages.size()}});
-        for (auto& m : messages) enqueue(std::move(m));
-        start_ready();
-      }
-      if (std::chrono::steady_clock::now() - last_commit >= options_.commit_interval) {
-        co_await commit();
-        last_commit = std::chrono::steady_clock::now();
-      }
-    }
-  } catch (const boost::system::system_error& e) {
-    if (e.code() != net::error::operation_aborted) stop = std::current_exception();
+    // Until cancelled; then the chats being handled get the drain to finish
+    // their current update, and what finished is committed.
+    co_await kafka::consume(*consumer_, std::move(options), std::move(handlers));
+  } catch (const std::exception&) {
+    stop = std::current_exception();
   }
-  // Shutdown: let the chats being handled finish their current update.
   co_await net::this_coro::reset_cancellation_state();
-  for (auto& [key, chat] : chats_) {
-    buffered_ -= chat.queue.size();
-    chat.queue.clear();
-  }
-  ready_.clear();
-  // The watchdog ends at once; the chats get the drain to finish their
-  // update, then are cancelled, and nothing of theirs runs after this.
+  // The watchdog ends at once; a slow-down reply still being sent gets the drain.
   stopping_ = true;
   co_await tasks_.join(options_.drain);
-  co_await commit();
   consumer_->close();
-  log::info("dialog_stopped", {{"unfinished_chats", running_}});
+  log::info("dialog_stopped");
   if (stop) std::rethrow_exception(stop);
 }
 

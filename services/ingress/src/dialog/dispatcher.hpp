@@ -1,21 +1,21 @@
 // Consumes tg.updates (group ingress-dialog) and runs the dialog: a chat's
 // updates one at a time and in order, chats in parallel up to a bound;
 // duplicates dropped by update id; an offset committed only once every
-// update before it in its partition was handled.
+// update before it in its partition was handled (kafka::consume keeps the
+// order and the offsets; this adds the dialog's retries, buttons and limits).
 #pragma once
 
 #include <chrono>
 #include <cstdint>
 #include <deque>
-#include <map>
 #include <memory>
-#include <set>
 #include <string>
 #include <unordered_map>
 
 #include <nlohmann/json_fwd.hpp>
 
 #include "kiebot/common/kafka.hpp"
+#include "kiebot/common/kafka_consume.hpp"
 #include "kiebot/common/net.hpp"
 #include "kiebot/common/task_group.hpp"
 
@@ -41,8 +41,8 @@ class Dispatcher {
  public:
   Dispatcher(net::any_io_executor executor, kafka::ConsumerOptions consumer, Dialog& dialog, Store& store,
              DispatcherOptions options = {});
-  // Closes the consumer first: closing revokes the partitions, which calls
-  // back into this object's maps.
+  // Closes the consumer first: closing revokes the partitions, which the
+  // consume loop hears of.
   ~Dispatcher();
 
   // Until cancelled; then finishes the updates being handled, commits and
@@ -50,43 +50,26 @@ class Dispatcher {
   net::awaitable<void> run();
 
  private:
-  struct Chat {
-    std::deque<kafka::Message> queue;
-    bool running = false;
-  };
-  struct Partition {
-    std::set<std::int64_t> pending;  // offsets consumed and not handled
-    std::int64_t next = -1;          // one past the highest offset consumed
-    std::int64_t committed = -1;
-  };
-
-  void enqueue(kafka::Message message);
-  void start_ready();
-  net::awaitable<void> drain_chat(std::string chat);
+  kafka::ConsumeOptions consume_options() const;
+  // A button's id, for the watchdog (empty for other updates).
+  static std::string callback_id(const kafka::Message& message);
+  void arrived(const kafka::Message& message);
   // True when the update is done with (handled, a duplicate, unreadable or
   // skipped); false when it was cancelled and must be handled again.
   net::awaitable<bool> process(kafka::Message message);
   net::awaitable<void> watchdog();
-  net::awaitable<void> commit();
-  void revoked(const std::vector<kafka::TopicPartition>& partitions);
-  void done(const kafka::Message& message);
   // Past max_waiting_per_chat: acknowledged and dropped; a button still answered.
-  void drop(const kafka::Message& message, bool callback);
+  void drop(const kafka::Message& message);
 
   net::any_io_executor executor_;
   std::unique_ptr<kafka::Consumer> consumer_;
   Dialog& dialog_;
   Store& store_;
   DispatcherOptions options_;
-  std::unordered_map<std::string, Chat> chats_;
-  std::deque<std::string> ready_;  // chats with updates, waiting for a slot
-  std::size_t running_ = 0;
-  std::size_t buffered_ = 0;
   bool stopping_ = false;
-  std::map<std::pair<std::string, std::int32_t>, Partition> partitions_;
   std::deque<std::pair<std::chrono::steady_clock::time_point, std::string>> callbacks_;  // ids by answer deadline
   std::unordered_map<std::string, std::chrono::steady_clock::time_point> warned_;  // chat -> last "slow down"
-  TaskGroup tasks_;  // the chats being drained and the watchdog; joined before run() returns
+  TaskGroup tasks_;  // the watchdog and the slow-down replies; joined before run() returns
 };
 
 // An update whose effect on money already happened outside (Telegram took

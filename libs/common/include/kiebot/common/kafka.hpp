@@ -122,6 +122,16 @@ class Consumer {
   // Leaves the group (revoking partitions) so that others take over at once.
   void close();
   std::vector<TopicPartition> assignment() const;
+  // Stops fetching from these partitions; what was fetched ahead is
+  // dropped, and resume() fetches again from after the last message poll()
+  // returned. Throws Error when librdkafka refuses.
+  void pause(const std::vector<TopicPartition>& partitions);
+  void resume(const std::vector<TopicPartition>& partitions);
+  // Told of every rebalance, after ConsumerOptions' callbacks and with the
+  // new assignment in place (for the consume loop, kafka_consume.hpp); an
+  // empty function removes it.
+  using RebalanceListener = std::function<void(const std::vector<TopicPartition>& partitions, bool assigned)>;
+  void set_rebalance_listener(RebalanceListener listener);
 
   struct Impl;
 
