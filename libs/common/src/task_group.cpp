@@ -85,28 +85,45 @@ void TaskGroup::cancel() { state_->cancel_all(); }
 
 std::size_t TaskGroup::size() const { return state_->children.size(); }
 
-net::awaitable<std::size_t> TaskGroup::join(std::chrono::milliseconds grace) {
-  auto st = state_;
+namespace {
+
+// Waits until every child has ended or, when `grace` ran out first, logs
+// the children still running and then cancels them (`cancel_late`) or
+// leaves them running. Neither the caller's cancellation nor one that
+// reached it earlier ends the wait. Returns how many were late.
+net::awaitable<std::size_t> settle(std::shared_ptr<TaskGroup::State> st, std::chrono::milliseconds grace,
+                                   bool cancel_late) {
   auto deadline = std::chrono::steady_clock::now() + grace;
-  std::size_t unfinished = 0;
-  // An empty slot: the caller's cancellation does not end the wait.
+  std::size_t late = 0;
+  // An empty slot: the caller's cancellation does not reach the wait.
   auto uncancellable = net::bind_cancellation_slot(net::cancellation_slot(), net::as_tuple(net::use_awaitable));
-  // Nor does a cancellation that reached the caller before a later wait.
   bool throws = co_await net::this_coro::throw_if_cancelled();
   co_await net::this_coro::throw_if_cancelled(false);
   while (!st->children.empty()) {
     if (!st->cancelling && std::chrono::steady_clock::now() >= deadline) {
-      unfinished = st->children.size();
+      late = st->children.size();
       auto names = nlohmann::json::array();
       for (const auto& child : st->children) names.push_back(child.name);
-      log::warn("task_group_unfinished", {{"group", st->name}, {"children", unfinished}, {"tasks", std::move(names)}});
+      log::warn("task_group_unfinished", {{"group", st->name}, {"children", late}, {"tasks", std::move(names)},
+                                          {"cancelled", cancel_late}});
+      if (!cancel_late) break;
       st->cancel_all();
     }
     st->idle.expires_at(st->cancelling ? net::steady_timer::time_point::max() : deadline);
     co_await st->idle.async_wait(uncancellable);
   }
   co_await net::this_coro::throw_if_cancelled(throws);
-  co_return unfinished;
+  co_return late;
+}
+
+}  // namespace
+
+net::awaitable<std::size_t> TaskGroup::join(std::chrono::milliseconds grace) {
+  co_return co_await settle(state_, grace, true);
+}
+
+net::awaitable<std::size_t> TaskGroup::wait(std::chrono::milliseconds grace) {
+  co_return co_await settle(state_, grace, false);
 }
 
 }  // namespace kiebot

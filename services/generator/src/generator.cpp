@@ -196,11 +196,13 @@ net::awaitable<void> Generator::track() {
     }
   }
   // Stopping: no new claims; the steps in progress finish and hand their
-  // jobs back. Those that do not finish within the drain are cancelled:
-  // their claims expire and another replica continues them.
+  // jobs back. They are never cancelled midway (an interrupted createTask
+  // would be an ambiguous, failed job): those still running after the drain
+  // are reported and stop with the process; their claims expire and another
+  // replica continues them from their recorded state.
   co_await net::this_coro::reset_cancellation_state();
   log::info("tracker_draining", {{"inflight", inflight_}});
-  co_await steps_.join(options_.drain);
+  co_await steps_.wait(options_.drain);
   log::info("tracker_drained");
 }
 

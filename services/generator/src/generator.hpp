@@ -69,9 +69,9 @@ struct GeneratorOptions {
   std::string results_topic = "gen.results";
   std::string dlq_topic = "gen.jobs.dlq";
   // After SIGTERM, how long the steps in progress get to finish (under the
-  // process's 10 s drain); those still running are then cancelled, and
-  // their claims expire into another replica.
-  std::chrono::milliseconds drain{8'000};
+  // process's 10 s drain); those still running are reported, never
+  // cancelled, and their claims expire into another replica.
+  std::chrono::milliseconds drain{9'000};
 };
 
 struct Services {
@@ -142,7 +142,7 @@ class Generator {
   GeneratorOptions options_;
   std::size_t inflight_ = 0;
   net::steady_timer wake_;
-  TaskGroup steps_;  // the job steps in progress; joined when track() stops
+  TaskGroup steps_;  // the job steps in progress; awaited when track() stops
 };
 
 // The failure code of a job whose result URL the fetch policy refused (and

@@ -35,6 +35,10 @@ class TaskGroup {
   // children had not finished within `grace` (each is logged by name in
   // "task_group_unfinished").
   net::awaitable<std::size_t> join(std::chrono::milliseconds grace);
+  // The same wait, for children that must not be cancelled midway (e.g. a
+  // paid request whose interrupted outcome would be ambiguous): those still
+  // running after `grace` are reported and left running; returns how many.
+  net::awaitable<std::size_t> wait(std::chrono::milliseconds grace);
 
   struct State;
 
