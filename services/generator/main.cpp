@@ -17,8 +17,9 @@
 using namespace kiebot;
 
 int main(int argc, char** argv) {
-  ServiceRuntime rt("generator", "runs gen.jobs on KIE and delivers the results, exactly once, on any number of replicas",
-                    argc, argv);
+  ServiceRuntime rt("generator",
+                    "runs gen.jobs on KIE and delivers the results, exactly once, on any number of replicas", argc,
+                    argv);
   generator::AppConfig config;
   if (auto code = generator::read_config(rt, config)) return *code;
   if (auto code = rt.start()) return *code;
@@ -34,12 +35,13 @@ int main(int argc, char** argv) {
   generator::KieClient kie(http_client, config.kie_base, config.kie_key, config.create_timeout);
   telegram::Client telegram(http_client, config.telegram_base, config.token);
   generator::AccountsClient accounts(http_client, config.accounts_url, config.accounts_token);
-  generator::Generator gen(ex, {store, limiter, kie, telegram, accounts, producer, downloads, dialog::builtin_catalog()},
-                           config.options);
+  generator::Generator gen(
+      ex, {store, limiter, kie, telegram, accounts, producer, downloads, dialog::builtin_catalog()}, config.options);
 
   http::Router router;
   add_health_routes(router, rt.readiness(&producer));
-  router.add("POST", "/kie/callback/{job_id}", http::Handler([&gen](http::Request r) { return gen.callback(std::move(r)); }));
+  router.add("POST", "/kie/callback/{job_id}",
+             http::Handler([&gen](http::Request r) { return gen.callback(std::move(r)); }));
   rt.serve(std::move(router));
   rt.spawn("jobs", generator::consume_then_leave(&gen, &consumer));
   rt.spawn("tracker", gen.track());

@@ -17,9 +17,9 @@
 using namespace kiebot;
 
 int main(int argc, char** argv) {
-  ServiceRuntime rt("ingress",
-                    "the Telegram edge (one getUpdates session behind a Redis lease, updates into Kafka) and the dialog",
-                    argc, argv);
+  ServiceRuntime rt(
+      "ingress", "the Telegram edge (one getUpdates session behind a Redis lease, updates into Kafka) and the dialog",
+      argc, argv);
   ingress::AppConfig config;
   if (auto code = ingress::read_config(rt, config)) return *code;
   // A batch in flight at SIGTERM may wait for Kafka up to its publish timeout.

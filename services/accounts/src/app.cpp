@@ -18,13 +18,15 @@ void read_settings(Config& config, Settings& settings) {
   settings.gift_min = config.integer("GIFT_MIN", 1'000, "smallest gift, kopecks", 1, 100'000'000);
   settings.gift_max = config.integer("GIFT_MAX", 3'000, "largest gift, kopecks", 1, 100'000'000);
   settings.free_per_day = config.integer("FREE_PER_DAY", 5, "free generations per user per UTC day", 0, 1'000);
-  settings.referral_bonus = config.integer("REFERRAL_BONUS", 10, "free generations a referral gives both users", 0, 1'000);
-  settings.referral_daily_cap =
-      config.integer("REFERRAL_DAILY_CAP", 20, "referrals rewarded per referrer per UTC day (more still join)", 0, 1'000'000);
-  settings.referral_new_window = std::chrono::seconds(config.integer(
-      "REFERRAL_NEW_WINDOW_S", 600, "a referee is new when first seen this recently and with an empty ledger", 1, 86'400));
-  settings.default_admin_limit =
-      config.integer("ADMIN_DEFAULT_LIMIT", 10'000, "spending limit of admins from ADMIN_IDS, kopecks", 0, 1'000'000'000);
+  settings.referral_bonus =
+      config.integer("REFERRAL_BONUS", 10, "free generations a referral gives both users", 0, 1'000);
+  settings.referral_daily_cap = config.integer(
+      "REFERRAL_DAILY_CAP", 20, "referrals rewarded per referrer per UTC day (more still join)", 0, 1'000'000);
+  settings.referral_new_window = std::chrono::seconds(
+      config.integer("REFERRAL_NEW_WINDOW_S", 600,
+                     "a referee is new when first seen this recently and with an empty ledger", 1, 86'400));
+  settings.default_admin_limit = config.integer("ADMIN_DEFAULT_LIMIT", 10'000,
+                                                "spending limit of admins from ADMIN_IDS, kopecks", 0, 1'000'000'000);
   settings.hold_ttl = std::chrono::seconds(
       config.integer("HOLD_TTL_S", 3'600, "seconds before an unsettled hold is released", 1, 7 * 86'400));
   settings.ledger_max = config.integer("LEDGER_MAX_LEN", 1'000, "ledger entries kept per user", 10, 1'000'000);
@@ -42,16 +44,20 @@ std::optional<Durability> parse_durability(const std::string& name) {
 std::optional<int> read_config(ServiceRuntime& rt, AppConfig& out) {
   auto& config = rt.config();
   rt.read_endpoints(8083, "HTTP API, health and metrics; 0 = any free port", "Redis (AOF on) holding all accounts");
-  auto token = config.optional("ACCOUNTS_TOKEN", "one bearer token with every scope (local runs); or ACCOUNTS_TOKENS", true);
-  auto tokens = config.optional("ACCOUNTS_TOKENS",
-                                "callers and their scopes: name:token:scope,scope;... (docs/accounts-api.md, Callers)", true);
+  auto token =
+      config.optional("ACCOUNTS_TOKEN", "one bearer token with every scope (local runs); or ACCOUNTS_TOKENS", true);
+  auto tokens = config.optional(
+      "ACCOUNTS_TOKENS", "callers and their scopes: name:token:scope,scope;... (docs/accounts-api.md, Callers)", true);
   rt.read_identity();
   out.allow_volatile = config.flag("ACCOUNTS_ALLOW_VOLATILE", false, "1: accept a Redis without AOF (tests only)");
-  auto durability = config.str("ACCOUNTS_DURABILITY", "fsync",
-                               "fsync (Redis must have appendfsync always), replica (WAIT for ACCOUNTS_MIN_REPLICAS after "
-                               "each change, else 503) or everysec (may lose the last second of money on a crash)");
-  auto min_replicas = config.integer("ACCOUNTS_MIN_REPLICAS", 1, "replica durability: replicas that must have a change", 1, 16);
-  auto replica_timeout = config.integer("ACCOUNTS_REPLICA_TIMEOUT_MS", 500, "replica durability: how long WAIT waits", 10, 60'000);
+  auto durability =
+      config.str("ACCOUNTS_DURABILITY", "fsync",
+                 "fsync (Redis must have appendfsync always), replica (WAIT for ACCOUNTS_MIN_REPLICAS after "
+                 "each change, else 503) or everysec (may lose the last second of money on a crash)");
+  auto min_replicas =
+      config.integer("ACCOUNTS_MIN_REPLICAS", 1, "replica durability: replicas that must have a change", 1, 16);
+  auto replica_timeout =
+      config.integer("ACCOUNTS_REPLICA_TIMEOUT_MS", 500, "replica durability: how long WAIT waits", 10, 60'000);
   out.admin_ids = config.id_list("ADMIN_IDS", "Telegram user ids made admins at start (with ADMIN_DEFAULT_LIMIT)");
   auto owner = config.integer("OWNER_ID", 0, "Telegram user id of the owner: an admin without limit; 0 = none", 0,
                               (std::int64_t{1} << 53) - 1);
@@ -139,8 +145,8 @@ net::awaitable<void> audit_all(redis::Client* redis, Store* store, int* rc) {
 
 void start_service(ServiceRuntime& rt, Store& store, AppConfig& config) {
   // Owned by the io_context's lifetime: the tasks that use it end before run() returns.
-  auto startup = std::make_shared<Startup>(
-      Startup{&rt.redis(), &store, &rt.lifecycle(), config.allow_volatile, config.admin_ids});
+  auto startup =
+      std::make_shared<Startup>(Startup{&rt.redis(), &store, &rt.lifecycle(), config.allow_volatile, config.admin_ids});
   http::ServerOptions options;
   options.body_limit = 64 * 1024;
   options.body_limit_status = 400;  // as documented for every bad input

@@ -13,21 +13,27 @@ namespace {
 
 // Returns FETCH_ALLOW_ORIGINS, which the fetch policy needs once every base URL is known.
 std::string read_dialog_config(Config& config, AppConfig& out) {
-  auto stars_rate = config.integer("STARS_PER_100_RUB", 160, "Telegram Stars charged per 100 roubles of top-up", 1, 100'000);
+  auto stars_rate =
+      config.integer("STARS_PER_100_RUB", 160, "Telegram Stars charged per 100 roubles of top-up", 1, 100'000);
   auto fetch_allow = config.str("FETCH_ALLOW_ORIGINS", "",
                                 "comma-separated scheme://host:port that file fetches may reach even when private "
                                 "(Telegram's and KIE's origins always may); others must be public addresses");
   auto max_running = config.integer("MAX_RUNNING_PER_USER", 5, "generations one user may have running", 1, 1'000);
-  auto referral_bonus = config.integer("REFERRAL_BONUS", 10, "free generations a referral gives (as accounts' REFERRAL_BONUS)", 0, 1'000);
-  auto max_chats = config.integer("DIALOG_MAX_CHATS", 256, "chats whose updates are handled at the same time", 1, 100'000);
-  auto max_waiting = config.integer("DIALOG_MAX_WAITING_PER_CHAT", 20,
-                                    "one chat's waiting updates; beyond, they are dropped with a \"slow down\" reply a minute",
-                                    1, 100'000);
-  auto state_ttl = config.integer("DIALOG_STATE_TTL_S", 86'400, "how long an idle conversation keeps its form", 60, 2'592'000);
+  auto referral_bonus =
+      config.integer("REFERRAL_BONUS", 10, "free generations a referral gives (as accounts' REFERRAL_BONUS)", 0, 1'000);
+  auto max_chats =
+      config.integer("DIALOG_MAX_CHATS", 256, "chats whose updates are handled at the same time", 1, 100'000);
+  auto max_waiting = config.integer(
+      "DIALOG_MAX_WAITING_PER_CHAT", 20,
+      "one chat's waiting updates; beyond, they are dropped with a \"slow down\" reply a minute", 1, 100'000);
+  auto state_ttl =
+      config.integer("DIALOG_STATE_TTL_S", 86'400, "how long an idle conversation keeps its form", 60, 2'592'000);
   auto job_deadline = config.integer("JOB_DEADLINE_S", 900, "generation timeout written into each job", 10, 86'400);
-  auto global_rate = config.integer("TELEGRAM_GLOBAL_RATE", 30, "messages per second to all chats (all replicas)", 1, 100'000);
-  auto chat_interval = config.integer("TELEGRAM_CHAT_INTERVAL_MS", 1'100,
-                                      "ms between messages to one private chat (all replicas; Telegram allows about 1 s)", 1, 60'000);
+  auto global_rate =
+      config.integer("TELEGRAM_GLOBAL_RATE", 30, "messages per second to all chats (all replicas)", 1, 100'000);
+  auto chat_interval =
+      config.integer("TELEGRAM_CHAT_INTERVAL_MS", 1'100,
+                     "ms between messages to one private chat (all replicas; Telegram allows about 1 s)", 1, 60'000);
   out.dialog.stars_per_100_rub = stars_rate;
   out.dialog.max_running = max_running;
   out.dialog.referral_bonus = referral_bonus;
@@ -45,7 +51,8 @@ std::optional<std::string> check_mode(const AppConfig& c) {
   if (c.webhook_url.empty()) return "TELEGRAM_WEBHOOK_URL is required when TELEGRAM_MODE=webhook";
   const auto& secret = c.webhook_secret;
   if (secret.empty() || secret.size() > 256 ||
-      secret.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-") != std::string::npos) {
+      secret.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-") !=
+          std::string::npos) {
     return "TELEGRAM_WEBHOOK_SECRET is required when TELEGRAM_MODE=webhook: 1-256 of A-Z a-z 0-9 _ -";
   }
   return std::nullopt;
@@ -60,22 +67,30 @@ std::optional<int> read_config(ServiceRuntime& rt, AppConfig& out) {
   out.token = config.required("TELEGRAM_BOT_TOKEN", "the bot token from @BotFather", true);
   out.api_base = config.str("TELEGRAM_API_BASE", "https://api.telegram.org", "Bot API server");
   rt.read_identity();
-  out.lease_ttl = std::chrono::milliseconds(config.integer("LEASE_TTL_MS", 10'000, "polling lease TTL, ms", 1'000, 600'000));
+  out.lease_ttl =
+      std::chrono::milliseconds(config.integer("LEASE_TTL_MS", 10'000, "polling lease TTL, ms", 1'000, 600'000));
   out.long_poll = std::chrono::seconds(config.integer("LONG_POLL_S", 25, "getUpdates long-poll timeout, s", 0, 50));
   out.mode = config.str("TELEGRAM_MODE", "polling", "polling (getUpdates) or webhook");
-  out.delete_webhook = config.flag("TELEGRAM_DELETE_WEBHOOK", false, "1: in polling mode, delete a webhook that blocks getUpdates");
-  out.webhook_url = config.optional("TELEGRAM_WEBHOOK_URL", "webhook mode: the public HTTPS URL of /telegram/webhook").value_or("");
-  out.webhook_secret = config.optional("TELEGRAM_WEBHOOK_SECRET", "webhook mode: 1-256 of A-Z a-z 0-9 _ -", true).value_or("");
+  out.delete_webhook =
+      config.flag("TELEGRAM_DELETE_WEBHOOK", false, "1: in polling mode, delete a webhook that blocks getUpdates");
+  out.webhook_url =
+      config.optional("TELEGRAM_WEBHOOK_URL", "webhook mode: the public HTTPS URL of /telegram/webhook").value_or("");
+  out.webhook_secret =
+      config.optional("TELEGRAM_WEBHOOK_SECRET", "webhook mode: 1-256 of A-Z a-z 0-9 _ -", true).value_or("");
   out.publish_timeout = std::chrono::milliseconds(
       config.integer("PUBLISH_TIMEOUT_MS", 10'000, "how long Kafka may take to acknowledge, ms", 1'000, 300'000));
   out.dialog_on = config.flag("DIALOG", true, "1: run the conversation from tg.updates; 0: only the Telegram edge");
   out.accounts_url = config.str("ACCOUNTS_URL", "http://127.0.0.1:8083", "accounts service");
   if (out.dialog_on) out.accounts_token = config.required("ACCOUNTS_TOKEN", "bearer token for accounts", true);
-  auto kie_key = config.optional("KIE_API_KEY", "KIE key: users' photos go to KIE's file upload; the owner sees KIE's credits", true);
+  auto kie_key = config.optional("KIE_API_KEY",
+                                 "KIE key: users' photos go to KIE's file upload; the owner sees KIE's credits", true);
   auto kie_base = config.str("KIE_API_BASE", "https://api.kie.ai", "KIE API");
   auto kie_upload = config.str("KIE_UPLOAD_BASE", "https://kieai.redpandaai.co", "KIE file upload API");
-  out.admin_api_token = config.optional(
-      "ADMIN_API_TOKEN", "bearer token of the internal admin API (GET /dialog/users/{id}/jobs); unset = off", true).value_or("");
+  out.admin_api_token =
+      config
+          .optional("ADMIN_API_TOKEN",
+                    "bearer token of the internal admin API (GET /dialog/users/{id}/jobs); unset = off", true)
+          .value_or("");
   auto fetch_allow = read_dialog_config(config, out);
   out.dialog.kie_api_base = kie_base;
   out.dialog.kie_upload_base = kie_upload;
@@ -88,7 +103,8 @@ std::optional<int> read_config(ServiceRuntime& rt, AppConfig& out) {
   auto fetch_policy = std::make_shared<http::FetchPolicy>();
   try {
     *fetch_policy = http::configured_fetch_policy(
-        {{"TELEGRAM_API_BASE", out.api_base}, {"KIE_API_BASE", kie_base}, {"KIE_UPLOAD_BASE", kie_upload}}, fetch_allow);
+        {{"TELEGRAM_API_BASE", out.api_base}, {"KIE_API_BASE", kie_base}, {"KIE_UPLOAD_BASE", kie_upload}},
+        fetch_allow);
   } catch (const std::invalid_argument& e) {
     if (!config.help_requested()) return rt.config_error(e.what());
   }
@@ -139,7 +155,8 @@ Edge::Edge(ServiceRuntime& rt, const AppConfig& config, kafka::Producer& produce
 
 std::function<nlohmann::json()> Edge::details() {
   return [this] {
-    return nlohmann::json{{"mode", config_.mode}, {"instance", instance_},
+    return nlohmann::json{{"mode", config_.mode},
+                          {"instance", instance_},
                           {"lease", {{"held", lease_.held()}, {"epoch", lease_.epoch()}}}};
   };
 }
