@@ -149,7 +149,7 @@ export const KAFKA_USE = {
       "tg.updates": [["services/ingress/src/poller/poller.hpp", /topic = "tg\.updates"/],
                      ["services/ingress/src/poller/poller.cpp", /producer_\.send_batch\(/]],
       "gen.jobs": [["services/ingress/src/dialog/dialog.hpp", /jobs_topic = "gen\.jobs"/],
-                   ["services/ingress/src/dialog/generation.cpp", /producer\.send\(options_\.jobs_topic/]],
+                   ["services/ingress/src/dialog/effects/submission.cpp", /producer\.send\(options_\.jobs_topic/]],
     },
     consume: [
       { topic: "tg.updates", group: "ingress-dialog",
