@@ -2,7 +2,6 @@
 #include "kiebot/common/clock.hpp"
 #include "poller.hpp"
 
-#include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <nlohmann/json.hpp>
