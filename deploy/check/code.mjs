@@ -59,7 +59,7 @@ function commandsOf(file, rel, problem) {
 
 // libs/common parts that send Redis commands, and how to tell that a service uses them.
 const COMMON = {
-  "lease.cpp": /\bLease\s+\w+\s*[({]/,
+  "lease.cpp": /\bLease\s+\w+\s*[({;]/,  // a variable or a member
   "rate_limiter.cpp": /\bRateLimiter\s+\w+\s*[({]/,
   "redis.cpp": /\.eval\(/,  // Client::eval: EVALSHA, then EVAL on NOSCRIPT
 };
@@ -99,10 +99,11 @@ export function redisCommands(root, problem) {
 export const REDIS_KEYS = {
   ingress: [
     ["libs/common/src/lease.cpp", '"{lease:"', ["{lease:telegram:1}", "{lease:telegram:1}:epoch"]],
-    ["services/ingress/main.cpp", '"telegram:"', []],
-    ["services/ingress/main.cpp", '"}:offset"', ["{lease:telegram:1}:offset"]],
+    ["services/ingress/src/app.cpp", '"telegram:"', []],
+    ["services/ingress/src/app.cpp", '"}:offset"', ["{lease:telegram:1}:offset"]],
     ["libs/common/src/rate_limiter.cpp", '":chat:"', ["{tg-limits:1}:global", "{tg-limits:1}:chat:2"]],
-    ["services/ingress/main.cpp", '"tg-limits:"', []],
+    ["libs/common/src/rate_limiter.cpp", '"tg-limits:"', []],
+    ["services/ingress/main.cpp", 'telegram_limits_prefix(', []],
     ["services/ingress/src/dialog/store.cpp", '"dlg:{du:"', ["dlg:{du:1}:running", "dlg:{du:1}:history", "dlg:{du:1}:job:j1"]],
     ["services/ingress/src/dialog/store.cpp", '"dlg:{dc:"', ["dlg:{dc:1}:state"]],
     ["services/ingress/src/dialog/store.cpp", '"dlg:update:"', ["dlg:update:1"]],
@@ -112,7 +113,8 @@ export const REDIS_KEYS = {
     ["services/generator/src/job_store.cpp", '"{gen}:due"', ["{gen}:due"]],
     ["services/generator/src/job_store.cpp", '"{gen}:claim:"', ["{gen}:claim:j1"]],
     ["services/generator/src/job_store.cpp", '"{gen}:job:"', ["{gen}:job:j1"]],
-    ["services/generator/main.cpp", '"tg-limits:"', ["{tg-limits:1}:global", "{tg-limits:1}:chat:2"]],
+    ["libs/common/src/rate_limiter.cpp", '"tg-limits:"', ["{tg-limits:1}:global", "{tg-limits:1}:chat:2"]],
+    ["services/generator/main.cpp", 'telegram_limits_prefix(', []],
   ],
   accounts: [
     ["services/accounts/src/store.cpp", '"{u:"', ["{u:1}", "{u:1}:acct", "{u:1}:ledger"]],
@@ -151,11 +153,9 @@ export const KAFKA_USE = {
     },
     consume: [
       { topic: "tg.updates", group: "ingress-dialog",
-        evidence: [["services/ingress/main.cpp", /updates_options\.group_id = "ingress-dialog";/],
-                   ["services/ingress/main.cpp", /updates_options\.topics = \{poller_options\.topic\};/]] },
+        evidence: [["services/ingress/src/app.cpp", /consumer_options\("ingress-dialog", \{PollerOptions\{\}\.topic\}/]] },
       { topic: "gen.results", group: "ingress-dialog-results",
-        evidence: [["services/ingress/main.cpp", /results_options\.group_id = "ingress-dialog-results";/],
-                   ["services/ingress/main.cpp", /results_options\.topics = \{"gen\.results"\};/]] },
+        evidence: [["services/ingress/src/app.cpp", /consumer_options\("ingress-dialog-results", \{"gen\.results"\}/]] },
     ],
   },
   generator: {
@@ -167,8 +167,7 @@ export const KAFKA_USE = {
     },
     consume: [
       { topic: "gen.jobs", group: "generator",
-        evidence: [["services/generator/main.cpp", /consumer_options\.group_id = "generator";/],
-                   ["services/generator/main.cpp", /consumer_options\.topics = \{"gen\.jobs"\};/]] },
+        evidence: [["services/generator/main.cpp", /consumer_options\("generator", \{"gen\.jobs"\}/]] },
     ],
   },
   accounts: { produce: {}, consume: [] },
@@ -188,7 +187,7 @@ export function kafkaUse(root, topics, problem) {
     for (const file of sourcesUnder(path.join(root, "services", service))) {
       const text = readFileSync(file, "utf8");
       const rel = path.relative(root, file);
-      for (const m of text.matchAll(/group_id\s*=\s*"([^"]+)"/g)) {
+      for (const m of text.matchAll(/(?:group_id\s*=\s*|consumer_options\(\s*)"([^"]+)"/g)) {
         if (!groups.has(m[1])) problem(`${rel}:${lineOf(text, m.index)}`, `consumer group ${m[1]} is not in KAFKA_USE (deploy/check/code.mjs): give ${service}'s KafkaUser Read on it`);
       }
       for (const topic of Object.keys(topics)) {

@@ -12,6 +12,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <nlohmann/json.hpp>
 
+#include <iostream>
 #include <thread>
 
 #include "kiebot/common/http_client.hpp"
@@ -659,4 +660,85 @@ TEST(AccountsStartup, BadCallerListExitsTwoNamingIt) {
   EXPECT_NE(err.find("ACCOUNTS_TOKENS"), std::string::npos) << err;
   EXPECT_NE(err.find("mint"), std::string::npos) << err;
   EXPECT_EQ(err.find("generator-token-000001"), std::string::npos) << err;
+}
+
+namespace {
+
+struct CreditLoad {
+  int answered = 0;                      // 200s
+  int answered_after_signal = 0;         // of which after SIGTERM was sent
+  bool signalled = false;
+  std::vector<std::string> other;        // any other answer, with its body
+  std::vector<std::string> refused;      // keys whose request failed at the transport level
+  int workers_done = 0;
+};
+
+// Credits user 77 with fresh keys, one request after another, until a
+// request fails at the transport level (the service has stopped).
+net::awaitable<void> credit_until_refused(http::Client* client, std::uint16_t port, int worker, CreditLoad* load) {
+  for (int i = 0;; ++i) {
+    auto key = "sigterm-" + std::to_string(worker) + "-" + std::to_string(i);
+    json body{{"amount", 100}, {"reason", "topup"}, {"idempotency_key", key}};
+    http::ClientRequest request{"POST", "http://127.0.0.1:" + std::to_string(port) + "/v1/users/77/credits", {},
+                                body.dump(), 10s};
+    request.headers.emplace_back("Authorization", std::string("Bearer ") + kToken);
+    request.headers.emplace_back("Content-Type", "application/json");
+    try {
+      auto response = co_await client->send(std::move(request));
+      if (response.status == 200) {
+        ++load->answered;
+        if (load->signalled) ++load->answered_after_signal;
+      } else {
+        load->other.push_back(std::to_string(response.status) + " " + response.body);
+      }
+    } catch (const http::ClientError&) {
+      load->refused.push_back(key);
+      break;
+    }
+  }
+  ++load->workers_done;
+}
+
+}  // namespace
+
+// SIGTERM while twenty callers keep crediting: accounts exits 0, every
+// request it answered is in the ledger, and every request it did not answer
+// left no trace, so that the callers' retries (same idempotency keys) apply
+// each exactly once.
+TEST_F(Accounts, SigtermUnderLoadAnswersOrRefusesEveryRequestAndExitsZero) {
+  constexpr int kWorkers = 20;
+  CreditLoad load;
+  for (int w = 0; w < kWorkers; ++w) {
+    net::co_spawn(io, credit_until_refused(&client, port, w, &load), [](std::exception_ptr e) {
+      if (e) std::rethrow_exception(e);
+    });
+  }
+  auto deadline = std::chrono::steady_clock::now() + 30s;
+  while (load.answered < 300 && std::chrono::steady_clock::now() < deadline) io.run_one_for(20ms);
+  ASSERT_GE(load.answered, 300) << service->stderr_text();
+  auto signalled_at = std::chrono::steady_clock::now();
+  ASSERT_EQ(::kill(service->pid(), SIGTERM), 0);
+  load.signalled = true;
+  while (load.workers_done < kWorkers && std::chrono::steady_clock::now() < signalled_at + 30s) io.run_one_for(20ms);
+  ASSERT_EQ(load.workers_done, kWorkers) << "a caller still waits for an answer";
+  // One SIGTERM, as Kubernetes sends: a second one during exit would kill it.
+  while (service->running() && std::chrono::steady_clock::now() < signalled_at + 15s) std::this_thread::sleep_for(20ms);
+  EXPECT_EQ(service->stop(SIGKILL, 1s), 0) << service->stderr_text();
+  EXPECT_LT(std::chrono::steady_clock::now() - signalled_at, 11s);
+  EXPECT_TRUE(load.other.empty()) << load.other.front();
+  EXPECT_GT(load.answered_after_signal, 0) << "requests in flight at SIGTERM are answered";
+  std::cout << "answered " << load.answered << " (" << load.answered_after_signal << " after SIGTERM), refused "
+            << load.refused.size() << "\n";
+  EXPECT_NE(service->stderr_text().find("\"event\":\"stopping\""), std::string::npos);
+
+  start();
+  EXPECT_EQ(get("/v1/users/77")["balance"].get<std::int64_t>(), std::int64_t{100} * load.answered)
+      << "exactly the answered credits were applied";
+  for (const auto& key : load.refused) {
+    auto r = post("/v1/users/77/credits", {{"amount", 100}, {"reason", "topup"}, {"idempotency_key", key}});
+    EXPECT_EQ(r.status, 200) << r.body;
+  }
+  auto total = static_cast<std::int64_t>(load.answered + load.refused.size());
+  EXPECT_EQ(get("/v1/users/77")["balance"].get<std::int64_t>(), 100 * total);
+  EXPECT_EQ(ledger_sum(77), 100 * total);
 }

@@ -31,6 +31,19 @@ net::awaitable<http::Response> slow(http::Request request) {
   co_return http::Response::text(200, "slept");
 }
 
+int stuck_handlers_ended = 0;
+
+// Answers after a minute, unless its session is cancelled first.
+net::awaitable<http::Response> stuck(http::Request) {
+  struct Ended {
+    ~Ended() { ++stuck_handlers_ended; }
+  } ended;
+  auto executor = co_await net::this_coro::executor;
+  net::steady_timer t(executor, std::chrono::minutes(1));
+  co_await t.async_wait(net::use_awaitable);
+  co_return http::Response::text(200, "late");
+}
+
 http::Router make_router() {
   http::Router router;
   add_health_routes(router, [] { return std::vector<std::pair<std::string, bool>>{{"redis", true}}; });
@@ -41,6 +54,7 @@ http::Router make_router() {
                return http::Response::text(200, std::string(200'000, 'x'));
              }));
   router.add("GET", "/slow", http::Handler(slow));
+  router.add("GET", "/stuck", http::Handler(stuck));
   return router;
 }
 
@@ -194,4 +208,28 @@ TEST_F(ServerFixture, GracefulShutdownFinishesInFlightRequests) {
   ASSERT_TRUE(status);
   EXPECT_EQ(*status, 200);
   EXPECT_FALSE(test::port_open(port));
+}
+
+// A handler that outlasts the drain does not outlive the server: run()
+// returns once its session was cancelled and ended, shortly after the drain.
+TEST_F(ServerFixture, ShutdownEndsSessionsThatOutlastTheDrain) {
+  http::ServerOptions options;
+  options.drain_timeout = 300ms;
+  start(options);
+  stuck_handlers_ended = 0;
+  http::Client client(io.get_executor());
+  std::optional<int> status;
+  net::co_spawn(io, client.get(url("/stuck")), [&status](std::exception_ptr e, http::Response r) {
+    status = e ? -1 : r.status;
+  });
+  auto in_handler = std::chrono::steady_clock::now() + 150ms;
+  while (std::chrono::steady_clock::now() < in_handler) io.run_one_for(10ms);
+  auto stopped_at = std::chrono::steady_clock::now();
+  stop.emit(net::cancellation_type::terminal);
+  while (!server_done && std::chrono::steady_clock::now() < stopped_at + 10s) io.run_one_for(20ms);
+  ASSERT_TRUE(server_done);
+  EXPECT_LT(std::chrono::steady_clock::now() - stopped_at, 3s);
+  EXPECT_EQ(stuck_handlers_ended, 1) << "the handler's session ended before run() returned";
+  while (!status && std::chrono::steady_clock::now() < stopped_at + 10s) io.run_one_for(20ms);
+  EXPECT_NE(status.value_or(200), 200) << "the stuck request was not answered as if it had finished";
 }

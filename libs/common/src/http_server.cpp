@@ -2,7 +2,6 @@
 #include "kiebot/common/http_server.hpp"
 
 #include <boost/asio/as_tuple.hpp>
-#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
@@ -23,6 +22,7 @@
 #include "kiebot/common/http_parse.hpp"
 #include "kiebot/common/log.hpp"
 #include "kiebot/common/metrics.hpp"
+#include "kiebot/common/task_group.hpp"
 
 namespace kiebot::http {
 
@@ -38,7 +38,8 @@ struct Session {
 
 struct Server::State {
   State(net::any_io_executor ex, Router r, ServerOptions o)
-      : executor(ex), router(std::move(r)), options(std::move(o)), acceptor(ex), drained(ex) {}
+      : executor(ex), router(std::move(r)), options(std::move(o)), acceptor(ex), drained(ex),
+        session_tasks(ex, options.name + "_sessions") {}
 
   net::any_io_executor executor;
   Router router;
@@ -47,6 +48,7 @@ struct Server::State {
   std::list<Session> sessions;
   bool stopping = false;
   net::steady_timer drained;  // cancelled when the last session ends during drain
+  TaskGroup session_tasks;    // one child per connection; joined when run() ends
   metrics::Gauge* open_connections = nullptr;
   metrics::Histogram* latency = nullptr;
   metrics::Counter* responses[6] = {};
@@ -312,8 +314,7 @@ net::awaitable<void> Server::run() {
       continue;
     }
     socket.set_option(tcp::no_delay(true));
-    net::co_spawn(st->executor, run_session(beast::tcp_stream(std::move(socket)), st),
-                  log::on_failure("http_session_failed"));
+    st->session_tasks.spawn(run_session(beast::tcp_stream(std::move(socket)), st));
   }
 
   // Drain: we were cancelled; wait for in-flight requests with a fresh state.
@@ -332,6 +333,8 @@ net::awaitable<void> Server::run() {
     co_await st->drained.async_wait(use_tuple);
     for (auto& s : st->sessions) s.stream->cancel();
   }
+  // Sessions cancelled above end at their next step; none outlives run().
+  co_await st->session_tasks.join(std::chrono::seconds(1));
 }
 
 }  // namespace kiebot::http

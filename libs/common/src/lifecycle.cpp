@@ -50,7 +50,9 @@ struct Lifecycle::State {
     drain_timer.async_wait([this](boost::system::error_code ec) {
       if (ec) return;
       drained_in_time = false;
-      log::warn("drain_timeout", {{"unfinished_tasks", tasks.size()}});
+      auto names = nlohmann::json::array();
+      for (const auto& task : tasks) names.push_back(task.name);
+      log::warn("drain_timeout", {{"unfinished_tasks", tasks.size()}, {"tasks", std::move(names)}});
       io.stop();
     });
   }

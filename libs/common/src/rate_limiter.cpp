@@ -82,4 +82,15 @@ net::awaitable<bool> RateLimiter::acquire(std::int64_t chat_id, std::chrono::mil
   }
 }
 
+RateLimits telegram_rate_limits(std::int64_t global_per_second, std::int64_t chat_interval_ms) {
+  RateLimits limits;
+  limits.global = {static_cast<double>(global_per_second), static_cast<double>(global_per_second)};
+  limits.private_chat = {1'000.0 / static_cast<double>(chat_interval_ms), 3};
+  return limits;
+}
+
+std::string telegram_limits_prefix(const std::string& bot_token) {
+  return "tg-limits:" + bot_token.substr(0, bot_token.find(':'));
+}
+
 }  // namespace kiebot

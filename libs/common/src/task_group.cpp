@@ -6,6 +6,7 @@
 #include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <nlohmann/json.hpp>
 
@@ -26,6 +27,7 @@ struct TaskGroup::State {
   State(net::any_io_executor ex, std::string n) : executor(ex), name(std::move(n)), idle(ex) {}
 
   struct Child {
+    std::string name;
     net::cancellation_signal cancel;
   };
 
@@ -51,9 +53,12 @@ TaskGroup::~TaskGroup() {
   }
 }
 
-void TaskGroup::spawn(net::awaitable<void> task) {
+void TaskGroup::spawn(net::awaitable<void> task) { spawn(state_->name, std::move(task)); }
+
+void TaskGroup::spawn(std::string name, net::awaitable<void> task) {
   auto& st = *state_;
   auto it = st.children.emplace(st.children.end());
+  it->name = std::move(name);
   std::weak_ptr<State> weak = state_;
   net::co_spawn(st.executor, std::move(task),
                 net::bind_cancellation_slot(it->cancel.slot(), [weak, it](std::exception_ptr e) {
@@ -63,10 +68,10 @@ void TaskGroup::spawn(net::awaitable<void> task) {
                       std::rethrow_exception(e);
                     } catch (const boost::system::system_error& ex) {
                       if (!(st && st->cancelling && ex.code() == net::error::operation_aborted)) {
-                        log::error("task_failed", {{"group", st ? st->name : ""}, {"error", ex.what()}});
+                        log::error("task_failed", {{"group", st ? st->name : ""}, {"task", st ? it->name : ""}, {"error", ex.what()}});
                       }
                     } catch (const std::exception& ex) {
-                      log::error("task_failed", {{"group", st ? st->name : ""}, {"error", ex.what()}});
+                      log::error("task_failed", {{"group", st ? st->name : ""}, {"task", st ? it->name : ""}, {"error", ex.what()}});
                     }
                   }
                   if (!st) return;
@@ -80,19 +85,45 @@ void TaskGroup::cancel() { state_->cancel_all(); }
 
 std::size_t TaskGroup::size() const { return state_->children.size(); }
 
-net::awaitable<void> TaskGroup::join(std::chrono::milliseconds grace) {
-  auto st = state_;
+namespace {
+
+// Waits until every child has ended or, when `grace` ran out first, logs
+// the children still running and then cancels them (`cancel_late`) or
+// leaves them running. Neither the caller's cancellation nor one that
+// reached it earlier ends the wait. Returns how many were late.
+net::awaitable<std::size_t> settle(std::shared_ptr<TaskGroup::State> st, std::chrono::milliseconds grace,
+                                   bool cancel_late) {
   auto deadline = std::chrono::steady_clock::now() + grace;
-  // An empty slot: the caller's cancellation does not end the wait.
+  std::size_t late = 0;
+  // An empty slot: the caller's cancellation does not reach the wait.
   auto uncancellable = net::bind_cancellation_slot(net::cancellation_slot(), net::as_tuple(net::use_awaitable));
+  bool throws = co_await net::this_coro::throw_if_cancelled();
+  co_await net::this_coro::throw_if_cancelled(false);
   while (!st->children.empty()) {
     if (!st->cancelling && std::chrono::steady_clock::now() >= deadline) {
-      log::info("task_group_cancelling", {{"group", st->name}, {"children", st->children.size()}});
+      late = st->children.size();
+      auto names = nlohmann::json::array();
+      for (const auto& child : st->children) names.push_back(child.name);
+      log::warn("task_group_unfinished", {{"group", st->name}, {"children", late}, {"tasks", std::move(names)},
+                                          {"cancelled", cancel_late}});
+      if (!cancel_late) break;
       st->cancel_all();
     }
     st->idle.expires_at(st->cancelling ? net::steady_timer::time_point::max() : deadline);
     co_await st->idle.async_wait(uncancellable);
   }
+  co_await net::this_coro::throw_if_cancelled(throws);
+  co_return late;
+}
+
+}  // namespace
+
+net::awaitable<std::size_t> TaskGroup::join(std::chrono::milliseconds grace) {
+  co_return co_await settle(state_, grace, true);
+}
+
+net::awaitable<std::size_t> TaskGroup::wait(std::chrono::milliseconds grace) {
+  co_return co_await settle(state_, grace, false);
 }
 
 }  // namespace kiebot

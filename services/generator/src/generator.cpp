@@ -6,7 +6,6 @@
 #include <openssl/hmac.h>
 
 #include <boost/asio/as_tuple.hpp>
-#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
@@ -45,7 +44,8 @@ std::string sign_job(const std::string& secret, const std::string& job_id) {
 }
 
 Generator::Generator(net::any_io_executor executor, Services services, GeneratorOptions options)
-    : executor_(executor), s_(services), options_(std::move(options)), wake_(executor) {
+    : executor_(executor), s_(services), options_(std::move(options)), wake_(executor),
+      steps_(executor, "job_steps") {
   while (!options_.public_base_url.empty() && options_.public_base_url.back() == '/') options_.public_base_url.pop_back();
 }
 
@@ -186,7 +186,7 @@ net::awaitable<void> Generator::track() {
           }
           ++inflight_;
           m.inflight.set(static_cast<double>(inflight_));
-          net::co_spawn(executor_, run_job(std::move(c)), log::on_failure("job_step_failed"));
+          steps_.spawn(run_job(std::move(c)));
         }
       }
       if (claimed_count == limit && limit > 0) continue;  // more may be due
@@ -197,15 +197,13 @@ net::awaitable<void> Generator::track() {
     }
   }
   // Stopping: no new claims; the steps in progress finish and hand their
-  // jobs back. What does not finish within the drain is left to expire
-  // and is continued by another replica.
+  // jobs back. They are never cancelled midway (an interrupted createTask
+  // would be an ambiguous, failed job): those still running after the drain
+  // are reported and stop with the process; their claims expire and another
+  // replica continues them from their recorded state.
   co_await net::this_coro::reset_cancellation_state();
   log::info("tracker_draining", {{"inflight", inflight_}});
-  while (inflight_ > 0) {
-    net::steady_timer t(executor_, std::chrono::milliseconds(20));
-    auto [ec] = co_await t.async_wait(net::as_tuple(net::use_awaitable));
-    if (ec) log::warn("tracker_drain_interrupted", {{"error", ec.message()}, {"inflight", inflight_}});
-  }
+  co_await steps_.wait(options_.drain);
   log::info("tracker_drained");
 }
 

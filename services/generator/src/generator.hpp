@@ -21,6 +21,7 @@
 #include "kiebot/common/http.hpp"
 #include "kiebot/common/kafka.hpp"
 #include "kiebot/common/net.hpp"
+#include "kiebot/common/task_group.hpp"
 
 namespace kiebot::kafka {
 class Producer;
@@ -67,6 +68,10 @@ struct GeneratorOptions {
   std::set<std::string> unpaid_sources;     // GENERATOR_UNPAID_SOURCES: may run without a hold
   std::string results_topic = "gen.results";
   std::string dlq_topic = "gen.jobs.dlq";
+  // After SIGTERM, how long the steps in progress get to finish (under the
+  // process's 10 s drain); those still running are reported, never
+  // cancelled, and their claims expire into another replica.
+  std::chrono::milliseconds drain{9'000};
 };
 
 struct Services {
@@ -146,6 +151,7 @@ class Generator {
   std::int64_t pending_ = 0;
   std::chrono::steady_clock::time_point pending_checked_{};
   net::steady_timer wake_;
+  TaskGroup steps_;  // the job steps in progress; awaited when track() stops
 };
 
 // The failure code of a job whose result URL the fetch policy refused (and

@@ -2,8 +2,6 @@
 #include "kiebot/common/clock.hpp"
 #include "poller.hpp"
 
-#include <boost/asio/bind_cancellation_slot.hpp>
-#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <nlohmann/json.hpp>
@@ -16,10 +14,15 @@
 #include "kiebot/common/lifecycle.hpp"
 #include "kiebot/common/log.hpp"
 #include "kiebot/common/redis.hpp"
+#include "kiebot/common/task_group.hpp"
 
 namespace kiebot::ingress {
 
 namespace {
+
+// A started batch is not cancelled: it ends by itself (published, fenced,
+// or given up while stopping) or with the process's drain.
+constexpr std::chrono::hours kShieldedBatch{24};
 
 using Clock = std::chrono::steady_clock;
 
@@ -193,15 +196,27 @@ net::awaitable<void> Poller::run(std::int64_t epoch) {
       batch.received_at = received_at;
       batch.received_at_ms = unix_ms();
       // Shielded: once started, the batch is published and its offset
-      // stored even if shutdown begins meanwhile (an empty slot: no
-      // cancellation reaches it).
+      // stored even if shutdown begins meanwhile. It runs as a child of its
+      // own group, which our cancellation does not reach (join() is not
+      // interrupted by it); only the process's drain deadline ends it.
       auto executor = co_await net::this_coro::executor;
-      bool go_on = co_await net::co_spawn(executor, deliver(epoch, std::move(batch)),
-                                          net::bind_cancellation_slot(net::cancellation_slot(), net::use_awaitable));
-      if (!go_on) co_return;
+      TaskGroup shield(executor, "poller_batch");
+      Delivery delivery;
+      shield.spawn(deliver_into(epoch, std::move(batch), &delivery));
+      co_await shield.join(kShieldedBatch);
+      if (delivery.failure) std::rethrow_exception(delivery.failure);
+      if (!delivery.go_on) co_return;
     }
     confirm = plan.confirm;
     m.offset.set(static_cast<double>(confirm));
+  }
+}
+
+net::awaitable<void> Poller::deliver_into(std::int64_t epoch, Batch batch, Delivery* out) {
+  try {
+    out->go_on = co_await deliver(epoch, std::move(batch));
+  } catch (...) {
+    out->failure = std::current_exception();
   }
 }
 

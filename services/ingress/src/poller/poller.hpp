@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <exception>
 #include <functional>
 #include <memory>
 #include <string>
@@ -64,6 +65,12 @@ class Poller {
   // stop (fenced, or stopping with Kafka unavailable). Runs shielded from
   // cancellation so that a batch is finished once started.
   net::awaitable<bool> deliver(std::int64_t epoch, Batch batch);
+  struct Delivery {
+    bool go_on = false;
+    std::exception_ptr failure;
+  };
+  // deliver() as a TaskGroup child: its outcome, or what it threw, into `out`.
+  net::awaitable<void> deliver_into(std::int64_t epoch, Batch batch, Delivery* out);
   net::awaitable<bool> publish(std::int64_t epoch, const Batch& batch);
   net::awaitable<bool> store_offset(std::int64_t epoch, const Batch& batch);
   bool fenced(std::int64_t epoch, const char* step) const;

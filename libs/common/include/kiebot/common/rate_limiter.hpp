@@ -26,6 +26,15 @@ struct RateLimits {
   RateLimit group_chat{20.0 / 60.0, 20};
 };
 
+// TELEGRAM_GLOBAL_RATE (messages a second) and TELEGRAM_CHAT_INTERVAL_MS as
+// limits: a little slower than Telegram's one a second per chat, so that
+// network jitter between this decision and Telegram's own count never tips it over.
+RateLimits telegram_rate_limits(std::int64_t global_per_second, std::int64_t chat_interval_ms);
+
+// The limiter's key prefix for a bot: Telegram's limits hold per bot, and
+// the bot id is the token's part before ':'.
+std::string telegram_limits_prefix(const std::string& bot_token);
+
 class RateLimiter {
  public:
   // Keys: <prefix>:global and <prefix>:chat:<id>, one hash slot ({prefix}).
