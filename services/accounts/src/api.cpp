@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <memory>
 
+#include "kiebot/common/errors.hpp"
 #include "kiebot/common/log.hpp"
 #include "callers.hpp"
 #include "kiebot/common/redis.hpp"
@@ -197,16 +198,22 @@ net::awaitable<http::Response> handle(std::shared_ptr<Api> api, Route which, htt
   // The router's guard (admit) has let this caller through.
   const auto* caller = api->callers.authenticate(request.header("authorization"));
   auto path = request.path;
+  std::exception_ptr failure;
   try {
     co_return respond(co_await route(api, which, std::move(request), caller));
-  } catch (const redis::Error& e) {
-    log::warn("accounts_unavailable", {{"path", path}, {"error", e.what()}});
-    co_return http::Response::error(503, "unavailable", "storage is unavailable, retry later");
   } catch (const NotReplicated& e) {
-    log::warn("accounts_not_replicated", {{"path", path}, {"error", e.what()}});
+    report_error("accounts_not_replicated", std::current_exception(), {{"path", path}});
     co_return http::Response::error(503, "not_replicated",
                                     "the change is not on enough replicas yet: retry with the same idempotency key");
+  } catch (...) {
+    failure = std::current_exception();
   }
+  // Storage away: the caller retries with the same key. Anything else (a
+  // refused request, or a bug such as a script's error) goes to the router,
+  // which answers 4xx, or 500 and reports the bug.
+  if (error_kind(failure) != ErrorKind::transient) std::rethrow_exception(failure);
+  report_error("accounts_unavailable", failure, {{"path", path}});
+  co_return http::Response::error(503, "unavailable", "storage is unavailable, retry later");
 }
 
 }  // namespace

@@ -41,9 +41,16 @@ nlohmann::json value(const redis::Reply& r) {
 
 // {status, k1, v1, ...} -> Outcome.
 Outcome outcome(const redis::Reply& reply) {
-  if (reply.is_error()) throw std::runtime_error("accounts script failed: " + reply.str);
+  if (reply.is_error()) {
+    // Redis busy, loading or read-only: answered 503 and retried by the
+    // caller. Any other error reply is a mistake in the script: a bug.
+    if (redis::transient_error_reply(reply.str)) {
+      throw redis::Error(redis::Error::Kind::unavailable, "accounts script refused: " + reply.str);
+    }
+    throw std::logic_error("accounts script failed: " + reply.str);
+  }
   if (reply.type != redis::Reply::Type::array || reply.elements.empty()) {
-    throw std::runtime_error("accounts script returned an unexpected reply");
+    throw std::logic_error("accounts script returned an unexpected reply");
   }
   Outcome out;
   out.status = static_cast<int>(reply.elements[0].as_integer());
@@ -110,12 +117,12 @@ net::awaitable<void> Store::flush() {
       co_await redis_.exec(std::move(command));
       batch.index_remove.clear();
     }
-  } catch (const redis::Error& e) {
+  } catch (const redis::Error&) {
     // Keep what was not written for the next flush.
     for (const auto& [name, by] : batch.counts) pending_.counts[name] += by;
     pending_.index_add.insert(pending_.index_add.end(), batch.index_add.begin(), batch.index_add.end());
     pending_.index_remove.insert(pending_.index_remove.end(), batch.index_remove.begin(), batch.index_remove.end());
-    log::warn("stats_flush_failed", {{"error", e.what()}});
+    report_error("stats_flush_failed", std::current_exception());
   }
 }
 
@@ -393,7 +400,7 @@ net::awaitable<Outcome> Store::audit() {
   do {
     Args scan{"SCAN", cursor, "MATCH", "{u:*}:acct", "COUNT", "1000"};
     auto page = co_await redis_.exec(std::move(scan));
-    if (page.is_error() || page.elements.size() != 2) throw std::runtime_error("audit: SCAN failed: " + page.str);
+    if (page.is_error() || page.elements.size() != 2) throw redis::Error(redis::Error::Kind::protocol, "audit: SCAN failed: " + page.str);
     cursor = page.elements[0].str;
     for (const auto& key : page.elements[1].elements) {
       // "{u:<id>}:acct"
@@ -443,7 +450,7 @@ net::awaitable<std::size_t> Store::expire_due(std::size_t max) {
 net::awaitable<void> Store::require_durability() {
   Args command{"INFO", "persistence"};
   auto info = co_await redis_.exec(std::move(command));
-  if (info.is_error()) throw std::runtime_error("INFO persistence failed: " + info.str);
+  if (info.is_error()) throw redis::Error(redis::Error::Kind::protocol, "INFO persistence failed: " + info.str);
   bool aof = info.str.find("aof_enabled:1") != std::string::npos;
   switch (settings_.durability) {
     case Durability::replica:
@@ -460,7 +467,7 @@ net::awaitable<void> Store::require_durability() {
       auto fsync = co_await redis_.exec(std::move(get));
       bool always = !fsync.is_error() && fsync.elements.size() == 2 && fsync.elements[1].str == "always";
       if (!always) {
-        throw std::runtime_error(
+        throw PermanentError(
             "Redis at REDIS_URL does not fsync every write (appendfsync is not always"
             " or CONFIG GET is refused): a crash would lose acknowledged money. Set appendfsync always, or"
             " ACCOUNTS_DURABILITY=replica (a Redis with replicas) or ACCOUNTS_DURABILITY=everysec (an explicit risk).");
@@ -468,7 +475,7 @@ net::awaitable<void> Store::require_durability() {
       co_return;
     }
   }
-  throw std::runtime_error(
+  throw PermanentError(
       "Redis at REDIS_URL does not persist with AOF (appendonly no): accounts would lose money on a restart. "
       "Enable appendonly, or set ACCOUNTS_ALLOW_VOLATILE=1 for tests.");
 }

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "kiebot/common/errors.hpp"
 #include "kiebot/common/net.hpp"
 
 namespace kiebot::redis {
@@ -29,9 +30,9 @@ enum class Durability {
 
 // A mutation was applied on the primary but not acknowledged by enough
 // replicas in time: answered 503, and the caller retries it with its key.
-class NotReplicated : public std::runtime_error {
+class NotReplicated : public TransientError {
  public:
-  using std::runtime_error::runtime_error;
+  using TransientError::TransientError;
 };
 
 struct Settings {
@@ -97,7 +98,7 @@ class Store {
   // Releases holds whose deadline passed (from the global expiry index);
   // returns how many it looked at.
   net::awaitable<std::size_t> expire_due(std::size_t max);
-  // Throws std::runtime_error unless Redis persists as `settings().durability`
+  // Throws PermanentError (a configuration to fix) unless Redis persists as `settings().durability`
   // requires (AOF, and appendfsync always for fsync).
   net::awaitable<void> require_durability();
 

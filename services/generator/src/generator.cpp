@@ -13,6 +13,7 @@
 #include "generator_metrics.hpp"
 #include "kie_answers.hpp"
 #include "kiebot/common/backoff.hpp"
+#include "kiebot/common/errors.hpp"
 #include "kiebot/common/kafka.hpp"
 #include "kiebot/common/log.hpp"
 #include "kiebot/common/redis.hpp"
@@ -93,8 +94,8 @@ net::awaitable<void> Generator::consume(kafka::Consumer& consumer) {
       try {
         pending = co_await s_.store.pending();
         pending_checked = std::chrono::steady_clock::now();
-      } catch (const redis::Error& e) {
-        log::warn("pending_check_failed", {{"error", e.what()}});
+      } catch (const redis::Error&) {
+        report_error("pending_check_failed", std::current_exception());
       }
     }
     if (inflight_ >= options_.max_inflight || pending >= options_.max_pending) {
@@ -108,36 +109,48 @@ net::awaitable<void> Generator::consume(kafka::Consumer& consumer) {
     for (const auto& message : messages) {
       // A message is retried until it is recorded or dead-lettered: the
       // consumer's position has moved past it, so skipping it would lose it.
+      // Only transient failures are retried; a message whose recording
+      // meets a bug or a refusal would meet it again, so it is dead-lettered.
+      bool dead = false;
       while (true) {
-        std::string failure;
+        std::exception_ptr failure;
         try {
-          auto parsed = parse_job(message.value);
-          if (auto* reason = std::get_if<std::string>(&parsed)) {
-            co_await to_dlq(message, *reason);
-          } else if (auto now = unix_ms(); std::get<Job>(parsed).created_ms < now - kMaxJobAge.count() ||
-                                             std::get<Job>(parsed).created_ms > now + kMaxClockSkew.count()) {
-            // Often Unix seconds where ms are meant: it would fail at once as
-            // past its deadline, and nobody would learn why.
-            co_await reject(message, std::get<Job>(parsed), "implausible_created_ms");
-          } else if (!std::get<Job>(parsed).hold_id &&
-                     !options_.unpaid_sources.contains(std::get<Job>(parsed).source)) {
-            Metrics::unpaid(std::get<Job>(parsed).source, false);
-            co_await reject(message, std::get<Job>(parsed), "unpaid_job");
+          if (dead) {
+            co_await to_dlq(message, "unrecordable");
           } else {
-            auto& job = std::get<Job>(parsed);
-            if (!job.hold_id) Metrics::unpaid(job.source, true);
-            bool fresh = co_await s_.store.record(job.id, job.to_json().dump(), job.deadline_ms());
-            (fresh ? m.accepted : m.duplicates).inc();
-            if (!fresh) log::info("job_duplicate", {{"job_id", job.id}});
-            ++pending;
+            auto parsed = parse_job(message.value);
+            if (auto* reason = std::get_if<std::string>(&parsed)) {
+              co_await to_dlq(message, *reason);
+            } else if (auto now = unix_ms(); std::get<Job>(parsed).created_ms < now - kMaxJobAge.count() ||
+                                               std::get<Job>(parsed).created_ms > now + kMaxClockSkew.count()) {
+              // Often Unix seconds where ms are meant: it would fail at once as
+              // past its deadline, and nobody would learn why.
+              co_await reject(message, std::get<Job>(parsed), "implausible_created_ms");
+            } else if (!std::get<Job>(parsed).hold_id &&
+                       !options_.unpaid_sources.contains(std::get<Job>(parsed).source)) {
+              Metrics::unpaid(std::get<Job>(parsed).source, false);
+              co_await reject(message, std::get<Job>(parsed), "unpaid_job");
+            } else {
+              auto& job = std::get<Job>(parsed);
+              if (!job.hold_id) Metrics::unpaid(job.source, true);
+              bool fresh = co_await s_.store.record(job.id, job.to_json().dump(), job.deadline_ms());
+              (fresh ? m.accepted : m.duplicates).inc();
+              if (!fresh) log::info("job_duplicate", {{"job_id", job.id}});
+              ++pending;
+            }
           }
-        } catch (const redis::Error& e) {
-          failure = e.what();
-        } catch (const kafka::Error& e) {
-          failure = e.what();
+        } catch (...) {
+          failure = std::current_exception();
         }
-        if (failure.empty()) break;
-        log::warn("job_record_failed", {{"error", failure}, {"offset", message.offset}});
+        if (!failure) break;
+        json context = {{"partition", message.partition}, {"offset", message.offset}, {"dead_lettering", dead}};
+        auto kind = report_error("job_record_failed", failure, context);
+        if (kind == ErrorKind::cancelled) std::rethrow_exception(failure);
+        if (kind != ErrorKind::transient) {
+          if (dead) break;  // not even the dead-letter topic takes it: the bug lines above keep it
+          dead = true;
+          continue;
+        }
         if (!co_await sleep_for(backoff.next())) co_return;
       }
       backoff.reset();
@@ -168,9 +181,9 @@ net::awaitable<void> Generator::track() {
         bool failed = false;
         try {
           claimed = co_await s_.store.claim_due(limit);
-        } catch (const redis::Error& e) {
+        } catch (const redis::Error&) {
           failed = true;
-          log::warn("claim_failed", {{"error", e.what()}});
+          report_error("claim_failed", std::current_exception());
         }
         if (failed) {
           if (!co_await sleep_for(backoff.next())) break;
@@ -222,8 +235,8 @@ net::awaitable<http::Response> Generator::callback(http::Request request) {
   bool known = false;
   try {
     known = co_await s_.store.poke(job_id, std::move(task_id));
-  } catch (const redis::Error& e) {
-    log::warn("callback_poke_failed", {{"job_id", job_id}, {"error", e.what()}});
+  } catch (const redis::Error&) {
+    report_error("callback_poke_failed", std::current_exception(), {{"job_id", job_id}});
     co_return http::Response::error(503, "unavailable", "try again");
   }
   if (known) wake();
