@@ -81,10 +81,10 @@ std::optional<http::Response> admit(const Api& api, Route which, const http::Req
   return std::nullopt;
 }
 
-std::int64_t user_param(const http::Request& request) {
+UserId user_param(const http::Request& request) {
   auto id = parse_user_id(request.params.at("id"));
   if (!id) throw http::BadRequest{400, "invalid_user_id", "user id must be a positive integer"};
-  return *id;
+  return UserId(*id);
 }
 
 std::optional<std::int64_t> admin_field(const nlohmann::json& body) {
@@ -109,9 +109,9 @@ net::awaitable<Outcome> route(std::shared_ptr<Api> api, Route which, http::Reque
       co_return co_await store.hold(uid, kind, amount, key, ttl);
     }
     case Route::commit_hold:
-      co_return co_await store.settle(request.params.at("hold_id"), "commit");
+      co_return co_await store.settle(HoldId(request.params.at("hold_id")), "commit");
     case Route::release_hold:
-      co_return co_await store.settle(request.params.at("hold_id"), "release");
+      co_return co_await store.settle(HoldId(request.params.at("hold_id")), "release");
     case Route::credit: {
       auto uid = user_param(request);
       auto body = object_body(request.body);
@@ -146,7 +146,7 @@ net::awaitable<Outcome> route(std::shared_ptr<Api> api, Route which, http::Reque
       co_return co_await store.debit(uid, amount, reason, key, ref, admin);
     }
     case Route::get_hold:
-      co_return co_await store.hold_info(request.params.at("hold_id"));
+      co_return co_await store.hold_info(HoldId(request.params.at("hold_id")));
     case Route::gift:
       co_return co_await store.gift(user_param(request));
     case Route::language: {
@@ -164,18 +164,18 @@ net::awaitable<Outcome> route(std::shared_ptr<Api> api, Route which, http::Reque
       }
       auto referrer = parse_user_id(std::to_string(field->get<std::int64_t>()));
       if (!referrer) throw http::BadRequest{400, "invalid_user_id", "referrer_id must be a positive integer"};
-      if (*referrer == uid) throw http::BadRequest{400, "self_referral", "a user cannot refer themselves"};
-      co_return co_await store.referral(uid, *referrer);
+      if (UserId(*referrer) == uid) throw http::BadRequest{400, "self_referral", "a user cannot refer themselves"};
+      co_return co_await store.referral(uid, UserId(*referrer));
     }
     case Route::set_admin: {
       auto uid = user_param(request);
       auto body = object_body(request.body);
-      auto limit = optional_int_field(body, "limit", 0, kMaxAmount);
+      auto limit = optional_int_field(body, "limit", 0, kMaxAmount.count());
       if (!limit) throw http::BadRequest{400, "missing_field", "limit is required (kopecks)"};
-      co_return co_await store.admin(uid, "set", *limit);
+      co_return co_await store.admin(uid, "set", Kopecks(*limit));
     }
     case Route::remove_admin:
-      co_return co_await store.admin(user_param(request), "remove", 0);
+      co_return co_await store.admin(user_param(request), "remove", Kopecks());
     case Route::list_admins:
       co_return co_await store.admins();
     case Route::ledger: {

@@ -14,10 +14,10 @@ AccountsClient::AccountsClient(http::Client& client, std::string base, std::stri
   while (!base_.empty() && base_.back() == '/') base_.pop_back();
 }
 
-net::awaitable<Settled> AccountsClient::settle(std::string hold_id, std::string action) {
+net::awaitable<Settled> AccountsClient::settle(HoldId hold_id, std::string action) {
   http::ClientRequest request;
   request.method = "POST";
-  request.url = base_ + "/v1/holds/" + http::percent_encode(hold_id) + "/" + action;
+  request.url = base_ + "/v1/holds/" + http::percent_encode(hold_id.value()) + "/" + action;
   request.headers = {{"Authorization", "Bearer " + token_}, {"Content-Type", "application/json"}};
   request.body = "{}";
   request.timeout = std::chrono::seconds(10);
@@ -38,10 +38,10 @@ net::awaitable<Settled> AccountsClient::settle(std::string hold_id, std::string 
   co_return s;
 }
 
-net::awaitable<HoldLookup> AccountsClient::hold(std::string hold_id, HoldInfo& out) {
+net::awaitable<HoldLookup> AccountsClient::hold(HoldId hold_id, HoldInfo& out) {
   http::ClientRequest request;
   request.method = "GET";
-  request.url = base_ + "/v1/holds/" + http::percent_encode(hold_id);
+  request.url = base_ + "/v1/holds/" + http::percent_encode(hold_id.value());
   request.headers = {{"Authorization", "Bearer " + token_}};
   request.timeout = std::chrono::seconds(10);
   HoldLookup lookup;
@@ -73,8 +73,8 @@ net::awaitable<HoldLookup> AccountsClient::hold(std::string hold_id, HoldInfo& o
   out.state = text("state");
   out.kind = text("kind");
   out.key = text("key");
-  out.user_id = number("user_id");
-  out.amount = number("amount");
+  out.user_id = UserId(number("user_id"));
+  out.amount = Kopecks(number("amount"));
   out.expires_ms = number("expires_ms");
   lookup.kind = HoldLookup::Kind::found;
   co_return lookup;

@@ -349,7 +349,7 @@ net::awaitable<void> Generator::fail(Step& s, std::string code, std::string reas
       params["reply_markup"] = {{"inline_keyboard", json::array({json::array({{{"text", message(s.job.language, "try_again")},
                                                                                {"callback_data", data}}})})}};
     }
-    co_await s_.limiter.acquire(*s.job.chat_id, std::chrono::seconds(30));
+    co_await s_.limiter.acquire(s.job.chat_id->value(), std::chrono::seconds(30));
     auto sent = co_await s_.telegram.call("sendMessage", std::move(params));
     Metrics::delivery("failure_notice", sent.ok ? "ok" : "failed");
     Fields marker{{"notified", sent.ok ? "1" : "failed"}};

@@ -9,6 +9,8 @@
 #include <string>
 
 #include "job.hpp"
+#include "kiebot/common/ids.hpp"
+#include "kiebot/common/money.hpp"
 
 namespace kiebot::dialog {
 class Catalog;
@@ -20,8 +22,8 @@ namespace kiebot::generator {
 struct HoldInfo {
   std::string state;  // held, committed, released, expired
   std::string kind;   // paid, free, admin
-  std::int64_t user_id = 0;
-  std::int64_t amount = 0;
+  UserId user_id;
+  Kopecks amount;
   std::int64_t expires_ms = 0;
   std::string key;  // the idempotency key it was made with: the job id
 };
@@ -32,7 +34,7 @@ std::optional<std::string> hold_problem(const Job& job, const HoldInfo& hold, co
 
 // What the catalog charges for the job's model and KIE input (the admin
 // price for admin holds); nothing for a model it does not sell.
-std::optional<std::int64_t> job_price(const Job& job, const std::string& hold_kind, const dialog::Catalog& catalog);
+std::optional<Kopecks> job_price(const Job& job, const std::string& hold_kind, const dialog::Catalog& catalog);
 
 // GENERATOR_UNPAID_SOURCES: "a,b" -> {a, b}.
 std::set<std::string> parse_sources(const std::string& list);
