@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <memory>
 
+#include "kiebot/common/accounts_routes.hpp"
 #include "kiebot/common/errors.hpp"
 #include "kiebot/common/log.hpp"
 #include "callers.hpp"
@@ -27,36 +28,6 @@ struct Api {
   Callers callers;
 };
 
-// The scope a route needs whatever its body says; a credit or a debit also
-// needs the scope of its reason, checked once the body is read.
-std::string_view route_scope(Route which) {
-  switch (which) {
-    case Route::get_user:
-    case Route::get_hold:
-    case Route::list_admins:
-    case Route::ledger:
-    case Route::stats:
-      return "read";
-    case Route::create_hold:
-      return "hold";
-    case Route::commit_hold:
-    case Route::release_hold:
-      return "settle";
-    case Route::credit:
-      return "credit:";
-    case Route::debit:
-      return "debit:";
-    case Route::gift:
-    case Route::language:
-    case Route::referral:
-      return "user";
-    case Route::set_admin:
-    case Route::remove_admin:
-      return "admin";
-  }
-  return "*";
-}
-
 bool may_route(const Caller& caller, std::string_view scope) {
   if (!scope.ends_with(':')) return caller.may(scope);
   return std::any_of(caller.scopes.begin(), caller.scopes.end(),
@@ -70,10 +41,9 @@ Outcome forbidden(const Caller& caller, std::string_view scope, std::string_view
 
 // Runs on the headers alone (before the body is read): who calls, and may
 // they use this route at all.
-std::optional<http::Response> admit(const Api& api, Route which, const http::Request& head) {
+std::optional<http::Response> admit(const Api& api, std::string_view scope, const http::Request& head) {
   const auto* caller = api.callers.authenticate(head.header("authorization"));
   if (caller == nullptr) return http::Response::error(401, "unauthorized", "missing or invalid bearer token");
-  auto scope = route_scope(which);
   if (!may_route(*caller, scope)) {
     auto out = forbidden(*caller, scope, std::string_view(head.target).substr(0, head.target.find('?')));
     return http::Response::json(out.status, out.body);
@@ -102,11 +72,11 @@ net::awaitable<Outcome> route(std::shared_ptr<Api> api, Route which, http::Reque
     case Route::create_hold: {
       auto uid = user_param(request);
       auto body = object_body(request.body);
-      auto amount = amount_field(body, "amount");
-      auto kind = enum_field(body, "kind", {"paid", "free", "admin"});
-      auto key = key_field(body, "idempotency_key");
-      auto ttl = optional_int_field(body, "ttl_s", 1, 7 * 86400);
-      co_return co_await store.hold(uid, kind, amount, key, ttl);
+      // Read in this order (a braced list is evaluated left to right): the
+      // first bad field is the one answered.
+      accounts_api::HoldRequest hold{amount_field(body, "amount"), enum_field(body, "kind", {"paid", "free", "admin"}),
+                                     key_field(body, "idempotency_key"), optional_int_field(body, "ttl_s", 1, 7 * 86400)};
+      co_return co_await store.hold(uid, hold.kind, hold.amount, hold.idempotency_key, hold.ttl_s);
     }
     case Route::commit_hold:
       co_return co_await store.settle(HoldId(request.params.at("hold_id")), "commit");
@@ -222,26 +192,29 @@ http::Router make_router(Store& store, Callers callers, ReadinessChecks readines
   auto api = std::make_shared<Api>(Api{&store, std::move(callers)});
   http::Router router;
   add_health_routes(router, std::move(readiness));
-  auto add = [&](const char* method, const char* pattern, Route which) {
+  // Method, pattern and scope as accounts_routes.hpp declares them for the clients too.
+  auto add = [&](const accounts_api::Route& declared, Route which) {
+    std::string_view scope = declared.scope;
     router.add(
-        method, pattern, http::Handler([api, which](http::Request r) { return handle(api, which, std::move(r)); }),
-        http::Guard([api, which](const http::Request& head) { return admit(*api, which, head); }));
+        std::string(declared.method), declared.pattern,
+        http::Handler([api, which](http::Request r) { return handle(api, which, std::move(r)); }),
+        http::Guard([api, scope](const http::Request& head) { return admit(*api, scope, head); }));
   };
-  add("GET", "/v1/users/{id}", Route::get_user);
-  add("POST", "/v1/users/{id}/holds", Route::create_hold);
-  add("GET", "/v1/holds/{hold_id}", Route::get_hold);
-  add("POST", "/v1/holds/{hold_id}/commit", Route::commit_hold);
-  add("POST", "/v1/holds/{hold_id}/release", Route::release_hold);
-  add("POST", "/v1/users/{id}/credits", Route::credit);
-  add("POST", "/v1/users/{id}/debits", Route::debit);
-  add("POST", "/v1/users/{id}/gift", Route::gift);
-  add("PUT", "/v1/users/{id}/language", Route::language);
-  add("POST", "/v1/users/{id}/referral", Route::referral);
-  add("PUT", "/v1/admins/{id}", Route::set_admin);
-  add("DELETE", "/v1/admins/{id}", Route::remove_admin);
-  add("GET", "/v1/admins", Route::list_admins);
-  add("GET", "/v1/users/{id}/ledger", Route::ledger);
-  add("GET", "/v1/stats", Route::stats);
+  add(accounts_api::kGetUser, Route::get_user);
+  add(accounts_api::kCreateHold, Route::create_hold);
+  add(accounts_api::kGetHold, Route::get_hold);
+  add(accounts_api::kCommitHold, Route::commit_hold);
+  add(accounts_api::kReleaseHold, Route::release_hold);
+  add(accounts_api::kCredit, Route::credit);
+  add(accounts_api::kDebit, Route::debit);
+  add(accounts_api::kGift, Route::gift);
+  add(accounts_api::kLanguage, Route::language);
+  add(accounts_api::kReferral, Route::referral);
+  add(accounts_api::kSetAdmin, Route::set_admin);
+  add(accounts_api::kRemoveAdmin, Route::remove_admin);
+  add(accounts_api::kListAdmins, Route::list_admins);
+  add(accounts_api::kLedger, Route::ledger);
+  add(accounts_api::kStats, Route::stats);
   return router;
 }
 

@@ -4,6 +4,7 @@
 
 #include <string>
 
+#include "kiebot/common/accounts_routes.hpp"
 #include "kiebot/common/ids.hpp"
 #include "kiebot/common/net.hpp"
 
@@ -20,7 +21,7 @@ struct Settled {
   std::string body;
 };
 
-struct HoldInfo;
+using HoldInfo = accounts_api::HoldView;
 
 struct HoldLookup {
   enum class Kind { found, not_found, retry };

@@ -9,7 +9,7 @@
 #include <string>
 
 #include "job.hpp"
-#include "kiebot/common/ids.hpp"
+#include "kiebot/common/accounts_routes.hpp"
 #include "kiebot/common/money.hpp"
 
 namespace kiebot::dialog {
@@ -19,14 +19,7 @@ class Catalog;
 namespace kiebot::generator {
 
 // GET /v1/holds/{id} at accounts.
-struct HoldInfo {
-  std::string state;  // held, committed, released, expired
-  std::string kind;   // paid, free, admin
-  UserId user_id;
-  Kopecks amount;
-  std::int64_t expires_ms = 0;
-  std::string key;  // the idempotency key it was made with: the job id
-};
+using HoldInfo = accounts_api::HoldView;
 
 // Why the hold does not pay for the job (a reason code for gen.results and
 // the DLQ), or nothing when it does.
