@@ -233,7 +233,14 @@ net::awaitable<bool> Generator::settle_hold(Step& s, const char* action) {
       log::error("hold_not_found", {{"job_id", s.id()}, {"hold_id", *s.job.hold_id}, {"action", action}});
       break;
     case Settled::Kind::retry:
-      log::warn("hold_settle_failed", {{"job_id", s.id()}, {"action", action}, {"status", settled.status}, {"answer", settled.body}});
+      if (settled.status >= 400 && status_kind(settled.status) == ErrorKind::permanent) {
+        // Refused (a token or a scope to fix): reported as a permanent
+        // failure, and still retried, since money is never left unsettled.
+        auto refused = std::make_exception_ptr(PermanentError("accounts answered " + std::to_string(settled.status)));
+        report_error("hold_settle_refused", refused, {{"job_id", s.id()}, {"action", action}, {"answer", settled.body}});
+      } else {
+        log::warn("hold_settle_failed", {{"job_id", s.id()}, {"action", action}, {"status", settled.status}, {"answer", settled.body}});
+      }
       co_return false;
   }
   Fields marker{{"hold_settled", outcome}};
