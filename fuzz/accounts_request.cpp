@@ -15,8 +15,8 @@ extern "C" int LLVMFuzzerTestOneInput(const unsigned char* data, std::size_t siz
   auto text = kiebot::fuzz::as_text(data, size);
   if (auto id = acc::parse_user_id(text)) FUZZ_CHECK(*id > 0 && *id < (std::int64_t{1} << 53));
   if (auto user = acc::hold_user(text)) {
-    FUZZ_CHECK(*user > 0);
-    FUZZ_CHECK(acc::hold_user(acc::new_hold_id(*user)) == user);
+    FUZZ_CHECK(user->value() > 0);
+    FUZZ_CHECK(acc::hold_user(acc::new_hold_id(*user).value()) == user);
   }
   nlohmann::json body;
   try {
@@ -28,7 +28,7 @@ extern "C" int LLVMFuzzerTestOneInput(const unsigned char* data, std::size_t siz
   FUZZ_CHECK(body.is_object());
   try {
     auto amount = acc::amount_field(body, "amount");
-    FUZZ_CHECK(amount > 0 && amount <= acc::kMaxAmount);
+    FUZZ_CHECK(amount > kiebot::Kopecks() && amount <= acc::kMaxAmount);
   } catch (const BadRequest&) {
   }
   try {

@@ -10,6 +10,7 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include "kiebot/common/errors.hpp"
 #include "kiebot/common/lifecycle.hpp"
 #include "process.hpp"
 
@@ -49,7 +50,7 @@ net::awaitable<void> fail_soon() {
   auto executor = co_await net::this_coro::executor;
   net::steady_timer t(executor, 50ms);
   co_await t.async_wait(net::use_awaitable);
-  throw std::runtime_error("lost the database");
+  throw TransientError("lost the database");  // a failure, not a bug: it must still stop the service
 }
 
 }  // namespace

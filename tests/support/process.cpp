@@ -18,6 +18,7 @@
 #include <stdexcept>
 #include <thread>
 
+#include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
 extern char** environ;
@@ -102,6 +103,9 @@ Process::Process(std::vector<std::string> argv, std::map<std::string, std::strin
 
 Process::~Process() {
   if (pid_ > 0 && !status_) stop(SIGTERM, std::chrono::seconds(10));
+  if (!bugs_allowed_) {
+    for (const auto& line : bug_lines()) ADD_FAILURE() << "a bug in a process the test started: " << line;
+  }
   if (stdout_fd_ >= 0) close(stdout_fd_);
   std::error_code ec;
   fs::remove(stderr_path_, ec);
@@ -154,6 +158,15 @@ std::optional<std::string> Process::wait_for_stderr(const std::string& needle, s
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   return std::nullopt;
+}
+
+std::vector<std::string> Process::bug_lines() const {
+  std::vector<std::string> out;
+  std::istringstream lines(stderr_text());
+  for (std::string line; std::getline(lines, line);) {
+    if (line.find("\"error_kind\":\"bug\"") != std::string::npos) out.push_back(line);
+  }
+  return out;
 }
 
 std::uint16_t Process::listening_port(std::chrono::milliseconds timeout) {

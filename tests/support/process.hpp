@@ -33,7 +33,8 @@ bool port_open(std::uint16_t port);
 
 // Runs a program with stdout on a pipe and stderr in a file. The child gets
 // SIGKILL if the test process dies; the destructor sends SIGTERM, then
-// SIGKILL after a grace period.
+// SIGKILL after a grace period, and fails the current test when the program
+// logged a bug ({"error_kind":"bug"}, errors.hpp) unless allow_bugs() said so.
 class Process {
  public:
   Process(std::vector<std::string> argv, std::map<std::string, std::string> env = {});
@@ -52,6 +53,10 @@ class Process {
   int stop(int signal, std::chrono::milliseconds grace);
   // The port from this process's {"event":"listening","port":N} log line.
   std::uint16_t listening_port(std::chrono::milliseconds timeout);
+  // For a test that makes the program meet a bug on purpose.
+  void allow_bugs() { bugs_allowed_ = true; }
+  // The program's {"error_kind":"bug"} lines so far.
+  std::vector<std::string> bug_lines() const;
 
  private:
   pid_t pid_ = -1;
@@ -59,6 +64,7 @@ class Process {
   std::string stdout_buffer_;
   std::filesystem::path stderr_path_;
   std::optional<int> status_;
+  bool bugs_allowed_ = false;
 };
 
 }  // namespace kiebot::test

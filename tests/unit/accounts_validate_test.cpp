@@ -21,18 +21,18 @@ TEST(AccountsValidate, UserIds) {
 }
 
 TEST(AccountsValidate, HoldIds) {
-  auto id = new_hold_id(42);
-  EXPECT_EQ(hold_user(id), 42);
+  auto id = new_hold_id(UserId(42));
+  EXPECT_EQ(hold_user(id.value()), UserId(42));
   EXPECT_FALSE(hold_user("42-xyz"));
   EXPECT_FALSE(hold_user("42-0123456789ABCDEF"));
   EXPECT_FALSE(hold_user("0-0123456789abcdef"));
   EXPECT_FALSE(hold_user("nonsense"));
-  EXPECT_NE(new_hold_id(42), new_hold_id(42));
+  EXPECT_NE(new_hold_id(UserId(42)), new_hold_id(UserId(42)));
 }
 
 TEST(AccountsValidate, Amounts) {
   auto amount = [](const char* text) { return amount_field(nlohmann::json::parse(text), "amount"); };
-  EXPECT_EQ(amount(R"({"amount":150})"), 150);
+  EXPECT_EQ(amount(R"({"amount":150})"), Kopecks(150));
   EXPECT_EQ(amount(R"({"amount":1000000000})"), kMaxAmount);
   for (const char* bad : {R"({"amount":0})", R"({"amount":-1})", R"({"amount":1000000001})", R"({"amount":1.5})",
                           R"({"amount":"1"})", R"({})", R"({"amount":null})", R"({"amount":18446744073709551615})"}) {

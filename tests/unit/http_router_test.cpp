@@ -4,6 +4,8 @@
 #include <boost/asio/io_context.hpp>
 #include <nlohmann/json.hpp>
 
+#include "bug_guard.hpp"
+#include "kiebot/common/errors.hpp"
 #include "kiebot/common/http_router.hpp"
 #include "run.hpp"
 
@@ -67,6 +69,9 @@ TEST(Router, HandlerErrorsBecomeJsonErrors) {
   router.add("GET", "/boom", http::SyncHandler([](const http::Request&) -> http::Response {
                throw std::runtime_error("secret internals");
              }));
+  router.add("GET", "/later", http::SyncHandler([](const http::Request&) -> http::Response {
+               throw TransientError("storage away");
+             }));
   router.add("GET", "/teapot", http::SyncHandler([](const http::Request&) -> http::Response {
                throw http::BadRequest{402, "insufficient_funds", "top up first"};
              }));
@@ -75,9 +80,13 @@ TEST(Router, HandlerErrorsBecomeJsonErrors) {
   EXPECT_EQ(bad.status, 400);
   EXPECT_EQ(bad.json()["error"], "invalid_json");
   EXPECT_EQ(call(router, "POST", "/json", "{}").status, 400);
+  test::expect_bugs(1);  // the handler's runtime_error is one, logged and counted
+  auto bugs = bugs_reported();
   auto boom = call(router, "GET", "/boom");
   EXPECT_EQ(boom.status, 500);
+  EXPECT_EQ(bugs_reported(), bugs + 1);
   EXPECT_EQ(boom.body.find("secret internals"), std::string::npos);
+  EXPECT_EQ(call(router, "GET", "/later").status, 503);
   auto custom = call(router, "GET", "/teapot");
   EXPECT_EQ(custom.status, 402);
   EXPECT_EQ(custom.json()["error"], "insufficient_funds");

@@ -32,8 +32,8 @@ generator::Job paid_job() {
   job.input = {{"prompt", "a fox"}, {"output_format", "png"}, {"image_size", "1:1"}};
   job.created_ms = 1'000'000;
   job.deadline_s = 900;
-  job.user_id = 42;
-  job.hold_id = "42-0123456789abcdef";
+  job.user_id = UserId(42);
+  job.hold_id = HoldId("42-0123456789abcdef");
   return job;
 }
 
@@ -41,8 +41,8 @@ generator::HoldInfo good_hold() {
   generator::HoldInfo h;
   h.state = "held";
   h.kind = "paid";
-  h.user_id = 42;
-  h.amount = 314;
+  h.user_id = UserId(42);
+  h.amount = Kopecks(314);
   h.expires_ms = 1'000'000 + 1'500'000;
   h.key = "dlg-42-abc";
   return h;
@@ -79,21 +79,21 @@ TEST(WhoPays, OnlyTheJobsOwnLiveHoldCoveringThePrice) {
   EXPECT_EQ(with([](auto& h) { h.state = "committed"; }), "hold_committed");
   EXPECT_EQ(with([](auto& h) { h.state = "released"; }), "hold_released");
   EXPECT_EQ(with([](auto& h) { h.state = "expired"; }), "hold_expired");
-  EXPECT_EQ(with([](auto& h) { h.user_id = 43; }), "hold_wrong_user");
+  EXPECT_EQ(with([](auto& h) { h.user_id = UserId(43); }), "hold_wrong_user");
   EXPECT_EQ(with([](auto& h) { h.key = "another-job"; }), "hold_wrong_job");
   EXPECT_EQ(with([](auto& h) { h.expires_ms = 1'000'000 + 899'000; }), "hold_expires_before_deadline");
-  EXPECT_EQ(with([](auto& h) { h.amount = 1; }), "hold_too_small");
+  EXPECT_EQ(with([](auto& h) { h.amount = Kopecks(1); }), "hold_too_small");
   EXPECT_EQ(with([](auto& h) { h.kind = "free"; }), "ok");  // nano-banana is a free model
   auto admin = with([](auto& h) {
     h.kind = "admin";
-    h.amount = 157;
+    h.amount = Kopecks(157);
   });
   EXPECT_EQ(admin, "ok");  // admins pay the price / 2
   job.model = "kling-2.6/text-to-video";
   job.input = {{"prompt", "x"}, {"duration", "10"}, {"sound", true}, {"aspect_ratio", "16:9"}};
-  EXPECT_EQ(generator::job_price(job, "paid", catalog), 17'285);
+  EXPECT_EQ(generator::job_price(job, "paid", catalog), Kopecks(17'285));
   EXPECT_EQ(with([](auto& h) { h.kind = "free"; }), "hold_free_not_allowed");
-  EXPECT_EQ(with([](auto& h) { h.amount = 4'321; }), "hold_too_small");  // the price of 5 s without sound
+  EXPECT_EQ(with([](auto& h) { h.amount = Kopecks(4'321); }), "hold_too_small");  // the price of 5 s without sound
   job.model = "some/other-model";
   EXPECT_EQ(with([](auto&) {}), "model_not_sold");
 }

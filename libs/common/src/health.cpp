@@ -3,11 +3,13 @@
 
 #include <nlohmann/json.hpp>
 
+#include "kiebot/common/errors.hpp"
 #include "kiebot/common/metrics.hpp"
 
 namespace kiebot {
 
 void add_health_routes(http::Router& router, ReadinessChecks checks, std::function<nlohmann::json()> details) {
+  register_error_metrics();
   router.add("GET", "/healthz", http::SyncHandler([](const http::Request&) {
                return http::Response::text(200, "ok\n");
              }));

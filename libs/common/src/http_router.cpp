@@ -5,6 +5,7 @@
 
 #include <algorithm>
 
+#include "kiebot/common/errors.hpp"
 #include "kiebot/common/log.hpp"
 #include "kiebot/common/secrets.hpp"
 
@@ -119,16 +120,25 @@ net::awaitable<Response> dispatch(const Router& router, Request request) {
   }
   std::string method = request.method;
   std::string path = request.path;
+  std::exception_ptr failure;
   try {
     co_return co_await (*match.handler)(std::move(request));
   } catch (const BadRequest& e) {
     co_return Response::error(e.status, e.code, e.message);
   } catch (const nlohmann::json::exception& e) {
+    // A handler reading the request's JSON (at(), get<>()) met what the
+    // caller sent: the caller's mistake, answered, not ours.
     co_return Response::error(400, "bad_request", e.what());
-  } catch (const std::exception& e) {
-    log::error("http_handler_failed", {{"method", method}, {"path", path}, {"error", e.what()}});
-    co_return Response::error(500, "internal", "internal error");
+  } catch (...) {
+    failure = std::current_exception();
   }
+  // A transient failure (storage away) may be retried by the caller, a
+  // permanent one is the request's; any other is a bug, logged with the
+  // request and counted.
+  auto kind = report_error("http_handler_failed", failure, {{"method", method}, {"path", path}});
+  if (kind == ErrorKind::transient) co_return Response::error(503, "unavailable", "temporarily unavailable, retry later");
+  if (kind == ErrorKind::permanent) co_return Response::error(400, "refused", error_message(failure));
+  co_return Response::error(500, "internal", "internal error");
 }
 
 }  // namespace kiebot::http

@@ -19,6 +19,7 @@
 #include <list>
 #include <vector>
 
+#include "kiebot/common/errors.hpp"
 #include "kiebot/common/http_parse.hpp"
 #include "kiebot/common/log.hpp"
 #include "kiebot/common/metrics.hpp"
@@ -111,8 +112,8 @@ net::awaitable<bool> write_streamed(beast::tcp_stream& stream, Response response
     std::size_t got = 0;
     try {
       got = co_await response.body_stream->read(chunk.data(), want);
-    } catch (const std::exception& e) {
-      log::warn("http_stream_source_failed", {{"error", e.what()}});
+    } catch (...) {
+      report_error("http_stream_source_failed", std::current_exception());
     }
     if (got == 0) co_return false;  // shorter than announced: the peer must see a cut
     stream.expires_after(timeout);

@@ -11,6 +11,7 @@
 #include <csignal>
 #include <list>
 
+#include "kiebot/common/errors.hpp"
 #include "kiebot/common/log.hpp"
 
 namespace kiebot {
@@ -85,20 +86,21 @@ void Lifecycle::spawn(std::string name, net::awaitable<void> task) {
                   auto st = weak.lock();
                   if (!st) return;
                   if (e) {
+                    // A task ending with an error stops the service, whatever its kind.
+                    nlohmann::json context = {{"task", it->name}};
+                    int code = 1;
                     try {
                       std::rethrow_exception(e);
-                    } catch (const boost::system::system_error& ex) {
-                      if (!(st->stopping && ex.code() == net::error::operation_aborted)) {
-                        log::error("task_failed", {{"task", it->name}, {"error", ex.what()}});
-                        if (!st->stopping) st->exit_code = 1;
-                      }
                     } catch (const ExitError& ex) {
-                      log::error("task_failed", {{"task", it->name}, {"error", ex.what()}, {"exit_code", ex.code()}});
-                      if (!st->stopping) st->exit_code = ex.code();
-                    } catch (const std::exception& ex) {
-                      log::error("task_failed", {{"task", it->name}, {"error", ex.what()}});
-                      if (!st->stopping) st->exit_code = 1;
+                      code = ex.code();
+                      context["exit_code"] = code;
+                    } catch (...) {
                     }
+                    // A cancellation nobody asked for (not stopping) stops it too.
+                    if (report_error("task_failed", e, context) == ErrorKind::cancelled && !st->stopping) {
+                      log::error("task_failed", {{"task", it->name}, {"error", "cancelled while running"}});
+                    }
+                    if (!st->stopping) st->exit_code = code;
                   }
                   st->tasks.erase(it);
                   if (!st->stopping && st->exit_code != 0) st->begin_stop("task failed");

@@ -1,6 +1,8 @@
 // Structured JSON logging to stderr.
 #include "kiebot/common/log.hpp"
 
+#include "kiebot/common/errors.hpp"
+
 #include <boost/asio/error.hpp>
 #include <boost/system/system_error.hpp>
 #include <nlohmann/json.hpp>
@@ -98,14 +100,7 @@ void write(Level level, std::string_view event, const nlohmann::json& fields) {
 
 std::function<void(std::exception_ptr)> on_failure(std::string event) {
   return [event = std::move(event)](std::exception_ptr e) {
-    if (!e) return;
-    try {
-      std::rethrow_exception(e);
-    } catch (const boost::system::system_error& ex) {
-      if (ex.code() != boost::asio::error::operation_aborted) error(event, {{"error", ex.what()}});
-    } catch (const std::exception& ex) {
-      error(event, {{"error", ex.what()}});
-    }
+    if (e) report_error(event, e);
   };
 }
 

@@ -78,4 +78,18 @@ void throw_if_error(const Reply& reply, std::string_view what) {
   if (reply.is_error()) throw Error(Error::Kind::protocol, std::string(what) + ": " + reply.str);
 }
 
+bool transient_error_reply(std::string_view message) {
+  static constexpr std::string_view kPassing[] = {"LOADING", "BUSY", "READONLY", "MASTERDOWN", "TRYAGAIN",
+                                                  "CLUSTERDOWN", "NOREPLICAS", "OOM"};
+  // At the start, or after the "what: " a caller put before Redis's own text.
+  for (auto word : kPassing) {
+    for (auto at = message.find(word); at != std::string_view::npos; at = message.find(word, at + 1)) {
+      bool starts = at == 0 || message[at - 1] == ' ';
+      bool ends = at + word.size() == message.size() || message[at + word.size()] == ' ';
+      if (starts && ends) return true;
+    }
+  }
+  return false;
+}
+
 }  // namespace kiebot::redis

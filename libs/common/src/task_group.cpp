@@ -12,6 +12,7 @@
 
 #include <list>
 
+#include "kiebot/common/errors.hpp"
 #include "kiebot/common/log.hpp"
 
 namespace kiebot {
@@ -63,17 +64,7 @@ void TaskGroup::spawn(std::string name, net::awaitable<void> task) {
   net::co_spawn(st.executor, std::move(task),
                 net::bind_cancellation_slot(it->cancel.slot(), [weak, it](std::exception_ptr e) {
                   auto st = weak.lock();
-                  if (e) {
-                    try {
-                      std::rethrow_exception(e);
-                    } catch (const boost::system::system_error& ex) {
-                      if (!(st && st->cancelling && ex.code() == net::error::operation_aborted)) {
-                        log::error("task_failed", {{"group", st ? st->name : ""}, {"task", st ? it->name : ""}, {"error", ex.what()}});
-                      }
-                    } catch (const std::exception& ex) {
-                      log::error("task_failed", {{"group", st ? st->name : ""}, {"task", st ? it->name : ""}, {"error", ex.what()}});
-                    }
-                  }
+                  if (e) report_error("task_failed", e, {{"group", st ? st->name : ""}, {"task", st ? it->name : ""}});
                   if (!st) return;
                   st->children.erase(it);
                   if (st->children.empty()) st->idle.cancel();

@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <memory>
 
+#include "kiebot/common/accounts_routes.hpp"
+#include "kiebot/common/errors.hpp"
 #include "kiebot/common/log.hpp"
 #include "callers.hpp"
 #include "kiebot/common/redis.hpp"
@@ -26,36 +28,6 @@ struct Api {
   Callers callers;
 };
 
-// The scope a route needs whatever its body says; a credit or a debit also
-// needs the scope of its reason, checked once the body is read.
-std::string_view route_scope(Route which) {
-  switch (which) {
-    case Route::get_user:
-    case Route::get_hold:
-    case Route::list_admins:
-    case Route::ledger:
-    case Route::stats:
-      return "read";
-    case Route::create_hold:
-      return "hold";
-    case Route::commit_hold:
-    case Route::release_hold:
-      return "settle";
-    case Route::credit:
-      return "credit:";
-    case Route::debit:
-      return "debit:";
-    case Route::gift:
-    case Route::language:
-    case Route::referral:
-      return "user";
-    case Route::set_admin:
-    case Route::remove_admin:
-      return "admin";
-  }
-  return "*";
-}
-
 bool may_route(const Caller& caller, std::string_view scope) {
   if (!scope.ends_with(':')) return caller.may(scope);
   return std::any_of(caller.scopes.begin(), caller.scopes.end(),
@@ -69,10 +41,9 @@ Outcome forbidden(const Caller& caller, std::string_view scope, std::string_view
 
 // Runs on the headers alone (before the body is read): who calls, and may
 // they use this route at all.
-std::optional<http::Response> admit(const Api& api, Route which, const http::Request& head) {
+std::optional<http::Response> admit(const Api& api, std::string_view scope, const http::Request& head) {
   const auto* caller = api.callers.authenticate(head.header("authorization"));
   if (caller == nullptr) return http::Response::error(401, "unauthorized", "missing or invalid bearer token");
-  auto scope = route_scope(which);
   if (!may_route(*caller, scope)) {
     auto out = forbidden(*caller, scope, std::string_view(head.target).substr(0, head.target.find('?')));
     return http::Response::json(out.status, out.body);
@@ -80,10 +51,10 @@ std::optional<http::Response> admit(const Api& api, Route which, const http::Req
   return std::nullopt;
 }
 
-std::int64_t user_param(const http::Request& request) {
+UserId user_param(const http::Request& request) {
   auto id = parse_user_id(request.params.at("id"));
   if (!id) throw http::BadRequest{400, "invalid_user_id", "user id must be a positive integer"};
-  return *id;
+  return UserId(*id);
 }
 
 std::optional<std::int64_t> admin_field(const nlohmann::json& body) {
@@ -101,16 +72,16 @@ net::awaitable<Outcome> route(std::shared_ptr<Api> api, Route which, http::Reque
     case Route::create_hold: {
       auto uid = user_param(request);
       auto body = object_body(request.body);
-      auto amount = amount_field(body, "amount");
-      auto kind = enum_field(body, "kind", {"paid", "free", "admin"});
-      auto key = key_field(body, "idempotency_key");
-      auto ttl = optional_int_field(body, "ttl_s", 1, 7 * 86400);
-      co_return co_await store.hold(uid, kind, amount, key, ttl);
+      // Read in this order (a braced list is evaluated left to right): the
+      // first bad field is the one answered.
+      accounts_api::HoldRequest hold{amount_field(body, "amount"), enum_field(body, "kind", {"paid", "free", "admin"}),
+                                     key_field(body, "idempotency_key"), optional_int_field(body, "ttl_s", 1, 7 * 86400)};
+      co_return co_await store.hold(uid, hold.kind, hold.amount, hold.idempotency_key, hold.ttl_s);
     }
     case Route::commit_hold:
-      co_return co_await store.settle(request.params.at("hold_id"), "commit");
+      co_return co_await store.settle(HoldId(request.params.at("hold_id")), "commit");
     case Route::release_hold:
-      co_return co_await store.settle(request.params.at("hold_id"), "release");
+      co_return co_await store.settle(HoldId(request.params.at("hold_id")), "release");
     case Route::credit: {
       auto uid = user_param(request);
       auto body = object_body(request.body);
@@ -145,7 +116,7 @@ net::awaitable<Outcome> route(std::shared_ptr<Api> api, Route which, http::Reque
       co_return co_await store.debit(uid, amount, reason, key, ref, admin);
     }
     case Route::get_hold:
-      co_return co_await store.hold_info(request.params.at("hold_id"));
+      co_return co_await store.hold_info(HoldId(request.params.at("hold_id")));
     case Route::gift:
       co_return co_await store.gift(user_param(request));
     case Route::language: {
@@ -163,18 +134,18 @@ net::awaitable<Outcome> route(std::shared_ptr<Api> api, Route which, http::Reque
       }
       auto referrer = parse_user_id(std::to_string(field->get<std::int64_t>()));
       if (!referrer) throw http::BadRequest{400, "invalid_user_id", "referrer_id must be a positive integer"};
-      if (*referrer == uid) throw http::BadRequest{400, "self_referral", "a user cannot refer themselves"};
-      co_return co_await store.referral(uid, *referrer);
+      if (UserId(*referrer) == uid) throw http::BadRequest{400, "self_referral", "a user cannot refer themselves"};
+      co_return co_await store.referral(uid, UserId(*referrer));
     }
     case Route::set_admin: {
       auto uid = user_param(request);
       auto body = object_body(request.body);
-      auto limit = optional_int_field(body, "limit", 0, kMaxAmount);
+      auto limit = optional_int_field(body, "limit", 0, kMaxAmount.count());
       if (!limit) throw http::BadRequest{400, "missing_field", "limit is required (kopecks)"};
-      co_return co_await store.admin(uid, "set", *limit);
+      co_return co_await store.admin(uid, "set", Kopecks(*limit));
     }
     case Route::remove_admin:
-      co_return co_await store.admin(user_param(request), "remove", 0);
+      co_return co_await store.admin(user_param(request), "remove", Kopecks());
     case Route::list_admins:
       co_return co_await store.admins();
     case Route::ledger: {
@@ -197,16 +168,22 @@ net::awaitable<http::Response> handle(std::shared_ptr<Api> api, Route which, htt
   // The router's guard (admit) has let this caller through.
   const auto* caller = api->callers.authenticate(request.header("authorization"));
   auto path = request.path;
+  std::exception_ptr failure;
   try {
     co_return respond(co_await route(api, which, std::move(request), caller));
-  } catch (const redis::Error& e) {
-    log::warn("accounts_unavailable", {{"path", path}, {"error", e.what()}});
-    co_return http::Response::error(503, "unavailable", "storage is unavailable, retry later");
   } catch (const NotReplicated& e) {
-    log::warn("accounts_not_replicated", {{"path", path}, {"error", e.what()}});
+    report_error("accounts_not_replicated", std::current_exception(), {{"path", path}});
     co_return http::Response::error(503, "not_replicated",
                                     "the change is not on enough replicas yet: retry with the same idempotency key");
+  } catch (...) {
+    failure = std::current_exception();
   }
+  // Storage away: the caller retries with the same key. Anything else (a
+  // refused request, or a bug such as a script's error) goes to the router,
+  // which answers 4xx, or 500 and reports the bug.
+  if (error_kind(failure) != ErrorKind::transient) std::rethrow_exception(failure);
+  report_error("accounts_unavailable", failure, {{"path", path}});
+  co_return http::Response::error(503, "unavailable", "storage is unavailable, retry later");
 }
 
 }  // namespace
@@ -215,26 +192,29 @@ http::Router make_router(Store& store, Callers callers, ReadinessChecks readines
   auto api = std::make_shared<Api>(Api{&store, std::move(callers)});
   http::Router router;
   add_health_routes(router, std::move(readiness));
-  auto add = [&](const char* method, const char* pattern, Route which) {
+  // Method, pattern and scope as accounts_routes.hpp declares them for the clients too.
+  auto add = [&](const accounts_api::Route& declared, Route which) {
+    std::string_view scope = declared.scope;
     router.add(
-        method, pattern, http::Handler([api, which](http::Request r) { return handle(api, which, std::move(r)); }),
-        http::Guard([api, which](const http::Request& head) { return admit(*api, which, head); }));
+        std::string(declared.method), declared.pattern,
+        http::Handler([api, which](http::Request r) { return handle(api, which, std::move(r)); }),
+        http::Guard([api, scope](const http::Request& head) { return admit(*api, scope, head); }));
   };
-  add("GET", "/v1/users/{id}", Route::get_user);
-  add("POST", "/v1/users/{id}/holds", Route::create_hold);
-  add("GET", "/v1/holds/{hold_id}", Route::get_hold);
-  add("POST", "/v1/holds/{hold_id}/commit", Route::commit_hold);
-  add("POST", "/v1/holds/{hold_id}/release", Route::release_hold);
-  add("POST", "/v1/users/{id}/credits", Route::credit);
-  add("POST", "/v1/users/{id}/debits", Route::debit);
-  add("POST", "/v1/users/{id}/gift", Route::gift);
-  add("PUT", "/v1/users/{id}/language", Route::language);
-  add("POST", "/v1/users/{id}/referral", Route::referral);
-  add("PUT", "/v1/admins/{id}", Route::set_admin);
-  add("DELETE", "/v1/admins/{id}", Route::remove_admin);
-  add("GET", "/v1/admins", Route::list_admins);
-  add("GET", "/v1/users/{id}/ledger", Route::ledger);
-  add("GET", "/v1/stats", Route::stats);
+  add(accounts_api::kGetUser, Route::get_user);
+  add(accounts_api::kCreateHold, Route::create_hold);
+  add(accounts_api::kGetHold, Route::get_hold);
+  add(accounts_api::kCommitHold, Route::commit_hold);
+  add(accounts_api::kReleaseHold, Route::release_hold);
+  add(accounts_api::kCredit, Route::credit);
+  add(accounts_api::kDebit, Route::debit);
+  add(accounts_api::kGift, Route::gift);
+  add(accounts_api::kLanguage, Route::language);
+  add(accounts_api::kReferral, Route::referral);
+  add(accounts_api::kSetAdmin, Route::set_admin);
+  add(accounts_api::kRemoveAdmin, Route::remove_admin);
+  add(accounts_api::kListAdmins, Route::list_admins);
+  add(accounts_api::kLedger, Route::ledger);
+  add(accounts_api::kStats, Route::stats);
   return router;
 }
 

@@ -120,7 +120,7 @@ net::awaitable<void> start_up(Startup* s) {
     co_await s->store->require_durability();
   }
   for (auto id : s->admin_ids) {
-    co_await s->store->admin(id, "ensure", s->store->settings().default_admin_limit);
+    co_await s->store->admin(UserId(id), "ensure", Kopecks(s->store->settings().default_admin_limit));
   }
   s->ready = true;
   log::info("accounts_ready", {{"admins_seeded", s->admin_ids.size()}});

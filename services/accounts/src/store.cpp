@@ -28,7 +28,7 @@ const redis::Script& script(const char* const& source) {
   return it->second;
 }
 
-std::string user_tag(std::int64_t user_id) { return "{u:" + std::to_string(user_id) + "}"; }
+std::string user_tag(UserId user_id) { return "{u:" + to_string(user_id) + "}"; }
 
 nlohmann::json value(const redis::Reply& r) {
   switch (r.type) {
@@ -41,9 +41,16 @@ nlohmann::json value(const redis::Reply& r) {
 
 // {status, k1, v1, ...} -> Outcome.
 Outcome outcome(const redis::Reply& reply) {
-  if (reply.is_error()) throw std::runtime_error("accounts script failed: " + reply.str);
+  if (reply.is_error()) {
+    // Redis busy, loading or read-only: answered 503 and retried by the
+    // caller. Any other error reply is a mistake in the script: a bug.
+    if (redis::transient_error_reply(reply.str)) {
+      throw redis::Error(redis::Error::Kind::unavailable, "accounts script refused: " + reply.str);
+    }
+    throw std::logic_error("accounts script failed: " + reply.str);
+  }
   if (reply.type != redis::Reply::Type::array || reply.elements.empty()) {
-    throw std::runtime_error("accounts script returned an unexpected reply");
+    throw std::logic_error("accounts script returned an unexpected reply");
   }
   Outcome out;
   out.status = static_cast<int>(reply.elements[0].as_integer());
@@ -110,22 +117,22 @@ net::awaitable<void> Store::flush() {
       co_await redis_.exec(std::move(command));
       batch.index_remove.clear();
     }
-  } catch (const redis::Error& e) {
+  } catch (const redis::Error&) {
     // Keep what was not written for the next flush.
     for (const auto& [name, by] : batch.counts) pending_.counts[name] += by;
     pending_.index_add.insert(pending_.index_add.end(), batch.index_add.begin(), batch.index_add.end());
     pending_.index_remove.insert(pending_.index_remove.end(), batch.index_remove.begin(), batch.index_remove.end());
-    log::warn("stats_flush_failed", {{"error", e.what()}});
+    report_error("stats_flush_failed", std::current_exception());
   }
 }
 
-net::awaitable<Outcome> Store::user(std::int64_t user_id) {
+net::awaitable<Outcome> Store::user(UserId user_id) {
   auto now = std::chrono::system_clock::now();
   Args args{std::to_string(now_ms(now)), utc_day(now), std::to_string(settings_.free_per_day), std::to_string(settings_.ledger_max)};
   auto reply = co_await run(lua::user_get, user_tag(user_id), std::move(args));
   auto raw = outcome(reply).body;
   count("holds_open", -field(raw, "holds_expired"));
-  bool is_owner = settings_.owner_id == user_id;
+  bool is_owner = settings_.owner_id == user_id.value();
   bool is_admin = is_owner || field(raw, "is_admin") == 1;
   nlohmann::json admin = nullptr;
   if (is_owner) {
@@ -162,12 +169,12 @@ net::awaitable<Outcome> Store::user(std::int64_t user_id) {
   co_return out;
 }
 
-net::awaitable<Outcome> Store::hold(std::int64_t user_id, std::string kind, std::int64_t amount, std::string key,
+net::awaitable<Outcome> Store::hold(UserId user_id, std::string kind, Kopecks amount, std::string key,
                                     std::optional<std::int64_t> ttl_s) {
   auto now = std::chrono::system_clock::now();
   auto ttl_ms = ttl_s ? *ttl_s * 1000 : std::chrono::duration_cast<std::chrono::milliseconds>(settings_.hold_ttl).count();
   auto hold_id = new_hold_id(user_id);
-  Args args{std::to_string(now_ms(now)), utc_day(now), kind, std::to_string(amount), key, std::to_string(ttl_ms), hold_id, std::to_string(settings_.free_per_day), settings_.owner_id == user_id ? "1" : "0", std::to_string(settings_.ledger_max)};
+  Args args{std::to_string(now_ms(now)), utc_day(now), kind, to_string(amount), key, std::to_string(ttl_ms), hold_id.value(), std::to_string(settings_.free_per_day), settings_.owner_id == user_id.value() ? "1" : "0", std::to_string(settings_.ledger_max)};
   auto reply = co_await run(lua::hold_create, user_tag(user_id), std::move(args));
   auto out = outcome(reply);
   count("holds_open", -field(out.body, "holds_expired"));
@@ -182,32 +189,32 @@ net::awaitable<Outcome> Store::hold(std::int64_t user_id, std::string kind, std:
   co_return out;
 }
 
-net::awaitable<Outcome> Store::settle(std::string hold_id, std::string action) {
-  auto user_id = hold_user(hold_id);
+net::awaitable<Outcome> Store::settle(HoldId hold_id, std::string action) {
+  auto user_id = hold_user(hold_id.value());
   if (!user_id) co_return Outcome{404, {{"error", "hold_not_found"}, {"message", "no such hold"}}};
-  Args args{now_text(), hold_id, action, std::to_string(settings_.ledger_max)};
+  Args args{now_text(), hold_id.value(), action, std::to_string(settings_.ledger_max)};
   auto reply = co_await run(lua::hold_settle, user_tag(*user_id), std::move(args));
   auto out = outcome(reply);
   if (field(out.body, "changed") == 1) {
     count("holds_open", -1);
     count("money_spent", field(out.body, "spent"));
-    pending_.index_remove.push_back(hold_id);
+    pending_.index_remove.push_back(std::move(hold_id).value());
   }
   for (const char* internal : {"changed", "spent", "expired_now"}) out.body.erase(internal);
   co_return out;
 }
 
-net::awaitable<Outcome> Store::credit(std::int64_t user_id, std::int64_t amount, std::string reason, std::string key,
+net::awaitable<Outcome> Store::credit(UserId user_id, Kopecks amount, std::string reason, std::string key,
                                       std::string ref, std::optional<std::int64_t> admin_id) {
   if (admin_id) {
     // The admin's half first: a refusal there credits nothing.
     bool is_owner = settings_.owner_id == *admin_id;
-    Args grant{now_text(), key, std::to_string(amount), std::to_string(user_id), is_owner ? "1" : "0",
+    Args grant{now_text(), key, to_string(amount), to_string(user_id), is_owner ? "1" : "0",
                std::to_string(settings_.ledger_max)};
-    auto granted = outcome(co_await run(lua::grant, user_tag(*admin_id), std::move(grant)));
+    auto granted = outcome(co_await run(lua::grant, user_tag(UserId(*admin_id)), std::move(grant)));
     if (granted.status != 200) co_return granted;
   }
-  Args args{now_text(), std::to_string(amount), reason, key, ref, std::to_string(settings_.ledger_max),
+  Args args{now_text(), to_string(amount), reason, key, ref, std::to_string(settings_.ledger_max),
             admin_id ? std::to_string(*admin_id) : std::string()};
   auto reply = co_await run(lua::credit, user_tag(user_id), std::move(args));
   auto out = outcome(reply);
@@ -216,7 +223,7 @@ net::awaitable<Outcome> Store::credit(std::int64_t user_id, std::int64_t amount,
     const char* counter = "money_granted";  // gifts, referrals, refunds of ours
     if (reason == "topup" || reason == "stars") counter = "money_in";
     if (reason == "admin_grant") counter = "money_admin_granted";
-    count(counter, amount);
+    count(counter, amount.count());
   }
   out.body.erase("created");
   if (out.status == 200) {
@@ -226,14 +233,14 @@ net::awaitable<Outcome> Store::credit(std::int64_t user_id, std::int64_t amount,
   co_return out;
 }
 
-net::awaitable<Outcome> Store::debit(std::int64_t user_id, std::int64_t amount, std::string reason, std::string key,
+net::awaitable<Outcome> Store::debit(UserId user_id, Kopecks amount, std::string reason, std::string key,
                                      std::string ref, std::optional<std::int64_t> admin_id) {
-  Args args{now_text(), std::to_string(amount), reason, key, ref, std::to_string(settings_.ledger_max),
+  Args args{now_text(), to_string(amount), reason, key, ref, std::to_string(settings_.ledger_max),
             admin_id ? std::to_string(*admin_id) : std::string()};
   auto out = outcome(co_await run(lua::debit, user_tag(user_id), std::move(args)));
   if (out.status == 200 && field(out.body, "debited") == 1) {
     count("users", field(out.body, "created"));
-    count(reason == "stars_refund" ? "money_refunded" : "money_debited", amount);
+    count(reason == "stars_refund" ? "money_refunded" : "money_debited", amount.count());
   }
   out.body.erase("created");
   if (out.status == 200) {
@@ -243,10 +250,10 @@ net::awaitable<Outcome> Store::debit(std::int64_t user_id, std::int64_t amount, 
   co_return out;
 }
 
-net::awaitable<Outcome> Store::hold_info(std::string hold_id) {
-  auto user_id = hold_user(hold_id);
+net::awaitable<Outcome> Store::hold_info(HoldId hold_id) {
+  auto user_id = hold_user(hold_id.value());
   if (!user_id) co_return Outcome{404, {{"error", "hold_not_found"}, {"message", "no such hold"}}};
-  Args args{now_text(), hold_id, std::to_string(settings_.ledger_max)};
+  Args args{now_text(), hold_id.value(), std::to_string(settings_.ledger_max)};
   auto out = outcome(co_await run(lua::hold_get, user_tag(*user_id), std::move(args)));
   count("holds_open", -field(out.body, "holds_expired"));
   out.body.erase("holds_expired");
@@ -254,7 +261,7 @@ net::awaitable<Outcome> Store::hold_info(std::string hold_id) {
   co_return out;
 }
 
-net::awaitable<Outcome> Store::gift(std::int64_t user_id) {
+net::awaitable<Outcome> Store::gift(UserId user_id) {
   thread_local std::mt19937_64 rng{std::random_device{}()};
   std::uniform_int_distribution<std::int64_t> pick(settings_.gift_min, settings_.gift_max);
   Args args{now_text(), std::to_string(pick(rng)), std::to_string(settings_.ledger_max)};
@@ -268,7 +275,7 @@ net::awaitable<Outcome> Store::gift(std::int64_t user_id) {
   co_return out;
 }
 
-net::awaitable<Outcome> Store::language(std::int64_t user_id, std::string language) {
+net::awaitable<Outcome> Store::language(UserId user_id, std::string language) {
   Args args{now_text(), language, std::to_string(settings_.ledger_max)};
   auto reply = co_await run(lua::language, user_tag(user_id), std::move(args));
   auto out = outcome(reply);
@@ -277,10 +284,10 @@ net::awaitable<Outcome> Store::language(std::int64_t user_id, std::string langua
   co_return out;
 }
 
-net::awaitable<Outcome> Store::referral(std::int64_t user_id, std::int64_t referrer_id) {
+net::awaitable<Outcome> Store::referral(UserId user_id, UserId referrer_id) {
   auto now = std::chrono::system_clock::now();
-  auto args = [&](const char* side, std::int64_t other, const char* fresh) {
-    return Args{std::to_string(now_ms(now)), side, std::to_string(other), std::to_string(settings_.referral_bonus),
+  auto args = [&](const char* side, UserId other, const char* fresh) {
+    return Args{std::to_string(now_ms(now)), side, to_string(other), std::to_string(settings_.referral_bonus),
                 std::to_string(settings_.ledger_max), utc_day(now), std::to_string(settings_.referral_daily_cap),
                 std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(settings_.referral_new_window).count()),
                 fresh};
@@ -307,14 +314,14 @@ net::awaitable<Outcome> Store::referral(std::int64_t user_id, std::int64_t refer
   co_return out;
 }
 
-net::awaitable<Outcome> Store::admin(std::int64_t user_id, std::string action, std::int64_t limit) {
-  Args args{now_text(), action, std::to_string(limit), std::to_string(settings_.ledger_max)};
+net::awaitable<Outcome> Store::admin(UserId user_id, std::string action, Kopecks limit) {
+  Args args{now_text(), action, to_string(limit), std::to_string(settings_.ledger_max)};
   auto reply = co_await run(lua::admin, user_tag(user_id), std::move(args));
   auto out = outcome(reply);
   count("users", field(out.body, "created"));
   out.body.erase("created");
   bool is_admin = field(out.body, "is_admin") == 1;
-  Args command{is_admin ? "SADD" : "SREM", kAdmins, std::to_string(user_id)};
+  Args command{is_admin ? "SADD" : "SREM", kAdmins, to_string(user_id)};
   co_await redis_.exec(std::move(command));
   out.body["user_id"] = user_id;
   out.body["is_admin"] = is_admin;
@@ -334,14 +341,14 @@ net::awaitable<Outcome> Store::admins() {
   std::sort(ids.begin(), ids.end());
   nlohmann::json list = nlohmann::json::array();
   for (auto id : ids) {
-    auto u = co_await user(id);
+    auto u = co_await user(UserId(id));
     if (!u.body["is_admin"].get<bool>()) continue;
     list.push_back({{"user_id", id}, {"is_owner", u.body["is_owner"]}, {"admin", u.body["admin"]}});
   }
   co_return Outcome{200, {{"admins", list}}};
 }
 
-net::awaitable<Outcome> Store::ledger(std::int64_t user_id, std::int64_t limit) {
+net::awaitable<Outcome> Store::ledger(UserId user_id, std::int64_t limit) {
   Args command{"XREVRANGE", user_tag(user_id) + ":ledger", "+", "-", "COUNT", std::to_string(limit)};
   auto reply = co_await redis_.exec(std::move(command));
   nlohmann::json entries = nlohmann::json::array();
@@ -393,7 +400,7 @@ net::awaitable<Outcome> Store::audit() {
   do {
     Args scan{"SCAN", cursor, "MATCH", "{u:*}:acct", "COUNT", "1000"};
     auto page = co_await redis_.exec(std::move(scan));
-    if (page.is_error() || page.elements.size() != 2) throw std::runtime_error("audit: SCAN failed: " + page.str);
+    if (page.is_error() || page.elements.size() != 2) throw redis::Error(redis::Error::Kind::protocol, "audit: SCAN failed: " + page.str);
     cursor = page.elements[0].str;
     for (const auto& key : page.elements[1].elements) {
       // "{u:<id>}:acct"
@@ -401,7 +408,7 @@ net::awaitable<Outcome> Store::audit() {
       if (key.str.size() < 4 || close == std::string::npos) continue;
       auto id = parse_user_id(std::string_view(key.str).substr(3, close - 3));
       if (!id) continue;
-      auto out = outcome(co_await run(lua::audit, user_tag(*id), Args{}));
+      auto out = outcome(co_await run(lua::audit, user_tag(UserId(*id)), Args{}));
       ++users;
       held_total += field(out.body, "held");
       balance_total += field(out.body, "balance");
@@ -431,7 +438,7 @@ net::awaitable<std::size_t> Store::expire_due(std::size_t max) {
   Args command{"ZRANGEBYSCORE", kExpiry, "-inf", now_text(), "LIMIT", "0", std::to_string(max)};
   auto due = co_await redis_.exec(std::move(command));
   for (const auto& member : due.elements) {
-    auto out = co_await settle(member.str, "expire");
+    auto out = co_await settle(HoldId(member.str), "expire");
     bool settled_before = out.status == 200 && out.body.value("state", "") != "held" &&
                           std::find(pending_.index_remove.begin(), pending_.index_remove.end(), member.str) ==
                               pending_.index_remove.end();
@@ -443,7 +450,7 @@ net::awaitable<std::size_t> Store::expire_due(std::size_t max) {
 net::awaitable<void> Store::require_durability() {
   Args command{"INFO", "persistence"};
   auto info = co_await redis_.exec(std::move(command));
-  if (info.is_error()) throw std::runtime_error("INFO persistence failed: " + info.str);
+  if (info.is_error()) throw redis::Error(redis::Error::Kind::protocol, "INFO persistence failed: " + info.str);
   bool aof = info.str.find("aof_enabled:1") != std::string::npos;
   switch (settings_.durability) {
     case Durability::replica:
@@ -460,7 +467,7 @@ net::awaitable<void> Store::require_durability() {
       auto fsync = co_await redis_.exec(std::move(get));
       bool always = !fsync.is_error() && fsync.elements.size() == 2 && fsync.elements[1].str == "always";
       if (!always) {
-        throw std::runtime_error(
+        throw PermanentError(
             "Redis at REDIS_URL does not fsync every write (appendfsync is not always"
             " or CONFIG GET is refused): a crash would lose acknowledged money. Set appendfsync always, or"
             " ACCOUNTS_DURABILITY=replica (a Redis with replicas) or ACCOUNTS_DURABILITY=everysec (an explicit risk).");
@@ -468,7 +475,7 @@ net::awaitable<void> Store::require_durability() {
       co_return;
     }
   }
-  throw std::runtime_error(
+  throw PermanentError(
       "Redis at REDIS_URL does not persist with AOF (appendonly no): accounts would lose money on a restart. "
       "Enable appendonly, or set ACCOUNTS_ALLOW_VOLATILE=1 for tests.");
 }

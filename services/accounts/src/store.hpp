@@ -11,6 +11,9 @@
 #include <string>
 #include <vector>
 
+#include "kiebot/common/errors.hpp"
+#include "kiebot/common/ids.hpp"
+#include "kiebot/common/money.hpp"
 #include "kiebot/common/net.hpp"
 
 namespace kiebot::redis {
@@ -29,9 +32,9 @@ enum class Durability {
 
 // A mutation was applied on the primary but not acknowledged by enough
 // replicas in time: answered 503, and the caller retries it with its key.
-class NotReplicated : public std::runtime_error {
+class NotReplicated : public TransientError {
  public:
-  using std::runtime_error::runtime_error;
+  using TransientError::TransientError;
 };
 
 struct Settings {
@@ -65,25 +68,25 @@ class Store {
 
   const Settings& settings() const { return settings_; }
 
-  net::awaitable<Outcome> user(std::int64_t user_id);
-  net::awaitable<Outcome> hold(std::int64_t user_id, std::string kind, std::int64_t amount, std::string key,
+  net::awaitable<Outcome> user(UserId user_id);
+  net::awaitable<Outcome> hold(UserId user_id, std::string kind, Kopecks amount, std::string key,
                                std::optional<std::int64_t> ttl_s);
   // action: "commit" or "release" (the API), "expire" (the sweeper).
-  net::awaitable<Outcome> settle(std::string hold_id, std::string action);
+  net::awaitable<Outcome> settle(HoldId hold_id, std::string action);
   // An admin_grant names its admin: counted against their limit first
   // (the owner has none), in both ledgers.
-  net::awaitable<Outcome> credit(std::int64_t user_id, std::int64_t amount, std::string reason, std::string key,
+  net::awaitable<Outcome> credit(UserId user_id, Kopecks amount, std::string reason, std::string key,
                                  std::string ref, std::optional<std::int64_t> admin_id = std::nullopt);
   // May leave the balance below zero (a refunded payment already spent).
-  net::awaitable<Outcome> debit(std::int64_t user_id, std::int64_t amount, std::string reason, std::string key,
+  net::awaitable<Outcome> debit(UserId user_id, Kopecks amount, std::string reason, std::string key,
                                 std::string ref, std::optional<std::int64_t> admin_id);
-  net::awaitable<Outcome> hold_info(std::string hold_id);
-  net::awaitable<Outcome> gift(std::int64_t user_id);
-  net::awaitable<Outcome> language(std::int64_t user_id, std::string language);
-  net::awaitable<Outcome> referral(std::int64_t user_id, std::int64_t referrer_id);
-  net::awaitable<Outcome> admin(std::int64_t user_id, std::string action, std::int64_t limit);
+  net::awaitable<Outcome> hold_info(HoldId hold_id);
+  net::awaitable<Outcome> gift(UserId user_id);
+  net::awaitable<Outcome> language(UserId user_id, std::string language);
+  net::awaitable<Outcome> referral(UserId user_id, UserId referrer_id);
+  net::awaitable<Outcome> admin(UserId user_id, std::string action, Kopecks limit);
   net::awaitable<Outcome> admins();
-  net::awaitable<Outcome> ledger(std::int64_t user_id, std::int64_t limit);
+  net::awaitable<Outcome> ledger(UserId user_id, std::int64_t limit);
   net::awaitable<Outcome> stats();
   // Every user's balance recomputed from checkpoint and ledger, held and
   // free bank checked against the last entry; the summary is kept for
@@ -97,7 +100,7 @@ class Store {
   // Releases holds whose deadline passed (from the global expiry index);
   // returns how many it looked at.
   net::awaitable<std::size_t> expire_due(std::size_t max);
-  // Throws std::runtime_error unless Redis persists as `settings().durability`
+  // Throws PermanentError (a configuration to fix) unless Redis persists as `settings().durability`
   // requires (AOF, and appendfsync always for fsync).
   net::awaitable<void> require_durability();
 

@@ -7,6 +7,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <nlohmann/json.hpp>
 
+#include "kiebot/common/errors.hpp"
 #include "kiebot/common/log.hpp"
 #include "kiebot/common/redis.hpp"
 #include "store.hpp"
@@ -23,10 +24,11 @@ net::awaitable<void> run_sweeper(Store& store, std::chrono::milliseconds every) 
       // A full batch means more may be due: go again at once.
       while (co_await store.expire_due(200) == 200) {
       }
-    } catch (const std::exception& e) {
-      // Any error (no connection, a READONLY replica, OOM, a script error):
-      // logged, and the next sweep tries again. The sweeper never ends on one.
-      log::warn("sweep_failed", {{"error", e.what()}});
+    } catch (...) {
+      // Reported by kind: no connection, a READONLY replica or OOM are
+      // transient, a script's error is a bug (logged as one and counted).
+      // Either way the next sweep tries again: the sweeper never ends on one.
+      report_error("sweep_failed", std::current_exception());
     }
     if (state.cancelled() != net::cancellation_type::none) break;
     timer.expires_after(every);

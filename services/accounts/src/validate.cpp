@@ -37,7 +37,7 @@ std::optional<std::int64_t> parse_user_id(std::string_view text) {
   return id;
 }
 
-std::optional<std::int64_t> hold_user(std::string_view hold_id) {
+std::optional<UserId> hold_user(std::string_view hold_id) {
   auto dash = hold_id.find('-');
   if (dash == std::string_view::npos || hold_id.size() - dash - 1 != 16) return std::nullopt;
   for (char c : hold_id.substr(dash + 1)) {
@@ -45,14 +45,16 @@ std::optional<std::int64_t> hold_user(std::string_view hold_id) {
       return std::nullopt;
     }
   }
-  return parse_user_id(hold_id.substr(0, dash));
+  auto user = parse_user_id(hold_id.substr(0, dash));
+  if (!user) return std::nullopt;
+  return UserId(*user);
 }
 
-std::string new_hold_id(std::int64_t user_id) {
+HoldId new_hold_id(UserId user_id) {
   thread_local std::mt19937_64 rng{std::random_device{}()};
   char suffix[17];
   std::snprintf(suffix, sizeof suffix, "%016llx", static_cast<unsigned long long>(rng()));
-  return std::to_string(user_id) + "-" + suffix;
+  return HoldId(to_string(user_id) + "-" + suffix);
 }
 
 nlohmann::json object_body(const std::string& body) {
@@ -62,17 +64,16 @@ nlohmann::json object_body(const std::string& body) {
   return parsed;
 }
 
-std::int64_t amount_field(const nlohmann::json& body, const char* name) {
+Kopecks amount_field(const nlohmann::json& body, const char* name) {
   const auto& v = required(body, name);
   if (!v.is_number_integer()) bad("invalid_amount", std::string(name) + " must be an integer number of kopecks");
-  if (v.is_number_unsigned() && v.get<std::uint64_t>() > static_cast<std::uint64_t>(kMaxAmount)) {
-    bad("invalid_amount", std::string(name) + " must be at most " + std::to_string(kMaxAmount) + " kopecks");
-  }
-  auto amount = v.get<std::int64_t>();
-  if (amount <= 0) bad("invalid_amount", std::string(name) + " must be positive");
-  if (amount > kMaxAmount) {
-    bad("invalid_amount", std::string(name) + " must be at most " + std::to_string(kMaxAmount) + " kopecks");
-  }
+  auto too_large = [&] {
+    bad("invalid_amount", std::string(name) + " must be at most " + to_string(kMaxAmount) + " kopecks");
+  };
+  if (v.is_number_unsigned() && v.get<std::uint64_t>() > static_cast<std::uint64_t>(kMaxAmount.count())) too_large();
+  auto amount = v.get<Kopecks>();
+  if (amount <= Kopecks()) bad("invalid_amount", std::string(name) + " must be positive");
+  if (amount > kMaxAmount) too_large();
   return amount;
 }
 

@@ -9,24 +9,28 @@
 #include <string>
 #include <string_view>
 
+#include "kiebot/common/ids.hpp"
+#include "kiebot/common/money.hpp"
+
 namespace kiebot::accounts {
 
 // 10 million roubles: the largest amount any single request may carry.
-constexpr std::int64_t kMaxAmount = 1'000'000'000;
+constexpr Kopecks kMaxAmount{1'000'000'000};
 constexpr std::size_t kMaxKeyLength = 200;
 
 // Telegram user ids: positive integers below 2^53.
 std::optional<std::int64_t> parse_user_id(std::string_view text);
 
 // `<user id>-<16 hex digits>`; returns the user id.
-std::optional<std::int64_t> hold_user(std::string_view hold_id);
-std::string new_hold_id(std::int64_t user_id);
+std::optional<UserId> hold_user(std::string_view hold_id);
+HoldId new_hold_id(UserId user_id);
 
 // The request body as a JSON object; throws http::BadRequest otherwise.
 nlohmann::json object_body(const std::string& body);
 
 // Field readers; each throws http::BadRequest naming the field.
-std::int64_t amount_field(const nlohmann::json& body, const char* name);
+// A positive amount up to kMaxAmount.
+Kopecks amount_field(const nlohmann::json& body, const char* name);
 std::string key_field(const nlohmann::json& body, const char* name);
 std::string enum_field(const nlohmann::json& body, const char* name, std::initializer_list<std::string_view> allowed);
 std::optional<std::int64_t> optional_int_field(const nlohmann::json& body, const char* name, std::int64_t min,

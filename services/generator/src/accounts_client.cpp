@@ -1,10 +1,12 @@
-// Accounts hold settlement (docs/accounts-api.md).
-#include "kiebot/common/json.hpp"
+// Accounts hold settlement (docs/accounts-api.md), on the routes and bodies
+// declared in kiebot/common/accounts_routes.hpp.
 #include "accounts_client.hpp"
 
 #include <nlohmann/json.hpp>
 
+#include "kiebot/common/accounts_routes.hpp"
 #include "kiebot/common/http_client.hpp"
+#include "kiebot/common/json.hpp"
 #include "payment.hpp"
 
 namespace kiebot::generator {
@@ -14,10 +16,11 @@ AccountsClient::AccountsClient(http::Client& client, std::string base, std::stri
   while (!base_.empty() && base_.back() == '/') base_.pop_back();
 }
 
-net::awaitable<Settled> AccountsClient::settle(std::string hold_id, std::string action) {
+net::awaitable<Settled> AccountsClient::settle(HoldId hold_id, std::string action) {
+  const auto& route = action == "commit" ? accounts_api::kCommitHold : accounts_api::kReleaseHold;
   http::ClientRequest request;
-  request.method = "POST";
-  request.url = base_ + "/v1/holds/" + http::percent_encode(hold_id) + "/" + action;
+  request.method = std::string(route.method);
+  request.url = base_ + accounts_api::path(route, hold_id);
   request.headers = {{"Authorization", "Bearer " + token_}, {"Content-Type", "application/json"}};
   request.body = "{}";
   request.timeout = std::chrono::seconds(10);
@@ -38,10 +41,10 @@ net::awaitable<Settled> AccountsClient::settle(std::string hold_id, std::string 
   co_return s;
 }
 
-net::awaitable<HoldLookup> AccountsClient::hold(std::string hold_id, HoldInfo& out) {
+net::awaitable<HoldLookup> AccountsClient::hold(HoldId hold_id, HoldInfo& out) {
   http::ClientRequest request;
-  request.method = "GET";
-  request.url = base_ + "/v1/holds/" + http::percent_encode(hold_id);
+  request.method = std::string(accounts_api::kGetHold.method);
+  request.url = base_ + accounts_api::path(accounts_api::kGetHold, hold_id);
   request.headers = {{"Authorization", "Bearer " + token_}};
   request.timeout = std::chrono::seconds(10);
   HoldLookup lookup;
@@ -62,20 +65,7 @@ net::awaitable<HoldLookup> AccountsClient::hold(std::string hold_id, HoldInfo& o
     lookup.error = "accounts answered " + std::to_string(response.status);
     co_return lookup;
   }
-  auto text = [&](const char* name) {
-    auto it = body.find(name);
-    return it != body.end() && it->is_string() ? it->get<std::string>() : std::string();
-  };
-  auto number = [&](const char* name) {
-    auto it = body.find(name);
-    return it != body.end() && it->is_number_integer() ? it->get<std::int64_t>() : std::int64_t{0};
-  };
-  out.state = text("state");
-  out.kind = text("kind");
-  out.key = text("key");
-  out.user_id = number("user_id");
-  out.amount = number("amount");
-  out.expires_ms = number("expires_ms");
+  out = accounts_api::read_hold_view(body);
   lookup.kind = HoldLookup::Kind::found;
   co_return lookup;
 }

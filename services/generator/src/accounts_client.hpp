@@ -4,6 +4,8 @@
 
 #include <string>
 
+#include "kiebot/common/accounts_routes.hpp"
+#include "kiebot/common/ids.hpp"
 #include "kiebot/common/net.hpp"
 
 namespace kiebot::http {
@@ -19,7 +21,7 @@ struct Settled {
   std::string body;
 };
 
-struct HoldInfo;
+using HoldInfo = accounts_api::HoldView;
 
 struct HoldLookup {
   enum class Kind { found, not_found, retry };
@@ -32,9 +34,9 @@ class AccountsClient {
  public:
   AccountsClient(http::Client& client, std::string base, std::string token);
   // action: "commit" or "release".
-  net::awaitable<Settled> settle(std::string hold_id, std::string action);
+  net::awaitable<Settled> settle(HoldId hold_id, std::string action);
   // Fills `out` when found.
-  net::awaitable<HoldLookup> hold(std::string hold_id, HoldInfo& out);
+  net::awaitable<HoldLookup> hold(HoldId hold_id, HoldInfo& out);
 
  private:
   http::Client& client_;

@@ -110,7 +110,7 @@ json addressed(const Job& job) {
 net::awaitable<void> Generator::edit_status(const Job& job, std::string text) {
   if (!job.chat_id || !job.status_message_id) co_return;
   json params = {{"chat_id", *job.chat_id}, {"message_id", *job.status_message_id}, {"text", std::move(text)}};
-  co_await s_.limiter.acquire(*job.chat_id, std::chrono::seconds(30));
+  co_await s_.limiter.acquire(job.chat_id->value(), std::chrono::seconds(30));
   auto edited = co_await s_.telegram.call("editMessageText", std::move(params), std::chrono::seconds(5));
   if (!edited.ok) log::info("status_edit_failed", {{"job_id", job.id}, {"description", edited.description}});
 }
@@ -175,7 +175,7 @@ net::awaitable<std::string> Generator::relay(const Job& job, std::string method,
     source = &spooled;
     size = spooled.size();
   }
-  co_await s_.limiter.acquire(*job.chat_id, std::chrono::seconds(30));
+  co_await s_.limiter.acquire(job.chat_id->value(), std::chrono::seconds(30));
   auto uploaded = co_await s_.telegram.upload_streamed(method, std::move(params), type, file_name(url),
                                                        std::move(content_type), size, source);
   Metrics::delivery(method, uploaded.ok ? "upload" : "upload_refused");
@@ -210,7 +210,7 @@ net::awaitable<std::string> Generator::deliver(const Job& job, const std::vector
     }
     json params = addressed(job);
     params["media"] = std::move(media);
-    co_await s_.limiter.acquire(chat, std::chrono::seconds(30));
+    co_await s_.limiter.acquire(chat.value(), std::chrono::seconds(30));
     auto sent = co_await s_.telegram.call("sendMediaGroup", std::move(params));
     Metrics::delivery("sendMediaGroup", sent.ok ? "ok" : "failed");
     if (sent.ok) co_return "media_group";
@@ -223,7 +223,7 @@ net::awaitable<std::string> Generator::deliver(const Job& job, const std::vector
     json params = addressed(job);
     params[item_type] = url;
     if (i == 0) params["caption"] = caption;
-    co_await s_.limiter.acquire(chat, std::chrono::seconds(30));
+    co_await s_.limiter.acquire(chat.value(), std::chrono::seconds(30));
     auto sent = co_await s_.telegram.call(method, params);
     Metrics::delivery(method, sent.ok ? "url" : "url_refused");
     if (sent.ok) continue;
@@ -237,7 +237,7 @@ net::awaitable<std::string> Generator::deliver(const Job& job, const std::vector
       continue;
     }
     json link = {{"chat_id", chat}, {"text", link_text(job.language, url)}};
-    co_await s_.limiter.acquire(chat, std::chrono::seconds(30));
+    co_await s_.limiter.acquire(chat.value(), std::chrono::seconds(30));
     auto linked = co_await s_.telegram.call("sendMessage", std::move(link));
     Metrics::delivery("sendMessage", linked.ok ? "link" : "failed");
     outcome = linked.ok ? "links" : "failed";

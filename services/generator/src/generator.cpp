@@ -12,6 +12,7 @@
 #include "generator_metrics.hpp"
 #include "kie_answers.hpp"
 #include "kiebot/common/backoff.hpp"
+#include "kiebot/common/errors.hpp"
 #include "kiebot/common/kafka.hpp"
 #include "kiebot/common/kafka_consume.hpp"
 #include "kiebot/common/log.hpp"
@@ -88,8 +89,8 @@ net::awaitable<bool> Generator::full() {
     try {
       pending_ = co_await s_.store.pending();
       pending_checked_ = now;
-    } catch (const redis::Error& e) {
-      log::warn("pending_check_failed", {{"error", e.what()}});
+    } catch (const redis::Error&) {
+      report_error("pending_check_failed", std::current_exception());
     }
   }
   bool full = inflight_ >= options_.max_inflight || pending_ >= options_.max_pending;
@@ -124,18 +125,30 @@ net::awaitable<void> Generator::take_once(kafka::Message message) {
 net::awaitable<bool> Generator::take(kafka::Message message) {
   Backoff backoff(std::chrono::milliseconds(200), std::chrono::seconds(5));
   // Retried until it is recorded or dead-lettered: its offset is committed
-  // only then, and the later ones of its partition wait for it.
+  // only then, and the later ones of its partition wait for it. Only
+  // transient failures are retried; a message whose recording meets a bug or
+  // a refusal would meet it again, so it is dead-lettered.
+  bool dead = false;
   while (true) {
-    std::string failure;
+    std::exception_ptr failure;
     try {
-      co_await take_once(message);
-    } catch (const redis::Error& e) {
-      failure = e.what();
-    } catch (const kafka::Error& e) {
-      failure = e.what();
+      if (dead) {
+        co_await to_dlq(message, "unrecordable");
+      } else {
+        co_await take_once(message);
+      }
+    } catch (...) {
+      failure = std::current_exception();
     }
-    if (failure.empty()) break;
-    log::warn("job_record_failed", {{"error", failure}, {"offset", message.offset}});
+    if (!failure) break;
+    json context = {{"partition", message.partition}, {"offset", message.offset}, {"dead_lettering", dead}};
+    auto kind = report_error("job_record_failed", failure, context);
+    if (kind == ErrorKind::cancelled) std::rethrow_exception(failure);
+    if (kind != ErrorKind::transient) {
+      if (dead) break;  // not even the dead-letter topic takes it: the bug lines above keep it
+      dead = true;
+      continue;
+    }
     if (!co_await sleep_for(backoff.next())) co_return false;
   }
   wake();
@@ -169,9 +182,9 @@ net::awaitable<void> Generator::track() {
         bool failed = false;
         try {
           claimed = co_await s_.store.claim_due(limit);
-        } catch (const redis::Error& e) {
+        } catch (const redis::Error&) {
           failed = true;
-          log::warn("claim_failed", {{"error", e.what()}});
+          report_error("claim_failed", std::current_exception());
         }
         if (failed) {
           if (!co_await sleep_for(backoff.next())) break;
@@ -221,8 +234,8 @@ net::awaitable<http::Response> Generator::callback(http::Request request) {
   bool known = false;
   try {
     known = co_await s_.store.poke(job_id, std::move(task_id));
-  } catch (const redis::Error& e) {
-    log::warn("callback_poke_failed", {{"job_id", job_id}, {"error", e.what()}});
+  } catch (const redis::Error&) {
+    report_error("callback_poke_failed", std::current_exception(), {{"job_id", job_id}});
     co_return http::Response::error(503, "unavailable", "try again");
   }
   if (known) wake();

@@ -108,6 +108,7 @@ class Generator {
   net::awaitable<void> run_job(Claimed claimed);
   net::awaitable<void> step(Step& s);
   net::awaitable<void> guarded_step(Step* s, std::exception_ptr* failure);
+  net::awaitable<void> step_failed(Step& s, std::exception_ptr failure);
   net::awaitable<void> keep_claim(std::string job_id);
   // Writes fields to the job's record (and to s) while the claim is ours.
   net::awaitable<bool> save(Step& s, Fields fields);

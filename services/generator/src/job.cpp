@@ -58,8 +58,8 @@ std::variant<Job, std::string> parse_job(std::string_view text) {
     if (job.deadline_s < 10 || job.deadline_s > 86'400) return std::string("deadline_s: 10-86400");
   }
   std::string error;
-  job.user_id = optional_id(j, "user_id", error);
-  job.chat_id = optional_id(j, "chat_id", error);
+  if (auto id = optional_id(j, "user_id", error)) job.user_id = UserId(*id);
+  if (auto id = optional_id(j, "chat_id", error)) job.chat_id = ChatId(*id);
   job.status_message_id = optional_id(j, "status_message_id", error);
   job.reply_to_message_id = optional_id(j, "reply_to_message_id", error);
   if (!error.empty()) return error;
@@ -71,7 +71,7 @@ std::variant<Job, std::string> parse_job(std::string_view text) {
   }
   if (j.contains("hold_id") && !j["hold_id"].is_null()) {
     if (!j["hold_id"].is_string() || j["hold_id"].get<std::string>().empty()) return std::string("hold_id: a string");
-    job.hold_id = j["hold_id"].get<std::string>();
+    job.hold_id = HoldId(j["hold_id"].get<std::string>());
   }
   if ((job.chat_id || job.hold_id) && !job.user_id) return std::string("user_id: required with chat_id or hold_id");
   if (j.contains("caption")) {

@@ -9,6 +9,8 @@
 #include <string_view>
 #include <variant>
 
+#include "kiebot/common/ids.hpp"
+
 namespace kiebot::generator {
 
 struct Job {
@@ -17,10 +19,10 @@ struct Job {
   nlohmann::json input;  // an object, passed to KIE unchanged
   std::int64_t created_ms = 0;
   std::int64_t deadline_s = 900;
-  std::optional<std::int64_t> user_id;
-  std::optional<std::int64_t> chat_id;
+  std::optional<UserId> user_id;
+  std::optional<ChatId> chat_id;
   std::string language = "ru";
-  std::optional<std::string> hold_id;
+  std::optional<HoldId> hold_id;
   std::optional<std::int64_t> status_message_id;
   std::optional<std::int64_t> reply_to_message_id;  // the result answers this message
   std::string caption;

@@ -18,6 +18,7 @@
 #include "kiebot/common/http_client.hpp"
 #include "kiebot/common/kafka.hpp"
 #include "kiebot/common/backoff.hpp"
+#include "kiebot/common/errors.hpp"
 #include "kiebot/common/log.hpp"
 #include "kiebot/common/rate_limiter.hpp"
 #include "kiebot/common/redis.hpp"
@@ -73,7 +74,10 @@ net::awaitable<void> Generator::run_job(Claimed claimed) {
   // large upload can outlast it); whichever ends first stops the other.
   std::exception_ptr failure;
   co_await (guarded_step(&s, &failure) || keep_claim(s.id()));
-  if (failure) std::rethrow_exception(failure);
+  if (failure) {
+    co_await step_failed(s, std::move(failure));
+    co_return;
+  }
   log::debug("job_step", {{"job_id", s.id()}, {"from", state}, {"to", s.field("state")},
                           {"ms", std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count()}});
 }
@@ -88,14 +92,36 @@ net::awaitable<void> Generator::guarded_step(Step* s, std::exception_ptr* failur
   }
 }
 
+// A transient failure (Redis, Kafka or the network away) leaves the job
+// claimed: the claim runs out and the step is tried again, here or on
+// another replica. Anything else would fail the same way again, so it is
+// not retried: reported (a bug loudly), and the job fails at once, its hold
+// released and its user told. A bug on the way to failing is left to the
+// claim, and reported again each time.
+net::awaitable<void> Generator::step_failed(Step& s, std::exception_ptr failure) {
+  json context = {{"job_id", s.id()}, {"state", s.field("state")}, {"model", s.job.model}};
+  auto kind = report_error("job_step_failed", failure, context);
+  if (kind == ErrorKind::cancelled) std::rethrow_exception(failure);
+  if (kind == ErrorKind::transient || s.field("state") == "failing") co_return;
+  std::exception_ptr again;
+  try {
+    std::string failure_code = "internal_error";
+    std::string failure_reason = kind == ErrorKind::bug ? "an internal error" : error_message(failure);
+    co_await fail(s, std::move(failure_code), std::move(failure_reason));
+  } catch (...) {
+    again = std::current_exception();
+  }
+  if (again) report_error("job_fail_failed", again, context);
+}
+
 net::awaitable<void> Generator::keep_claim(std::string job_id) {
   auto every = s_.store.claim_ttl() / 3;
   while (co_await sleep_for(every)) {
     bool ours = false;
     try {
       ours = co_await s_.store.extend(job_id);
-    } catch (const redis::Error& e) {
-      log::warn("claim_extend_failed", {{"job_id", job_id}, {"error", e.what()}});
+    } catch (const redis::Error&) {
+      report_error("claim_extend_failed", std::current_exception(), {{"job_id", job_id}});
       continue;
     }
     // Lost: another replica continues the job; this step's writes are
@@ -207,7 +233,14 @@ net::awaitable<bool> Generator::settle_hold(Step& s, const char* action) {
       log::error("hold_not_found", {{"job_id", s.id()}, {"hold_id", *s.job.hold_id}, {"action", action}});
       break;
     case Settled::Kind::retry:
-      log::warn("hold_settle_failed", {{"job_id", s.id()}, {"action", action}, {"status", settled.status}, {"answer", settled.body}});
+      if (settled.status >= 400 && status_kind(settled.status) == ErrorKind::permanent) {
+        // Refused (a token or a scope to fix): reported as a permanent
+        // failure, and still retried, since money is never left unsettled.
+        auto refused = std::make_exception_ptr(PermanentError("accounts answered " + std::to_string(settled.status)));
+        report_error("hold_settle_refused", refused, {{"job_id", s.id()}, {"action", action}, {"answer", settled.body}});
+      } else {
+        log::warn("hold_settle_failed", {{"job_id", s.id()}, {"action", action}, {"status", settled.status}, {"answer", settled.body}});
+      }
       co_return false;
   }
   Fields marker{{"hold_settled", outcome}};
@@ -247,8 +280,8 @@ net::awaitable<bool> Generator::publish_result(Step& s, bool succeeded) {
     kafka::Headers headers;  // explicit: see to_dlq
     co_await s_.producer.send(options_.results_topic, s.id(), std::move(value), std::move(headers));
     sent = true;
-  } catch (const kafka::Error& e) {
-    log::warn("result_publish_failed", {{"job_id", s.id()}, {"error", e.what()}});
+  } catch (const kafka::Error&) {
+    report_error("result_publish_failed", std::current_exception(), {{"job_id", s.id()}});
   }
   if (!sent) co_return false;
   Fields marker{{"published", "1"}};
@@ -323,7 +356,7 @@ net::awaitable<void> Generator::fail(Step& s, std::string code, std::string reas
       params["reply_markup"] = {{"inline_keyboard", json::array({json::array({{{"text", message(s.job.language, "try_again")},
                                                                                {"callback_data", data}}})})}};
     }
-    co_await s_.limiter.acquire(*s.job.chat_id, std::chrono::seconds(30));
+    co_await s_.limiter.acquire(s.job.chat_id->value(), std::chrono::seconds(30));
     auto sent = co_await s_.telegram.call("sendMessage", std::move(params));
     Metrics::delivery("failure_notice", sent.ok ? "ok" : "failed");
     Fields marker{{"notified", sent.ok ? "1" : "failed"}};

@@ -1,7 +1,10 @@
 // A claimed job during one step: its record as loaded, and the parsed job.
 #pragma once
 
+#include <charconv>
+#include <cstdint>
 #include <string>
+#include <system_error>
 
 #include "generator.hpp"
 
@@ -17,12 +20,12 @@ struct Generator::Step {
     auto it = fields.find(name);
     return it == fields.end() ? std::string() : it->second;
   }
+  // 0 when absent or not a number.
   std::int64_t number(const std::string& name) const {
-    try {
-      return std::stoll(field(name));
-    } catch (const std::exception&) {
-      return 0;
-    }
+    auto text = field(name);
+    std::int64_t value = 0;
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+    return ec == std::errc() && end == text.data() + text.size() ? value : 0;
   }
 };
 

@@ -25,6 +25,8 @@ std::string message(const std::string& language, const std::string& key) {
                             "⚠️ We could not confirm that the generation started. You were not charged; please try again."}},
       {"unsafe_result_url", {"⚠️ Сервис генерации вернул недопустимую ссылку на результат. Деньги не списаны.",
                              "⚠️ The generation service returned an unacceptable result link. You were not charged."}},
+      {"internal_error", {"🛠 Что-то пошло не так на нашей стороне. Деньги не списаны, попробуйте ещё раз.",
+                          "🛠 Something went wrong on our side. You were not charged; please try again."}},
       {"kie_rejected", {"🛠 Сервис генерации отклонил запрос. Деньги не списаны, попробуйте позже.",
                         "🛠 The generation service refused the request. You were not charged; please try later."}},
   };

@@ -5,7 +5,7 @@
 
 namespace kiebot::generator {
 
-std::optional<std::int64_t> job_price(const Job& job, const std::string& hold_kind, const dialog::Catalog& catalog) {
+std::optional<Kopecks> job_price(const Job& job, const std::string& hold_kind, const dialog::Catalog& catalog) {
   const auto* model = catalog.by_id(job.model);
   if (model == nullptr) return std::nullopt;
   // The catalog prices the form's values (strings); KIE's input has the same
@@ -18,7 +18,7 @@ std::optional<std::int64_t> job_price(const Job& job, const std::string& hold_ki
     if (it->is_boolean()) values[field.name] = it->get<bool>() ? "true" : "false";
     if (it->is_number_integer()) values[field.name] = std::to_string(it->get<std::int64_t>());
   }
-  return hold_kind == "admin" ? catalog.admin_price(*model, values) : catalog.price(*model, values);
+  return Kopecks(hold_kind == "admin" ? catalog.admin_price(*model, values) : catalog.price(*model, values));
 }
 
 std::optional<std::string> hold_problem(const Job& job, const HoldInfo& hold, const dialog::Catalog& catalog) {

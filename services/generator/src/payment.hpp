@@ -9,6 +9,8 @@
 #include <string>
 
 #include "job.hpp"
+#include "kiebot/common/accounts_routes.hpp"
+#include "kiebot/common/money.hpp"
 
 namespace kiebot::dialog {
 class Catalog;
@@ -17,14 +19,7 @@ class Catalog;
 namespace kiebot::generator {
 
 // GET /v1/holds/{id} at accounts.
-struct HoldInfo {
-  std::string state;  // held, committed, released, expired
-  std::string kind;   // paid, free, admin
-  std::int64_t user_id = 0;
-  std::int64_t amount = 0;
-  std::int64_t expires_ms = 0;
-  std::string key;  // the idempotency key it was made with: the job id
-};
+using HoldInfo = accounts_api::HoldView;
 
 // Why the hold does not pay for the job (a reason code for gen.results and
 // the DLQ), or nothing when it does.
@@ -32,7 +27,7 @@ std::optional<std::string> hold_problem(const Job& job, const HoldInfo& hold, co
 
 // What the catalog charges for the job's model and KIE input (the admin
 // price for admin holds); nothing for a model it does not sell.
-std::optional<std::int64_t> job_price(const Job& job, const std::string& hold_kind, const dialog::Catalog& catalog);
+std::optional<Kopecks> job_price(const Job& job, const std::string& hold_kind, const dialog::Catalog& catalog);
 
 // GENERATOR_UNPAID_SOURCES: "a,b" -> {a, b}.
 std::set<std::string> parse_sources(const std::string& list);

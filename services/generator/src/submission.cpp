@@ -7,6 +7,7 @@
 #include "kie_client.hpp"
 #include "payment.hpp"
 #include "kiebot/common/backoff.hpp"
+#include "kiebot/common/errors.hpp"
 #include "kiebot/common/log.hpp"
 #include "messages.hpp"
 
@@ -20,7 +21,14 @@ net::awaitable<bool> Generator::check_payment(Step& s) {
   if (lookup.kind == HoldLookup::Kind::retry) {
     auto attempts = s.number("hold_checks") + 1;
     auto delay = backoff_delay(std::chrono::seconds(1), std::chrono::seconds(30), static_cast<int>(attempts));
-    log::warn("hold_check_failed", {{"job_id", s.id()}, {"status", lookup.status}, {"error", lookup.error}});
+    if (lookup.status >= 400 && status_kind(lookup.status) == ErrorKind::permanent) {
+      // Refused (a token or a scope to fix): reported, and looked at again
+      // until the deadline like any other failure to verify.
+      auto refused = std::make_exception_ptr(PermanentError("accounts answered " + std::to_string(lookup.status)));
+      report_error("hold_check_refused", refused, {{"job_id", s.id()}});
+    } else {
+      log::warn("hold_check_failed", {{"job_id", s.id()}, {"status", lookup.status}, {"error", lookup.error}});
+    }
     if (unix_ms() + delay.count() < s.job.deadline_ms()) {
       Fields counted{{"hold_checks", std::to_string(attempts)}};
       if (!co_await save(s, std::move(counted))) co_return false;

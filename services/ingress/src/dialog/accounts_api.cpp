@@ -1,12 +1,24 @@
-// accounts client for the dialog (see accounts_api.hpp).
-#include "kiebot/common/json.hpp"
+// accounts client for the dialog (see accounts_api.hpp), on the routes and
+// bodies declared in kiebot/common/accounts_routes.hpp.
 #include "accounts_api.hpp"
 
+#include "kiebot/common/accounts_routes.hpp"
 #include "kiebot/common/http_client.hpp"
+#include "kiebot/common/json.hpp"
 
 namespace kiebot::dialog {
 
 using nlohmann::json;
+namespace api = accounts_api;
+
+namespace {
+
+std::optional<UserId> admin_of(std::int64_t admin_id) {
+  if (admin_id <= 0) return std::nullopt;
+  return UserId(admin_id);
+}
+
+}  // namespace
 
 AccountsApi::AccountsApi(http::Client& client, std::string base, std::string token)
     : client_(client), base_(std::move(base)), token_(std::move(token)) {
@@ -44,58 +56,64 @@ net::awaitable<AccountsReply> AccountsApi::send(http::ClientRequest request) {
   co_return reply;
 }
 
+namespace {
+
+// The method as the request takes it (route methods are string literals).
+const char* method(const api::Route& route) { return route.method.data(); }
+
+}  // namespace
+
 net::awaitable<AccountsReply> AccountsApi::user(std::int64_t user_id) {
-  return send(request("GET", "/v1/users/" + std::to_string(user_id), nullptr));
+  return send(request(method(api::kGetUser), api::path(api::kGetUser, UserId(user_id)), nullptr));
 }
 
 net::awaitable<AccountsReply> AccountsApi::set_language(std::int64_t user_id, std::string language) {
-  return send(request("PUT", "/v1/users/" + std::to_string(user_id) + "/language", {{"language", language}}));
+  return send(request(method(api::kLanguage), api::path(api::kLanguage, UserId(user_id)), api::language_body(language)));
 }
 
 net::awaitable<AccountsReply> AccountsApi::hold(std::int64_t user_id, std::int64_t amount, std::string kind,
                                                 std::string key, std::int64_t ttl_s) {
-  json body = {{"amount", amount}, {"kind", kind}, {"idempotency_key", key}, {"ttl_s", ttl_s}};
-  return send(request("POST", "/v1/users/" + std::to_string(user_id) + "/holds", body));
+  api::HoldRequest body{Kopecks(amount), std::move(kind), std::move(key), ttl_s};
+  return send(request(method(api::kCreateHold), api::path(api::kCreateHold, UserId(user_id)), api::to_json(body)));
 }
 
 net::awaitable<AccountsReply> AccountsApi::release(std::string hold_id) {
-  return send(request("POST", "/v1/holds/" + http::percent_encode(hold_id) + "/release", json::object()));
+  return send(request(method(api::kReleaseHold), api::path(api::kReleaseHold, HoldId(std::move(hold_id))), json::object()));
 }
 
 net::awaitable<AccountsReply> AccountsApi::credit(std::int64_t user_id, std::int64_t amount, std::string reason,
                                                   std::string key, std::string ref, std::int64_t admin_id) {
-  json body = {{"amount", amount}, {"reason", reason}, {"idempotency_key", key}};
-  if (!ref.empty()) body["ref"] = ref;
-  if (admin_id > 0) body["admin_id"] = admin_id;
-  return send(request("POST", "/v1/users/" + std::to_string(user_id) + "/credits", body));
+  api::MoneyRequest body{Kopecks(amount), std::move(reason), std::move(key), std::move(ref), admin_of(admin_id)};
+  return send(request(method(api::kCredit), api::path(api::kCredit, UserId(user_id)), api::to_json(body)));
 }
 
 net::awaitable<AccountsReply> AccountsApi::debit(std::int64_t user_id, std::int64_t amount, std::string reason,
                                                  std::string key, std::string ref, std::int64_t admin_id) {
-  json body = {{"amount", amount}, {"reason", reason}, {"idempotency_key", key}};
-  if (!ref.empty()) body["ref"] = ref;
-  if (admin_id > 0) body["admin_id"] = admin_id;
-  return send(request("POST", "/v1/users/" + std::to_string(user_id) + "/debits", body));
+  api::MoneyRequest body{Kopecks(amount), std::move(reason), std::move(key), std::move(ref), admin_of(admin_id)};
+  return send(request(method(api::kDebit), api::path(api::kDebit, UserId(user_id)), api::to_json(body)));
 }
 
 net::awaitable<AccountsReply> AccountsApi::gift(std::int64_t user_id) {
-  return send(request("POST", "/v1/users/" + std::to_string(user_id) + "/gift", json::object()));
+  return send(request(method(api::kGift), api::path(api::kGift, UserId(user_id)), json::object()));
 }
 
 net::awaitable<AccountsReply> AccountsApi::referral(std::int64_t user_id, std::int64_t referrer_id) {
-  return send(request("POST", "/v1/users/" + std::to_string(user_id) + "/referral", {{"referrer_id", referrer_id}}));
+  return send(request(method(api::kReferral), api::path(api::kReferral, UserId(user_id)),
+                      api::referral_body(UserId(referrer_id))));
 }
 
 net::awaitable<AccountsReply> AccountsApi::set_admin(std::int64_t user_id, std::int64_t limit) {
-  return send(request("PUT", "/v1/admins/" + std::to_string(user_id), {{"limit", limit}}));
+  return send(request(method(api::kSetAdmin), api::path(api::kSetAdmin, UserId(user_id)),
+                      api::to_json(api::AdminRequest{Kopecks(limit)})));
 }
 
 net::awaitable<AccountsReply> AccountsApi::ledger(std::int64_t user_id, int limit) {
-  return send(request("GET", "/v1/users/" + std::to_string(user_id) + "/ledger?limit=" + std::to_string(limit), nullptr));
+  return send(request(method(api::kLedger), api::path(api::kLedger, UserId(user_id)) + "?limit=" + std::to_string(limit),
+                      nullptr));
 }
 
 net::awaitable<AccountsReply> AccountsApi::stats() {
-  return send(request("GET", "/v1/stats", nullptr));
+  return send(request(method(api::kStats), api::path(api::kStats), nullptr));
 }
 
 }  // namespace kiebot::dialog

@@ -3,6 +3,8 @@
 #include "offset_store.hpp"
 
 #include <algorithm>
+#include <charconv>
+#include <system_error>
 
 #include "kiebot/common/redis.hpp"
 
@@ -31,10 +33,9 @@ std::vector<std::int64_t> parse_ids(const std::string& text) {
   while (start < text.size()) {
     auto end = text.find(',', start);
     if (end == std::string::npos) end = text.size();
-    try {
-      ids.push_back(std::stoll(text.substr(start, end - start)));
-    } catch (const std::exception&) {
-    }
+    std::int64_t id = 0;
+    auto [stop, ec] = std::from_chars(text.data() + start, text.data() + end, id);
+    if (ec == std::errc() && stop == text.data() + end) ids.push_back(id);
     start = end + 1;
   }
   return ids;
@@ -42,11 +43,9 @@ std::vector<std::int64_t> parse_ids(const std::string& text) {
 
 std::int64_t to_int(const redis::Reply& reply) {
   if (reply.type != redis::Reply::Type::string) return 0;
-  try {
-    return std::stoll(reply.str);
-  } catch (const std::exception&) {
-    return 0;
-  }
+  std::int64_t value = 0;
+  auto [end, ec] = std::from_chars(reply.str.data(), reply.str.data() + reply.str.size(), value);
+  return ec == std::errc() && end == reply.str.data() + reply.str.size() ? value : 0;
 }
 
 }  // namespace

@@ -9,6 +9,7 @@
 #include "bot_api.hpp"
 #include "ingress_metrics.hpp"
 #include "kiebot/common/backoff.hpp"
+#include "kiebot/common/errors.hpp"
 #include "kiebot/common/kafka.hpp"
 #include "kiebot/common/lease.hpp"
 #include "kiebot/common/lifecycle.hpp"
@@ -80,8 +81,9 @@ net::awaitable<StoredOffset> Poller::read_offset() {
                                     {"offset", stored.offset}});
       }
       co_return stored;
-    } catch (const redis::Error& e) {
-      log::warn("offset_read_failed", {{"error", e.what()}});
+    } catch (const redis::Error&) {
+      // Retried whatever the kind (polling cannot go on without it); a bug is loud.
+      report_error("offset_read_failed", std::current_exception());
     }
     if (!co_await sleep_for(backoff.next())) throw boost::system::system_error(net::error::operation_aborted);
   }
@@ -281,8 +283,8 @@ net::awaitable<bool> Poller::store_offset(std::int64_t epoch, const Batch& batch
       log::warn("offset_refused", {{"epoch", epoch}, {"offset", batch.confirm},
                                    {"reason", result == OffsetStore::Result::stale_epoch ? "stale_epoch" : "offset_behind"}});
       co_return false;
-    } catch (const redis::Error& e) {
-      log::warn("offset_store_failed", {{"error", e.what()}, {"offset", batch.confirm}});
+    } catch (const redis::Error&) {
+      report_error("offset_store_failed", std::current_exception(), {{"offset", batch.confirm}});
     }
     if (stopping_()) co_return false;
     co_await sleep_for(backoff.next());

@@ -35,8 +35,8 @@ void info(std::string_view event);
 void warn(std::string_view event);
 void error(std::string_view event);
 
-// A co_spawn completion handler that logs the coroutine's exception (if any)
-// as `event`; cancellation (operation_aborted) is not an error.
+// A co_spawn completion handler that reports the coroutine's exception (if
+// any) as `event` with its kind (errors.hpp); cancellation is not an error.
 std::function<void(std::exception_ptr)> on_failure(std::string event);
 
 // Formats one line without writing it (for tests).

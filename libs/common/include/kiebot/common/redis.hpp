@@ -42,6 +42,11 @@ class Error : public std::runtime_error {
 // naming `what` (e.g. the script) and Redis's message.
 void throw_if_error(const Reply& reply, std::string_view what);
 
+// True when an error reply (or an Error's message naming one) reports a
+// passing state of Redis (LOADING, BUSY, READONLY, MASTERDOWN, TRYAGAIN,
+// CLUSTERDOWN, NOREPLICAS, OOM) rather than a mistake in the command or script.
+bool transient_error_reply(std::string_view message);
+
 struct Endpoint {
   std::string host = "127.0.0.1";
   std::uint16_t port = 6379;
