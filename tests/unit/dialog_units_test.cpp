@@ -10,9 +10,9 @@
 #include <sstream>
 
 #include "catalog.hpp"  // kie-emulator's: the inputs KIE accepts
-#include "dialog/machine/verbs.hpp"
-#include "dialog/input.hpp"
 #include "dialog/catalog.hpp"
+#include "dialog/input.hpp"
+#include "dialog/machine/verbs.hpp"
 #include "dialog/screens.hpp"
 #include "dialog/texts.hpp"
 
@@ -57,8 +57,7 @@ TEST(DialogCatalog, OffersAtLeastTenModelsInEveryCategoryThatKieAccepts) {
         for (const auto& option : f.options) {
           auto v = values;
           v[f.name] = option;
-          EXPECT_EQ(kie::validate_input(*kie_model, catalog.kie_input(m, v)),
-                    std::nullopt)
+          EXPECT_EQ(kie::validate_input(*kie_model, catalog.kie_input(m, v)), std::nullopt)
               << m.id << " " << f.name << "=" << option;
         }
       }
@@ -176,10 +175,10 @@ TEST(DialogCallbackData, TypedVersionedCompactAndRefusesTheRest) {
   EXPECT_EQ(dialog::decode("1|lang")->verb, dialog::Verb::language);  // its argument is optional
   EXPECT_FALSE(dialog::decode("0|opt|x"));
   EXPECT_FALSE(dialog::decode("1|"));
-  EXPECT_FALSE(dialog::decode("1|zzz"));                     // no such verb
-  EXPECT_FALSE(dialog::decode("1|opt|a1b2c3d4|1"));          // an argument missing
-  EXPECT_FALSE(dialog::decode("1|opt|A1B2C3D4|1|2"));        // not a nonce
-  EXPECT_FALSE(dialog::decode("1|opt|a1b2c3d4|1|2|3"));      // one too many
+  EXPECT_FALSE(dialog::decode("1|zzz"));                 // no such verb
+  EXPECT_FALSE(dialog::decode("1|opt|a1b2c3d4|1"));      // an argument missing
+  EXPECT_FALSE(dialog::decode("1|opt|A1B2C3D4|1|2"));    // not a nonce
+  EXPECT_FALSE(dialog::decode("1|opt|a1b2c3d4|1|2|3"));  // one too many
   EXPECT_FALSE(dialog::decode("1|lang|de"));
   EXPECT_FALSE(dialog::decode("1|pay|-5"));
   EXPECT_FALSE(dialog::decode("retry:job-1"));
@@ -237,7 +236,8 @@ TEST(DialogInput, ReadsUpdatesWithoutThrowingOnOtherTypes) {
   EXPECT_EQ(button.callback_id, "q1");
   EXPECT_EQ(button.message_id, 5);
   // Unreadable ones say why (the dispatcher logs it and skips them)...
-  auto no_sender = dialog::read_update(json::parse(R"({"update_id":11,"message":{"from":"x","chat":[],"message_id":"y"}})"));
+  auto no_sender =
+      dialog::read_update(json::parse(R"({"update_id":11,"message":{"from":"x","chat":[],"message_id":"y"}})"));
   EXPECT_TRUE(no_sender.kind.empty());
   EXPECT_EQ(no_sender.problem, "message.chat.type is missing");
   auto anonymous = dialog::read_update(
@@ -247,7 +247,8 @@ TEST(DialogInput, ReadsUpdatesWithoutThrowingOnOtherTypes) {
   EXPECT_TRUE(not_object.kind.empty());
   EXPECT_EQ(not_object.problem, "callback_query is not an object");
   // ...while those ignored on purpose are quiet.
-  auto group = dialog::read_update(json::parse(R"({"update_id":12,"message":{"from":{"id":1},"chat":{"id":-5,"type":"group"}}})"));
+  auto group = dialog::read_update(
+      json::parse(R"({"update_id":12,"message":{"from":{"id":1},"chat":{"id":-5,"type":"group"}}})"));
   EXPECT_TRUE(group.kind.empty());
   EXPECT_TRUE(group.problem.empty());
   EXPECT_TRUE(dialog::read_update(json::parse(R"({"update_id":14,"edited_message":{"text":"x"}})")).problem.empty());
@@ -263,16 +264,29 @@ TEST(DialogInput, AmountsAndAdminInput) {
   EXPECT_EQ(dialog::parse_roubles("150"), 15'000);
   EXPECT_EQ(dialog::parse_roubles("150,5"), 15'050);
   EXPECT_EQ(dialog::parse_roubles("0.29"), 29);
-  EXPECT_FALSE(dialog::parse_roubles("150 "));
+  EXPECT_EQ(dialog::parse_roubles(" 150 "), 15'000);
+  EXPECT_EQ(dialog::parse_roubles("1 500"), 150'000);
+  EXPECT_EQ(dialog::parse_roubles("1000000000"), 100'000'000'000);
+  EXPECT_FALSE(dialog::parse_roubles("1000000000.01"));
+  EXPECT_FALSE(dialog::parse_roubles("150.555"));
+  EXPECT_FALSE(dialog::parse_roubles("1e3"));
+  EXPECT_FALSE(dialog::parse_roubles("0x10"));
+  EXPECT_FALSE(dialog::parse_roubles("inf"));
   EXPECT_FALSE(dialog::parse_roubles("nan"));
   EXPECT_FALSE(dialog::parse_roubles("-1"));
   EXPECT_EQ(dialog::parse_id_and_amount("42 150.50"), (std::pair<std::int64_t, std::int64_t>{42, 15'050}));
   // Found by fuzz/admin_input: more than nothing in roubles, 0 kopecks.
   EXPECT_FALSE(dialog::parse_id_and_amount("42 0.001"));
   EXPECT_FALSE(dialog::parse_id_and_amount("0 5"));
+  EXPECT_EQ(dialog::parse_id_and_amount("42 1 500"), (std::pair<std::int64_t, std::int64_t>{42, 150'000}));
+  EXPECT_FALSE(dialog::parse_id_and_amount("42abc 5"));
+  EXPECT_FALSE(dialog::parse_id_and_amount("42 10000000.01"));
+  EXPECT_FALSE(dialog::parse_id_and_amount("42"));
   EXPECT_EQ(dialog::parse_positive_id("77"), 77);
   EXPECT_FALSE(dialog::parse_positive_id("99999999999999999999"));
   EXPECT_FALSE(dialog::parse_positive_id("x"));
+  EXPECT_FALSE(dialog::parse_positive_id("12abc"));
+  EXPECT_FALSE(dialog::parse_positive_id(" 12"));
   auto refund = dialog::parse_refund_input("42 stxAbC");
   ASSERT_TRUE(refund);
   EXPECT_EQ(refund->second, "stxAbC");
@@ -281,4 +295,7 @@ TEST(DialogInput, AmountsAndAdminInput) {
   ASSERT_TRUE(top_up);
   EXPECT_EQ(top_up->kopecks, 10'000);
   EXPECT_FALSE(dialog::parse_invoice_payload("topup:-1:1:1"));
+  EXPECT_FALSE(dialog::parse_invoice_payload("topup:42:10000:160:9"));
+  EXPECT_FALSE(dialog::parse_invoice_payload("topup:42:10000"));
+  EXPECT_FALSE(dialog::parse_invoice_payload("topup:42:99999999999999999999:1"));
 }

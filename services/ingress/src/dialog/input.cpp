@@ -1,9 +1,10 @@
 // Reading what Telegram and users send (see input.hpp).
 #include "input.hpp"
 
-#include <cstdio>
+#include <charconv>
 #include <sstream>
 
+#include "kiebot/common/amount.hpp"
 #include "kiebot/common/json.hpp"
 
 namespace kiebot::dialog {
@@ -82,37 +83,28 @@ std::optional<Command> read_command(std::string_view text) {
   return Command{std::string(name), std::string(payload)};
 }
 
-std::optional<std::int64_t> parse_roubles(std::string text) {
-  for (auto& c : text) c = c == ',' ? '.' : c;
-  double rub = 0;
-  char rest = 0;
-  // The range check comes first: it also refuses nan and inf, which no cast may see.
-  if (std::sscanf(text.c_str(), "%lf%c", &rub, &rest) != 1 || !(rub >= 0 && rub <= 1e9)) return std::nullopt;
-  return static_cast<std::int64_t>(rub * 100 + 0.5);
+std::optional<std::int64_t> parse_roubles(std::string_view text) {
+  auto amount = parse_amount(text);
+  if (!amount || amount->count() > kMaxTypedKopecks) return std::nullopt;
+  return amount->count();
 }
 
-std::optional<std::int64_t> parse_positive_id(const std::string& text) {
+std::optional<std::int64_t> parse_positive_id(std::string_view text) {
   std::int64_t id = 0;
-  try {
-    id = std::stoll(text);
-  } catch (const std::exception&) {
-    return std::nullopt;
-  }
-  if (id <= 0) return std::nullopt;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), id);
+  if (ec != std::errc() || end != text.data() + text.size() || id <= 0) return std::nullopt;
   return id;
 }
 
-std::optional<std::pair<std::int64_t, std::int64_t>> parse_id_and_amount(const std::string& text) {
-  long long id = 0;
-  double rub = 0;
-  if (std::sscanf(text.c_str(), "%lld %lf", &id, &rub) != 2 || id <= 0 ||
-      !(rub > 0 && rub <= 10'000'000)) {  // refuses nan too
-    return std::nullopt;
-  }
-  // "42 0.001" is more than nothing in roubles but 0 kopecks: no grant of nothing.
-  auto kopecks = static_cast<std::int64_t>(rub * 100 + 0.5);
-  if (kopecks <= 0) return std::nullopt;
-  return std::pair{static_cast<std::int64_t>(id), kopecks};
+std::optional<std::pair<std::int64_t, std::int64_t>> parse_id_and_amount(std::string_view text) {
+  while (!text.empty() && text.front() == ' ') text.remove_prefix(1);
+  auto space = text.find(' ');
+  if (space == std::string_view::npos) return std::nullopt;
+  auto id = parse_positive_id(text.substr(0, space));
+  auto kopecks = parse_roubles(text.substr(space + 1));
+  // "42 0" would be a grant of nothing.
+  if (!id || !kopecks || *kopecks <= 0 || *kopecks > kMaxGrantKopecks) return std::nullopt;
+  return std::pair{*id, *kopecks};
 }
 
 std::optional<std::pair<std::int64_t, std::string>> parse_refund_input(const std::string& text) {
@@ -124,10 +116,24 @@ std::optional<std::pair<std::int64_t, std::string>> parse_refund_input(const std
   return std::pair{user_id, std::move(charge)};
 }
 
-std::optional<TopUp> parse_invoice_payload(const std::string& payload) {
+std::optional<TopUp> parse_invoice_payload(std::string_view payload) {
+  constexpr std::string_view kPrefix = "topup:";
+  if (!payload.starts_with(kPrefix)) return std::nullopt;
+  payload.remove_prefix(kPrefix.size());
   TopUp t;
-  if (std::sscanf(payload.c_str(), "topup:%ld:%ld:%ld", &t.user_id, &t.kopecks, &t.stars) != 3) return std::nullopt;
-  if (t.user_id <= 0 || t.kopecks <= 0 || t.stars <= 0) return std::nullopt;
+  std::int64_t* fields[] = {&t.user_id, &t.kopecks, &t.stars};
+  const char* at = payload.data();
+  const char* end = payload.data() + payload.size();
+  for (std::size_t i = 0; i < 3; ++i) {
+    if (i > 0) {
+      if (at == end || *at != ':') return std::nullopt;
+      ++at;
+    }
+    auto [stop, ec] = std::from_chars(at, end, *fields[i]);
+    if (ec != std::errc() || *fields[i] <= 0) return std::nullopt;
+    at = stop;
+  }
+  if (at != end) return std::nullopt;
   return t;
 }
 

@@ -16,15 +16,15 @@ namespace kiebot::dialog {
 
 // One update as the dialog sees it.
 struct Incoming {
-  std::string seen;  // the update's type (message, callback_query, ...); "" when none is known
-  std::string kind;  // message, callback_query or pre_checkout_query; "" when there is nothing to do
-  nlohmann::json body;                // the object under `seen`
-  nlohmann::json from;                // the sender, always an object
+  std::string seen;     // the update's type (message, callback_query, ...); "" when none is known
+  std::string kind;     // message, callback_query or pre_checkout_query; "" when there is nothing to do
+  nlohmann::json body;  // the object under `seen`
+  nlohmann::json from;  // the sender, always an object
   std::int64_t update_id = 0;
-  std::int64_t user_id = 0;           // > 0 when `kind` is set
-  std::int64_t chat_id = 0;           // != 0 when `kind` is set
-  std::int64_t message_id = 0;        // callback queries: the message with the button
-  std::int64_t user_message_id = 0;   // messages: the user's message
+  std::int64_t user_id = 0;          // > 0 when `kind` is set
+  std::int64_t chat_id = 0;          // != 0 when `kind` is set
+  std::int64_t message_id = 0;       // callback queries: the message with the button
+  std::int64_t user_message_id = 0;  // messages: the user's message
   std::string callback_id;
   // Why an update of a kind the dialog handles cannot be handled (no
   // sender, no chat, not an object); "" when it can be, or when the dialog
@@ -40,15 +40,23 @@ struct Command {
 };
 std::optional<Command> read_command(std::string_view text);
 
-// Roubles typed by a user ("150", "150.50", "150,5"), as kopecks in
-// [0, 10^11]; the caller checks its own bounds.
-std::optional<std::int64_t> parse_roubles(std::string text);
+// The largest amount a user or an admin may type: 10^9 roubles.
+inline constexpr std::int64_t kMaxTypedKopecks = 100'000'000'000;
+// The largest admin grant or limit: 10^7 roubles.
+inline constexpr std::int64_t kMaxGrantKopecks = 1'000'000'000;
 
-// An id typed by an admin or carried by /start ref_<id>: a positive integer.
-std::optional<std::int64_t> parse_positive_id(const std::string& text);
+// Roubles typed by a user ("150", "150.50", "150,5", "1 500"), as kopecks in
+// [0, kMaxTypedKopecks], read with integers only (kiebot/common/amount.hpp);
+// the caller checks its own bounds.
+std::optional<std::int64_t> parse_roubles(std::string_view text);
 
-// "<id> <roubles>" (admin grants and limits) -> id and kopecks, both > 0.
-std::optional<std::pair<std::int64_t, std::int64_t>> parse_id_and_amount(const std::string& text);
+// An id typed by an admin or carried by /start ref_<id>: a positive integer,
+// digits only.
+std::optional<std::int64_t> parse_positive_id(std::string_view text);
+
+// "<id> <roubles>" (admin grants and limits) -> id and kopecks, both > 0,
+// kopecks at most kMaxGrantKopecks.
+std::optional<std::pair<std::int64_t, std::int64_t>> parse_id_and_amount(std::string_view text);
 
 // "<user id> <charge id>" (the owner's refund).
 std::optional<std::pair<std::int64_t, std::string>> parse_refund_input(const std::string& text);
@@ -57,6 +65,6 @@ std::optional<std::pair<std::int64_t, std::string>> parse_refund_input(const std
 struct TopUp {
   std::int64_t user_id = 0, kopecks = 0, stars = 0;
 };
-std::optional<TopUp> parse_invoice_payload(const std::string& payload);
+std::optional<TopUp> parse_invoice_payload(std::string_view payload);
 
 }  // namespace kiebot::dialog
