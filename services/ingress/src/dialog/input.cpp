@@ -4,7 +4,7 @@
 #include <cstdio>
 #include <sstream>
 
-#include "kiebot/common/json.hpp"
+#include "kiebot/base/json.hpp"
 
 namespace kiebot::dialog {
 
