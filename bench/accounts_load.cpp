@@ -6,16 +6,16 @@
 // time, so a stall is not hidden by the requests it delayed.
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <chrono>
 #include <iostream>
 
-#include "kiebot/common/http_client.hpp"
-#include "kiebot/common/log.hpp"
+#include "kiebot/base/log.hpp"
+#include "kiebot/http/client.hpp"
 
 using namespace kiebot;
 using Clock = std::chrono::steady_clock;
@@ -46,9 +46,10 @@ net::awaitable<void> worker(Load& load, int user, int index) {
   http::Headers headers{{"Authorization", "Bearer " + load.token}, {"Content-Type", "application/json"}};
   auto holds = load.base + "/v1/users/" + std::to_string(user) + "/holds";
   net::steady_timer pace(executor);
-  auto interval = load.rate > 0 ? std::chrono::duration_cast<Clock::duration>(
-                                      std::chrono::duration<double>(load.connections / load.rate))
-                                : Clock::duration::zero();
+  auto interval =
+      load.rate > 0
+          ? std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(load.connections / load.rate))
+          : Clock::duration::zero();
   // Workers are spread evenly over one interval, so that the offered load
   // is smooth rather than 64 requests at the same instant.
   auto next = Clock::now() + interval * index / load.connections;
@@ -96,8 +97,9 @@ int main(int argc, char** argv) {
   }
   log::init({"bench-accounts-load", "bench", log::Level::warn, {}});
   int connections = std::stoi(argv[3]);
-  Load load{argv[1], argv[2], Clock::now() + std::chrono::seconds(std::stoi(argv[4])), std::stod(argv[6]),
-            connections, {}, 0, 0};
+  Load load{
+      argv[1], argv[2], Clock::now() + std::chrono::seconds(std::stoi(argv[4])), std::stod(argv[6]), connections, {},
+      0,       0};
   int first_user = std::stoi(argv[5]);
   net::io_context io(1);
   auto started = Clock::now();

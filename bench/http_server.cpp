@@ -1,12 +1,12 @@
-// The libs/common HTTP server with the standard health routes, on one
+// The libs/http server with the standard health routes, on one
 // thread, for bench/run.sh to load with wrk next to nginx.
 #include <nlohmann/json.hpp>
 
-#include "kiebot/common/config.hpp"
-#include "kiebot/common/health.hpp"
-#include "kiebot/common/http_server.hpp"
-#include "kiebot/common/lifecycle.hpp"
-#include "kiebot/common/log.hpp"
+#include "kiebot/base/config.hpp"
+#include "kiebot/base/log.hpp"
+#include "kiebot/http/health.hpp"
+#include "kiebot/http/server.hpp"
+#include "kiebot/runtime/lifecycle.hpp"
 
 using namespace kiebot;
 

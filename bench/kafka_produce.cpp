@@ -1,4 +1,4 @@
-// Produces every line of a file as one message through libs/common's
+// Produces every line of a file as one message through libs/kafka's
 // Producer (idempotent, acks=all; lines are key<TAB>value) and prints messages per second from
 // the first send to the last acknowledgement. bench/run.sh times the whole
 // process instead, as it does for kcat -P on the same file and broker.
@@ -12,8 +12,8 @@
 #include <chrono>
 #include <iostream>
 
-#include "kiebot/common/kafka.hpp"
-#include "kiebot/common/log.hpp"
+#include "kiebot/base/log.hpp"
+#include "kiebot/kafka/kafka.hpp"
 
 using namespace kiebot;
 
@@ -59,8 +59,8 @@ std::string_view map_file(const char* path) {
   if (fd < 0) return {};
   struct stat st {};
   fstat(fd, &st);
-  void* data = st.st_size > 0 ? mmap(nullptr, static_cast<std::size_t>(st.st_size), PROT_READ, MAP_PRIVATE, fd, 0)
-                              : MAP_FAILED;
+  void* data =
+      st.st_size > 0 ? mmap(nullptr, static_cast<std::size_t>(st.st_size), PROT_READ, MAP_PRIVATE, fd, 0) : MAP_FAILED;
   ::close(fd);
   if (data == MAP_FAILED) return {};
   return {static_cast<const char*>(data), static_cast<std::size_t>(st.st_size)};

@@ -5,7 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "check.hpp"
-#include "kiebot/common/http.hpp"
+#include "kiebot/http/http.hpp"
 #include "validate.hpp"
 
 namespace acc = kiebot::accounts;

@@ -1,4 +1,4 @@
-// Amounts people type (libs/common amount.hpp): parse_amount never throws
+// Amounts people type (libs/base amount.hpp): parse_amount never throws
 // and gives kopecks in [0, INT64_MAX] or a reason; what it accepts, written
 // back by format_amount in any style, reads back the same; and any kopecks
 // (taken from the input's bytes) written in any style read back the same.
@@ -7,7 +7,7 @@
 #include <string>
 
 #include "check.hpp"
-#include "kiebot/common/amount.hpp"
+#include "kiebot/base/amount.hpp"
 
 namespace {
 

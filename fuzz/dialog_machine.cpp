@@ -8,7 +8,7 @@
 
 #include "catalog.hpp"
 #include "check.hpp"
-#include "kiebot/common/json.hpp"
+#include "kiebot/base/json.hpp"
 #include "machine/reducer.hpp"
 #include "machine/table.hpp"
 #include "screens.hpp"
@@ -34,9 +34,12 @@ dlg::Event event_from(char kind, std::string_view piece) {
       auto space = text.find(' ');
       return dlg::CommandIn{"/" + text.substr(0, space), space == std::string::npos ? "" : text.substr(space + 1)};
     }
-    case 1: return dlg::TextIn{text};
-    case 2: return dlg::PhotoIn{text};
-    case 3: return dlg::OtherIn{};
+    case 1:
+      return dlg::TextIn{text};
+    case 2:
+      return dlg::PhotoIn{text};
+    case 3:
+      return dlg::OtherIn{};
     default: {
       if (auto press = dlg::decode(text)) return dlg::PressIn{std::move(*press)};
       return dlg::StaleIn{};

@@ -7,7 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "check.hpp"
-#include "kiebot/common/json.hpp"
+#include "kiebot/base/json.hpp"
 #include "poller/bot_api.hpp"
 #include "poller/update_scan.hpp"
 

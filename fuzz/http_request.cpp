@@ -1,4 +1,4 @@
-// The HTTP server's request parsing (libs/common http_parse.hpp: Beast's
+// The HTTP server's request parsing (libs/http parse.hpp: Beast's
 // request_parser with the server's limits): any bytes give a request, "need
 // more", or a refusal the server can send (400, 431 or the body-limit
 // status, in the house error shape); a complete request keeps within the
@@ -6,7 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "check.hpp"
-#include "kiebot/common/http_parse.hpp"
+#include "kiebot/http/parse.hpp"
 
 namespace http = kiebot::http;
 using Outcome = http::ParsedRequest::Outcome;

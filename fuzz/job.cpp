@@ -3,9 +3,9 @@
 // the same job; its caption is valid UTF-8 of at most 1024 UTF-16 units
 // (Telegram's caption limit) without controls or bidi overrides, whatever
 // the job's text.
-#include "check.hpp"
 #include "job.hpp"
-#include "kiebot/common/text.hpp"
+#include "check.hpp"
+#include "kiebot/base/text.hpp"
 
 namespace gen = kiebot::generator;
 
@@ -28,6 +28,6 @@ extern "C" int LLVMFuzzerTestOneInput(const unsigned char* data, std::size_t siz
   auto caption = gen::result_caption(job);
   FUZZ_CHECK(kiebot::text::utf16_length(caption) <= kiebot::text::kMaxCaption);
   FUZZ_CHECK(caption.find("\u202E") == std::string::npos && caption.find('\r') == std::string::npos);
-  (void)nlohmann::json(caption).dump();                   // valid UTF-8, or this throws
+  (void)nlohmann::json(caption).dump();  // valid UTF-8, or this throws
   return 0;
 }

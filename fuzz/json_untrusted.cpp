@@ -1,4 +1,4 @@
-// parse_untrusted (libs/common json.hpp): any bytes give a value or a
+// parse_untrusted (libs/base json.hpp): any bytes give a value or a
 // discarded one, never an exception; a value is at most max_depth deep and
 // survives dump and re-parse unchanged; a discarded one is not JSON or is
 // too deep or too large. string_field and int_field never throw.
@@ -6,7 +6,7 @@
 #include <string_view>
 
 #include "check.hpp"
-#include "kiebot/common/json.hpp"
+#include "kiebot/base/json.hpp"
 
 using nlohmann::json;
 
@@ -19,8 +19,10 @@ std::size_t text_depth(std::string_view s) {
   for (std::size_t i = 0; i < s.size(); ++i) {
     char c = s[i];
     if (in_string) {
-      if (c == '\\') ++i;
-      else if (c == '"') in_string = false;
+      if (c == '\\')
+        ++i;
+      else if (c == '"')
+        in_string = false;
     } else if (c == '"') {
       in_string = true;
     } else if (c == '[' || c == '{') {

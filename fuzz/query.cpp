@@ -1,10 +1,10 @@
-// Query strings and percent-encoding (libs/common http.hpp), as every HTTP
+// Query strings and percent-encoding (libs/http http.hpp), as every HTTP
 // route reads them: decoding what was encoded gives the bytes back, and
 // parse_query of an encoded pair finds it.
 #include <string>
 
 #include "check.hpp"
-#include "kiebot/common/http.hpp"
+#include "kiebot/http/http.hpp"
 
 namespace http = kiebot::http;
 

@@ -4,8 +4,8 @@
 // user and a chat; a command starts with '/' and holds no ' ' or '@'.
 #include "check.hpp"
 #include "input.hpp"
+#include "kiebot/base/json.hpp"
 #include "machine/verbs.hpp"
-#include "kiebot/common/json.hpp"
 
 namespace dlg = kiebot::dialog;
 

@@ -1,11 +1,11 @@
-// Url::parse (libs/common http.hpp): http and https only, a host, a port in
+// Url::parse (libs/http http.hpp): http and https only, a host, a port in
 // 1-65535, a target starting with '/'; an accepted URL printed back parses
 // to the same parts, and no accepted URL holds a control character or a
 // space (the SSRF rule of issue 16: CR/LF would inject header lines).
 #include <string>
 
 #include "check.hpp"
-#include "kiebot/common/http.hpp"
+#include "kiebot/http/http.hpp"
 
 using kiebot::http::Url;
 
@@ -21,8 +21,8 @@ extern "C" int LLVMFuzzerTestOneInput(const unsigned char* data, std::size_t siz
   for (unsigned char c : text) FUZZ_CHECK(c > 0x20 && c != 0x7f);
   if (url->host.find_first_of("[]") == std::string::npos) {
     bool v6 = url->host.find(':') != std::string::npos;
-    auto printed = url->scheme + "://" + (v6 ? "[" + url->host + "]" : url->host) + ":" +
-                   std::to_string(url->port) + url->target;
+    auto printed =
+        url->scheme + "://" + (v6 ? "[" + url->host + "]" : url->host) + ":" + std::to_string(url->port) + url->target;
     auto again = Url::parse(printed);
     FUZZ_CHECK(again);
     FUZZ_CHECK(again->scheme == url->scheme && again->host == url->host && again->port == url->port &&

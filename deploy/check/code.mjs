@@ -1,5 +1,5 @@
 // What the services' code does with Redis, Kafka and accounts, read from the
-// sources (services/, libs/common/src): the facts that deploy/check holds the
+// sources (services/, libs/*/src): the facts that deploy/check holds the
 // Redis ACL users, the KafkaUsers and the accounts tokens to.
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
@@ -57,7 +57,7 @@ function commandsOf(file, rel, problem) {
   return found;
 }
 
-// libs/common parts that send Redis commands, and how to tell that a service uses them.
+// Library parts (libs/*/src) that send Redis commands, and how to tell that a service uses them.
 const COMMON = {
   "lease.cpp": /\bLease\s+\w+\s*[({;]/,  // a variable or a member
   "rate_limiter.cpp": /\bRateLimiter\s+\w+\s*[({]/,
@@ -69,19 +69,21 @@ const COMMON = {
 export function redisCommands(root, problem) {
   const out = {};
   const common = {};
-  for (const file of sourcesUnder(path.join(root, "libs/common/src"))) {
+  const where = {};
+  for (const file of sourcesUnder(path.join(root, "libs"))) {
     const rel = path.relative(root, file);
     const found = commandsOf(file, rel, problem);
     if (!found.length) continue;
     const base = path.basename(file);
     if (!(base in COMMON)) problem(rel, "sends Redis commands, and deploy/check does not know which services use it (COMMON in deploy/check/code.mjs)");
     common[base] = found;
+    where[base] = file;
   }
   for (const service of SERVICES) {
     const files = sourcesUnder(path.join(root, "services", service));
     const text = files.map((f) => readFileSync(f, "utf8")).join("\n");
     let used = Object.keys(common).filter((base) => base !== "redis.cpp" && COMMON[base]?.test(text));
-    const usedText = used.map((b) => readFileSync(path.join(root, "libs/common/src", b), "utf8")).join("\n");
+    const usedText = used.map((b) => readFileSync(where[b], "utf8")).join("\n");
     if (common["redis.cpp"] && COMMON["redis.cpp"].test(text + usedText)) used = [...used, "redis.cpp"];
     const found = [...files.flatMap((f) => commandsOf(f, path.relative(root, f), problem)),
                    ...used.flatMap((b) => common[b].filter((c) => !c.setup))];
@@ -98,11 +100,11 @@ export function redisCommands(root, problem) {
 // its keys: update this table and the ACL users (redis-users.acl).
 export const REDIS_KEYS = {
   ingress: [
-    ["libs/common/src/lease.cpp", '"{lease:"', ["{lease:telegram:1}", "{lease:telegram:1}:epoch"]],
+    ["libs/redis/src/lease.cpp", '"{lease:"', ["{lease:telegram:1}", "{lease:telegram:1}:epoch"]],
     ["services/ingress/src/app.cpp", '"telegram:"', []],
     ["services/ingress/src/app.cpp", '"}:offset"', ["{lease:telegram:1}:offset"]],
-    ["libs/common/src/rate_limiter.cpp", '":chat:"', ["{tg-limits:1}:global", "{tg-limits:1}:chat:2"]],
-    ["libs/common/src/rate_limiter.cpp", '"tg-limits:"', []],
+    ["libs/redis/src/rate_limiter.cpp", '":chat:"', ["{tg-limits:1}:global", "{tg-limits:1}:chat:2"]],
+    ["libs/redis/src/rate_limiter.cpp", '"tg-limits:"', []],
     ["services/ingress/main.cpp", 'telegram_limits_prefix(', []],
     ["services/ingress/src/dialog/store.cpp", '"dlg:{du:"', ["dlg:{du:1}:running", "dlg:{du:1}:history", "dlg:{du:1}:job:j1"]],
     ["services/ingress/src/dialog/store.cpp", '"dlg:{dc:"', ["dlg:{dc:1}:state"]],
@@ -113,7 +115,7 @@ export const REDIS_KEYS = {
     ["services/generator/src/job_store.cpp", '"{gen}:due"', ["{gen}:due"]],
     ["services/generator/src/job_store.cpp", '"{gen}:claim:"', ["{gen}:claim:j1"]],
     ["services/generator/src/job_store.cpp", '"{gen}:job:"', ["{gen}:job:j1"]],
-    ["libs/common/src/rate_limiter.cpp", '"tg-limits:"', ["{tg-limits:1}:global", "{tg-limits:1}:chat:2"]],
+    ["libs/redis/src/rate_limiter.cpp", '"tg-limits:"', ["{tg-limits:1}:global", "{tg-limits:1}:chat:2"]],
     ["services/generator/main.cpp", 'telegram_limits_prefix(', []],
   ],
   accounts: [

@@ -89,7 +89,7 @@ export function checkAclRules(where, users, code, keys, problem) {
   }
 }
 
-// redis://user:password@host:port/db, as libs/common's parse_url reads it.
+// redis://user:password@host:port/db, as libs/redis's parse_url reads it.
 export function parseRedisUrl(url) {
   if (!url.startsWith("redis://")) return undefined;
   let rest = url.slice("redis://".length);

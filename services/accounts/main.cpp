@@ -2,7 +2,7 @@
 #include <string_view>
 
 #include "app.hpp"
-#include "kiebot/common/service_runtime.hpp"
+#include "kiebot/service/service_runtime.hpp"
 #include "store.hpp"
 
 using namespace kiebot;

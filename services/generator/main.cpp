@@ -7,12 +7,12 @@
 #include "generator_metrics.hpp"
 #include "job_store.hpp"
 #include "kie_client.hpp"
-#include "kiebot/common/health.hpp"
-#include "kiebot/common/http_client.hpp"
-#include "kiebot/common/kafka.hpp"
-#include "kiebot/common/rate_limiter.hpp"
-#include "kiebot/common/service_runtime.hpp"
-#include "kiebot/common/telegram.hpp"
+#include "kiebot/http/client.hpp"
+#include "kiebot/http/health.hpp"
+#include "kiebot/kafka/kafka.hpp"
+#include "kiebot/redis/rate_limiter.hpp"
+#include "kiebot/service/service_runtime.hpp"
+#include "kiebot/telegram/telegram.hpp"
 
 using namespace kiebot;
 

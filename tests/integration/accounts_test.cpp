@@ -15,7 +15,7 @@
 #include <iostream>
 #include <thread>
 
-#include "kiebot/common/http_client.hpp"
+#include "kiebot/http/client.hpp"
 #include "process.hpp"
 #include "redis_server.hpp"
 #include "run.hpp"
@@ -29,7 +29,8 @@ namespace {
 constexpr const char* kToken = "test-accounts-token";
 
 struct Accounts : testing::Test {
-  std::unique_ptr<test::RedisServer> redis = std::make_unique<test::RedisServer>(std::vector<std::string>{"--appendonly", "yes", "--appendfsync", "always"});
+  std::unique_ptr<test::RedisServer> redis =
+      std::make_unique<test::RedisServer>(std::vector<std::string>{"--appendonly", "yes", "--appendfsync", "always"});
   std::unique_ptr<test::Process> service;
   std::uint16_t port = 0;
   net::io_context io;
@@ -38,9 +39,9 @@ struct Accounts : testing::Test {
   void SetUp() override { start(); }
 
   void start(std::map<std::string, std::string> extra = {}) {
-    std::map<std::string, std::string> env{{"ACCOUNTS_TOKEN", kToken},   {"REDIS_URL", redis->url()},
-                                           {"HTTP_PORT", "0"},          {"OWNER_ID", "1"},
-                                           {"ADMIN_IDS", "2"},          {"ADMIN_DEFAULT_LIMIT", "5000"}};
+    std::map<std::string, std::string> env{{"ACCOUNTS_TOKEN", kToken}, {"REDIS_URL", redis->url()},
+                                           {"HTTP_PORT", "0"},         {"OWNER_ID", "1"},
+                                           {"ADMIN_IDS", "2"},         {"ADMIN_DEFAULT_LIMIT", "5000"}};
     for (auto& [k, v] : extra) env[k] = v;
     service = std::make_unique<test::Process>(std::vector<std::string>{std::string(KIEBOT_BIN_DIR) + "/accounts"}, env);
     port = service->listening_port(10s);
@@ -165,7 +166,8 @@ TEST_F(Accounts, SameIdempotencyKeyFiftyTimesCreditsOnce) {
   EXPECT_EQ(get("/v1/users/7")["balance"], 15'000);
   EXPECT_EQ(ledger_sum(7), 15'000);
   // The same key with another amount is a client bug, not a second payment.
-  auto reused = post("/v1/users/7/credits", {{"amount", 1}, {"reason", "stars"}, {"idempotency_key", "tg-charge-abc123"}});
+  auto reused =
+      post("/v1/users/7/credits", {{"amount", 1}, {"reason", "stars"}, {"idempotency_key", "tg-charge-abc123"}});
   EXPECT_EQ(reused.status, 409);
   EXPECT_EQ(get("/v1/users/7")["balance"], 15'000);
 }
@@ -312,7 +314,8 @@ TEST_F(Accounts, BadInputIsRefusedAndChangesNothing) {
 
 TEST_F(Accounts, FreeGenerationsAndReferrals) {
   for (int i = 0; i < 5; ++i) {
-    auto r = post("/v1/users/20/holds", {{"amount", 1}, {"kind", "free"}, {"idempotency_key", "f" + std::to_string(i)}});
+    auto r =
+        post("/v1/users/20/holds", {{"amount", 1}, {"kind", "free"}, {"idempotency_key", "f" + std::to_string(i)}});
     ASSERT_EQ(r.status, 200) << r.body;
     if (i == 0) {
       EXPECT_EQ(post("/v1/holds/" + r.json()["hold_id"].get<std::string>() + "/commit", json::object()).status, 200);
@@ -386,7 +389,8 @@ TEST_F(Accounts, AdminsOwnerAndLanguage) {
   EXPECT_EQ(over.status, 402);
   EXPECT_EQ(over.json()["error"], "admin_limit_reached");
   EXPECT_EQ(get("/v1/users/2")["admin"]["remaining"], 1'000);
-  EXPECT_EQ(post("/v1/users/1/holds", {{"amount", 100'000'000}, {"kind", "admin"}, {"idempotency_key", "o1"}}).status, 200);
+  EXPECT_EQ(post("/v1/users/1/holds", {{"amount", 100'000'000}, {"kind", "admin"}, {"idempotency_key", "o1"}}).status,
+            200);
   EXPECT_EQ(post("/v1/users/8/holds", {{"amount", 1}, {"kind", "admin"}, {"idempotency_key", "x"}}).status, 403);
 
   EXPECT_EQ(call("PUT", "/v1/admins/8", R"({"limit":20000})").status, 200);
@@ -454,8 +458,10 @@ TEST_F(Accounts, AdminGrantsCountAgainstTheAdminsLimit) {
 }
 
 TEST_F(Accounts, DebitsMayGoBelowZeroAndHoldsAreReadable) {
-  ASSERT_EQ(post("/v1/users/43/credits", {{"amount", 1'000}, {"reason", "stars"}, {"idempotency_key", "c"}}).status, 200);
-  auto hold = post("/v1/users/43/holds", {{"amount", 600}, {"kind", "paid"}, {"idempotency_key", "job-43"}, {"ttl_s", 120}});
+  ASSERT_EQ(post("/v1/users/43/credits", {{"amount", 1'000}, {"reason", "stars"}, {"idempotency_key", "c"}}).status,
+            200);
+  auto hold =
+      post("/v1/users/43/holds", {{"amount", 600}, {"kind", "paid"}, {"idempotency_key", "job-43"}, {"ttl_s", 120}});
   ASSERT_EQ(hold.status, 200) << hold.body;
   auto id = hold.json()["hold_id"].get<std::string>();
   auto info = get("/v1/holds/" + id);
@@ -485,7 +491,8 @@ TEST_F(Accounts, AuditFindsNoDriftAcrossTrimmingAndFindsATamperedBalance) {
   service->stop(SIGTERM, 5s);
   start({{"LEDGER_MAX_LEN", "10"}});
   for (int i = 0; i < 30; ++i) {
-    post("/v1/users/60/credits", {{"amount", 100 + i}, {"reason", "topup"}, {"idempotency_key", "c" + std::to_string(i)}});
+    post("/v1/users/60/credits",
+         {{"amount", 100 + i}, {"reason", "topup"}, {"idempotency_key", "c" + std::to_string(i)}});
   }
   auto h = post("/v1/users/60/holds", {{"amount", 500}, {"kind", "paid"}, {"idempotency_key", "h1"}});
   post("/v1/users/61/credits", {{"amount", 1'000}, {"reason", "stars"}, {"idempotency_key", "s"}});
@@ -511,7 +518,8 @@ TEST_F(Accounts, AuditFindsNoDriftAcrossTrimmingAndFindsATamperedBalance) {
   EXPECT_EQ(get("/v1/stats")["money_held"], 500);
   (void)h;
   // Money changed behind the ledger's back is found.
-  test::Process tamper({"/usr/bin/redis-cli", "-p", std::to_string(redis->port()), "HINCRBY", "{u:61}:acct", "balance", "7"});
+  test::Process tamper(
+      {"/usr/bin/redis-cli", "-p", std::to_string(redis->port()), "HINCRBY", "{u:61}:acct", "balance", "7"});
   tamper.read_line(5s);
   tamper.stop(SIGTERM, 5s);
   auto [drifted, found] = audit();
@@ -541,9 +549,10 @@ TEST(AccountsStartup, FsyncDurabilityRefusesRedisThatFsyncsEverySecond) {
   while (service.running() && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(20ms);
   EXPECT_EQ(service.stop(SIGKILL, 1s), 1);
   // Opting in starts, with a warning.
-  test::Process opted({std::string(KIEBOT_BIN_DIR) + "/accounts"},
-                      {{"ACCOUNTS_TOKEN", kToken}, {"REDIS_URL", everysec.url()}, {"HTTP_PORT", "0"},
-                       {"ACCOUNTS_DURABILITY", "everysec"}});
+  test::Process opted({std::string(KIEBOT_BIN_DIR) + "/accounts"}, {{"ACCOUNTS_TOKEN", kToken},
+                                                                    {"REDIS_URL", everysec.url()},
+                                                                    {"HTTP_PORT", "0"},
+                                                                    {"ACCOUNTS_DURABILITY", "everysec"}});
   EXPECT_TRUE(opted.wait_for_stderr("durability_everysec", 15s)) << opted.stderr_text();
   EXPECT_TRUE(opted.wait_for_stderr("accounts_ready", 15s)) << opted.stderr_text();
 }
@@ -552,16 +561,20 @@ TEST(AccountsStartup, ReplicaDurabilityAnswersOnlyWhatAReplicaHas) {
   test::RedisServer primary({"--appendonly", "yes"});
   auto replica = std::make_unique<test::RedisServer>(
       std::vector<std::string>{"--replicaof", "127.0.0.1", std::to_string(primary.port())});
-  test::Process service({std::string(KIEBOT_BIN_DIR) + "/accounts"},
-                        {{"ACCOUNTS_TOKEN", kToken}, {"REDIS_URL", primary.url()}, {"HTTP_PORT", "0"},
-                         {"ACCOUNTS_DURABILITY", "replica"}, {"ACCOUNTS_REPLICA_TIMEOUT_MS", "300"}});
+  test::Process service({std::string(KIEBOT_BIN_DIR) + "/accounts"}, {{"ACCOUNTS_TOKEN", kToken},
+                                                                      {"REDIS_URL", primary.url()},
+                                                                      {"HTTP_PORT", "0"},
+                                                                      {"ACCOUNTS_DURABILITY", "replica"},
+                                                                      {"ACCOUNTS_REPLICA_TIMEOUT_MS", "300"}});
   auto port = service.listening_port(10s);
   net::io_context io;
   http::Client client(io.get_executor());
   auto credit = [&](const std::string& key) {
-    http::ClientRequest r{"POST", "http://127.0.0.1:" + std::to_string(port) + "/v1/users/9/credits",
+    http::ClientRequest r{"POST",
+                          "http://127.0.0.1:" + std::to_string(port) + "/v1/users/9/credits",
                           {{"Authorization", std::string("Bearer ") + kToken}, {"Content-Type", "application/json"}},
-                          json{{"amount", 100}, {"reason", "topup"}, {"idempotency_key", key}}.dump(), 10s};
+                          json{{"amount", 100}, {"reason", "topup"}, {"idempotency_key", key}}.dump(),
+                          10s};
     return test::run(io, client.send(std::move(r)));
   };
   ASSERT_TRUE(service.wait_for_stderr("accounts_ready", 15s)) << service.stderr_text();
@@ -604,7 +617,9 @@ TEST_F(Accounts, EachCallerHasOnlyItsScopes) {
   EXPECT_EQ(minted.json()["error"], "forbidden");
   EXPECT_NE(minted.json()["message"].get<std::string>().find("generator"), std::string::npos);
   EXPECT_EQ(call_as(kGeneratorToken, "POST", "/v1/users/7/holds",
-                    {{"amount", 100}, {"kind", "paid"}, {"idempotency_key", "h"}}).status, 403);
+                    {{"amount", 100}, {"kind", "paid"}, {"idempotency_key", "h"}})
+                .status,
+            403);
   EXPECT_EQ(call_as(kGeneratorToken, "PUT", "/v1/admins/7", {{"limit", 1}}).status, 403);
   EXPECT_EQ(call_as(kGeneratorToken, "GET", "/v1/users/7").status, 200);
   // The dialog credits Stars, holds and settles, but grants nothing and manages no admins.
@@ -618,7 +633,9 @@ TEST_F(Accounts, EachCallerHasOnlyItsScopes) {
                        {{"amount", 100}, {"reason", "admin_grant"}, {"admin_id", 1}, {"idempotency_key", "g"}});
   EXPECT_EQ(grant.status, 403) << grant.body;
   EXPECT_EQ(call_as(kDialogToken, "POST", "/v1/users/7/debits",
-                    {{"amount", 100}, {"reason", "stars_refund"}, {"idempotency_key", "d"}}).status, 403);
+                    {{"amount", 100}, {"reason", "stars_refund"}, {"idempotency_key", "d"}})
+                .status,
+            403);
   EXPECT_EQ(call_as(kDialogToken, "DELETE", "/v1/admins/2").status, 403);
   EXPECT_EQ(call_as("no-such-token-00000000", "GET", "/v1/users/7").status, 401);
   // ACCOUNTS_TOKEN still has every scope.
@@ -651,7 +668,8 @@ TEST_F(Accounts, UnauthenticatedRequestIsRefusedBeforeItsBody) {
 TEST(AccountsStartup, BadCallerListExitsTwoNamingIt) {
   test::RedisServer redis({"--appendonly", "yes", "--appendfsync", "always"});
   test::Process service({std::string(KIEBOT_BIN_DIR) + "/accounts"},
-                        {{"ACCOUNTS_TOKENS", "generator:generator-token-000001:read,mint"}, {"REDIS_URL", redis.url()},
+                        {{"ACCOUNTS_TOKENS", "generator:generator-token-000001:read,mint"},
+                         {"REDIS_URL", redis.url()},
                          {"HTTP_PORT", "0"}});
   auto deadline = std::chrono::steady_clock::now() + 10s;
   while (service.running() && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(20ms);
@@ -665,11 +683,11 @@ TEST(AccountsStartup, BadCallerListExitsTwoNamingIt) {
 namespace {
 
 struct CreditLoad {
-  int answered = 0;                      // 200s
-  int answered_after_signal = 0;         // of which after SIGTERM was sent
+  int answered = 0;               // 200s
+  int answered_after_signal = 0;  // of which after SIGTERM was sent
   bool signalled = false;
-  std::vector<std::string> other;        // any other answer, with its body
-  std::vector<std::string> refused;      // keys whose request failed at the transport level
+  std::vector<std::string> other;    // any other answer, with its body
+  std::vector<std::string> refused;  // keys whose request failed at the transport level
   int workers_done = 0;
 };
 
@@ -679,8 +697,8 @@ net::awaitable<void> credit_until_refused(http::Client* client, std::uint16_t po
   for (int i = 0;; ++i) {
     auto key = "sigterm-" + std::to_string(worker) + "-" + std::to_string(i);
     json body{{"amount", 100}, {"reason", "topup"}, {"idempotency_key", key}};
-    http::ClientRequest request{"POST", "http://127.0.0.1:" + std::to_string(port) + "/v1/users/77/credits", {},
-                                body.dump(), 10s};
+    http::ClientRequest request{
+        "POST", "http://127.0.0.1:" + std::to_string(port) + "/v1/users/77/credits", {}, body.dump(), 10s};
     request.headers.emplace_back("Authorization", std::string("Bearer ") + kToken);
     request.headers.emplace_back("Content-Type", "application/json");
     try {

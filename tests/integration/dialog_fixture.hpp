@@ -16,8 +16,8 @@
 #include <vector>
 
 #include "kafka_dev.hpp"
-#include "kiebot/common/http_client.hpp"
-#include "kiebot/common/kafka.hpp"
+#include "kiebot/http/client.hpp"
+#include "kiebot/kafka/kafka.hpp"
 #include "process.hpp"
 #include "redis_server.hpp"
 

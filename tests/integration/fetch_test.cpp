@@ -4,8 +4,8 @@
 
 #include <memory>
 
-#include "kiebot/common/fetch_policy.hpp"
-#include "kiebot/common/http_client.hpp"
+#include "kiebot/http/client.hpp"
+#include "kiebot/http/fetch_policy.hpp"
 #include "local_server.hpp"
 #include "run.hpp"
 
@@ -38,7 +38,8 @@ struct FetchTest : testing::Test {
     internal = std::make_unique<test::LocalServer>(io, std::move(inside));
     *internal_url = internal->url("/secret");
     http::Router outside;
-    outside.add("GET", "/file", http::SyncHandler([](const http::Request&) { return http::Response::text(200, "file"); }));
+    outside.add("GET", "/file",
+                http::SyncHandler([](const http::Request&) { return http::Response::text(200, "file"); }));
     outside.add("GET", "/away", http::SyncHandler([u = internal_url](const http::Request&) {
                   return http::Response{302, {{"Location", *u}}, ""};
                 }));

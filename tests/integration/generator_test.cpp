@@ -8,16 +8,16 @@
 #include <boost/asio/io_context.hpp>
 #include <nlohmann/json.hpp>
 
+#include <iostream>
 #include <map>
 #include <set>
-#include <iostream>
 #include <sstream>
 #include <thread>
 
 #include "kafka_dev.hpp"
-#include "kiebot/common/http_client.hpp"
-#include "kiebot/common/kafka.hpp"
-#include "kiebot/common/redis.hpp"
+#include "kiebot/http/client.hpp"
+#include "kiebot/kafka/kafka.hpp"
+#include "kiebot/redis/redis.hpp"
 #include "process.hpp"
 #include "redis_server.hpp"
 #include "run.hpp"
@@ -33,7 +33,9 @@ constexpr const char* kBotToken = "111111:sandbox-token";
 constexpr const char* kAccountsToken = "test-accounts-token";
 constexpr std::int64_t kUser = 42;
 
-std::string bin(const char* name) { return std::string(KIEBOT_BIN_DIR) + "/" + name; }
+std::string bin(const char* name) {
+  return std::string(KIEBOT_BIN_DIR) + "/" + name;
+}
 
 struct GeneratorTest : testing::Test {
   test::RedisServer redis{{"--appendonly", "yes", "--appendfsync", "always"}};
@@ -54,7 +56,8 @@ struct GeneratorTest : testing::Test {
                                           std::map<std::string, std::string>{{"HTTP_PORT", "0"}});
     accounts = std::make_unique<test::Process>(
         std::vector<std::string>{bin("accounts")},
-        std::map<std::string, std::string>{{"HTTP_PORT", "0"}, {"ACCOUNTS_TOKEN", kAccountsToken},
+        std::map<std::string, std::string>{{"HTTP_PORT", "0"},
+                                           {"ACCOUNTS_TOKEN", kAccountsToken},
                                            {"REDIS_URL", "redis://127.0.0.1:" + std::to_string(redis.port()) + "/1"}});
     tg_port = tg->listening_port(10s);
     kie_port = kie->listening_port(10s);
@@ -64,7 +67,8 @@ struct GeneratorTest : testing::Test {
     o.brokers = kafka.bootstrap();
     producer = std::make_unique<kafka::Producer>(io.get_executor(), o);
     // The user, with money, and a chat with the bot.
-    accounts_call("POST", "/v1/users/42/credits", {{"amount", 1'000'000}, {"reason", "topup"}, {"idempotency_key", "fund"}});
+    accounts_call("POST", "/v1/users/42/credits",
+                  {{"amount", 1'000'000}, {"reason", "topup"}, {"idempotency_key", "fund"}});
     tg_call("POST", "/control/users/42/messages", {{"text", "/start"}, {"language_code", "en"}});
   }
 
@@ -90,26 +94,26 @@ struct GeneratorTest : testing::Test {
   }
   json user() { return accounts_call("GET", "/v1/users/42"); }
   std::string hold(const std::string& key, std::int64_t amount) {
-    return accounts_call("POST", "/v1/users/42/holds", {{"amount", amount}, {"kind", "paid"}, {"idempotency_key", key}})["hold_id"];
+    return accounts_call("POST", "/v1/users/42/holds",
+                         {{"amount", amount}, {"kind", "paid"}, {"idempotency_key", key}})["hold_id"];
   }
 
   std::size_t start_generator(std::map<std::string, std::string> extra = {}) {
-    std::map<std::string, std::string> env{
-        {"HTTP_PORT", "0"},
-        {"INSTANCE_ID", "generator-" + std::to_string(generators.size())},
-        {"REDIS_URL", redis.url()},
-        {"KAFKA_BROKERS", kafka.bootstrap()},
-        {"TELEGRAM_BOT_TOKEN", kBotToken},
-        {"TELEGRAM_API_BASE", url(tg_port, "")},
-        {"KIE_API_KEY", "sandbox-key"},
-        {"KIE_API_BASE", url(kie_port, "")},
-        {"ACCOUNTS_URL", url(accounts_port, "")},
-        {"ACCOUNTS_TOKEN", kAccountsToken},
-        {"FIRST_CHECK_MS", "200"},
-        {"MAX_CHECK_MS", "1000"},
-        {"CLAIM_TTL_MS", "3000"},
-        {"GENERATOR_UNPAID_SOURCES", "test-internal, bench"},
-        {"KAFKA_CFG_TOPIC_METADATA_REFRESH_INTERVAL_MS", "1000"}};
+    std::map<std::string, std::string> env{{"HTTP_PORT", "0"},
+                                           {"INSTANCE_ID", "generator-" + std::to_string(generators.size())},
+                                           {"REDIS_URL", redis.url()},
+                                           {"KAFKA_BROKERS", kafka.bootstrap()},
+                                           {"TELEGRAM_BOT_TOKEN", kBotToken},
+                                           {"TELEGRAM_API_BASE", url(tg_port, "")},
+                                           {"KIE_API_KEY", "sandbox-key"},
+                                           {"KIE_API_BASE", url(kie_port, "")},
+                                           {"ACCOUNTS_URL", url(accounts_port, "")},
+                                           {"ACCOUNTS_TOKEN", kAccountsToken},
+                                           {"FIRST_CHECK_MS", "200"},
+                                           {"MAX_CHECK_MS", "1000"},
+                                           {"CLAIM_TTL_MS", "3000"},
+                                           {"GENERATOR_UNPAID_SOURCES", "test-internal, bench"},
+                                           {"KAFKA_CFG_TOPIC_METADATA_REFRESH_INTERVAL_MS", "1000"}};
     if (std::getenv("KIEBOT_TEST_VERBOSE") != nullptr) env["LOG_LEVEL"] = "debug";
     for (auto& [k, v] : extra) env[k] = v;
     generators.push_back(std::make_unique<test::Process>(std::vector<std::string>{bin("generator")}, std::move(env)));
@@ -123,7 +127,8 @@ struct GeneratorTest : testing::Test {
               {"model", "google/nano-banana"},
               {"input", {{"prompt", "a red fox " + id}, {"output_format", "png"}, {"image_size", "1:1"}}},
               {"created_ms", std::chrono::duration_cast<std::chrono::milliseconds>(
-                                 std::chrono::system_clock::now().time_since_epoch()).count()},
+                                 std::chrono::system_clock::now().time_since_epoch())
+                                 .count()},
               {"user_id", kUser},
               {"chat_id", kUser},
               {"language", "en"}};
@@ -154,7 +159,7 @@ struct GeneratorTest : testing::Test {
       for (const auto& m : messages) {
         out.push_back(json::parse(m.value, nullptr, false));
         ids.insert(out.back().is_object() && out.back().contains("job_id") ? out.back().value("job_id", "")
-                                                                            : std::to_string(ids.size()) + m.key);
+                                                                           : std::to_string(ids.size()) + m.key);
       }
     }
     // A moment more for anything beyond the expected count.
@@ -208,7 +213,9 @@ struct GeneratorTest : testing::Test {
       std::istringstream lines(generators[i]->stderr_text());
       int shown = 0;
       for (std::string line; std::getline(lines, line) && shown < 400;) {
-        if (std::getenv("KIEBOT_TEST_VERBOSE") == nullptr && (line.find("\"level\":\"info\"") != std::string::npos || line.find("kafka_") != std::string::npos)) continue;
+        if (std::getenv("KIEBOT_TEST_VERBOSE") == nullptr &&
+            (line.find("\"level\":\"info\"") != std::string::npos || line.find("kafka_") != std::string::npos))
+          continue;
         std::cerr << "generator-" << i << ": " << line.substr(0, 400) << "\n";
         ++shown;
       }
@@ -232,7 +239,8 @@ TEST_F(GeneratorTest, AJobEndToEndIsSubmittedOnceDeliveredAndChargedOnce) {
   auto h = hold("job-e2e", 2'500);
   // The dialog's "queued" message, which the generator edits as it goes.
   auto queued = request("POST", url(tg_port, std::string("/bot") + kBotToken + "/sendMessage"),
-                        json{{"chat_id", kUser}, {"text", "Queued"}}.dump()).json();
+                        json{{"chat_id", kUser}, {"text", "Queued"}}.dump())
+                    .json();
   auto status_id = queued["result"]["message_id"].get<std::int64_t>();
   publish(job("job-e2e", h, {{"status_message_id", status_id}}));
   auto results = read("gen.results", 1);
@@ -339,7 +347,8 @@ TEST_F(GeneratorTest, AnUnansweredSubmitFailsWithoutCallbacksAndIsAdoptedWithThe
   ASSERT_EQ(results.size(), 1u);
   EXPECT_EQ(results[0]["status"], "failed");
   EXPECT_EQ(results[0]["error"]["code"], "ambiguous_submit");
-  EXPECT_NE(transcript().back().value("text", "").find("could not confirm that the generation started"), std::string::npos);
+  EXPECT_NE(transcript().back().value("text", "").find("could not confirm that the generation started"),
+            std::string::npos);
   std::this_thread::sleep_for(3s);
   EXPECT_EQ(kie_stats()["tasks_created"], 1) << "never a second paid task";
   EXPECT_EQ(user()["held"], 0);
@@ -409,15 +418,17 @@ TEST_F(GeneratorTest, InvalidJobsGoToTheDlqAndConsumptionGoesOn) {
 
 TEST_F(GeneratorTest, AJobRunsOnlyIfItsOwnHoldPaysForIt) {
   start_generator();
-  auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                    std::chrono::system_clock::now().time_since_epoch()).count();
+  auto now_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+          .count();
   accounts_call("POST", "/v1/users/43/credits", {{"amount", 10'000}, {"reason", "topup"}, {"idempotency_key", "f43"}});
   auto others = accounts_call("POST", "/v1/users/43/holds",
                               {{"amount", 1'000}, {"kind", "paid"}, {"idempotency_key", "pay-wrong-user"}})["hold_id"];
   auto released = hold("pay-released", 1'000);
   accounts_call("POST", "/v1/holds/" + released + "/release");
-  auto short_lived = accounts_call("POST", "/v1/users/42/holds",
-                                   {{"amount", 1'000}, {"kind", "paid"}, {"idempotency_key", "pay-short"}, {"ttl_s", 60}});
+  auto short_lived =
+      accounts_call("POST", "/v1/users/42/holds",
+                    {{"amount", 1'000}, {"kind", "paid"}, {"idempotency_key", "pay-short"}, {"ttl_s", 60}});
   std::map<std::string, std::string> expected{
       {"pay-wrong-user", "hold_wrong_user"},
       {"pay-wrong-job", "hold_wrong_job"},

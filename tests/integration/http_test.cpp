@@ -12,9 +12,9 @@
 #include <boost/asio/write.hpp>
 #include <nlohmann/json.hpp>
 
-#include "kiebot/common/health.hpp"
-#include "kiebot/common/http_client.hpp"
-#include "kiebot/common/http_server.hpp"
+#include "kiebot/http/client.hpp"
+#include "kiebot/http/health.hpp"
+#include "kiebot/http/server.hpp"
 #include "process.hpp"
 #include "run.hpp"
 
@@ -69,9 +69,8 @@ struct ServerFixture : testing::Test {
     options.address = "127.0.0.1";
     server = std::make_unique<http::Server>(io.get_executor(), make_router(), options);
     port = server->bind();
-    net::co_spawn(io, server->run(), net::bind_cancellation_slot(stop.slot(), [this](std::exception_ptr) {
-                    server_done = true;
-                  }));
+    net::co_spawn(io, server->run(),
+                  net::bind_cancellation_slot(stop.slot(), [this](std::exception_ptr) { server_done = true; }));
   }
   void TearDown() override {
     if (server && !server_done) {
@@ -196,9 +195,8 @@ TEST_F(ServerFixture, GracefulShutdownFinishesInFlightRequests) {
   http::Client idle_client(io.get_executor());
   EXPECT_EQ(test::run(io, idle_client.get(url("/healthz"))).status, 200);  // an idle keep-alive connection
   std::optional<int> status;
-  net::co_spawn(io, client.get(url("/slow?ms=400")), [&status](std::exception_ptr e, http::Response r) {
-    status = e ? -1 : r.status;
-  });
+  net::co_spawn(io, client.get(url("/slow?ms=400")),
+                [&status](std::exception_ptr e, http::Response r) { status = e ? -1 : r.status; });
   auto in_handler = std::chrono::steady_clock::now() + 150ms;  // the slow request is now in its handler
   while (std::chrono::steady_clock::now() < in_handler) io.run_one_for(10ms);
   stop.emit(net::cancellation_type::terminal);
@@ -219,9 +217,8 @@ TEST_F(ServerFixture, ShutdownEndsSessionsThatOutlastTheDrain) {
   stuck_handlers_ended = 0;
   http::Client client(io.get_executor());
   std::optional<int> status;
-  net::co_spawn(io, client.get(url("/stuck")), [&status](std::exception_ptr e, http::Response r) {
-    status = e ? -1 : r.status;
-  });
+  net::co_spawn(io, client.get(url("/stuck")),
+                [&status](std::exception_ptr e, http::Response r) { status = e ? -1 : r.status; });
   auto in_handler = std::chrono::steady_clock::now() + 150ms;
   while (std::chrono::steady_clock::now() < in_handler) io.run_one_for(10ms);
   auto stopped_at = std::chrono::steady_clock::now();

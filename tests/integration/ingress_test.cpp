@@ -13,9 +13,9 @@
 #include <thread>
 
 #include "kafka_dev.hpp"
-#include "kiebot/common/http_client.hpp"
-#include "kiebot/common/kafka.hpp"
-#include "kiebot/common/redis.hpp"
+#include "kiebot/http/client.hpp"
+#include "kiebot/kafka/kafka.hpp"
+#include "kiebot/redis/redis.hpp"
 #include "process.hpp"
 #include "redis_server.hpp"
 #include "run.hpp"
@@ -48,8 +48,8 @@ struct Collected {
   }
 };
 
-net::awaitable<void> consume(kafka::Consumer* consumer, Collected* out, std::size_t expected, Clock::time_point deadline,
-                             std::chrono::milliseconds quiet) {
+net::awaitable<void> consume(kafka::Consumer* consumer, Collected* out, std::size_t expected,
+                             Clock::time_point deadline, std::chrono::milliseconds quiet) {
   // Reads until `expected` distinct updates arrived and nothing more came
   // for `quiet` (late duplicates count), or the deadline.
   auto last_message = Clock::now();
@@ -192,7 +192,8 @@ struct IngressTest : testing::Test {
     return pred();
   }
 
-  Collected collect(std::size_t expected, std::chrono::milliseconds timeout = 60s, std::chrono::milliseconds quiet = 1500ms) {
+  Collected collect(std::size_t expected, std::chrono::milliseconds timeout = 60s,
+                    std::chrono::milliseconds quiet = 1500ms) {
     kafka::ConsumerOptions o;
     o.brokers = kafka.bootstrap();
     o.group_id = "ingress-test-" + std::to_string(++groups);
@@ -296,8 +297,9 @@ TEST_F(IngressTest, AFrozenHolderIsFencedAfterItsTtl) {
   inject(1'000);
   ASSERT_TRUE(wait_until([&] { return pending() == 0; }, 30s));
   auto offset_before = stored_offset();
-  auto resumed_at_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                           std::chrono::system_clock::now().time_since_epoch()).count();
+  auto resumed_at_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+          .count();
   ::kill(replicas[*first]->pid(), SIGCONT);
   // Keep updates flowing while the old holder wakes up.
   std::int64_t lowest_offset_seen = offset_before;
@@ -403,10 +405,13 @@ TEST_F(IngressTest, DeletesABlockingWebhookWhenAskedTo) {
 }
 
 TEST_F(IngressTest, AWrongTokenExitsWithAClearMessage) {
-  test::Process p({std::string(KIEBOT_BIN_DIR) + "/ingress"},
-                  {{"HTTP_PORT", "0"}, {"REDIS_URL", redis.url()}, {"KAFKA_BROKERS", kafka.bootstrap()},
-                   {"TELEGRAM_BOT_TOKEN", "222222:wrong"}, {"TELEGRAM_API_BASE", tg_base()}, {"LEASE_TTL_MS", "2000"},
-                   {"DIALOG", "0"}});
+  test::Process p({std::string(KIEBOT_BIN_DIR) + "/ingress"}, {{"HTTP_PORT", "0"},
+                                                               {"REDIS_URL", redis.url()},
+                                                               {"KAFKA_BROKERS", kafka.bootstrap()},
+                                                               {"TELEGRAM_BOT_TOKEN", "222222:wrong"},
+                                                               {"TELEGRAM_API_BASE", tg_base()},
+                                                               {"LEASE_TTL_MS", "2000"},
+                                                               {"DIALOG", "0"}});
   ASSERT_TRUE(wait_until([&] { return !p.running(); }, 20s));
   EXPECT_EQ(p.stop(SIGTERM, 1s), 2);
   EXPECT_NE(p.stderr_text().find("Telegram refused TELEGRAM_BOT_TOKEN"), std::string::npos) << p.stderr_text();
@@ -426,9 +431,12 @@ TEST_F(IngressTest, WebhookModeChecksTheSecretAndPublishesBeforeAnswering) {
   auto url = [&](std::size_t i) { return "http://127.0.0.1:" + std::to_string(ports[i]) + "/telegram/webhook"; };
   auto update = [](std::int64_t id) {
     return json{{"update_id", id},
-                {"message", {{"message_id", id}, {"date", 1}, {"chat", {{"id", 7000 + id % 50}, {"type", "private"}}},
-                             {"from", {{"id", 7000 + id % 50}, {"is_bot", false}, {"first_name", "W"}}},
-                             {"text", "hello"}}}}
+                {"message",
+                 {{"message_id", id},
+                  {"date", 1},
+                  {"chat", {{"id", 7000 + id % 50}, {"type", "private"}}},
+                  {"from", {{"id", 7000 + id % 50}, {"is_bot", false}, {"first_name", "W"}}},
+                  {"text", "hello"}}}}
         .dump();
   };
   const http::Headers secret{{"X-Telegram-Bot-Api-Secret-Token", "s3cret-Token_1"}};

@@ -13,10 +13,10 @@
 #include <stdexcept>
 
 #include "kafka_dev.hpp"
-#include "kiebot/common/backoff.hpp"
-#include "kiebot/common/completion.hpp"
-#include "kiebot/common/kafka.hpp"
-#include "kiebot/common/kafka_consume.hpp"
+#include "kiebot/kafka/consume.hpp"
+#include "kiebot/kafka/kafka.hpp"
+#include "kiebot/runtime/backoff.hpp"
+#include "kiebot/runtime/completion.hpp"
 #include "run.hpp"
 
 using namespace kiebot;

@@ -8,7 +8,7 @@
 #include <set>
 
 #include "kafka_dev.hpp"
-#include "kiebot/common/kafka.hpp"
+#include "kiebot/kafka/kafka.hpp"
 #include "run.hpp"
 
 using namespace kiebot;
@@ -55,7 +55,8 @@ net::awaitable<void> consume(kafka::Consumer& consumer, Collector& c, std::size_
   }
 }
 
-kafka::ConsumerOptions consumer_options(const std::string& brokers, const std::string& group, const std::string& topic) {
+kafka::ConsumerOptions consumer_options(const std::string& brokers, const std::string& group,
+                                        const std::string& topic) {
   kafka::ConsumerOptions o;
   o.brokers = brokers;
   o.group_id = group;

@@ -8,7 +8,7 @@
 
 #include <thread>
 
-#include "kiebot/common/http_client.hpp"
+#include "kiebot/http/client.hpp"
 #include "local_server.hpp"
 #include "process.hpp"
 #include "run.hpp"
@@ -114,8 +114,9 @@ TEST_F(Kie, TaskGoesThroughStatesToSuccessWithARealFile) {
 }
 
 TEST_F(Kie, VideoAndAudioResults) {
-  auto video = create({{"model", "kling-2.6/text-to-video"},
-                       {"input", {{"prompt", "waves"}, {"sound", false}, {"aspect_ratio", "16:9"}, {"duration", "5"}}}});
+  auto video =
+      create({{"model", "kling-2.6/text-to-video"},
+              {"input", {{"prompt", "waves"}, {"sound", false}, {"aspect_ratio", "16:9"}, {"duration", "5"}}}});
   auto audio = create({{"model", "elevenlabs/text-to-speech"}, {"input", {{"text", "hello"}}}});
   for (auto [created, type, magic] : {std::tuple{video, "video/mp4", std::string("ftyp")},
                                       std::tuple{audio, "audio/mpeg", std::string("\xff\xfb", 2)}}) {
@@ -183,11 +184,13 @@ TEST_F(Kie, ErrorsAsKieSendsThem) {
   EXPECT_EQ(create({{"model", "no-such-model"}, {"input", json::object()}})["code"], 422);
   EXPECT_EQ(create({{"model", "z-image"}, {"input", {{"aspect_ratio", "1:1"}}}})["code"], 422);  // no prompt
   EXPECT_EQ(create({{"model", "z-image"}, {"input", {{"prompt", "x"}, {"aspect_ratio", "2:1"}}}})["code"], 422);
-  EXPECT_EQ(create({{"model", "z-image"}, {"input", {{"prompt", std::string(1001, 'x')}, {"aspect_ratio", "1:1"}}}})["code"],
-            422);
-  EXPECT_EQ(create({{"model", "kling-2.6/text-to-video"},
-                    {"input", {{"prompt", "x"}, {"sound", "yes"}, {"aspect_ratio", "1:1"}, {"duration", "5"}}}})["code"],
-            422);
+  EXPECT_EQ(
+      create({{"model", "z-image"}, {"input", {{"prompt", std::string(1001, 'x')}, {"aspect_ratio", "1:1"}}}})["code"],
+      422);
+  EXPECT_EQ(
+      create({{"model", "kling-2.6/text-to-video"},
+              {"input", {{"prompt", "x"}, {"sound", "yes"}, {"aspect_ratio", "1:1"}, {"duration", "5"}}}})["code"],
+      422);
   configure({{"maintenance", true}});
   EXPECT_EQ(create(image_task())["code"], 455);
   configure({{"maintenance", false}, {"fail_next_create", {{"code", 500}, {"count", 2}}}});
@@ -227,6 +230,7 @@ TEST_F(Kie, UploadsAndDownloadUrls) {
   EXPECT_EQ(file.body, "hello world");
   auto link = send("POST", "/api/v1/common/download-url", json{{"url", data["downloadUrl"]}}.dump()).json();
   EXPECT_EQ(link["code"], 200);
-  EXPECT_EQ(send("POST", "/api/v1/common/download-url", json{{"url", "https://elsewhere/x"}}.dump()).json()["code"], 422);
+  EXPECT_EQ(send("POST", "/api/v1/common/download-url", json{{"url", "https://elsewhere/x"}}.dump()).json()["code"],
+            422);
   EXPECT_EQ(send("POST", "/api/file-base64-upload", json{{"base64Data", "%%%"}}.dump()).json()["code"], 400);
 }

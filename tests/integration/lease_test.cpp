@@ -11,9 +11,9 @@
 
 #include <map>
 
-#include "kiebot/common/lease.hpp"
-#include "kiebot/common/log.hpp"
-#include "kiebot/common/redis.hpp"
+#include "kiebot/base/log.hpp"
+#include "kiebot/redis/lease.hpp"
+#include "kiebot/redis/redis.hpp"
 #include "redis_server.hpp"
 #include "run.hpp"
 
@@ -79,7 +79,9 @@ struct Holder {
   Record record;
   Replica a{io, server.url(), "a", &record};
 
-  Holder() { drive(io, 2s, [this] { return record.active["a"]; }); }
+  Holder() {
+    drive(io, 2s, [this] { return record.active["a"]; });
+  }
   ~Holder() {
     a.stop.emit(net::cancellation_type::terminal);
     drive(io, 1s, [this] { return a.finished; });
@@ -142,7 +144,10 @@ TEST(Lease, FencingStopsAHolderWhoseLeaseWasTaken) {
 }
 
 namespace {
-net::awaitable<void> fail_at_once(std::int64_t) { throw std::runtime_error("work failed"); co_return; }
+net::awaitable<void> fail_at_once(std::int64_t) {
+  throw std::runtime_error("work failed");
+  co_return;
+}
 }  // namespace
 
 TEST(Lease, AFailingWorkReleasesTheLeaseAndFailsTheRun) {

@@ -10,8 +10,8 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
-#include "kiebot/common/errors.hpp"
-#include "kiebot/common/lifecycle.hpp"
+#include "kiebot/base/errors.hpp"
+#include "kiebot/runtime/lifecycle.hpp"
 #include "process.hpp"
 
 using namespace kiebot;
@@ -88,8 +88,8 @@ TEST(Lifecycle, FailedTaskStopsTheRestWithExitOne) {
 }
 
 TEST(Lifecycle, KafkaDevStopsCleanlyOnSigterm) {
-  test::Process kafka({std::string(KIEBOT_BIN_DIR) + "/kafka-dev", "--brokers", "1", "--topics", "t:2",
-                       "--control-port", "0"});
+  test::Process kafka(
+      {std::string(KIEBOT_BIN_DIR) + "/kafka-dev", "--brokers", "1", "--topics", "t:2", "--control-port", "0"});
   ASSERT_TRUE(kafka.read_line(20s));
   kafka.listening_port(10s);
   auto started = std::chrono::steady_clock::now();

@@ -3,8 +3,8 @@
 
 #include <boost/asio/io_context.hpp>
 
-#include "kiebot/common/rate_limiter.hpp"
-#include "kiebot/common/redis.hpp"
+#include "kiebot/redis/rate_limiter.hpp"
+#include "kiebot/redis/redis.hpp"
 #include "redis_server.hpp"
 #include "run.hpp"
 

@@ -7,7 +7,7 @@
 
 #include <thread>
 
-#include "kiebot/common/http_client.hpp"
+#include "kiebot/http/client.hpp"
 #include "local_server.hpp"
 #include "process.hpp"
 #include "run.hpp"
@@ -110,14 +110,20 @@ TEST_F(Tg, UnconfirmedUpdatesComeBackUntilTheOffsetConfirmsThem) {
 
 TEST_F(Tg, SecondLongPollEndsTheFirstWith409) {
   std::optional<http::Response> first;
-  http::ClientRequest poll{"POST", base() + std::string("/bot") + kToken + "/getUpdates",
-                           {{"Content-Type", "application/json"}}, R"({"timeout":5})", 20s};
+  http::ClientRequest poll{"POST",
+                           base() + std::string("/bot") + kToken + "/getUpdates",
+                           {{"Content-Type", "application/json"}},
+                           R"({"timeout":5})",
+                           20s};
   net::co_spawn(io, client.send(poll), [&first](std::exception_ptr, http::Response r) { first = std::move(r); });
   // Only once the first poll waits at the emulator does the second one start.
   for (int i = 0; i < 500 && control("GET", "/stats")["max_concurrent_polls"] == 0; ++i) io.run_one_for(10ms);
   http::Client other(io.get_executor());
-  auto second = test::run(io, other.send({"POST", base() + std::string("/bot") + kToken + "/getUpdates",
-                                          {{"Content-Type", "application/json"}}, R"({"timeout":1})", 20s}));
+  auto second = test::run(io, other.send({"POST",
+                                          base() + std::string("/bot") + kToken + "/getUpdates",
+                                          {{"Content-Type", "application/json"}},
+                                          R"({"timeout":1})",
+                                          20s}));
   auto deadline = std::chrono::steady_clock::now() + 5s;
   while (!first && std::chrono::steady_clock::now() < deadline) io.run_one_for(10ms);
   ASSERT_TRUE(first);
@@ -132,14 +138,20 @@ TEST_F(Tg, SecondLongPollEndsTheFirstWith409) {
 
 TEST_F(Tg, LongPollWakesWhenAnUpdateArrives) {
   std::optional<http::Response> answer;
-  http::ClientRequest poll{"POST", base() + std::string("/bot") + kToken + "/getUpdates",
-                           {{"Content-Type", "application/json"}}, R"({"timeout":30})", 40s};
+  http::ClientRequest poll{"POST",
+                           base() + std::string("/bot") + kToken + "/getUpdates",
+                           {{"Content-Type", "application/json"}},
+                           R"({"timeout":30})",
+                           40s};
   auto started = std::chrono::steady_clock::now();
   net::co_spawn(io, client.send(poll), [&answer](std::exception_ptr, http::Response r) { answer = std::move(r); });
   for (int i = 0; i < 20; ++i) io.run_one_for(10ms);
   http::Client other(io.get_executor());
-  test::run(io, other.send({"POST", base() + "/control/users/9/messages", {{"Content-Type", "application/json"}},
-                            R"({"text":"hello"})", 5s}));
+  test::run(io, other.send({"POST",
+                            base() + "/control/users/9/messages",
+                            {{"Content-Type", "application/json"}},
+                            R"({"text":"hello"})",
+                            5s}));
   while (!answer && std::chrono::steady_clock::now() - started < 10s) io.run_one_for(10ms);
   ASSERT_TRUE(answer);
   EXPECT_EQ(answer->json()["result"][0]["message"]["text"], "hello");
@@ -148,8 +160,10 @@ TEST_F(Tg, LongPollWakesWhenAnUpdateArrives) {
 
 TEST_F(Tg, UpdatesExpire) {
   user_says(3, "menu");
-  auto sent = api("sendMessage", {{"chat_id", 3}, {"text", "Pick"},
-                                  {"reply_markup", {{"inline_keyboard", {{{{"text", "A"}, {"callback_data", "v1:a"}}}}}}}});
+  auto sent =
+      api("sendMessage", {{"chat_id", 3},
+                          {"text", "Pick"},
+                          {"reply_markup", {{"inline_keyboard", {{{{"text", "A"}, {"callback_data", "v1:a"}}}}}}}});
   ASSERT_TRUE(sent["ok"].get<bool>()) << sent;
   control("POST", "/users/3/press", {{"message_id", sent["result"]["message_id"]}, {"callback_data", "v1:a"}});
   EXPECT_EQ(api("getUpdates")["result"].size(), 2u);
@@ -163,8 +177,10 @@ TEST_F(Tg, UpdatesExpire) {
 
 TEST_F(Tg, AllowedUpdatesFilterWhatIsQueued) {
   user_says(4, "hi");
-  auto sent = api("sendMessage", {{"chat_id", 4}, {"text", "Pick"},
-                                  {"reply_markup", {{"inline_keyboard", {{{{"text", "A"}, {"callback_data", "x"}}}}}}}});
+  auto sent =
+      api("sendMessage", {{"chat_id", 4},
+                          {"text", "Pick"},
+                          {"reply_markup", {{"inline_keyboard", {{{{"text", "A"}, {"callback_data", "x"}}}}}}}});
   api("getUpdates", {{"offset", -1}, {"allowed_updates", {"callback_query"}}});
   api("getUpdates", {{"offset", 1'000'000}});
   user_says(4, "ignored");
@@ -184,8 +200,9 @@ TEST_F(Tg, WebhookDeliversWithSecretRetriesAndBlocksGetUpdates) {
   ASSERT_TRUE(api("setWebhook", {{"url", local_url("/hook")}, {"secret_token", "s3cr3t_-x"}})["ok"].get<bool>());
   auto blocked = api("getUpdates");
   EXPECT_EQ(blocked["error_code"], 409);
-  EXPECT_EQ(description(blocked),
-            "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first");
+  EXPECT_EQ(
+      description(blocked),
+      "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first");
   user_says(5, "first");
   user_says(5, "second");
   auto deadline = std::chrono::steady_clock::now() + 10s;
@@ -209,12 +226,15 @@ TEST_F(Tg, MessagesAreValidatedAsTelegramDoes) {
   EXPECT_EQ(description(api("sendMessage", {{"chat_id", 6}, {"text", std::string(4097, 'a')}})),
             "Bad Request: message is too long");
   EXPECT_TRUE(api("sendMessage", {{"chat_id", 6}, {"text", std::string(4096, 'a')}})["ok"].get<bool>());
-  EXPECT_TRUE(api("sendMessage", {{"chat_id", 6}, {"text", "<b>" + std::string(4096, 'a') + "</b>"}, {"parse_mode", "HTML"}})["ok"].get<bool>());
+  EXPECT_TRUE(api("sendMessage",
+                  {{"chat_id", 6}, {"text", "<b>" + std::string(4096, 'a') + "</b>"}, {"parse_mode", "HTML"}})["ok"]
+                  .get<bool>());
   EXPECT_EQ(description(api("sendMessage", {{"chat_id", 6}, {"text", "<b>open"}, {"parse_mode", "HTML"}})),
             "Bad Request: can't parse entities: Can't find end tag corresponding to start tag \"b\"");
   EXPECT_EQ(description(api("sendMessage", {{"chat_id", 6}, {"text", "Price: 5.00"}, {"parse_mode", "MarkdownV2"}})),
             "Bad Request: can't parse entities: Character '.' is reserved and must be escaped with the preceding '\\'");
-  EXPECT_TRUE(api("sendMessage", {{"chat_id", 6}, {"text", "*Price:* 5\\.00"}, {"parse_mode", "MarkdownV2"}})["ok"].get<bool>());
+  EXPECT_TRUE(api("sendMessage", {{"chat_id", 6}, {"text", "*Price:* 5\\.00"}, {"parse_mode", "MarkdownV2"}})["ok"]
+                  .get<bool>());
   EXPECT_EQ(description(api("sendMessage", {{"chat_id", 6}, {"text", "*bold"}, {"parse_mode", "MarkdownV2"}})),
             "Bad Request: can't parse entities: Can't find end of Bold entity at byte offset 0");
   json long_data = {{"inline_keyboard", {{{{"text", "A"}, {"callback_data", std::string(65, 'x')}}}}}};
@@ -244,17 +264,25 @@ TEST_F(Tg, EditsDeletesCallbacksAndTranscript) {
   user_says(10, "/start");
   json kb = {{"inline_keyboard", {{{{"text", "Go"}, {"callback_data", "v1:go"}}}}}};
   auto id = api("sendMessage", {{"chat_id", 10}, {"text", "Menu"}, {"reply_markup", kb}})["result"]["message_id"];
-  EXPECT_EQ(description(api("editMessageText", {{"chat_id", 10}, {"message_id", id}, {"text", "Menu"}, {"reply_markup", kb}})).rfind("Bad Request: message is not modified", 0), 0u);
-  EXPECT_TRUE(api("editMessageText", {{"chat_id", 10}, {"message_id", id}, {"text", "Menu 2"}, {"reply_markup", kb}})["ok"].get<bool>());
+  EXPECT_EQ(
+      description(api("editMessageText", {{"chat_id", 10}, {"message_id", id}, {"text", "Menu"}, {"reply_markup", kb}}))
+          .rfind("Bad Request: message is not modified", 0),
+      0u);
+  EXPECT_TRUE(
+      api("editMessageText", {{"chat_id", 10}, {"message_id", id}, {"text", "Menu 2"}, {"reply_markup", kb}})["ok"]
+          .get<bool>());
   auto press = control("POST", "/users/10/press", {{"message_id", id}, {"callback_data", "v1:go"}});
-  EXPECT_EQ(raw("POST", "/control/users/10/press", json{{"message_id", id}, {"callback_data", "nope"}}.dump()).status, 400);
+  EXPECT_EQ(raw("POST", "/control/users/10/press", json{{"message_id", id}, {"callback_data", "nope"}}.dump()).status,
+            400);
   EXPECT_FALSE(control("GET", "/callbacks/" + press["callback_query_id"].get<std::string>())["answered"].get<bool>());
-  EXPECT_TRUE(api("answerCallbackQuery", {{"callback_query_id", press["callback_query_id"]}, {"text", "ok"}})["ok"].get<bool>());
+  EXPECT_TRUE(api("answerCallbackQuery", {{"callback_query_id", press["callback_query_id"]}, {"text", "ok"}})["ok"]
+                  .get<bool>());
   EXPECT_TRUE(control("GET", "/callbacks/" + press["callback_query_id"].get<std::string>())["answered"].get<bool>());
   EXPECT_FALSE(api("answerCallbackQuery", {{"callback_query_id", press["callback_query_id"]}})["ok"].get<bool>());
   auto gone = api("sendMessage", {{"chat_id", 10}, {"text", "temp"}})["result"]["message_id"];
   EXPECT_TRUE(api("deleteMessage", {{"chat_id", 10}, {"message_id", gone}})["ok"].get<bool>());
-  EXPECT_EQ(description(api("deleteMessage", {{"chat_id", 10}, {"message_id", gone}})), "Bad Request: message to delete not found");
+  EXPECT_EQ(description(api("deleteMessage", {{"chat_id", 10}, {"message_id", gone}})),
+            "Bad Request: message to delete not found");
   EXPECT_TRUE(api("sendChatAction", {{"chat_id", 10}, {"action", "typing"}})["ok"].get<bool>());
   EXPECT_EQ(control("GET", "/chats/10/action")["action"], "typing");
   auto t = control("GET", "/chats/10/transcript");
@@ -277,15 +305,17 @@ TEST_F(Tg, MediaByUrlAndUploadWithTelegramsLimits) {
   EXPECT_EQ(description(big), "Bad Request: failed to get HTTP URL content");
   auto video = api("sendVideo", {{"chat_id", 11}, {"video", local_url("/media/" + std::to_string(6 * 1024 * 1024))}});
   EXPECT_TRUE(video["ok"].get<bool>()) << video;  // videos may be 20 MB by URL
-  EXPECT_EQ(description(api("sendPhoto", {{"chat_id", 11}, {"photo", local_url("/media/10")}, {"caption", std::string(1025, 'c')}})),
+  EXPECT_EQ(description(api("sendPhoto",
+                            {{"chat_id", 11}, {"photo", local_url("/media/10")}, {"caption", std::string(1025, 'c')}})),
             "Bad Request: message caption is too long");
   EXPECT_EQ(description(api("sendPhoto", {{"chat_id", 11}, {"photo", "not-a-file-id"}})),
             "Bad Request: wrong file identifier/HTTP URL specified");
   // By upload (multipart), then again by the file_id Telegram returned.
   std::string boundary = "kiebotBoundary7";
-  std::string body = "--" + boundary + "\r\nContent-Disposition: form-data; name=\"chat_id\"\r\n\r\n11\r\n--" + boundary +
-                     "\r\nContent-Disposition: form-data; name=\"audio\"; filename=\"a.mp3\"\r\nContent-Type: audio/mpeg\r\n\r\n" +
-                     std::string(2048, 'a') + "\r\n--" + boundary + "--\r\n";
+  std::string body =
+      "--" + boundary + "\r\nContent-Disposition: form-data; name=\"chat_id\"\r\n\r\n11\r\n--" + boundary +
+      "\r\nContent-Disposition: form-data; name=\"audio\"; filename=\"a.mp3\"\r\nContent-Type: audio/mpeg\r\n\r\n" +
+      std::string(2048, 'a') + "\r\n--" + boundary + "--\r\n";
   auto up = raw("POST", std::string("/bot") + kToken + "/sendAudio", body, "multipart/form-data; boundary=" + boundary);
   ASSERT_EQ(up.status, 200) << up.body;
   auto file_id = up.json()["result"]["audio"]["file_id"].get<std::string>();
@@ -293,8 +323,10 @@ TEST_F(Tg, MediaByUrlAndUploadWithTelegramsLimits) {
   auto file = api("getFile", {{"file_id", file_id}})["result"];
   auto bytes = raw("GET", std::string("/file/bot") + kToken + "/" + file["file_path"].get<std::string>());
   EXPECT_EQ(bytes.body, std::string(2048, 'a'));
-  auto group = api("sendMediaGroup", {{"chat_id", 11}, {"media", {{{"type", "photo"}, {"media", local_url("/media/10")}},
-                                                                   {{"type", "photo"}, {"media", local_url("/media/20")}}}}});
+  auto group = api("sendMediaGroup", {{"chat_id", 11},
+                                      {"media",
+                                       {{{"type", "photo"}, {"media", local_url("/media/10")}},
+                                        {{"type", "photo"}, {"media", local_url("/media/20")}}}}});
   ASSERT_TRUE(group["ok"].get<bool>()) << group;
   EXPECT_EQ(group["result"].size(), 2u);
   auto t = control("GET", "/chats/11/transcript");
@@ -305,10 +337,20 @@ TEST_F(Tg, MediaByUrlAndUploadWithTelegramsLimits) {
 
 TEST_F(Tg, StarsInvoicePaymentAndRefund) {
   user_says(12, "/buy");
-  EXPECT_EQ(description(api("sendInvoice", {{"chat_id", 12}, {"title", "Stars"}, {"description", "100 stars"}, {"payload", "p1"},
-                                            {"currency", "USD"}, {"prices", {{{"label", "x"}, {"amount", 100}}}}})).rfind("Bad Request: CURRENCY_INVALID", 0), 0u);
-  auto invoice = api("sendInvoice", {{"chat_id", 12}, {"title", "Top up"}, {"description", "50 stars"}, {"payload", "topup:12:50"},
-                                     {"currency", "XTR"}, {"prices", {{{"label", "Top up"}, {"amount", 50}}}}});
+  EXPECT_EQ(description(api("sendInvoice", {{"chat_id", 12},
+                                            {"title", "Stars"},
+                                            {"description", "100 stars"},
+                                            {"payload", "p1"},
+                                            {"currency", "USD"},
+                                            {"prices", {{{"label", "x"}, {"amount", 100}}}}}))
+                .rfind("Bad Request: CURRENCY_INVALID", 0),
+            0u);
+  auto invoice = api("sendInvoice", {{"chat_id", 12},
+                                     {"title", "Top up"},
+                                     {"description", "50 stars"},
+                                     {"payload", "topup:12:50"},
+                                     {"currency", "XTR"},
+                                     {"prices", {{{"label", "Top up"}, {"amount", 50}}}}});
   ASSERT_TRUE(invoice["ok"].get<bool>()) << invoice;
   api("getUpdates", {{"offset", 1'000'000}});
   auto pay = control("POST", "/users/12/pay", {{"message_id", invoice["result"]["message_id"]}});
@@ -331,7 +373,9 @@ TEST_F(Tg, StarsInvoicePaymentAndRefund) {
   // An answer after 10 s is too late: the payment has failed.
   auto late = control("POST", "/users/12/pay", {{"message_id", invoice["result"]["message_id"]}});
   control("POST", "/clock", {{"advance_s", 11}});
-  EXPECT_FALSE(api("answerPreCheckoutQuery", {{"pre_checkout_query_id", late["pre_checkout_query_id"]}, {"ok", true}})["ok"].get<bool>());
+  EXPECT_FALSE(
+      api("answerPreCheckoutQuery", {{"pre_checkout_query_id", late["pre_checkout_query_id"]}, {"ok", true}})["ok"]
+          .get<bool>());
   EXPECT_EQ(control("GET", "/payments/" + late["pre_checkout_query_id"].get<std::string>())["state"], "failed");
 }
 

@@ -7,7 +7,7 @@
 #include <fstream>
 #include <thread>
 
-#include "kiebot/common/http_client.hpp"
+#include "kiebot/http/client.hpp"
 #include "process.hpp"
 #include "run.hpp"
 
@@ -42,9 +42,9 @@ struct TlsServer {
   std::uint16_t port = test::free_port();
   std::unique_ptr<test::Process> process;
   explicit TlsServer(const Pki& pki) {
-    process = std::make_unique<test::Process>(std::vector<std::string>{
-        "/usr/bin/openssl", "s_server", "-accept", "127.0.0.1:" + std::to_string(port), "-cert",
-        pki.path("server.crt"), "-key", pki.path("server.key"), "-www", "-quiet"});
+    process = std::make_unique<test::Process>(
+        std::vector<std::string>{"/usr/bin/openssl", "s_server", "-accept", "127.0.0.1:" + std::to_string(port),
+                                 "-cert", pki.path("server.crt"), "-key", pki.path("server.key"), "-www", "-quiet"});
     for (int i = 0; i < 500 && !test::port_open(port); ++i) std::this_thread::sleep_for(10ms);
   }
 };

@@ -5,7 +5,7 @@
 
 #include <gtest/gtest.h>
 
-#include "kiebot/common/errors.hpp"
+#include "kiebot/base/errors.hpp"
 
 namespace kiebot::test {
 
@@ -24,8 +24,8 @@ class BugGuard : public ::testing::EmptyTestEventListener {
   void OnTestEnd(const ::testing::TestInfo&) override {
     auto bugs = bugs_reported() - at_start;
     if (bugs > expected) {
-      ADD_FAILURE() << "the code under test reported " << bugs << " bug(s) (errors_total{kind=\"bug\"}), "
-                    << expected << " expected: see the \"error_kind\":\"bug\" lines above";
+      ADD_FAILURE() << "the code under test reported " << bugs << " bug(s) (errors_total{kind=\"bug\"}), " << expected
+                    << " expected: see the \"error_kind\":\"bug\" lines above";
     }
   }
 };
@@ -37,6 +37,8 @@ const bool installed = [] {
 
 }  // namespace
 
-void expect_bugs(int count) { expected += count; }
+void expect_bugs(int count) {
+  expected += count;
+}
 
 }  // namespace kiebot::test

@@ -5,15 +5,15 @@
 
 #include <stdexcept>
 
-#include "kiebot/common/http_client.hpp"
+#include "kiebot/http/client.hpp"
 #include "run.hpp"
 
 namespace kiebot::test {
 
 KafkaDev::KafkaDev(std::string topics, int brokers) {
-  process_ = std::make_unique<Process>(std::vector<std::string>{
-      std::string(KIEBOT_BIN_DIR) + "/kafka-dev", "--brokers", std::to_string(brokers), "--topics", topics,
-      "--control-port", "0"});
+  process_ = std::make_unique<Process>(std::vector<std::string>{std::string(KIEBOT_BIN_DIR) + "/kafka-dev", "--brokers",
+                                                                std::to_string(brokers), "--topics", topics,
+                                                                "--control-port", "0"});
   auto line = process_->read_line(std::chrono::seconds(20));
   if (!line) throw std::runtime_error("kafka-dev printed no bootstrap list: " + process_->stderr_text());
   bootstrap_ = *line;
@@ -23,8 +23,11 @@ KafkaDev::KafkaDev(std::string topics, int brokers) {
 int KafkaDev::control(const std::string& method, const std::string& path, const std::string& body) {
   net::io_context io;
   http::Client client(io.get_executor());
-  http::ClientRequest request{method, "http://127.0.0.1:" + std::to_string(control_port_) + path,
-                              {{"Content-Type", "application/json"}}, body, {}};
+  http::ClientRequest request{method,
+                              "http://127.0.0.1:" + std::to_string(control_port_) + path,
+                              {{"Content-Type", "application/json"}},
+                              body,
+                              {}};
   auto response = run(io, client.send(std::move(request)));
   return response.status;
 }

@@ -11,8 +11,8 @@
 #include <memory>
 #include <string>
 
-#include "kiebot/common/http_server.hpp"
-#include "kiebot/common/log.hpp"
+#include "kiebot/base/log.hpp"
+#include "kiebot/http/server.hpp"
 
 namespace kiebot::test {
 

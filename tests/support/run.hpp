@@ -8,7 +8,7 @@
 #include <optional>
 #include <stdexcept>
 
-#include "kiebot/common/net.hpp"
+#include "kiebot/runtime/net.hpp"
 
 namespace kiebot::test {
 

@@ -1,4 +1,4 @@
-// The accounts API declared once (kiebot/common/accounts_routes.hpp): paths
+// The accounts API declared once (kiebot/accounts_client/routes.hpp): paths
 // filled from typed ids, bodies as docs/accounts-api.md shows them, and a
 // hold read from an answer. The server routes these same declarations
 // (services/accounts api.cpp); the integration tests call them over HTTP.
@@ -8,8 +8,8 @@
 
 #include <set>
 
-#include "kiebot/common/accounts_routes.hpp"
-#include "kiebot/common/http_router.hpp"
+#include "kiebot/accounts_client/routes.hpp"
+#include "kiebot/http/router.hpp"
 
 using namespace kiebot;
 namespace api = kiebot::accounts_api;
@@ -37,7 +37,7 @@ TEST(AccountsRoutes, EveryRouteOnceAndRoutable) {
     http::Request request;
     request.method = std::string(route.method);
     request.target = route.pattern.find("{hold_id}") != std::string_view::npos ? api::path(route, HoldId("7-00"))
-                                                                                 : api::path(route, UserId(7));
+                                                                               : api::path(route, UserId(7));
     EXPECT_NE(router.match(request).handler, nullptr) << request.method << " " << request.target;
   }
 }
@@ -48,7 +48,8 @@ TEST(AccountsRoutes, Bodies) {
   hold.ttl_s.reset();
   EXPECT_FALSE(api::to_json(hold).contains("ttl_s"));
   api::MoneyRequest grant{Kopecks(500), "admin_grant", "k", "", UserId(9)};
-  EXPECT_EQ(api::to_json(grant), json::parse(R"({"amount":500,"reason":"admin_grant","idempotency_key":"k","admin_id":9})"));
+  EXPECT_EQ(api::to_json(grant),
+            json::parse(R"({"amount":500,"reason":"admin_grant","idempotency_key":"k","admin_id":9})"));
   api::MoneyRequest stars{Kopecks(500), "stars", "charge", "charge", std::nullopt};
   EXPECT_EQ(api::to_json(stars).at("ref"), "charge");
   EXPECT_FALSE(api::to_json(stars).contains("admin_id"));
@@ -58,8 +59,8 @@ TEST(AccountsRoutes, Bodies) {
 }
 
 TEST(AccountsRoutes, HoldView) {
-  auto view = api::read_hold_view(json::parse(
-      R"({"state":"held","kind":"paid","user_id":42,"amount":314,"expires_ms":1000,"key":"dlg-42-abc"})"));
+  auto view = api::read_hold_view(
+      json::parse(R"({"state":"held","kind":"paid","user_id":42,"amount":314,"expires_ms":1000,"key":"dlg-42-abc"})"));
   EXPECT_EQ(view.state, "held");
   EXPECT_EQ(view.user_id, UserId(42));
   EXPECT_EQ(view.amount, Kopecks(314));

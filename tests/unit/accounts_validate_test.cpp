@@ -3,7 +3,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "kiebot/common/http.hpp"
+#include "kiebot/http/http.hpp"
 #include "validate.hpp"
 
 using namespace kiebot;

@@ -5,7 +5,7 @@
 #include <limits>
 #include <string>
 
-#include "kiebot/common/amount.hpp"
+#include "kiebot/base/amount.hpp"
 
 using namespace kiebot;
 
@@ -74,7 +74,9 @@ TEST(Amount, Refusals) {
   EXPECT_EQ(refused("-1"), AmountError::negative);
   EXPECT_EQ(refused("-0"), AmountError::negative);
   EXPECT_EQ(refused(" -150"), AmountError::negative);
-  EXPECT_EQ(refused("\xE2\x88\x92" "5"), AmountError::negative);
+  EXPECT_EQ(refused("\xE2\x88\x92"
+                    "5"),
+            AmountError::negative);
   EXPECT_EQ(refused("+5"), AmountError::not_a_number);
   EXPECT_EQ(refused("150.555"), AmountError::too_many_decimals);
   EXPECT_EQ(refused("1,500"), AmountError::too_many_decimals);  // ambiguous: 1.5 or 1500
@@ -92,7 +94,10 @@ TEST(Amount, Refusals) {
   EXPECT_EQ(refused("1e3"), AmountError::not_a_number);
   EXPECT_EQ(refused("0x10"), AmountError::not_a_number);
   EXPECT_EQ(refused("150₽"), AmountError::not_a_number);
-  EXPECT_EQ(refused(std::string("15\0" "0", 4)), AmountError::not_a_number);
+  EXPECT_EQ(refused(std::string("15\0"
+                                "0",
+                                4)),
+            AmountError::not_a_number);
   EXPECT_EQ(refused("١٥٠"), AmountError::not_a_number);  // Arabic-Indic digits
   EXPECT_EQ(refused(std::string(65, '1')), AmountError::too_long);
   EXPECT_EQ(refused(std::string(100, ' ') + "1"), AmountError::too_long);
@@ -120,13 +125,16 @@ TEST(Amount, Format) {
   EXPECT_EQ(format_amount(Kopecks(123'456'789), {.decimal = ',', .group = " "}), "1 234 567,89");
   EXPECT_EQ(format_amount(Kopecks(-15'050)), "-150.50");
   EXPECT_EQ(format_amount(Kopecks(std::numeric_limits<std::int64_t>::min())), "-92233720368547758.08");
-  EXPECT_EQ(format_amount(Kopecks::max(), {.group = kNarrowNbsp}),
-            "92" + kNarrowNbsp + "233" + kNarrowNbsp + "720" + kNarrowNbsp + "368" + kNarrowNbsp + "547" +
-                kNarrowNbsp + "758.07");
+  EXPECT_EQ(format_amount(Kopecks::max(), {.group = kNarrowNbsp}), "92" + kNarrowNbsp + "233" + kNarrowNbsp + "720" +
+                                                                       kNarrowNbsp + "368" + kNarrowNbsp + "547" +
+                                                                       kNarrowNbsp + "758.07");
 }
 
 TEST(Amount, FormatThenParseIsTheSameAmount) {
-  const AmountFormat formats[] = {{}, {.decimal = ','}, {.decimal = ',', .group = " "}, {.group = kNbsp, .always_kopecks = true},
+  const AmountFormat formats[] = {{},
+                                  {.decimal = ','},
+                                  {.decimal = ',', .group = " "},
+                                  {.group = kNbsp, .always_kopecks = true},
                                   {.decimal = ',', .group = kNarrowNbsp}};
   for (std::int64_t k : {std::int64_t{0}, std::int64_t{1}, std::int64_t{10}, std::int64_t{99}, std::int64_t{100},
                          std::int64_t{15'050}, std::int64_t{99'999'999}, std::int64_t{100'000'000},

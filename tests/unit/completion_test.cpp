@@ -15,7 +15,7 @@
 #include <optional>
 #include <string>
 
-#include "kiebot/common/completion.hpp"
+#include "kiebot/runtime/completion.hpp"
 
 using namespace kiebot;
 using namespace std::chrono_literals;

@@ -1,7 +1,7 @@
 // Config: defaults, required variables, malformed values, --help.
 #include <gtest/gtest.h>
 
-#include "kiebot/common/config.hpp"
+#include "kiebot/base/config.hpp"
 
 using kiebot::Config;
 

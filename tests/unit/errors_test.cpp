@@ -9,13 +9,13 @@
 #include <stdexcept>
 
 #include "bug_guard.hpp"
-#include "kiebot/common/errors.hpp"
-#include "kiebot/common/http.hpp"
-#include "kiebot/common/http_client.hpp"
-#include "kiebot/common/kafka.hpp"
-#include "kiebot/common/lifecycle.hpp"
-#include "kiebot/common/metrics.hpp"
-#include "kiebot/common/redis.hpp"
+#include "kiebot/base/errors.hpp"
+#include "kiebot/base/metrics.hpp"
+#include "kiebot/http/client.hpp"
+#include "kiebot/http/http.hpp"
+#include "kiebot/kafka/kafka.hpp"
+#include "kiebot/redis/redis.hpp"
+#include "kiebot/runtime/lifecycle.hpp"
 
 using namespace kiebot;
 
@@ -97,7 +97,8 @@ TEST(ErrorKind, CancellationIsNoError) {
   EXPECT_EQ(kind_of(boost::system::system_error(boost::asio::error::operation_aborted)), ErrorKind::cancelled);
   auto bugs = count("bug");
   auto transient = count("transient");
-  EXPECT_EQ(report_error("cancelled", std::make_exception_ptr(boost::system::system_error(boost::asio::error::operation_aborted))),
+  EXPECT_EQ(report_error("cancelled",
+                         std::make_exception_ptr(boost::system::system_error(boost::asio::error::operation_aborted))),
             ErrorKind::cancelled);
   EXPECT_EQ(count("bug"), bugs);
   EXPECT_EQ(count("transient"), transient);

@@ -4,15 +4,17 @@
 
 #include <boost/asio/ip/address.hpp>
 
-#include "kiebot/common/fetch_policy.hpp"
-#include "kiebot/common/http.hpp"
-#include "kiebot/common/telegram.hpp"
+#include "kiebot/http/fetch_policy.hpp"
+#include "kiebot/http/http.hpp"
+#include "kiebot/telegram/telegram.hpp"
 
 using namespace kiebot::http;
 
 namespace {
 
-std::string refusal(const char* address) { return address_refusal(boost::asio::ip::make_address(address)); }
+std::string refusal(const char* address) {
+  return address_refusal(boost::asio::ip::make_address(address));
+}
 
 }  // namespace
 
@@ -59,8 +61,8 @@ TEST(AddressRefusal, RefusesIpv6SpecialRanges) {
   EXPECT_EQ(refusal("fec0::1"), "private");
   EXPECT_EQ(refusal("ff02::1"), "multicast");
   EXPECT_EQ(refusal("2001:db8::1"), "reserved");
-  EXPECT_EQ(refusal("2001::1"), "reserved");  // Teredo
-  EXPECT_EQ(refusal("100::1"), "reserved");   // discard
+  EXPECT_EQ(refusal("2001::1"), "reserved");   // Teredo
+  EXPECT_EQ(refusal("100::1"), "reserved");    // discard
   EXPECT_EQ(refusal("::7f00:1"), "reserved");  // IPv4-compatible
   EXPECT_EQ(refusal("64:ff9b:1::1"), "private");
 }

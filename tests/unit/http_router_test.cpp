@@ -5,8 +5,8 @@
 #include <nlohmann/json.hpp>
 
 #include "bug_guard.hpp"
-#include "kiebot/common/errors.hpp"
-#include "kiebot/common/http_router.hpp"
+#include "kiebot/base/errors.hpp"
+#include "kiebot/http/router.hpp"
 #include "run.hpp"
 
 using namespace kiebot;
@@ -30,7 +30,8 @@ http::Response call(const http::Router& router, std::string method, std::string 
 TEST(Router, LiteralAndParameters) {
   http::Router router;
   router.add("GET", "/v1/users/{id}", http::SyncHandler(echo));
-  router.add("GET", "/v1/users/me", http::SyncHandler([](const http::Request&) { return http::Response::text(200, "me"); }));
+  router.add("GET", "/v1/users/me",
+             http::SyncHandler([](const http::Request&) { return http::Response::text(200, "me"); }));
   router.add("POST", "/v1/holds/{hold_id}/commit", http::SyncHandler(echo));
   router.add("POST", "/bot{token}/{method}", http::SyncHandler(echo));
 
@@ -69,9 +70,8 @@ TEST(Router, HandlerErrorsBecomeJsonErrors) {
   router.add("GET", "/boom", http::SyncHandler([](const http::Request&) -> http::Response {
                throw std::runtime_error("secret internals");
              }));
-  router.add("GET", "/later", http::SyncHandler([](const http::Request&) -> http::Response {
-               throw TransientError("storage away");
-             }));
+  router.add("GET", "/later",
+             http::SyncHandler([](const http::Request&) -> http::Response { throw TransientError("storage away"); }));
   router.add("GET", "/teapot", http::SyncHandler([](const http::Request&) -> http::Response {
                throw http::BadRequest{402, "insufficient_funds", "top up first"};
              }));

@@ -1,7 +1,7 @@
 // URLs, query strings, percent-encoding, headers.
 #include <gtest/gtest.h>
 
-#include "kiebot/common/http.hpp"
+#include "kiebot/http/http.hpp"
 
 using namespace kiebot::http;
 

@@ -4,8 +4,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "kiebot/common/backoff.hpp"
-#include "kiebot/common/secrets.hpp"
+#include "kiebot/base/secrets.hpp"
+#include "kiebot/runtime/backoff.hpp"
 #include "poller/bot_api.hpp"
 #include "poller/ingress_metrics.hpp"
 #include "poller/offset_store.hpp"
@@ -34,7 +34,9 @@ TEST(UpdateScan, FindsEachUpdateVerbatimWithItsChat) {
   EXPECT_EQ(updates[0].json.back(), '}');
   auto parsed = nlohmann::json::parse(updates[0].json);
   EXPECT_EQ(parsed["message"]["text"], "a \"quoted\" } ] { text \\");
-  EXPECT_EQ(updates[2].json, R"({"update_id":9, "pre_checkout_query" : {"id":"pc","from":{"id":44},"currency":"XTR","total_amount":5}})");
+  EXPECT_EQ(
+      updates[2].json,
+      R"({"update_id":9, "pre_checkout_query" : {"id":"pc","from":{"id":44},"currency":"XTR","total_amount":5}})");
 }
 
 TEST(UpdateScan, ReplyChatsDeeperDownDoNotDecideTheKey) {
@@ -62,16 +64,22 @@ TEST(BotApiAnswers, SortsTelegramStatusesIntoActions) {
     return classify(http::Response{status, std::move(headers), std::move(body)});
   };
   EXPECT_EQ(answer(200, R"({"ok":true,"result":[]})").kind, Answer::Kind::ok);
-  auto conflict = answer(409, R"({"ok":false,"error_code":409,"description":"Conflict: terminated by other getUpdates request; make sure that only one bot instance is running"})");
+  auto conflict = answer(
+      409,
+      R"({"ok":false,"error_code":409,"description":"Conflict: terminated by other getUpdates request; make sure that only one bot instance is running"})");
   EXPECT_EQ(conflict.kind, Answer::Kind::conflict);
   EXPECT_EQ(conflict_cause(conflict.description), ConflictCause::other_poller);
-  EXPECT_EQ(conflict_cause("Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first"),
+  EXPECT_EQ(conflict_cause("Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete "
+                           "the webhook first"),
             ConflictCause::webhook_active);
-  auto throttled = answer(429, R"({"ok":false,"error_code":429,"description":"Too Many Requests: retry after 7","parameters":{"retry_after":7}})");
+  auto throttled = answer(
+      429,
+      R"({"ok":false,"error_code":429,"description":"Too Many Requests: retry after 7","parameters":{"retry_after":7}})");
   EXPECT_EQ(throttled.kind, Answer::Kind::throttled);
   EXPECT_EQ(throttled.retry_after.count(), 7);
   EXPECT_EQ(answer(429, "<html>", {{"Retry-After", "3"}}).retry_after.count(), 3);
-  EXPECT_EQ(answer(401, R"({"ok":false,"error_code":401,"description":"Unauthorized"})").kind, Answer::Kind::unauthorized);
+  EXPECT_EQ(answer(401, R"({"ok":false,"error_code":401,"description":"Unauthorized"})").kind,
+            Answer::Kind::unauthorized);
   EXPECT_EQ(answer(404, R"({"ok":false,"error_code":404,"description":"Not Found"})").kind, Answer::Kind::unauthorized);
   EXPECT_EQ(answer(502, "<html>bad gateway</html>").kind, Answer::Kind::transient);
   EXPECT_EQ(answer(400, R"({"ok":false,"error_code":400,"description":"Bad Request: wrong offset"})").kind,

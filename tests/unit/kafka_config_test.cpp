@@ -1,7 +1,7 @@
 // KAFKA_CFG_* passthrough and secret detection.
 #include <gtest/gtest.h>
 
-#include "kiebot/common/kafka.hpp"
+#include "kiebot/kafka/kafka.hpp"
 
 using namespace kiebot::kafka;
 

@@ -2,7 +2,7 @@
 // out of order, across partitions, and after a revocation.
 #include <gtest/gtest.h>
 
-#include "kiebot/common/kafka_consume.hpp"
+#include "kiebot/kafka/consume.hpp"
 
 using namespace kiebot;
 using kafka::OffsetTracker;

@@ -1,7 +1,7 @@
 // Prometheus text rendering.
 #include <gtest/gtest.h>
 
-#include "kiebot/common/metrics.hpp"
+#include "kiebot/base/metrics.hpp"
 
 using namespace kiebot::metrics;
 

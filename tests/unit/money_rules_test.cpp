@@ -12,9 +12,9 @@
 #include "dialog/money_queue.hpp"
 #include "job.hpp"
 #include "kie_client.hpp"
-#include "kiebot/common/backoff.hpp"
-#include "kiebot/common/json.hpp"
-#include "kiebot/common/task_group.hpp"
+#include "kiebot/base/json.hpp"
+#include "kiebot/runtime/backoff.hpp"
+#include "kiebot/runtime/task_group.hpp"
 #include "payment.hpp"
 #include "run.hpp"
 
@@ -23,7 +23,9 @@ using nlohmann::json;
 
 namespace {
 
-std::string nested(std::size_t depth) { return std::string(depth, '[') + std::string(depth, ']'); }
+std::string nested(std::size_t depth) {
+  return std::string(depth, '[') + std::string(depth, ']');
+}
 
 generator::Job paid_job() {
   generator::Job job;
@@ -126,7 +128,8 @@ TEST(MoneyQueue, OperationsSurviveTheirRecord) {
   ASSERT_TRUE(back);
   EXPECT_EQ(back->to_json(), op.to_json());
   EXPECT_FALSE(dialog::MoneyOp::from_json(R"({"v":1,"key":"k","kind":"steal","user_id":1,"amount":1,"reason":"x"})"));
-  EXPECT_FALSE(dialog::MoneyOp::from_json(R"({"v":1,"key":"k","kind":"credit","user_id":"1","amount":1,"reason":"x"})"));
+  EXPECT_FALSE(
+      dialog::MoneyOp::from_json(R"({"v":1,"key":"k","kind":"credit","user_id":"1","amount":1,"reason":"x"})"));
   EXPECT_FALSE(dialog::MoneyOp::from_json("[]"));
   // A confirmed generation waiting for accounts: its form goes along.
   dialog::MoneyOp submission;
@@ -170,7 +173,9 @@ net::awaitable<void> sleeps_until_cancelled(int* cancelled) {
   co_return;
 }
 
-net::awaitable<void> join_group(TaskGroup* group) { co_await group->join(std::chrono::milliseconds(50)); }
+net::awaitable<void> join_group(TaskGroup* group) {
+  co_await group->join(std::chrono::milliseconds(50));
+}
 
 }  // namespace
 

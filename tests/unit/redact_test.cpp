@@ -3,8 +3,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "kiebot/common/log.hpp"
-#include "kiebot/common/redact.hpp"
+#include "kiebot/base/log.hpp"
+#include "kiebot/base/redact.hpp"
 
 using kiebot::redact;
 

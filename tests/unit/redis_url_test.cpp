@@ -1,7 +1,7 @@
 // redis:// URLs, replies and script hashes.
 #include <gtest/gtest.h>
 
-#include "kiebot/common/redis.hpp"
+#include "kiebot/redis/redis.hpp"
 
 using namespace kiebot::redis;
 

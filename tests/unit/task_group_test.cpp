@@ -6,8 +6,8 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 
-#include "kiebot/common/backoff.hpp"
-#include "kiebot/common/task_group.hpp"
+#include "kiebot/runtime/backoff.hpp"
+#include "kiebot/runtime/task_group.hpp"
 #include "run.hpp"
 
 using namespace kiebot;

@@ -3,7 +3,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "kiebot/common/text.hpp"
+#include "kiebot/base/text.hpp"
 
 using namespace kiebot;
 
@@ -11,20 +11,23 @@ TEST(Text, CleanDropsWhatChangesHowTextReads) {
   EXPECT_EQ(text::clean("plain text, 日本語, ёж"), "plain text, 日本語, ёж");
   EXPECT_EQ(text::clean("two\nlines\tand a tab"), "two\nlines\tand a tab");
   EXPECT_EQ(text::clean(std::string("a\0b\x01\x1b[31mc\x7f", 11)), "ab[31mc");
-  EXPECT_EQ(text::clean("\xc2\x85next\xc2\x9f"), "next");                       // C1 controls
-  EXPECT_EQ(text::clean("\u202Egnp.exe"), "gnp.exe");                         // right-to-left override
+  EXPECT_EQ(text::clean("\xc2\x85next\xc2\x9f"), "next");                            // C1 controls
+  EXPECT_EQ(text::clean("\u202Egnp.exe"), "gnp.exe");                                // right-to-left override
   EXPECT_EQ(text::clean("a\u202Ab\u202Cc\u2066d\u2069e\u200Ff\u061Cg"), "abcdefg");  // embeddings, isolates, marks
   EXPECT_EQ(text::clean("zero\u200Bwidth\u2060joiner\uFEFF"), "zerowidthjoiner");
-  EXPECT_EQ(text::clean("a\u200Db"), "ab");                                   // a joiner outside an emoji
-  EXPECT_EQ(text::clean("👨\u200D👩\u200D👧"), "👨\u200D👩\u200D👧");           // an emoji family stays one
+  EXPECT_EQ(text::clean("a\u200Db"), "ab");                      // a joiner outside an emoji
+  EXPECT_EQ(text::clean("👨\u200D👩\u200D👧"), "👨\u200D👩\u200D👧");  // an emoji family stays one
   EXPECT_EQ(text::clean("❤\uFE0F\u200D🔥"), "❤\uFE0F\u200D🔥");
 }
 
 TEST(Text, CleanRepairsInvalidUtf8) {
-  EXPECT_EQ(text::clean("a\xff" "b"), "a\uFFFD" "b");
-  EXPECT_EQ(text::clean("\xc0\xaf"), "\uFFFD\uFFFD");          // overlong '/'
+  EXPECT_EQ(text::clean("a\xff"
+                        "b"),
+            "a\uFFFD"
+            "b");
+  EXPECT_EQ(text::clean("\xc0\xaf"), "\uFFFD\uFFFD");            // overlong '/'
   EXPECT_EQ(text::clean("\xed\xa0\x80"), "\uFFFD\uFFFD\uFFFD");  // a surrogate
-  EXPECT_EQ(text::clean("\xe2\x82"), "\uFFFD\uFFFD");          // cut short
+  EXPECT_EQ(text::clean("\xe2\x82"), "\uFFFD\uFFFD");            // cut short
   // Whatever comes in, what goes out can be put in JSON.
   std::string all;
   for (int c = 0; c < 256; ++c) all += static_cast<char>(c);

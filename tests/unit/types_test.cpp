@@ -9,8 +9,8 @@
 #include <limits>
 #include <unordered_set>
 
-#include "kiebot/common/ids.hpp"
-#include "kiebot/common/money.hpp"
+#include "kiebot/base/ids.hpp"
+#include "kiebot/base/money.hpp"
 
 using namespace kiebot;
 using nlohmann::json;
@@ -18,17 +18,29 @@ using nlohmann::json;
 namespace {
 
 template <typename A, typename B>
-concept Addable = requires(A a, B b) { a + b; };
+concept Addable = requires(A a, B b) {
+  a + b;
+};
 template <typename A, typename B>
-concept Subtractable = requires(A a, B b) { a - b; };
+concept Subtractable = requires(A a, B b) {
+  a - b;
+};
 template <typename A, typename B>
-concept Multipliable = requires(A a, B b) { a * b; };
+concept Multipliable = requires(A a, B b) {
+  a* b;
+};
 template <typename A, typename B>
-concept Comparable = requires(A a, B b) { a < b; };
+concept Comparable = requires(A a, B b) {
+  a < b;
+};
 template <typename A, typename B>
-concept EqualityComparable = requires(A a, B b) { a == b; };
+concept EqualityComparable = requires(A a, B b) {
+  a == b;
+};
 template <typename A, typename B>
-concept AddAssignable = requires(A a, B b) { a += b; };
+concept AddAssignable = requires(A a, B b) {
+  a += b;
+};
 
 // Kopecks: only with Kopecks, times an integer count; never implicitly from or to a number.
 static_assert(!std::is_convertible_v<std::int64_t, Kopecks>);

@@ -6,7 +6,7 @@
 #include <charconv>
 #include <map>
 
-#include "kiebot/common/log.hpp"
+#include "kiebot/base/log.hpp"
 
 namespace kiebot::kafka_dev {
 
@@ -14,10 +14,14 @@ namespace {
 
 // Kafka protocol API keys (kafka.apache.org/protocol#protocol_api_keys).
 const std::map<std::string, int, std::less<>> kApiKeys = {
-    {"Produce", 0},         {"Fetch", 1},          {"ListOffsets", 2},     {"Metadata", 3},
-    {"OffsetCommit", 8},    {"OffsetFetch", 9},    {"FindCoordinator", 10}, {"JoinGroup", 11},
-    {"Heartbeat", 12},      {"LeaveGroup", 13},    {"SyncGroup", 14},      {"ApiVersions", 18},
-    {"InitProducerId", 22}, {"AddPartitionsToTxn", 24}, {"EndTxn", 26},
+    {"Produce", 0},          {"Fetch", 1},
+    {"ListOffsets", 2},      {"Metadata", 3},
+    {"OffsetCommit", 8},     {"OffsetFetch", 9},
+    {"FindCoordinator", 10}, {"JoinGroup", 11},
+    {"Heartbeat", 12},       {"LeaveGroup", 13},
+    {"SyncGroup", 14},       {"ApiVersions", 18},
+    {"InitProducerId", 22},  {"AddPartitionsToTxn", 24},
+    {"EndTxn", 26},
 };
 
 std::optional<int> to_int(std::string_view text) {
@@ -35,7 +39,9 @@ int broker_id(const http::Request& r, int brokers) {
   return *id;
 }
 
-http::Response done(const nlohmann::json& body) { return http::Response::json(200, body); }
+http::Response done(const nlohmann::json& body) {
+  return http::Response::json(200, body);
+}
 
 }  // namespace
 
@@ -82,23 +88,22 @@ http::Router control_router(rd_kafka_mock_cluster_t* cluster, int brokers) {
                rd_kafka_mock_broker_set_rtt(cluster, id, ms);
                return done({{"broker", id}, {"rtt_ms", ms}});
              }));
-  router.add("POST", "/errors", http::SyncHandler([cluster](const http::Request& r) {
-               auto body = r.json();
-               auto api = body.at("api").is_number() ? body["api"].get<int>()
-                                                     : api_key(body.at("api").get<std::string>());
-               if (api < 0) throw http::BadRequest{400, "unknown_api", "unknown Kafka API name"};
-               std::vector<rd_kafka_resp_err_t> errors;
-               for (const auto& e : body.at("errors")) {
-                 auto code = e.is_number() ? std::optional(static_cast<rd_kafka_resp_err_t>(e.get<int>()))
-                                           : error_code(e.get<std::string>());
-                 if (!code) throw http::BadRequest{400, "unknown_error", "unknown Kafka error " + e.dump()};
-                 errors.push_back(*code);
-               }
-               rd_kafka_mock_push_request_errors_array(cluster, static_cast<int16_t>(api), errors.size(),
-                                                       errors.data());
-               log::info("errors_injected", {{"api", api}, {"count", errors.size()}});
-               return done({{"api", api}, {"queued", errors.size()}});
-             }));
+  router.add(
+      "POST", "/errors", http::SyncHandler([cluster](const http::Request& r) {
+        auto body = r.json();
+        auto api = body.at("api").is_number() ? body["api"].get<int>() : api_key(body.at("api").get<std::string>());
+        if (api < 0) throw http::BadRequest{400, "unknown_api", "unknown Kafka API name"};
+        std::vector<rd_kafka_resp_err_t> errors;
+        for (const auto& e : body.at("errors")) {
+          auto code = e.is_number() ? std::optional(static_cast<rd_kafka_resp_err_t>(e.get<int>()))
+                                    : error_code(e.get<std::string>());
+          if (!code) throw http::BadRequest{400, "unknown_error", "unknown Kafka error " + e.dump()};
+          errors.push_back(*code);
+        }
+        rd_kafka_mock_push_request_errors_array(cluster, static_cast<int16_t>(api), errors.size(), errors.data());
+        log::info("errors_injected", {{"api", api}, {"count", errors.size()}});
+        return done({{"api", api}, {"queued", errors.size()}});
+      }));
   router.add("DELETE", "/errors/{api}", http::SyncHandler([cluster](const http::Request& r) {
                int api = api_key(r.params.at("api"));
                if (api < 0) throw http::BadRequest{400, "unknown_api", "unknown Kafka API name"};

@@ -7,7 +7,7 @@
 #include <optional>
 #include <string_view>
 
-#include "kiebot/common/http_router.hpp"
+#include "kiebot/http/router.hpp"
 
 namespace kiebot::kafka_dev {
 

@@ -14,11 +14,11 @@
 #include <iostream>
 
 #include "control.hpp"
+#include "kiebot/base/config.hpp"
+#include "kiebot/base/log.hpp"
+#include "kiebot/http/server.hpp"
+#include "kiebot/runtime/lifecycle.hpp"
 #include "nodelay.hpp"
-#include "kiebot/common/config.hpp"
-#include "kiebot/common/http_server.hpp"
-#include "kiebot/common/lifecycle.hpp"
-#include "kiebot/common/log.hpp"
 
 using namespace kiebot;
 
@@ -136,7 +136,8 @@ int main(int argc, char** argv) {
     options.address = "127.0.0.1";
     options.port = *args->control_port;
     options.name = "control";
-    control = std::make_unique<http::Server>(io.get_executor(), kafka_dev::control_router(cluster, args->brokers), options);
+    control =
+        std::make_unique<http::Server>(io.get_executor(), kafka_dev::control_router(cluster, args->brokers), options);
     control->bind();
     lifecycle.spawn("control", control->run());
   }

@@ -1,7 +1,7 @@
 // TCP_NODELAY for the mock brokers' connections, as real Kafka brokers set it.
 #pragma once
 
-#include "kiebot/common/net.hpp"
+#include "kiebot/runtime/net.hpp"
 
 namespace kiebot::kafka_dev {
 

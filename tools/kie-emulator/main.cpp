@@ -2,10 +2,10 @@
 #include <nlohmann/json.hpp>
 
 #include "emulator.hpp"
-#include "kiebot/common/config.hpp"
-#include "kiebot/common/http_server.hpp"
-#include "kiebot/common/lifecycle.hpp"
-#include "kiebot/common/log.hpp"
+#include "kiebot/base/config.hpp"
+#include "kiebot/base/log.hpp"
+#include "kiebot/http/server.hpp"
+#include "kiebot/runtime/lifecycle.hpp"
 
 using namespace kiebot;
 
@@ -13,7 +13,8 @@ int main(int argc, char** argv) {
   Config config("kie-emulator", "KIE API emulator: createTask, recordInfo, callbacks, result files", argc, argv);
   auto port = config.port("HTTP_PORT", 8091, "API and control port; 0 = any free port");
   auto keys = config.list("KIE_EMULATOR_KEYS", "sandbox-key", "comma-separated API keys accepted as Bearer");
-  auto public_url = config.optional("KIE_EMULATOR_PUBLIC_URL", "base URL of result files; default http://127.0.0.1:<port>");
+  auto public_url =
+      config.optional("KIE_EMULATOR_PUBLIC_URL", "base URL of result files; default http://127.0.0.1:<port>");
   auto level = config.log_level();
   auto instance = config.instance_id();
   if (auto code = config.finish()) return *code;

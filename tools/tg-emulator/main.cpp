@@ -4,14 +4,14 @@
 #include <iostream>
 
 #include "api.hpp"
+#include "kiebot/base/config.hpp"
+#include "kiebot/base/log.hpp"
+#include "kiebot/http/client.hpp"
+#include "kiebot/http/health.hpp"
+#include "kiebot/http/server.hpp"
+#include "kiebot/runtime/lifecycle.hpp"
 #include "params.hpp"
 #include "sandbox.hpp"
-#include "kiebot/common/config.hpp"
-#include "kiebot/common/health.hpp"
-#include "kiebot/common/http_client.hpp"
-#include "kiebot/common/http_server.hpp"
-#include "kiebot/common/lifecycle.hpp"
-#include "kiebot/common/log.hpp"
 
 using namespace kiebot;
 
@@ -19,12 +19,13 @@ int main(int argc, char** argv) {
   Config config("tg-emulator", "Telegram Bot API emulator with a control API", argc, argv);
   auto port = config.port("HTTP_PORT", 8090, "Bot API and control port; 0 = any free port");
   auto tokens = config.list("TG_EMULATOR_TOKENS", "111111:sandbox-token", "comma-separated bot tokens served");
-  auto local_api = config.flag("TG_EMULATOR_LOCAL_API", false,
-                               "behave as a local Bot API server: uploads up to 2000 MB, streamed");
-  auto first_update = config.integer("TG_EMULATOR_FIRST_UPDATE_ID", 1,
-                                     "the first update_id (./dev run uses the time, so that ids never repeat across runs "
-                                     "while Redis keeps the last stored offset and the handled ids)",
-                                     1, (std::int64_t{1} << 31) - 1);
+  auto local_api =
+      config.flag("TG_EMULATOR_LOCAL_API", false, "behave as a local Bot API server: uploads up to 2000 MB, streamed");
+  auto first_update =
+      config.integer("TG_EMULATOR_FIRST_UPDATE_ID", 1,
+                     "the first update_id (./dev run uses the time, so that ids never repeat across runs "
+                     "while Redis keeps the last stored offset and the handled ids)",
+                     1, (std::int64_t{1} << 31) - 1);
   auto level = config.log_level();
   auto instance = config.instance_id();
   if (auto code = config.finish()) return *code;

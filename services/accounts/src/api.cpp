@@ -6,11 +6,11 @@
 #include <algorithm>
 #include <memory>
 
-#include "kiebot/common/accounts_routes.hpp"
-#include "kiebot/common/errors.hpp"
-#include "kiebot/common/log.hpp"
 #include "callers.hpp"
-#include "kiebot/common/redis.hpp"
+#include "kiebot/accounts_client/routes.hpp"
+#include "kiebot/base/errors.hpp"
+#include "kiebot/base/log.hpp"
+#include "kiebot/redis/redis.hpp"
 #include "store.hpp"
 #include "validate.hpp"
 
@@ -19,8 +19,21 @@ namespace kiebot::accounts {
 namespace {
 
 enum class Route {
-  get_user, create_hold, get_hold, commit_hold, release_hold, credit, debit, gift, language, referral,
-  set_admin, remove_admin, list_admins, ledger, stats,
+  get_user,
+  create_hold,
+  get_hold,
+  commit_hold,
+  release_hold,
+  credit,
+  debit,
+  gift,
+  language,
+  referral,
+  set_admin,
+  remove_admin,
+  list_admins,
+  ledger,
+  stats,
 };
 
 struct Api {
@@ -36,7 +49,8 @@ bool may_route(const Caller& caller, std::string_view scope) {
 
 Outcome forbidden(const Caller& caller, std::string_view scope, std::string_view path) {
   log::warn("accounts_forbidden", {{"caller", caller.name}, {"scope", scope}, {"path", path}});
-  return Outcome{403, {{"error", "forbidden"}, {"message", "caller " + caller.name + " lacks scope " + std::string(scope)}}};
+  return Outcome{403,
+                 {{"error", "forbidden"}, {"message", "caller " + caller.name + " lacks scope " + std::string(scope)}}};
 }
 
 // Runs on the headers alone (before the body is read): who calls, and may
@@ -62,7 +76,9 @@ std::optional<std::int64_t> admin_field(const nlohmann::json& body) {
   return id;
 }
 
-http::Response respond(Outcome out) { return http::Response::json(out.status, out.body); }
+http::Response respond(Outcome out) {
+  return http::Response::json(out.status, out.body);
+}
 
 net::awaitable<Outcome> route(std::shared_ptr<Api> api, Route which, http::Request request, const Caller* caller) {
   auto& store = *api->store;
@@ -75,7 +91,8 @@ net::awaitable<Outcome> route(std::shared_ptr<Api> api, Route which, http::Reque
       // Read in this order (a braced list is evaluated left to right): the
       // first bad field is the one answered.
       accounts_api::HoldRequest hold{amount_field(body, "amount"), enum_field(body, "kind", {"paid", "free", "admin"}),
-                                     key_field(body, "idempotency_key"), optional_int_field(body, "ttl_s", 1, 7 * 86400)};
+                                     key_field(body, "idempotency_key"),
+                                     optional_int_field(body, "ttl_s", 1, 7 * 86400)};
       co_return co_await store.hold(uid, hold.kind, hold.amount, hold.idempotency_key, hold.ttl_s);
     }
     case Route::commit_hold:
@@ -195,10 +212,9 @@ http::Router make_router(Store& store, Callers callers, ReadinessChecks readines
   // Method, pattern and scope as accounts_routes.hpp declares them for the clients too.
   auto add = [&](const accounts_api::Route& declared, Route which) {
     std::string_view scope = declared.scope;
-    router.add(
-        std::string(declared.method), declared.pattern,
-        http::Handler([api, which](http::Request r) { return handle(api, which, std::move(r)); }),
-        http::Guard([api, scope](const http::Request& head) { return admit(*api, scope, head); }));
+    router.add(std::string(declared.method), declared.pattern,
+               http::Handler([api, which](http::Request r) { return handle(api, which, std::move(r)); }),
+               http::Guard([api, scope](const http::Request& head) { return admit(*api, scope, head); }));
   };
   add(accounts_api::kGetUser, Route::get_user);
   add(accounts_api::kCreateHold, Route::create_hold);

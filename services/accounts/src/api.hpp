@@ -4,8 +4,8 @@
 #include <string>
 
 #include "callers.hpp"
-#include "kiebot/common/health.hpp"
-#include "kiebot/common/http_router.hpp"
+#include "kiebot/http/health.hpp"
+#include "kiebot/http/router.hpp"
 
 namespace kiebot::accounts {
 

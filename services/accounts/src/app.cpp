@@ -7,7 +7,7 @@
 #include <stdexcept>
 
 #include "api.hpp"
-#include "kiebot/common/log.hpp"
+#include "kiebot/base/log.hpp"
 #include "sweeper.hpp"
 
 namespace kiebot::accounts {

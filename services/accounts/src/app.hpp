@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "callers.hpp"
-#include "kiebot/common/service_runtime.hpp"
+#include "kiebot/service/service_runtime.hpp"
 #include "store.hpp"
 
 namespace kiebot::accounts {

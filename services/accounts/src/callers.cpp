@@ -5,7 +5,7 @@
 #include <array>
 #include <stdexcept>
 
-#include "kiebot/common/secrets.hpp"
+#include "kiebot/base/secrets.hpp"
 
 namespace kiebot::accounts {
 
@@ -100,7 +100,9 @@ Callers Callers::parse(std::string_view spec) {
   return out;
 }
 
-void Callers::add(Caller caller) { callers_.push_back(std::move(caller)); }
+void Callers::add(Caller caller) {
+  callers_.push_back(std::move(caller));
+}
 
 const Caller* Callers::authenticate(std::optional<std::string_view> authorization) const {
   constexpr std::string_view kBearer = "Bearer ";

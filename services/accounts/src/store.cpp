@@ -3,8 +3,8 @@
 
 #include <random>
 
-#include "kiebot/common/log.hpp"
-#include "kiebot/common/redis.hpp"
+#include "kiebot/base/log.hpp"
+#include "kiebot/redis/redis.hpp"
 #include "scripts.hpp"
 #include "validate.hpp"
 
@@ -28,14 +28,19 @@ const redis::Script& script(const char* const& source) {
   return it->second;
 }
 
-std::string user_tag(UserId user_id) { return "{u:" + to_string(user_id) + "}"; }
+std::string user_tag(UserId user_id) {
+  return "{u:" + to_string(user_id) + "}";
+}
 
 nlohmann::json value(const redis::Reply& r) {
   switch (r.type) {
-    case redis::Reply::Type::integer: return r.integer;
+    case redis::Reply::Type::integer:
+      return r.integer;
     case redis::Reply::Type::string:
-    case redis::Reply::Type::status: return r.str;
-    default: return nullptr;
+    case redis::Reply::Type::status:
+      return r.str;
+    default:
+      return nullptr;
   }
 }
 
@@ -66,7 +71,9 @@ std::int64_t field(const nlohmann::json& body, const char* name) {
   return it != body.end() && it->is_number_integer() ? it->get<std::int64_t>() : 0;
 }
 
-std::string now_text() { return std::to_string(now_ms(std::chrono::system_clock::now())); }
+std::string now_text() {
+  return std::to_string(now_ms(std::chrono::system_clock::now()));
+}
 
 }  // namespace
 
@@ -128,7 +135,8 @@ net::awaitable<void> Store::flush() {
 
 net::awaitable<Outcome> Store::user(UserId user_id) {
   auto now = std::chrono::system_clock::now();
-  Args args{std::to_string(now_ms(now)), utc_day(now), std::to_string(settings_.free_per_day), std::to_string(settings_.ledger_max)};
+  Args args{std::to_string(now_ms(now)), utc_day(now), std::to_string(settings_.free_per_day),
+            std::to_string(settings_.ledger_max)};
   auto reply = co_await run(lua::user_get, user_tag(user_id), std::move(args));
   auto raw = outcome(reply).body;
   count("holds_open", -field(raw, "holds_expired"));
@@ -141,7 +149,10 @@ net::awaitable<Outcome> Store::user(UserId user_id) {
     auto limit = field(raw, "admin_limit");
     auto spent = field(raw, "admin_spent");
     auto held = field(raw, "admin_held");
-    admin = {{"limit", limit}, {"spent", spent}, {"held", held}, {"remaining", std::max<std::int64_t>(0, limit - spent - held)}};
+    admin = {{"limit", limit},
+             {"spent", spent},
+             {"held", held},
+             {"remaining", std::max<std::int64_t>(0, limit - spent - held)}};
   }
   nlohmann::json referrer = nullptr;
   if (raw["referrer_id"].is_string()) {
@@ -172,9 +183,19 @@ net::awaitable<Outcome> Store::user(UserId user_id) {
 net::awaitable<Outcome> Store::hold(UserId user_id, std::string kind, Kopecks amount, std::string key,
                                     std::optional<std::int64_t> ttl_s) {
   auto now = std::chrono::system_clock::now();
-  auto ttl_ms = ttl_s ? *ttl_s * 1000 : std::chrono::duration_cast<std::chrono::milliseconds>(settings_.hold_ttl).count();
+  auto ttl_ms =
+      ttl_s ? *ttl_s * 1000 : std::chrono::duration_cast<std::chrono::milliseconds>(settings_.hold_ttl).count();
   auto hold_id = new_hold_id(user_id);
-  Args args{std::to_string(now_ms(now)), utc_day(now), kind, to_string(amount), key, std::to_string(ttl_ms), hold_id.value(), std::to_string(settings_.free_per_day), settings_.owner_id == user_id.value() ? "1" : "0", std::to_string(settings_.ledger_max)};
+  Args args{std::to_string(now_ms(now)),
+            utc_day(now),
+            kind,
+            to_string(amount),
+            key,
+            std::to_string(ttl_ms),
+            hold_id.value(),
+            std::to_string(settings_.free_per_day),
+            settings_.owner_id == user_id.value() ? "1" : "0",
+            std::to_string(settings_.ledger_max)};
   auto reply = co_await run(lua::hold_create, user_tag(user_id), std::move(args));
   auto out = outcome(reply);
   count("holds_open", -field(out.body, "holds_expired"));
@@ -209,12 +230,18 @@ net::awaitable<Outcome> Store::credit(UserId user_id, Kopecks amount, std::strin
   if (admin_id) {
     // The admin's half first: a refusal there credits nothing.
     bool is_owner = settings_.owner_id == *admin_id;
-    Args grant{now_text(), key, to_string(amount), to_string(user_id), is_owner ? "1" : "0",
-               std::to_string(settings_.ledger_max)};
+    Args grant{now_text(),           key,
+               to_string(amount),    to_string(user_id),
+               is_owner ? "1" : "0", std::to_string(settings_.ledger_max)};
     auto granted = outcome(co_await run(lua::grant, user_tag(UserId(*admin_id)), std::move(grant)));
     if (granted.status != 200) co_return granted;
   }
-  Args args{now_text(), to_string(amount), reason, key, ref, std::to_string(settings_.ledger_max),
+  Args args{now_text(),
+            to_string(amount),
+            reason,
+            key,
+            ref,
+            std::to_string(settings_.ledger_max),
             admin_id ? std::to_string(*admin_id) : std::string()};
   auto reply = co_await run(lua::credit, user_tag(user_id), std::move(args));
   auto out = outcome(reply);
@@ -235,7 +262,12 @@ net::awaitable<Outcome> Store::credit(UserId user_id, Kopecks amount, std::strin
 
 net::awaitable<Outcome> Store::debit(UserId user_id, Kopecks amount, std::string reason, std::string key,
                                      std::string ref, std::optional<std::int64_t> admin_id) {
-  Args args{now_text(), to_string(amount), reason, key, ref, std::to_string(settings_.ledger_max),
+  Args args{now_text(),
+            to_string(amount),
+            reason,
+            key,
+            ref,
+            std::to_string(settings_.ledger_max),
             admin_id ? std::to_string(*admin_id) : std::string()};
   auto out = outcome(co_await run(lua::debit, user_tag(user_id), std::move(args)));
   if (out.status == 200 && field(out.body, "debited") == 1) {
@@ -287,10 +319,16 @@ net::awaitable<Outcome> Store::language(UserId user_id, std::string language) {
 net::awaitable<Outcome> Store::referral(UserId user_id, UserId referrer_id) {
   auto now = std::chrono::system_clock::now();
   auto args = [&](const char* side, UserId other, const char* fresh) {
-    return Args{std::to_string(now_ms(now)), side, to_string(other), std::to_string(settings_.referral_bonus),
-                std::to_string(settings_.ledger_max), utc_day(now), std::to_string(settings_.referral_daily_cap),
-                std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(settings_.referral_new_window).count()),
-                fresh};
+    return Args{
+        std::to_string(now_ms(now)),
+        side,
+        to_string(other),
+        std::to_string(settings_.referral_bonus),
+        std::to_string(settings_.ledger_max),
+        utc_day(now),
+        std::to_string(settings_.referral_daily_cap),
+        std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(settings_.referral_new_window).count()),
+        fresh};
   };
   auto first = outcome(co_await run(lua::referral, user_tag(user_id), args("referee", referrer_id, "0")));
   count("users", field(first.body, "created"));
@@ -374,8 +412,9 @@ net::awaitable<Outcome> Store::stats() {
   co_await flush();
   Args command{"HGETALL", kStats};
   auto reply = co_await redis_.exec(std::move(command));
-  nlohmann::json body = {{"users", 0},         {"money_in", 0},       {"money_spent", 0},   {"money_granted", 0},
-                         {"money_admin_granted", 0}, {"money_refunded", 0}, {"money_debited", 0}, {"holds_open", 0}};
+  nlohmann::json body = {
+      {"users", 0},          {"money_in", 0},      {"money_spent", 0}, {"money_granted", 0}, {"money_admin_granted", 0},
+      {"money_refunded", 0}, {"money_debited", 0}, {"holds_open", 0}};
   for (std::size_t i = 0; i + 1 < reply.elements.size(); i += 2) {
     body[reply.elements[i].str] = std::stoll(reply.elements[i + 1].str);
   }
@@ -400,7 +439,8 @@ net::awaitable<Outcome> Store::audit() {
   do {
     Args scan{"SCAN", cursor, "MATCH", "{u:*}:acct", "COUNT", "1000"};
     auto page = co_await redis_.exec(std::move(scan));
-    if (page.is_error() || page.elements.size() != 2) throw redis::Error(redis::Error::Kind::protocol, "audit: SCAN failed: " + page.str);
+    if (page.is_error() || page.elements.size() != 2)
+      throw redis::Error(redis::Error::Kind::protocol, "audit: SCAN failed: " + page.str);
     cursor = page.elements[0].str;
     for (const auto& key : page.elements[1].elements) {
       // "{u:<id>}:acct"
@@ -423,14 +463,18 @@ net::awaitable<Outcome> Store::audit() {
     }
   } while (cursor != "0");
   auto finished = now_text();
-  Args record{"HSET", kAudit, "finished_ms", finished, "users", std::to_string(users), "drifting",
-              std::to_string(drifting_count), "money_held", std::to_string(held_total), "balances",
-              std::to_string(balance_total)};
+  Args record{"HSET",        kAudit,
+              "finished_ms", finished,
+              "users",       std::to_string(users),
+              "drifting",    std::to_string(drifting_count),
+              "money_held",  std::to_string(held_total),
+              "balances",    std::to_string(balance_total)};
   co_await redis_.exec(std::move(record));
   Outcome out;
   out.status = drifting_count == 0 ? 200 : 409;
-  out.body = {{"finished_ms", std::stoll(finished)}, {"users", users},         {"drifting", drifting_count},
-              {"money_held", held_total},           {"balances", balance_total}, {"drift", drifting}};
+  out.body = {{"finished_ms", std::stoll(finished)}, {"users", users},
+              {"drifting", drifting_count},          {"money_held", held_total},
+              {"balances", balance_total},           {"drift", drifting}};
   co_return out;
 }
 
@@ -454,12 +498,15 @@ net::awaitable<void> Store::require_durability() {
   bool aof = info.str.find("aof_enabled:1") != std::string::npos;
   switch (settings_.durability) {
     case Durability::replica:
-      if (!aof) log::warn("replica_without_aof", {{"message", "Redis has no AOF: acknowledged money lives on the replicas only"}});
+      if (!aof)
+        log::warn("replica_without_aof",
+                  {{"message", "Redis has no AOF: acknowledged money lives on the replicas only"}});
       co_return;
     case Durability::everysec:
       if (!aof) break;
       log::warn("durability_everysec",
-                {{"message", "ACCOUNTS_DURABILITY=everysec: a crash of Redis may lose the last second of acknowledged money"}});
+                {{"message",
+                  "ACCOUNTS_DURABILITY=everysec: a crash of Redis may lose the last second of acknowledged money"}});
       co_return;
     case Durability::fsync: {
       if (!aof) break;

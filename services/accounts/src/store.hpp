@@ -11,15 +11,15 @@
 #include <string>
 #include <vector>
 
-#include "kiebot/common/errors.hpp"
-#include "kiebot/common/ids.hpp"
-#include "kiebot/common/money.hpp"
-#include "kiebot/common/net.hpp"
+#include "kiebot/base/errors.hpp"
+#include "kiebot/base/ids.hpp"
+#include "kiebot/base/money.hpp"
+#include "kiebot/runtime/net.hpp"
 
 namespace kiebot::redis {
 class Client;
 struct Reply;
-}
+}  // namespace kiebot::redis
 
 namespace kiebot::accounts {
 
@@ -43,12 +43,12 @@ struct Settings {
   std::chrono::milliseconds replica_timeout{500};
   std::int64_t free_per_day = 5;
   std::int64_t referral_bonus = 10;
-  std::int64_t referral_daily_cap = 20;              // rewarded referrals per referrer per UTC day
-  std::chrono::seconds referral_new_window{600};     // a referee first seen longer ago is not new
-  std::int64_t gift_min = 1'000;             // kopecks
-  std::int64_t gift_max = 3'000;             // kopecks
-  std::int64_t default_admin_limit = 10'000;  // kopecks
-  std::int64_t ledger_max = 1'000;            // entries kept per user (approximately)
+  std::int64_t referral_daily_cap = 20;           // rewarded referrals per referrer per UTC day
+  std::chrono::seconds referral_new_window{600};  // a referee first seen longer ago is not new
+  std::int64_t gift_min = 1'000;                  // kopecks
+  std::int64_t gift_max = 3'000;                  // kopecks
+  std::int64_t default_admin_limit = 10'000;      // kopecks
+  std::int64_t ledger_max = 1'000;                // entries kept per user (approximately)
   std::chrono::seconds hold_ttl{3600};
   std::optional<std::int64_t> owner_id;
 };
@@ -75,11 +75,11 @@ class Store {
   net::awaitable<Outcome> settle(HoldId hold_id, std::string action);
   // An admin_grant names its admin: counted against their limit first
   // (the owner has none), in both ledgers.
-  net::awaitable<Outcome> credit(UserId user_id, Kopecks amount, std::string reason, std::string key,
-                                 std::string ref, std::optional<std::int64_t> admin_id = std::nullopt);
+  net::awaitable<Outcome> credit(UserId user_id, Kopecks amount, std::string reason, std::string key, std::string ref,
+                                 std::optional<std::int64_t> admin_id = std::nullopt);
   // May leave the balance below zero (a refunded payment already spent).
-  net::awaitable<Outcome> debit(UserId user_id, Kopecks amount, std::string reason, std::string key,
-                                std::string ref, std::optional<std::int64_t> admin_id);
+  net::awaitable<Outcome> debit(UserId user_id, Kopecks amount, std::string reason, std::string key, std::string ref,
+                                std::optional<std::int64_t> admin_id);
   net::awaitable<Outcome> hold_info(HoldId hold_id);
   net::awaitable<Outcome> gift(UserId user_id);
   net::awaitable<Outcome> language(UserId user_id, std::string language);

@@ -7,9 +7,9 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <nlohmann/json.hpp>
 
-#include "kiebot/common/errors.hpp"
-#include "kiebot/common/log.hpp"
-#include "kiebot/common/redis.hpp"
+#include "kiebot/base/errors.hpp"
+#include "kiebot/base/log.hpp"
+#include "kiebot/redis/redis.hpp"
 #include "store.hpp"
 
 namespace kiebot::accounts {

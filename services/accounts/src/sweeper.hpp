@@ -3,7 +3,7 @@
 
 #include <chrono>
 
-#include "kiebot/common/net.hpp"
+#include "kiebot/runtime/net.hpp"
 
 namespace kiebot::accounts {
 

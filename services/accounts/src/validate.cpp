@@ -1,6 +1,6 @@
 // Input rules of the accounts API.
-#include "kiebot/common/json.hpp"
 #include "validate.hpp"
+#include "kiebot/base/json.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -9,7 +9,7 @@
 #include <ctime>
 #include <random>
 
-#include "kiebot/common/http.hpp"
+#include "kiebot/http/http.hpp"
 
 namespace kiebot::accounts {
 
@@ -86,7 +86,8 @@ std::string key_field(const nlohmann::json& body, const char* name) {
     bad("invalid_idempotency_key", std::string(name) + " must be 1-" + std::to_string(kMaxKeyLength) + " characters");
   }
   for (unsigned char c : key) {
-    if (c <= 0x20 || c == 0x7f) bad("invalid_idempotency_key", std::string(name) + " must not contain spaces or controls");
+    if (c <= 0x20 || c == 0x7f)
+      bad("invalid_idempotency_key", std::string(name) + " must not contain spaces or controls");
   }
   return key;
 }
@@ -107,10 +108,11 @@ std::optional<std::int64_t> optional_int_field(const nlohmann::json& body, const
                                                std::int64_t max) {
   auto it = body.find(name);
   if (it == body.end() || it->is_null()) return std::nullopt;
-  if (!it->is_number_integer() || (it->is_number_unsigned() && it->get<std::uint64_t>() > static_cast<std::uint64_t>(max)) ||
+  if (!it->is_number_integer() ||
+      (it->is_number_unsigned() && it->get<std::uint64_t>() > static_cast<std::uint64_t>(max)) ||
       it->get<std::int64_t>() < min || it->get<std::int64_t>() > max) {
-    bad("invalid_field", std::string(name) + " must be an integer in [" + std::to_string(min) + ", " +
-                             std::to_string(max) + "]");
+    bad("invalid_field",
+        std::string(name) + " must be an integer in [" + std::to_string(min) + ", " + std::to_string(max) + "]");
   }
   return it->get<std::int64_t>();
 }

@@ -9,8 +9,8 @@
 #include <string>
 #include <string_view>
 
-#include "kiebot/common/ids.hpp"
-#include "kiebot/common/money.hpp"
+#include "kiebot/base/ids.hpp"
+#include "kiebot/base/money.hpp"
 
 namespace kiebot::accounts {
 

@@ -1,12 +1,12 @@
 // Accounts hold settlement (docs/accounts-api.md), on the routes and bodies
-// declared in kiebot/common/accounts_routes.hpp.
+// declared in kiebot/accounts_client/routes.hpp.
 #include "accounts_client.hpp"
 
 #include <nlohmann/json.hpp>
 
-#include "kiebot/common/accounts_routes.hpp"
-#include "kiebot/common/http_client.hpp"
-#include "kiebot/common/json.hpp"
+#include "kiebot/accounts_client/routes.hpp"
+#include "kiebot/base/json.hpp"
+#include "kiebot/http/client.hpp"
 #include "payment.hpp"
 
 namespace kiebot::generator {

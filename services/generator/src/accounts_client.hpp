@@ -4,9 +4,9 @@
 
 #include <string>
 
-#include "kiebot/common/accounts_routes.hpp"
-#include "kiebot/common/ids.hpp"
-#include "kiebot/common/net.hpp"
+#include "kiebot/accounts_client/routes.hpp"
+#include "kiebot/base/ids.hpp"
+#include "kiebot/runtime/net.hpp"
 
 namespace kiebot::http {
 class Client;

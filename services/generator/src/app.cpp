@@ -3,7 +3,7 @@
 
 #include <stdexcept>
 
-#include "kiebot/common/fetch_policy.hpp"
+#include "kiebot/http/fetch_policy.hpp"
 #include "payment.hpp"
 
 namespace kiebot::generator {

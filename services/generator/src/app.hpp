@@ -6,9 +6,9 @@
 #include <string>
 
 #include "generator.hpp"
-#include "kiebot/common/http_client.hpp"
-#include "kiebot/common/rate_limiter.hpp"
-#include "kiebot/common/service_runtime.hpp"
+#include "kiebot/http/client.hpp"
+#include "kiebot/redis/rate_limiter.hpp"
+#include "kiebot/service/service_runtime.hpp"
 
 namespace kiebot::generator {
 

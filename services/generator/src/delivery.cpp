@@ -3,11 +3,11 @@
 // chat's status message.
 #include "generator.hpp"
 #include "generator_metrics.hpp"
-#include "kiebot/common/http_client.hpp"
-#include "kiebot/common/log.hpp"
-#include "kiebot/common/rate_limiter.hpp"
+#include "kiebot/base/log.hpp"
+#include "kiebot/http/client.hpp"
+#include "kiebot/redis/rate_limiter.hpp"
+#include "kiebot/telegram/telegram.hpp"
 #include "messages.hpp"
-#include "kiebot/common/telegram.hpp"
 
 #include <cctype>
 #include <charconv>
@@ -180,7 +180,8 @@ net::awaitable<std::string> Generator::relay(const Job& job, std::string method,
                                                        std::move(content_type), size, source);
   Metrics::delivery(method, uploaded.ok ? "upload" : "upload_refused");
   if (!uploaded.ok) {
-    log::info("result_upload_failed", {{"job_id", job.id}, {"status", uploaded.status}, {"description", uploaded.description}});
+    log::info("result_upload_failed",
+              {{"job_id", job.id}, {"status", uploaded.status}, {"description", uploaded.description}});
     co_return "failed";
   }
   co_return "upload";

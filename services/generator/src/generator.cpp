@@ -1,6 +1,6 @@
 // Consuming gen.jobs, claiming due jobs, and KIE callbacks (see generator.hpp).
-#include "kiebot/common/secrets.hpp"
 #include "generator.hpp"
+#include "kiebot/base/secrets.hpp"
 
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
@@ -11,12 +11,12 @@
 
 #include "generator_metrics.hpp"
 #include "kie_answers.hpp"
-#include "kiebot/common/backoff.hpp"
-#include "kiebot/common/errors.hpp"
-#include "kiebot/common/kafka.hpp"
-#include "kiebot/common/kafka_consume.hpp"
-#include "kiebot/common/log.hpp"
-#include "kiebot/common/redis.hpp"
+#include "kiebot/base/errors.hpp"
+#include "kiebot/base/log.hpp"
+#include "kiebot/kafka/consume.hpp"
+#include "kiebot/kafka/kafka.hpp"
+#include "kiebot/redis/redis.hpp"
+#include "kiebot/runtime/backoff.hpp"
 
 namespace kiebot::generator {
 
@@ -45,9 +45,9 @@ std::string sign_job(const std::string& secret, const std::string& job_id) {
 }
 
 Generator::Generator(net::any_io_executor executor, Services services, GeneratorOptions options)
-    : executor_(executor), s_(services), options_(std::move(options)), wake_(executor),
-      steps_(executor, "job_steps") {
-  while (!options_.public_base_url.empty() && options_.public_base_url.back() == '/') options_.public_base_url.pop_back();
+    : executor_(executor), s_(services), options_(std::move(options)), wake_(executor), steps_(executor, "job_steps") {
+  while (!options_.public_base_url.empty() && options_.public_base_url.back() == '/')
+    options_.public_base_url.pop_back();
 }
 
 std::string Generator::callback_url(const std::string& job_id) const {
@@ -56,8 +56,12 @@ std::string Generator::callback_url(const std::string& job_id) const {
 }
 
 net::awaitable<void> Generator::to_dlq(kafka::Message message, std::string reason) {
-  json dlq = {{"v", 1},           {"reason", reason},          {"topic", message.topic},
-              {"partition", message.partition}, {"offset", message.offset}, {"value", message.value},
+  json dlq = {{"v", 1},
+              {"reason", reason},
+              {"topic", message.topic},
+              {"partition", message.partition},
+              {"offset", message.offset},
+              {"value", message.value},
               {"failed_ms", unix_ms()}};
   auto value = dlq.dump(-1, ' ', false, json::error_handler_t::replace);
   kafka::Headers headers;  // passed explicitly: g++ 12 frees default-argument temporaries twice in co_await
@@ -176,7 +180,8 @@ net::awaitable<void> Generator::track() {
   while (state.cancelled() == net::cancellation_type::none) {
     try {
       std::size_t claimed_count = 0;
-      std::size_t limit = std::min<std::size_t>(options_.max_inflight - std::min(inflight_, options_.max_inflight), 100);
+      std::size_t limit =
+          std::min<std::size_t>(options_.max_inflight - std::min(inflight_, options_.max_inflight), 100);
       if (limit > 0) {
         std::vector<Claimed> claimed;
         bool failed = false;

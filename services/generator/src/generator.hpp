@@ -17,11 +17,11 @@
 
 #include "job.hpp"
 #include "job_store.hpp"
-#include "kiebot/common/fetch_policy.hpp"
-#include "kiebot/common/http.hpp"
-#include "kiebot/common/kafka.hpp"
-#include "kiebot/common/net.hpp"
-#include "kiebot/common/task_group.hpp"
+#include "kiebot/http/fetch_policy.hpp"
+#include "kiebot/http/http.hpp"
+#include "kiebot/kafka/kafka.hpp"
+#include "kiebot/runtime/net.hpp"
+#include "kiebot/runtime/task_group.hpp"
 
 namespace kiebot::kafka {
 class Producer;
@@ -49,10 +49,10 @@ class KieClient;
 class AccountsClient;
 
 struct GeneratorOptions {
-  std::string owner;              // INSTANCE_ID
-  std::string public_base_url;    // PUBLIC_BASE_URL; empty: no KIE callbacks, polling only
-  std::string callback_secret;    // HMAC key of callback signatures
-  std::size_t max_inflight = 500; // jobs this replica works on at once
+  std::string owner;                   // INSTANCE_ID
+  std::string public_base_url;         // PUBLIC_BASE_URL; empty: no KIE callbacks, polling only
+  std::string callback_secret;         // HMAC key of callback signatures
+  std::size_t max_inflight = 500;      // jobs this replica works on at once
   std::int64_t max_pending = 100'000;  // unfinished jobs in Redis before consumption pauses
   std::chrono::milliseconds tick{250};
   std::chrono::milliseconds first_check{3'000};
@@ -65,7 +65,7 @@ struct GeneratorOptions {
   // Where result URLs may be fetched from (KIE's origins, FETCH_ALLOW_ORIGINS,
   // public addresses); a job whose result URL it refuses fails.
   std::shared_ptr<const http::FetchPolicy> fetch_policy = std::make_shared<http::FetchPolicy>();
-  std::set<std::string> unpaid_sources;     // GENERATOR_UNPAID_SOURCES: may run without a hold
+  std::set<std::string> unpaid_sources;  // GENERATOR_UNPAID_SOURCES: may run without a hold
   std::string results_topic = "gen.results";
   std::string dlq_topic = "gen.jobs.dlq";
   // After SIGTERM, how long the steps in progress get to finish (under the
@@ -81,7 +81,7 @@ struct Services {
   telegram::Client& telegram;
   AccountsClient& accounts;
   kafka::Producer& producer;
-  http::Client& downloads;  // fetches results Telegram could not fetch itself
+  http::Client& downloads;         // fetches results Telegram could not fetch itself
   const dialog::Catalog& catalog;  // prices, to check that a job's hold covers it
 };
 

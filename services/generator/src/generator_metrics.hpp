@@ -3,7 +3,7 @@
 
 #include <string>
 
-#include "kiebot/common/metrics.hpp"
+#include "kiebot/base/metrics.hpp"
 
 namespace kiebot::generator {
 

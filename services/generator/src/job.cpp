@@ -1,7 +1,7 @@
 // Job parsing and validation (docs/jobs.md).
-#include "kiebot/common/json.hpp"
 #include "job.hpp"
-#include "kiebot/common/text.hpp"
+#include "kiebot/base/json.hpp"
+#include "kiebot/base/text.hpp"
 
 #include <cctype>
 
@@ -83,8 +83,13 @@ std::variant<Job, std::string> parse_job(std::string_view text) {
 }
 
 json Job::to_json() const {
-  json j = {{"v", 1}, {"job_id", id}, {"model", model}, {"input", input}, {"created_ms", created_ms},
-            {"deadline_s", deadline_s}, {"language", language}};
+  json j = {{"v", 1},
+            {"job_id", id},
+            {"model", model},
+            {"input", input},
+            {"created_ms", created_ms},
+            {"deadline_s", deadline_s},
+            {"language", language}};
   if (user_id) j["user_id"] = *user_id;
   if (chat_id) j["chat_id"] = *chat_id;
   if (hold_id) j["hold_id"] = *hold_id;

@@ -9,7 +9,7 @@
 #include <string_view>
 #include <variant>
 
-#include "kiebot/common/ids.hpp"
+#include "kiebot/base/ids.hpp"
 
 namespace kiebot::generator {
 

@@ -11,28 +11,26 @@
 
 #include "accounts_client.hpp"
 #include "generator.hpp"
-#include "job_step.hpp"
 #include "generator_metrics.hpp"
+#include "job_step.hpp"
 #include "kie_client.hpp"
-#include "kiebot/common/json.hpp"
-#include "kiebot/common/http_client.hpp"
-#include "kiebot/common/kafka.hpp"
-#include "kiebot/common/backoff.hpp"
-#include "kiebot/common/errors.hpp"
-#include "kiebot/common/log.hpp"
-#include "kiebot/common/rate_limiter.hpp"
-#include "kiebot/common/redis.hpp"
+#include "kiebot/base/errors.hpp"
+#include "kiebot/base/json.hpp"
+#include "kiebot/base/log.hpp"
+#include "kiebot/http/client.hpp"
+#include "kiebot/kafka/kafka.hpp"
+#include "kiebot/redis/rate_limiter.hpp"
+#include "kiebot/redis/redis.hpp"
+#include "kiebot/runtime/backoff.hpp"
+#include "kiebot/telegram/telegram.hpp"
 #include "messages.hpp"
-#include "kiebot/common/telegram.hpp"
 
 namespace kiebot::generator {
 
 using nlohmann::json;
 using namespace boost::asio::experimental::awaitable_operators;
 
-namespace {
-
-}  // namespace
+namespace {}  // namespace
 
 net::awaitable<bool> Generator::save(Step& s, Fields fields) {
   auto local = fields;
@@ -78,8 +76,13 @@ net::awaitable<void> Generator::run_job(Claimed claimed) {
     co_await step_failed(s, std::move(failure));
     co_return;
   }
-  log::debug("job_step", {{"job_id", s.id()}, {"from", state}, {"to", s.field("state")},
-                          {"ms", std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count()}});
+  log::debug(
+      "job_step",
+      {{"job_id", s.id()},
+       {"from", state},
+       {"to", s.field("state")},
+       {"ms",
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count()}});
 }
 
 net::awaitable<void> Generator::guarded_step(Step* s, std::exception_ptr* failure) {
@@ -188,15 +191,16 @@ net::awaitable<void> Generator::check(Step& s) {
       co_return;
     }
     json urls = task.result_urls;
-    Fields delivering{{"state", "delivering"}, {"result_urls", urls.dump()},
-                      {"cost_time_ms", std::to_string(task.cost_time_ms)}};
+    Fields delivering{
+        {"state", "delivering"}, {"result_urls", urls.dump()}, {"cost_time_ms", std::to_string(task.cost_time_ms)}};
     if (!co_await save(s, std::move(delivering))) co_return;
     co_await succeed(s, std::move(task.result_urls));
     co_return;
   }
   if (task.kind == TaskState::Kind::fail) {
     Metrics::kie_answer("recordInfo", "fail");
-    log::warn("kie_task_failed", {{"job_id", s.id()}, {"fail_code", task.fail_code}, {"fail_message", task.fail_message}});
+    log::warn("kie_task_failed",
+              {{"job_id", s.id()}, {"fail_code", task.fail_code}, {"fail_message", task.fail_message}});
     {
       std::string failure_code = "kie_failed";
       std::string failure_reason = task.fail_code + ": " + task.fail_message;
@@ -208,8 +212,9 @@ net::awaitable<void> Generator::check(Step& s) {
   if (task.kind == TaskState::Kind::unknown) log::warn("kie_check_failed", {{"job_id", s.id()}, {"error", task.error}});
   // 3 s growing by half each check to 30 s, never past the deadline.
   auto checks = s.number("checks") + 1;
-  auto delay = std::min<double>(static_cast<double>(options_.first_check.count()) * std::pow(1.5, static_cast<double>(checks)),
-                                static_cast<double>(options_.max_check.count()));
+  auto delay =
+      std::min<double>(static_cast<double>(options_.first_check.count()) * std::pow(1.5, static_cast<double>(checks)),
+                       static_cast<double>(options_.max_check.count()));
   auto next = std::min<std::int64_t>(unix_ms() + static_cast<std::int64_t>(delay), s.job.deadline_ms() + 1);
   Fields counted{{"checks", std::to_string(checks)}};
   if (!co_await save(s, std::move(counted))) co_return;
@@ -226,7 +231,8 @@ net::awaitable<bool> Generator::settle_hold(Step& s, const char* action) {
     case Settled::Kind::conflict:
       // e.g. committed after the hold expired: logged, never retried.
       outcome = "conflict";
-      log::error("hold_conflict", {{"job_id", s.id()}, {"hold_id", *s.job.hold_id}, {"action", action}, {"answer", settled.body}});
+      log::error("hold_conflict",
+                 {{"job_id", s.id()}, {"hold_id", *s.job.hold_id}, {"action", action}, {"answer", settled.body}});
       break;
     case Settled::Kind::not_found:
       outcome = "not_found";
@@ -237,9 +243,11 @@ net::awaitable<bool> Generator::settle_hold(Step& s, const char* action) {
         // Refused (a token or a scope to fix): reported as a permanent
         // failure, and still retried, since money is never left unsettled.
         auto refused = std::make_exception_ptr(PermanentError("accounts answered " + std::to_string(settled.status)));
-        report_error("hold_settle_refused", refused, {{"job_id", s.id()}, {"action", action}, {"answer", settled.body}});
+        report_error("hold_settle_refused", refused,
+                     {{"job_id", s.id()}, {"action", action}, {"answer", settled.body}});
       } else {
-        log::warn("hold_settle_failed", {{"job_id", s.id()}, {"action", action}, {"status", settled.status}, {"answer", settled.body}});
+        log::warn("hold_settle_failed",
+                  {{"job_id", s.id()}, {"action", action}, {"status", settled.status}, {"answer", settled.body}});
       }
       co_return false;
   }
@@ -271,9 +279,10 @@ net::awaitable<bool> Generator::publish_result(Step& s, bool succeeded) {
   if (s.job.user_id) event["user_id"] = *s.job.user_id;
   if (s.job.chat_id) event["chat_id"] = *s.job.chat_id;
   if (auto submitted = s.number("submitted_ms")) event["timings"]["submitted_ms"] = submitted;
-  if (auto kie_ms = s.number("cost_time_ms")) event["timings"]["kie_ms"] = kie_ms;  // KIE's own time
+  if (auto kie_ms = s.number("cost_time_ms")) event["timings"]["kie_ms"] = kie_ms;          // KIE's own time
   if (auto accepted = s.number("accepted_ms")) event["timings"]["accepted_ms"] = accepted;  // recorded from gen.jobs
-  event["error"] = succeeded ? json(nullptr) : json{{"code", s.field("error_code")}, {"message", s.field("error_message")}};
+  event["error"] =
+      succeeded ? json(nullptr) : json{{"code", s.field("error_code")}, {"message", s.field("error_message")}};
   bool sent = false;
   try {
     auto value = event.dump();
@@ -353,8 +362,9 @@ net::awaitable<void> Generator::fail(Step& s, std::string code, std::string reas
     json params = {{"chat_id", *s.job.chat_id}, {"text", message(s.job.language, code)}};
     std::string data = "retry:" + s.id();
     if (data.size() <= 64) {
-      params["reply_markup"] = {{"inline_keyboard", json::array({json::array({{{"text", message(s.job.language, "try_again")},
-                                                                               {"callback_data", data}}})})}};
+      params["reply_markup"] = {
+          {"inline_keyboard",
+           json::array({json::array({{{"text", message(s.job.language, "try_again")}, {"callback_data", data}}})})}};
     }
     co_await s_.limiter.acquire(s.job.chat_id->value(), std::chrono::seconds(30));
     auto sent = co_await s_.telegram.call("sendMessage", std::move(params));

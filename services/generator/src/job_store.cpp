@@ -2,7 +2,7 @@
 // carries the {gen} hash tag so that the scripts work on Redis Cluster too.
 #include "job_store.hpp"
 
-#include "kiebot/common/redis.hpp"
+#include "kiebot/redis/redis.hpp"
 
 namespace kiebot::generator {
 
@@ -11,7 +11,9 @@ namespace {
 constexpr const char* kDue = "{gen}:due";
 constexpr std::int64_t kRetentionS = 7 * 86'400;  // a job id is remembered this long
 
-std::string claim_key(const std::string& id) { return "{gen}:claim:" + id; }
+std::string claim_key(const std::string& id) {
+  return "{gen}:claim:" + id;
+}
 
 // KEYS: job, due. ARGV: id, job json, now_ms, deadline_ms, retention_s.
 const redis::Script& record_script() {
@@ -115,12 +117,18 @@ return 1
   return s;
 }
 
-bool is_one(const redis::Reply& reply) { return reply.type == redis::Reply::Type::integer && reply.integer == 1; }
+bool is_one(const redis::Reply& reply) {
+  return reply.type == redis::Reply::Type::integer && reply.integer == 1;
+}
 
 }  // namespace
 
-std::string JobStore::job_key(const std::string& job_id) { return "{gen}:job:" + job_id; }
-const char* JobStore::due_key() { return kDue; }
+std::string JobStore::job_key(const std::string& job_id) {
+  return "{gen}:job:" + job_id;
+}
+const char* JobStore::due_key() {
+  return kDue;
+}
 
 JobStore::JobStore(redis::Client& redis, std::string owner, std::chrono::milliseconds claim_ttl)
     : redis_(redis), owner_(std::move(owner)), claim_ttl_(claim_ttl) {}

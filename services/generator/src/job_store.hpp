@@ -10,8 +10,8 @@
 #include <string>
 #include <vector>
 
-#include "kiebot/common/clock.hpp"
-#include "kiebot/common/net.hpp"
+#include "kiebot/base/clock.hpp"
+#include "kiebot/runtime/net.hpp"
 
 namespace kiebot::redis {
 class Client;
@@ -69,6 +69,5 @@ class JobStore {
  public:
   std::chrono::milliseconds claim_ttl() const { return claim_ttl_; }
 };
-
 
 }  // namespace kiebot::generator

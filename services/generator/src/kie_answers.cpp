@@ -1,8 +1,8 @@
 // KIE's answers sorted (see kie_answers.hpp), apart from the I/O so that unit
 // tests and fuzz/ call them directly. KIE answers errors as HTTP 200 with a
 // non-200 "code" in the body, except a bad key (HTTP 401).
-#include "kiebot/common/json.hpp"
 #include "kie_answers.hpp"
+#include "kiebot/base/json.hpp"
 
 namespace kiebot::generator {
 
@@ -12,7 +12,9 @@ namespace {
 
 // KIE's answers are outside input: a field of another type (or null) reads
 // as absent, never as a type_error that would end the job's step.
-std::string text_of(const json& j, const char* name) { return string_field(j, name); }
+std::string text_of(const json& j, const char* name) {
+  return string_field(j, name);
+}
 
 int code_of(const json& j, int fallback) {
   auto code = int_field(j, "code", fallback);

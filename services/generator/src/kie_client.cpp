@@ -1,7 +1,7 @@
 // KIE client (see kie_client.hpp): the requests; kie_answers.cpp sorts the answers.
 #include "kie_client.hpp"
 
-#include "kiebot/common/http_client.hpp"
+#include "kiebot/http/client.hpp"
 
 namespace kiebot::generator {
 

@@ -8,8 +8,8 @@
 #include <string>
 
 #include "kie_answers.hpp"
-#include "kiebot/common/http.hpp"
-#include "kiebot/common/net.hpp"
+#include "kiebot/http/http.hpp"
+#include "kiebot/runtime/net.hpp"
 
 namespace kiebot::http {
 class Client;

@@ -9,8 +9,8 @@
 #include <string>
 
 #include "job.hpp"
-#include "kiebot/common/accounts_routes.hpp"
-#include "kiebot/common/money.hpp"
+#include "kiebot/accounts_client/routes.hpp"
+#include "kiebot/base/money.hpp"
 
 namespace kiebot::dialog {
 class Catalog;

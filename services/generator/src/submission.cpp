@@ -1,15 +1,15 @@
 // Submitting a job to KIE once, and recovering a submission whose answer
 // never came (see docs/generator.md).
+#include "accounts_client.hpp"
 #include "generator.hpp"
 #include "generator_metrics.hpp"
 #include "job_step.hpp"
-#include "accounts_client.hpp"
 #include "kie_client.hpp"
-#include "payment.hpp"
-#include "kiebot/common/backoff.hpp"
-#include "kiebot/common/errors.hpp"
-#include "kiebot/common/log.hpp"
+#include "kiebot/base/errors.hpp"
+#include "kiebot/base/log.hpp"
+#include "kiebot/runtime/backoff.hpp"
 #include "messages.hpp"
+#include "payment.hpp"
 
 namespace kiebot::generator {
 
@@ -72,7 +72,9 @@ net::awaitable<void> Generator::submit(Step& s) {
   switch (result.kind) {
     case Submitted::Kind::created: {
       Metrics::kie_answer("createTask", "created");
-      Fields running{{"state", "running"}, {"task_id", result.task_id}, {"submitted_ms", std::to_string(unix_ms())},
+      Fields running{{"state", "running"},
+                     {"task_id", result.task_id},
+                     {"submitted_ms", std::to_string(unix_ms())},
                      {"checks", "0"}};
       if (!co_await save(s, std::move(running))) co_return;
       log::info("job_submitted", {{"job_id", s.id()}, {"task_id", result.task_id}, {"model", s.job.model}});
@@ -88,8 +90,8 @@ net::awaitable<void> Generator::submit(Step& s) {
       auto attempts = s.number("attempts") + 1;
       auto delay = backoff_delay(std::chrono::seconds(1), std::chrono::seconds(60), static_cast<int>(attempts));
       auto next = unix_ms() + delay.count();
-      log::warn("job_submit_retry", {{"job_id", s.id()}, {"code", result.code}, {"message", result.message},
-                                     {"attempt", attempts}});
+      log::warn("job_submit_retry",
+                {{"job_id", s.id()}, {"code", result.code}, {"message", result.message}, {"attempt", attempts}});
       if (next >= s.job.deadline_ms()) {
         {
           std::string failure_code = "timeout";
@@ -106,7 +108,8 @@ net::awaitable<void> Generator::submit(Step& s) {
     case Submitted::Kind::no_credits:
       Metrics::kie_answer("createTask", "no_credits");
       m.kie_credits_exhausted.inc();
-      log::error("kie_credits_exhausted", {{"job_id", s.id()}, {"message", "KIE's account has no credits left: top it up"}});
+      log::error("kie_credits_exhausted",
+                 {{"job_id", s.id()}, {"message", "KIE's account has no credits left: top it up"}});
       {
         std::string failure_code = "kie_credits";
         std::string failure_reason = result.message;
@@ -115,8 +118,8 @@ net::awaitable<void> Generator::submit(Step& s) {
       co_return;
     case Submitted::Kind::rejected:
       Metrics::kie_answer("createTask", "rejected");
-      log::error("kie_rejected_input", {{"job_id", s.id()}, {"model", s.job.model}, {"code", result.code},
-                                        {"message", result.message}});
+      log::error("kie_rejected_input",
+                 {{"job_id", s.id()}, {"model", s.job.model}, {"code", result.code}, {"message", result.message}});
       {
         std::string failure_code = "invalid_input";
         std::string failure_reason = result.message;
@@ -151,10 +154,12 @@ net::awaitable<void> Generator::adopt(Step& s) {
   auto named = s.field("callback_task_id");
   if (!named.empty()) {
     auto task = co_await s_.kie.record_info(named);
-    if (task.kind != TaskState::Kind::unknown && !task.callback_url.empty() && task.callback_url == callback_url(s.id())) {
+    if (task.kind != TaskState::Kind::unknown && !task.callback_url.empty() &&
+        task.callback_url == callback_url(s.id())) {
       Metrics::get().adopted.inc();
       log::warn("job_task_adopted", {{"job_id", s.id()}, {"task_id", named}});
-      Fields running{{"state", "running"}, {"task_id", named}, {"submitted_ms", std::to_string(unix_ms())}, {"checks", "0"}};
+      Fields running{
+          {"state", "running"}, {"task_id", named}, {"submitted_ms", std::to_string(unix_ms())}, {"checks", "0"}};
       if (!co_await save(s, std::move(running))) co_return;
       co_await check(s);
       co_return;

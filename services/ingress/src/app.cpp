@@ -5,7 +5,7 @@
 #include <stdexcept>
 
 #include "dialog/results.hpp"
-#include "kiebot/common/fetch_policy.hpp"
+#include "kiebot/http/fetch_policy.hpp"
 
 namespace kiebot::ingress {
 

@@ -3,11 +3,11 @@
 // file upload API): errors are HTTP 200 with a non-200 `code` in the body.
 #include "emulator.hpp"
 
+#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <boost/asio/as_tuple.hpp>
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
@@ -16,10 +16,10 @@
 #include <random>
 
 #include "catalog.hpp"
-#include "kiebot/common/base64.hpp"
-#include "kiebot/common/health.hpp"
-#include "kiebot/common/http_client.hpp"
-#include "kiebot/common/log.hpp"
+#include "kiebot/base/base64.hpp"
+#include "kiebot/base/log.hpp"
+#include "kiebot/http/client.hpp"
+#include "kiebot/http/health.hpp"
 #include "media.hpp"
 
 namespace kiebot::kie {
@@ -121,16 +121,11 @@ std::string result_url(const Task& t) {
 }
 
 json record(const Task& t) {
-  json data = {{"taskId", t.id},
-               {"model", t.model},
-               {"state", t.state},
-               {"param", t.request.dump()},
-               {"resultJson", ""},
-               {"failCode", ""},
-               {"failMsg", ""},
-               {"costTime", 0},
-               {"completeTime", nullptr},
-               {"createTime", t.created_ms}};
+  json data = {{"taskId", t.id},          {"model", t.model},
+               {"state", t.state},        {"param", t.request.dump()},
+               {"resultJson", ""},        {"failCode", ""},
+               {"failMsg", ""},           {"costTime", 0},
+               {"completeTime", nullptr}, {"createTime", t.created_ms}};
   if (t.state == "success") {
     json result = {{"resultUrls", {result_url(t)}}};
     data["resultJson"] = result.dump();
@@ -148,13 +143,14 @@ json record(const Task& t) {
 // Completion callback, as KIE posts it to callBackUrl.
 json callback_body(const Task& t) {
   bool ok = t.state == "success";
-  return {{"code", ok ? 200 : 501}, {"msg", ok ? "Playground task completed successfully." : "Playground task failed."},
+  return {{"code", ok ? 200 : 501},
+          {"msg", ok ? "Playground task completed successfully." : "Playground task failed."},
           {"data", record(t)}};
 }
 
 net::awaitable<bool> deliver_once(std::shared_ptr<State> st, std::string url, std::string body) {
-  http::ClientRequest request{"POST", url, {{"Content-Type", "application/json"}}, std::move(body),
-                              std::chrono::seconds(10)};
+  http::ClientRequest request{
+      "POST", url, {{"Content-Type", "application/json"}}, std::move(body), std::chrono::seconds(10)};
   try {
     auto response = co_await st->client->send(std::move(request));
     co_return response.status >= 200 && response.status < 300;
@@ -210,7 +206,8 @@ http::Response create_task(const std::shared_ptr<State>& st, const http::Request
   if (cfg.maintenance) return kie(455, "Service is under maintenance, please try again later");
   if (cfg.fail_next_count > 0) {
     --cfg.fail_next_count;
-    return kie(cfg.fail_next_code, cfg.fail_next_code == 505 ? "This feature is disabled" : "Server error, please retry");
+    return kie(cfg.fail_next_code,
+               cfg.fail_next_code == 505 ? "This feature is disabled" : "Server error, please retry");
   }
   auto now = now_ms();
   while (!st->recent_creates.empty() && st->recent_creates.front() <= now - 10'000) st->recent_creates.pop_front();
@@ -239,8 +236,8 @@ http::Response create_task(const std::shared_ptr<State>& st, const http::Request
                 static_cast<unsigned long long>(st->next_id++));
   std::uniform_real_distribution<double> coin(0.0, 1.0);
   auto files_base = st->config.result_base_url.empty() ? base_url(*st, r) : st->config.result_base_url;
-  Task task{id, model->id, model->output, body, callback, files_base, "waiting",
-            coin(st->rng) < cfg.failure_rate, now, 0};
+  Task task{id,  model->id, model->output, body, callback, files_base, "waiting", coin(st->rng) < cfg.failure_rate,
+            now, 0};
   st->tasks[task.id] = task;
   ++st->tasks_created;
   ++st->by_model[model->id];
@@ -301,17 +298,12 @@ http::Response file(const std::shared_ptr<State>& st, const http::Request& r) {
   return http::Response::text(200, media_bytes(ext, st->config.result_size), std::string(content_type_for(ext)));
 }
 
-
 json stored(State& st, const std::string& base, std::string name, std::string content_type, std::string bytes) {
   auto size = bytes.size();
   auto key = "upload-" + std::to_string(st.next_id++) + "-" + name;
   st.uploads[key] = Upload{content_type, std::move(bytes)};
-  return {{"fileName", name},
-          {"filePath", "kieai/uploads/" + key},
-          {"downloadUrl", base + "/files/" + key},
-          {"fileSize", size},
-          {"mimeType", content_type},
-          {"uploadedAt", now_ms()}};
+  return {{"fileName", name}, {"filePath", "kieai/uploads/" + key}, {"downloadUrl", base + "/files/" + key},
+          {"fileSize", size}, {"mimeType", content_type},           {"uploadedAt", now_ms()}};
 }
 
 http::Response upload_base64(const std::shared_ptr<State>& st, const http::Request& r) {
@@ -397,27 +389,35 @@ http::Router make_router(net::any_io_executor executor, EmulatorOptions options)
   st->client = std::make_unique<http::Client>(executor);
   http::Router router;
   add_health_routes(router, nullptr);
-  router.add("POST", "/api/v1/jobs/createTask", http::Handler([st](http::Request r) { return create_task_answer(st, std::move(r)); }));
-  router.add("GET", "/api/v1/jobs/recordInfo", http::SyncHandler([st](const http::Request& r) { return record_info(st, r); }));
+  router.add("POST", "/api/v1/jobs/createTask",
+             http::Handler([st](http::Request r) { return create_task_answer(st, std::move(r)); }));
+  router.add("GET", "/api/v1/jobs/recordInfo",
+             http::SyncHandler([st](const http::Request& r) { return record_info(st, r); }));
   router.add("GET", "/api/v1/chat/credit", http::SyncHandler([st](const http::Request& r) {
                return authorized(*st, r) ? kie(200, "success", st->config.credits) : unauthorized();
              }));
   router.add("POST", "/api/v1/common/download-url", http::SyncHandler([st](const http::Request& r) {
                if (!authorized(*st, r)) return unauthorized();
                auto body = json::parse(r.body, nullptr, false);
-               if (body.is_discarded() || !body.contains("url") || !body["url"].is_string()) return kie(422, "url is required");
+               if (body.is_discarded() || !body.contains("url") || !body["url"].is_string())
+                 return kie(422, "url is required");
                auto url = body["url"].get<std::string>();
                if (!url.starts_with(base_url(*st, r) + "/files/")) return kie(422, "The URL is not a KIE file URL");
                return kie(200, "success", url + "?expires=" + std::to_string(now_ms() / 1000 + 1200));
              }));
-  router.add("POST", "/api/file-base64-upload", http::SyncHandler([st](const http::Request& r) { return upload_base64(st, r); }));
+  router.add("POST", "/api/file-base64-upload",
+             http::SyncHandler([st](const http::Request& r) { return upload_base64(st, r); }));
   router.add("GET", "/files/{name}", http::SyncHandler([st](const http::Request& r) { return file(st, r); }));
-  router.add("GET", "/control/config", http::SyncHandler([st](const http::Request& r) { return control_config(st, r); }));
-  router.add("POST", "/control/config", http::SyncHandler([st](const http::Request& r) { return control_config(st, r); }));
+  router.add("GET", "/control/config",
+             http::SyncHandler([st](const http::Request& r) { return control_config(st, r); }));
+  router.add("POST", "/control/config",
+             http::SyncHandler([st](const http::Request& r) { return control_config(st, r); }));
   router.add("GET", "/control/stats", http::SyncHandler([st](const http::Request&) {
                json by_model = st->by_model;
-               json out = {{"tasks_created", st->tasks_created}, {"by_model", by_model},
-                           {"callbacks_sent", st->callbacks_sent}, {"callbacks_failed", st->callbacks_failed},
+               json out = {{"tasks_created", st->tasks_created},
+                           {"by_model", by_model},
+                           {"callbacks_sent", st->callbacks_sent},
+                           {"callbacks_failed", st->callbacks_failed},
                            {"record_info_calls", st->record_info_calls}};
                return http::Response::json(200, out);
              }));

@@ -6,8 +6,8 @@
 #include <string>
 #include <vector>
 
-#include "kiebot/common/http_router.hpp"
-#include "kiebot/common/net.hpp"
+#include "kiebot/http/router.hpp"
+#include "kiebot/runtime/net.hpp"
 
 namespace kiebot::kie {
 

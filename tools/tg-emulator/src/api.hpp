@@ -3,7 +3,7 @@
 
 #include <memory>
 
-#include "kiebot/common/http_router.hpp"
+#include "kiebot/http/router.hpp"
 #include "state.hpp"
 
 namespace kiebot::tg {

@@ -8,11 +8,11 @@
 #include <cmath>
 
 #include "api.hpp"
-#include "kiebot/common/http_client.hpp"
-#include "kiebot/common/log.hpp"
+#include "args.hpp"
+#include "kiebot/base/log.hpp"
+#include "kiebot/http/client.hpp"
 #include "markup.hpp"
 #include "media_send.hpp"
-#include "args.hpp"
 #include "params.hpp"
 #include "updates.hpp"
 
@@ -22,11 +22,29 @@ namespace {
 
 constexpr std::size_t kMaxText = 4096;
 
-const char* const kMethods[] = {
-    "getMe", "getUpdates", "setWebhook", "deleteWebhook", "getWebhookInfo", "sendMessage", "editMessageText",
-    "editMessageReplyMarkup", "deleteMessage", "answerCallbackQuery", "sendChatAction", "setMyCommands",
-    "getMyCommands", "getFile", "sendPhoto", "sendVideo", "sendAudio", "sendDocument", "sendMediaGroup",
-    "sendInvoice", "createInvoiceLink", "answerPreCheckoutQuery", "refundStarPayment"};
+const char* const kMethods[] = {"getMe",
+                                "getUpdates",
+                                "setWebhook",
+                                "deleteWebhook",
+                                "getWebhookInfo",
+                                "sendMessage",
+                                "editMessageText",
+                                "editMessageReplyMarkup",
+                                "deleteMessage",
+                                "answerCallbackQuery",
+                                "sendChatAction",
+                                "setMyCommands",
+                                "getMyCommands",
+                                "getFile",
+                                "sendPhoto",
+                                "sendVideo",
+                                "sendAudio",
+                                "sendDocument",
+                                "sendMediaGroup",
+                                "sendInvoice",
+                                "createInvoiceLink",
+                                "answerPreCheckoutQuery",
+                                "refundStarPayment"};
 
 std::string canonical(std::string_view name) {
   for (const char* m : kMethods) {
@@ -124,7 +142,10 @@ http::Response edit_text(Emulator& em, Bot& bot, const Params& p) {
   }
   m.visible_text = parsed.text;
   m.body["text"] = parsed.text;
-  if (markup.is_null()) m.body.erase("reply_markup"); else m.body["reply_markup"] = markup;
+  if (markup.is_null())
+    m.body.erase("reply_markup");
+  else
+    m.body["reply_markup"] = markup;
   m.body["edit_date"] = em.now_s();
   m.edited = true;
   return ok(m.body);
@@ -137,7 +158,10 @@ http::Response edit_markup(Emulator& em, Bot& bot, const Params& p) {
     bad("message is not modified: specified new message content and reply markup are exactly the same as a "
         "current content and reply markup of the message");
   }
-  if (markup.is_null()) m.body.erase("reply_markup"); else m.body["reply_markup"] = markup;
+  if (markup.is_null())
+    m.body.erase("reply_markup");
+  else
+    m.body["reply_markup"] = markup;
   m.body["edit_date"] = em.now_s();
   m.edited = true;
   return ok(m.body);
@@ -168,9 +192,9 @@ http::Response answer_callback(Emulator& em, Bot& bot, const Params& p) {
 
 http::Response chat_action(Bot& bot, const Params& p) {
   auto& chat = chat_of(bot, p);
-  static const char* const kActions[] = {"typing", "upload_photo", "record_video", "upload_video", "record_voice",
-                                         "upload_voice", "upload_document", "choose_sticker", "find_location",
-                                         "record_video_note", "upload_video_note"};
+  static const char* const kActions[] = {"typing",        "upload_photo",      "record_video",     "upload_video",
+                                         "record_voice",  "upload_voice",      "upload_document",  "choose_sticker",
+                                         "find_location", "record_video_note", "upload_video_note"};
   auto action = required(p, "action");
   for (const char* a : kActions) {
     if (action == a) {
@@ -188,7 +212,9 @@ http::Response set_commands(Bot& bot, const Params& p) {
     auto command = c.value("command", std::string());
     auto description = c.value("description", std::string());
     bool valid = !command.empty() && command.size() <= 32;
-    for (char ch : command) valid = valid && (std::islower(static_cast<unsigned char>(ch)) || std::isdigit(static_cast<unsigned char>(ch)) || ch == '_');
+    for (char ch : command)
+      valid = valid && (std::islower(static_cast<unsigned char>(ch)) || std::isdigit(static_cast<unsigned char>(ch)) ||
+                        ch == '_');
     if (!valid) bad("BOT_COMMAND_INVALID");
     if (description.empty() || utf16_length(description) > 256) bad("command description must be 1-256 characters");
   }
@@ -200,7 +226,9 @@ http::Response get_file(Bot& bot, const Params& p) {
   auto id = required(p, "file_id");
   auto it = bot.files.find(id);
   if (it == bot.files.end()) bad("invalid file_id");
-  return ok({{"file_id", id}, {"file_unique_id", it->second.file_unique_id}, {"file_size", it->second.bytes.size()},
+  return ok({{"file_id", id},
+             {"file_unique_id", it->second.file_unique_id},
+             {"file_size", it->second.bytes.size()},
              {"file_path", "files/" + id}});
 }
 
@@ -244,10 +272,10 @@ net::awaitable<http::Response> handle(std::shared_ptr<Emulator> em, http::Reques
   if (auto fault = bot->faults.find(method); fault != bot->faults.end() && fault->second.count > 0) {
     --fault->second.count;
     if (fault->second.hang) co_return co_await hang(em);
-    co_return error_response(BotError{fault->second.status, fault->second.status == 429
-                                                                ? "Too Many Requests: retry after 1"
-                                                                : "Internal Server Error",
-                                      fault->second.status == 429 ? json{{"retry_after", 1}} : json()});
+    co_return error_response(
+        BotError{fault->second.status,
+                 fault->second.status == 429 ? "Too Many Requests: retry after 1" : "Internal Server Error",
+                 fault->second.status == 429 ? json{{"retry_after", 1}} : json()});
   }
   try {
     Params params;
@@ -331,7 +359,9 @@ Message& add_message(Emulator& em, Bot& bot, Chat& chat, bool from_bot, json fie
   Message m;
   m.message_id = chat.next_message_id++;
   m.from_bot = from_bot;
-  m.body = {{"message_id", m.message_id}, {"from", from_bot ? bot_user(bot) : chat.user}, {"chat", chat.object},
+  m.body = {{"message_id", m.message_id},
+            {"from", from_bot ? bot_user(bot) : chat.user},
+            {"chat", chat.object},
             {"date", em.now_s()}};
   for (auto& [k, v] : fields.items()) m.body[k] = v;
   m.visible_text = m.body.value("text", "");

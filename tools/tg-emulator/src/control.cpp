@@ -8,8 +8,8 @@
 #include <algorithm>
 
 #include "api.hpp"
-#include "kiebot/common/base64.hpp"
-#include "kiebot/common/log.hpp"
+#include "kiebot/base/base64.hpp"
+#include "kiebot/base/log.hpp"
 #include "markup.hpp"
 
 namespace kiebot::tg {
@@ -84,8 +84,11 @@ struct Load {
 void push_load(Emulator& em, Bot& bot, const Load& load, std::int64_t i) {
   auto uid = load.first_user + i % load.users;
   auto& chat = em.private_chat(bot, uid, chat_user(bot, uid));
-  json message = {{"message_id", chat.next_message_id++}, {"from", chat.user}, {"chat", chat.object},
-                  {"date", em.now_s()}, {"text", load.text}};
+  json message = {{"message_id", chat.next_message_id++},
+                  {"from", chat.user},
+                  {"chat", chat.object},
+                  {"date", em.now_s()},
+                  {"text", load.text}};
   em.push(bot, "message", std::move(message));
   em.user_wrote(chat);
 }
@@ -108,7 +111,9 @@ net::awaitable<void> paced_load(std::shared_ptr<Emulator> em, std::string token,
 json latency_summary(std::vector<double> ms) {
   if (ms.empty()) return {{"count", 0}};
   std::sort(ms.begin(), ms.end());
-  auto at = [&](double q) { return ms[std::min(ms.size() - 1, static_cast<std::size_t>(q * static_cast<double>(ms.size())))]; };
+  auto at = [&](double q) {
+    return ms[std::min(ms.size() - 1, static_cast<std::size_t>(q * static_cast<double>(ms.size())))];
+  };
   return {{"count", ms.size()}, {"p50", at(0.5)}, {"p90", at(0.9)}, {"p99", at(0.99)}, {"max", ms.back()}};
 }
 
@@ -130,14 +135,16 @@ void add_control_routes(http::Router& router, std::shared_ptr<Emulator> em) {
                auto uid = id_param(r, "user_id");
                auto body = r.json();
                auto text = body.at("text").get<std::string>();
-               if (text.empty() || utf16_length(text) > 4096) throw http::BadRequest{400, "invalid_text", "text must be 1-4096 characters"};
+               if (text.empty() || utf16_length(text) > 4096)
+                 throw http::BadRequest{400, "invalid_text", "text must be 1-4096 characters"};
                auto user = user_object(uid, body);
                auto& chat = em->private_chat(bot, uid, user);
                json fields = {{"text", text}};
                if (text.front() == '/') {
                  auto end = text.find(' ');
                  auto length = end == std::string::npos ? text.size() : end;
-                 fields["entities"] = json::array({{{"offset", 0}, {"length", utf16_length(text.substr(0, length))}, {"type", "bot_command"}}});
+                 fields["entities"] = json::array(
+                     {{{"offset", 0}, {"length", utf16_length(text.substr(0, length))}, {"type", "bot_command"}}});
                }
                auto& m = add_message(*em, bot, chat, false, fields);
                em->push(bot, "message", m.body);
@@ -158,8 +165,9 @@ void add_control_routes(http::Router& router, std::shared_ptr<Emulator> em) {
                auto rate = body.value("rate_per_s", std::int64_t{0});
                if (load.count < 1 || load.count > 100'000 || load.users < 1 || load.first_user < 1 || text_bytes < 1 ||
                    text_bytes > 4096 || rate < 0 || rate > 100'000) {
-                 throw http::BadRequest{400, "invalid_load",
-                                        "count 1-100000, users >= 1, first_user_id >= 1, text_bytes 1-4096, rate_per_s 0-100000"};
+                 throw http::BadRequest{
+                     400, "invalid_load",
+                     "count 1-100000, users >= 1, first_user_id >= 1, text_bytes 1-4096, rate_per_s 0-100000"};
                }
                load.text.assign(static_cast<std::size_t>(text_bytes), 'x');
                auto first_update = bot.next_update_id;
@@ -169,8 +177,8 @@ void add_control_routes(http::Router& router, std::shared_ptr<Emulator> em) {
                  return http::Response::json(200, {{"first_update_id", first_update}, {"rate_per_s", rate}});
                }
                for (std::int64_t i = 0; i < load.count; ++i) push_load(*em, bot, load, i);
-               return http::Response::json(200, {{"first_update_id", first_update},
-                                                 {"last_update_id", bot.next_update_id - 1}});
+               return http::Response::json(
+                   200, {{"first_update_id", first_update}, {"last_update_id", bot.next_update_id - 1}});
              }));
   router.add("POST", "/control/users/{user_id}/photos", http::SyncHandler([em](const http::Request& r) {
                auto& bot = bot_for(*em, r);
@@ -190,16 +198,20 @@ void add_control_routes(http::Router& router, std::shared_ptr<Emulator> em) {
                  bytes = user_photo(body.value("size", 0));
                }
                auto size = bytes.size();
-               bot.files[file_id] = StoredFile{em->unique_id("AQADuser"), body.value("content_type", "image/png"), std::move(bytes)};
-               json photo = json::array({{{"file_id", file_id}, {"file_unique_id", bot.files[file_id].file_unique_id},
-                                          {"width", 1}, {"height", 1}, {"file_size", size}}});
+               bot.files[file_id] =
+                   StoredFile{em->unique_id("AQADuser"), body.value("content_type", "image/png"), std::move(bytes)};
+               json photo = json::array({{{"file_id", file_id},
+                                          {"file_unique_id", bot.files[file_id].file_unique_id},
+                                          {"width", 1},
+                                          {"height", 1},
+                                          {"file_size", size}}});
                json fields = {{"photo", photo}};
                if (body.contains("caption")) fields["caption"] = body["caption"];
                auto& m = add_message(*em, bot, chat, false, fields);
                m.media = {{"type", "photo"}, {"url", "/file/bot" + bot.token + "/files/" + file_id}};
                em->push(bot, "message", m.body);
-               return http::Response::json(200, {{"update_id", bot.next_update_id - 1}, {"message_id", m.message_id},
-                                                 {"file_id", file_id}});
+               return http::Response::json(
+                   200, {{"update_id", bot.next_update_id - 1}, {"message_id", m.message_id}, {"file_id", file_id}});
              }));
   router.add("POST", "/control/users/{user_id}/press", http::SyncHandler([em](const http::Request& r) {
                auto& bot = bot_for(*em, r);
@@ -218,8 +230,11 @@ void add_control_routes(http::Router& router, std::shared_ptr<Emulator> em) {
                }
                auto id = em->unique_id("cbq");
                bot.callbacks[id] = CallbackQuery{uid, message_id, em->now_s(), false, nullptr};
-               json query = {{"id", id}, {"from", chat->second.user}, {"message", m->second.body},
-                             {"chat_instance", std::to_string(uid * 7919)}, {"data", data}};
+               json query = {{"id", id},
+                             {"from", chat->second.user},
+                             {"message", m->second.body},
+                             {"chat_instance", std::to_string(uid * 7919)},
+                             {"data", data}};
                em->push(bot, "callback_query", query);
                return http::Response::json(200, {{"update_id", bot.next_update_id - 1}, {"callback_query_id", id}});
              }));
@@ -232,14 +247,15 @@ void add_control_routes(http::Router& router, std::shared_ptr<Emulator> em) {
   router.add("POST", "/control/users/{user_id}/pay", http::SyncHandler([em](const http::Request& r) {
                auto& bot = bot_for(*em, r);
                auto body = r.json();
-               return http::Response::json(200, start_payment(em, bot, id_param(r, "user_id"),
-                                                             body.at("message_id").get<std::int64_t>()));
+               return http::Response::json(
+                   200, start_payment(em, bot, id_param(r, "user_id"), body.at("message_id").get<std::int64_t>()));
              }));
   router.add("GET", "/control/payments/{id}", http::SyncHandler([em](const http::Request& r) {
                auto& bot = bot_for(*em, r);
                auto it = bot.payments.find(r.params.at("id"));
                if (it == bot.payments.end()) throw http::BadRequest{404, "not_found", "no such payment"};
-               return http::Response::json(200, {{"state", it->second.state}, {"amount", it->second.amount},
+               return http::Response::json(200, {{"state", it->second.state},
+                                                 {"amount", it->second.amount},
                                                  {"telegram_payment_charge_id", it->second.charge_id}});
              }));
   // Telegram refunds on its own (a dispute, support): the bot learns it from
@@ -268,8 +284,10 @@ void add_control_routes(http::Router& router, std::shared_ptr<Emulator> em) {
              }));
   router.add("GET", "/control/stats", http::SyncHandler([em](const http::Request& r) {
                json methods = em->stats.methods;
-               return http::Response::json(200, {{"methods", methods}, {"max_concurrent_polls", em->stats.max_concurrent_polls},
-                                                 {"conflicts_409", em->stats.conflicts_409}, {"flood_429", em->stats.flood_429},
+               return http::Response::json(200, {{"methods", methods},
+                                                 {"max_concurrent_polls", em->stats.max_concurrent_polls},
+                                                 {"conflicts_409", em->stats.conflicts_409},
+                                                 {"flood_429", em->stats.flood_429},
                                                  {"reply_latency_ms", latency_summary(em->stats.reply_latency_ms)},
                                                  {"pending_updates", bot_for(*em, r).queue.size()}});
              }));
@@ -292,8 +310,8 @@ void add_control_routes(http::Router& router, std::shared_ptr<Emulator> em) {
                em->flood_control = body.value("flood_control", em->flood_control);
                if (body.value("reset_latency", false)) em->stats.reply_latency_ms.clear();
                em->webhook_retry = std::chrono::milliseconds(body.value("webhook_retry_ms", em->webhook_retry.count()));
-               return http::Response::json(200, {{"flood_control", em->flood_control},
-                                                 {"webhook_retry_ms", em->webhook_retry.count()}});
+               return http::Response::json(
+                   200, {{"flood_control", em->flood_control}, {"webhook_retry_ms", em->webhook_retry.count()}});
              }));
   router.add("POST", "/control/clock", http::SyncHandler([em](const http::Request& r) {
                em->clock_offset_s += r.json().at("advance_s").get<std::int64_t>();

@@ -7,7 +7,7 @@
 
 #include "api.hpp"
 #include "args.hpp"
-#include "kiebot/common/http_client.hpp"
+#include "kiebot/http/client.hpp"
 #include "markup.hpp"
 
 namespace kiebot::tg {
@@ -51,7 +51,9 @@ std::string store(Emulator& em, Bot& bot, std::string bytes, std::string content
   return id;
 }
 
-std::string file_url(const Bot& bot, const std::string& id) { return "/file/bot" + bot.token + "/files/" + id; }
+std::string file_url(const Bot& bot, const std::string& id) {
+  return "/file/bot" + bot.token + "/files/" + id;
+}
 
 net::awaitable<Resolved> resolve(std::shared_ptr<Emulator> em, std::string token, Kind kind, std::string value,
                                  std::optional<UploadedFile> upload) {

@@ -4,8 +4,8 @@
 #include <memory>
 #include <string>
 
-#include "kiebot/common/http.hpp"
-#include "kiebot/common/net.hpp"
+#include "kiebot/http/http.hpp"
+#include "kiebot/runtime/net.hpp"
 #include "params.hpp"
 #include "state.hpp"
 

@@ -7,15 +7,15 @@
 #include <string>
 #include <string_view>
 
-#include "kiebot/common/http.hpp"
-#include "kiebot/common/net.hpp"
+#include "kiebot/http/http.hpp"
+#include "kiebot/runtime/net.hpp"
 
 namespace kiebot::tg {
 
 struct UploadedFile {
   std::string filename;
   std::string content_type;
-  std::string bytes;      // the file, or its first kKeptBytes when it was streamed
+  std::string bytes;       // the file, or its first kKeptBytes when it was streamed
   std::uint64_t size = 0;  // the whole file's size
 };
 

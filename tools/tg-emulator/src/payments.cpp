@@ -7,7 +7,7 @@
 
 #include "api.hpp"
 #include "args.hpp"
-#include "kiebot/common/log.hpp"
+#include "kiebot/base/log.hpp"
 #include "markup.hpp"
 #include "params.hpp"
 
@@ -61,8 +61,11 @@ http::Response payment_method(Emulator& em, Bot& bot, const std::string& method,
     if (chat == bot.chats.end()) bad("chat not found");
     auto inv = read_invoice(p);
     spend_flood(em, chat->second);
-    json invoice = {{"title", inv.title}, {"description", inv.description}, {"start_parameter", ""},
-                    {"currency", "XTR"}, {"total_amount", inv.amount}};
+    json invoice = {{"title", inv.title},
+                    {"description", inv.description},
+                    {"start_parameter", ""},
+                    {"currency", "XTR"},
+                    {"total_amount", inv.amount}};
     auto& m = add_message(em, bot, chat->second, true, {{"invoice", invoice}});
     m.invoice_payload = inv.payload;
     m.visible_text = inv.title + " — " + std::to_string(inv.amount) + " ⭐";
@@ -90,8 +93,11 @@ http::Response payment_method(Emulator& em, Bot& bot, const std::string& method,
     payment.state = "paid";
     payment.charge_id = em.unique_id("stxCharge");
     auto& chat = bot.chats[payment.user_id];
-    json success = {{"currency", "XTR"}, {"total_amount", payment.amount}, {"invoice_payload", payment.payload},
-                    {"telegram_payment_charge_id", payment.charge_id}, {"provider_payment_charge_id", ""}};
+    json success = {{"currency", "XTR"},
+                    {"total_amount", payment.amount},
+                    {"invoice_payload", payment.payload},
+                    {"telegram_payment_charge_id", payment.charge_id},
+                    {"provider_payment_charge_id", ""}};
     auto& m = add_message(em, bot, chat, false, {{"successful_payment", success}});
     m.visible_text = "Paid " + std::to_string(payment.amount) + " ⭐";
     em.push(bot, "message", m.body);
@@ -115,7 +121,9 @@ void refund_payment(Emulator& em, Bot& bot, Payment& payment) {
   if (payment.state != "paid") bad("CHARGE_NOT_FOUND");
   payment.state = "refunded";
   auto& chat = bot.chats[payment.user_id];
-  json refunded = {{"currency", "XTR"}, {"total_amount", payment.amount}, {"invoice_payload", payment.payload},
+  json refunded = {{"currency", "XTR"},
+                   {"total_amount", payment.amount},
+                   {"invoice_payload", payment.payload},
                    {"telegram_payment_charge_id", payment.charge_id}};
   auto& m = add_message(em, bot, chat, false, {{"refunded_payment", refunded}});
   m.visible_text = "Refunded " + std::to_string(payment.amount) + " ⭐";
@@ -137,10 +145,14 @@ json start_payment(std::shared_ptr<Emulator> em, Bot& bot, std::int64_t user_id,
   payment.payload = m->second.invoice_payload;
   payment.created_s = em->now_s();
   bot.payments[payment.pre_checkout_id] = payment;
-  json query = {{"id", payment.pre_checkout_id}, {"from", chat->second.user}, {"currency", "XTR"},
-                {"total_amount", payment.amount}, {"invoice_payload", payment.payload}};
+  json query = {{"id", payment.pre_checkout_id},
+                {"from", chat->second.user},
+                {"currency", "XTR"},
+                {"total_amount", payment.amount},
+                {"invoice_payload", payment.payload}};
   em->push(bot, "pre_checkout_query", query);
-  net::co_spawn(em->executor, expire_payment(em, bot.token, payment.pre_checkout_id), log::on_failure("payment_expiry_failed"));
+  net::co_spawn(em->executor, expire_payment(em, bot.token, payment.pre_checkout_id),
+                log::on_failure("payment_expiry_failed"));
   return {{"update_id", bot.next_update_id - 1}, {"pre_checkout_query_id", payment.pre_checkout_id}};
 }
 

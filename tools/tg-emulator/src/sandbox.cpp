@@ -4,8 +4,8 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
-#include "kiebot/common/http_client.hpp"
-#include "kiebot/common/http_router.hpp"
+#include "kiebot/http/client.hpp"
+#include "kiebot/http/router.hpp"
 #include "state.hpp"
 
 namespace kiebot::tg {
@@ -58,7 +58,8 @@ net::awaitable<http::Response> panel(std::shared_ptr<Emulator> em, std::int64_t 
          {"polling", ready.is_object() && ready.contains("lease") && ready["lease"].value("held", false)}});
     if (jobs.is_null() && !ready.is_null() && user_id > 0) {
       http::Headers auth = {{"Authorization", "Bearer " + config.value("ingress_token", "")}};
-      jobs = (co_await fetch(em, url + "/dialog/users/" + std::to_string(user_id) + "/jobs", auth)).value("jobs", json());
+      jobs =
+          (co_await fetch(em, url + "/dialog/users/" + std::to_string(user_id) + "/jobs", auth)).value("jobs", json());
     }
   }
   json account;
@@ -101,7 +102,7 @@ void add_sandbox_routes(http::Router& router, std::shared_ptr<Emulator> em) {
                return changes(em, since, std::chrono::seconds(25));
              }));
   // Where the panel finds the stack: {"ingress": [urls], "ingress_token": ADMIN_API_TOKEN, "accounts": url,
-// "accounts_token": t}.
+  // "accounts_token": t}.
   router.add("POST", "/control/sandbox", http::SyncHandler([em](const http::Request& r) {
                auto body = r.json();
                if (!body.is_object()) throw http::BadRequest{400, "invalid_sandbox", "a JSON object"};

@@ -13,8 +13,8 @@
 #include <string>
 #include <vector>
 
-#include "kiebot/common/http.hpp"
-#include "kiebot/common/net.hpp"
+#include "kiebot/http/http.hpp"
+#include "kiebot/runtime/net.hpp"
 
 namespace kiebot::http {
 class Client;
@@ -36,7 +36,7 @@ struct Message {
   bool from_bot = false;
   bool edited = false;
   bool deleted = false;
-  json body;  // the Message object as the Bot API returns it
+  json body;                 // the Message object as the Bot API returns it
   std::string visible_text;  // markup removed
   std::string parse_mode;
   std::string invoice_payload;  // for invoices: never shown to the user
@@ -53,7 +53,7 @@ struct Chat {
   std::string last_action;  // sendChatAction
   // When each user message still without a bot reply arrived (update-to-reply latency).
   std::deque<std::chrono::steady_clock::time_point> awaiting_reply;
-  double bucket = 3;        // flood control tokens
+  double bucket = 3;  // flood control tokens
   std::chrono::steady_clock::time_point bucket_at = std::chrono::steady_clock::now();
 };
 
@@ -98,10 +98,10 @@ struct Bot {
   std::string token;
   std::int64_t id = 0;
   std::string username;
-  std::deque<Update> queue;  // ordered by id
+  std::deque<Update> queue;       // ordered by id
   std::int64_t expired_at_s = 0;  // expiry runs at most once per second
   std::int64_t next_update_id = 1;
-  std::int64_t last_update_s = 0;  // when the last update was queued
+  std::int64_t last_update_s = 0;         // when the last update was queued
   std::set<std::string> allowed_updates;  // empty: all but chat_member, message_reaction*
   std::shared_ptr<Poll> waiting;
   int active_polls = 0;
@@ -151,7 +151,7 @@ struct Emulator {
   void touch();
   std::uint64_t version = 0;
   std::vector<std::weak_ptr<net::steady_timer>> change_waiters;  // cancelled on every touch
-  nlohmann::json sandbox;  // the page's panel: where ingress and accounts are
+  nlohmann::json sandbox;                                        // the page's panel: where ingress and accounts are
   // A user message to `chat` was queued / the bot sent a message there.
   void user_wrote(Chat& chat);
   void bot_replied(Chat& chat);

@@ -8,8 +8,8 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include "args.hpp"
-#include "kiebot/common/http_client.hpp"
-#include "kiebot/common/log.hpp"
+#include "kiebot/base/log.hpp"
+#include "kiebot/http/client.hpp"
 #include "updates.hpp"
 
 namespace kiebot::tg {
@@ -50,8 +50,10 @@ http::Response ok_updates(const std::string& array) {
 }  // namespace
 
 http::Response webhook_info(Emulator& em, Bot& bot) {
-  json info = {{"url", bot.webhook_url.value_or("")}, {"has_custom_certificate", false},
-               {"pending_update_count", bot.queue.size()}, {"max_connections", 40}};
+  json info = {{"url", bot.webhook_url.value_or("")},
+               {"has_custom_certificate", false},
+               {"pending_update_count", bot.queue.size()},
+               {"max_connections", 40}};
   if (bot.webhook_error) {
     info["last_error_date"] = bot.webhook_error_date;
     info["last_error_message"] = *bot.webhook_error;
@@ -110,8 +112,9 @@ net::awaitable<http::Response> get_updates(std::shared_ptr<Emulator> em, std::st
   auto& bot = *em->bot(token);
   if (bot.webhook_url) {
     ++em->stats.conflicts_409;
-    throw BotError{409, "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete "
-                        "the webhook first"};
+    throw BotError{409,
+                   "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete "
+                   "the webhook first"};
   }
   if (auto offset = p.get("offset")) {
     auto value = integer(*offset, "offset");
@@ -150,8 +153,9 @@ net::awaitable<http::Response> get_updates(std::shared_ptr<Emulator> em, std::st
   if (bot.waiting == poll) bot.waiting.reset();
   if (poll->conflict) {
     ++em->stats.conflicts_409;
-    throw BotError{409, "Conflict: terminated by other getUpdates request; make sure that only one bot instance is "
-                        "running"};
+    throw BotError{409,
+                   "Conflict: terminated by other getUpdates request; make sure that only one bot instance is "
+                   "running"};
   }
   co_return ok_updates(take_updates(*em, bot, static_cast<std::size_t>(limit), nullptr));
 }
@@ -169,9 +173,10 @@ net::awaitable<void> run_webhook(std::shared_ptr<Emulator> em, std::string token
       continue;
     }
     auto update = bot.queue.front();
-    http::ClientRequest request{"POST", *bot.webhook_url, {{"Content-Type", "application/json"}}, update.raw,
-                                std::chrono::seconds(10)};
-    if (!bot.webhook_secret.empty()) request.headers.emplace_back("X-Telegram-Bot-Api-Secret-Token", bot.webhook_secret);
+    http::ClientRequest request{
+        "POST", *bot.webhook_url, {{"Content-Type", "application/json"}}, update.raw, std::chrono::seconds(10)};
+    if (!bot.webhook_secret.empty())
+      request.headers.emplace_back("X-Telegram-Bot-Api-Secret-Token", bot.webhook_secret);
     std::optional<std::string> failure;
     try {
       auto response = co_await em->client->send(std::move(request));

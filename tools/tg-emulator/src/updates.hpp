@@ -4,7 +4,7 @@
 #include <memory>
 #include <string>
 
-#include "kiebot/common/http.hpp"
+#include "kiebot/http/http.hpp"
 #include "params.hpp"
 #include "state.hpp"
 

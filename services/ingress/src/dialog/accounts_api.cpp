@@ -1,10 +1,10 @@
 // accounts client for the dialog (see accounts_api.hpp), on the routes and
-// bodies declared in kiebot/common/accounts_routes.hpp.
+// bodies declared in kiebot/accounts_client/routes.hpp.
 #include "accounts_api.hpp"
 
-#include "kiebot/common/accounts_routes.hpp"
-#include "kiebot/common/http_client.hpp"
-#include "kiebot/common/json.hpp"
+#include "kiebot/accounts_client/routes.hpp"
+#include "kiebot/base/json.hpp"
+#include "kiebot/http/client.hpp"
 
 namespace kiebot::dialog {
 
@@ -59,7 +59,9 @@ net::awaitable<AccountsReply> AccountsApi::send(http::ClientRequest request) {
 namespace {
 
 // The method as the request takes it (route methods are string literals).
-const char* method(const api::Route& route) { return route.method.data(); }
+const char* method(const api::Route& route) {
+  return route.method.data();
+}
 
 }  // namespace
 
@@ -68,7 +70,8 @@ net::awaitable<AccountsReply> AccountsApi::user(std::int64_t user_id) {
 }
 
 net::awaitable<AccountsReply> AccountsApi::set_language(std::int64_t user_id, std::string language) {
-  return send(request(method(api::kLanguage), api::path(api::kLanguage, UserId(user_id)), api::language_body(language)));
+  return send(
+      request(method(api::kLanguage), api::path(api::kLanguage, UserId(user_id)), api::language_body(language)));
 }
 
 net::awaitable<AccountsReply> AccountsApi::hold(std::int64_t user_id, std::int64_t amount, std::string kind,
@@ -78,7 +81,8 @@ net::awaitable<AccountsReply> AccountsApi::hold(std::int64_t user_id, std::int64
 }
 
 net::awaitable<AccountsReply> AccountsApi::release(std::string hold_id) {
-  return send(request(method(api::kReleaseHold), api::path(api::kReleaseHold, HoldId(std::move(hold_id))), json::object()));
+  return send(
+      request(method(api::kReleaseHold), api::path(api::kReleaseHold, HoldId(std::move(hold_id))), json::object()));
 }
 
 net::awaitable<AccountsReply> AccountsApi::credit(std::int64_t user_id, std::int64_t amount, std::string reason,
@@ -108,8 +112,8 @@ net::awaitable<AccountsReply> AccountsApi::set_admin(std::int64_t user_id, std::
 }
 
 net::awaitable<AccountsReply> AccountsApi::ledger(std::int64_t user_id, int limit) {
-  return send(request(method(api::kLedger), api::path(api::kLedger, UserId(user_id)) + "?limit=" + std::to_string(limit),
-                      nullptr));
+  return send(request(method(api::kLedger),
+                      api::path(api::kLedger, UserId(user_id)) + "?limit=" + std::to_string(limit), nullptr));
 }
 
 net::awaitable<AccountsReply> AccountsApi::stats() {

@@ -9,7 +9,7 @@
 #include <stdexcept>
 #include <string>
 
-#include "kiebot/common/net.hpp"
+#include "kiebot/runtime/net.hpp"
 
 namespace kiebot::http {
 class Client;

@@ -1,7 +1,7 @@
 // Parsing and pricing of the model catalog (see catalog.hpp).
 #include "catalog.hpp"
 
-#include "kiebot/common/json.hpp"
+#include "kiebot/base/json.hpp"
 
 #include <set>
 #include <stdexcept>

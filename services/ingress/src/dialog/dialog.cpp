@@ -9,12 +9,12 @@
 #include "dialog_metrics.hpp"
 #include "dispatcher.hpp"
 #include "input.hpp"
-#include "kiebot/common/backoff.hpp"
-#include "kiebot/common/clock.hpp"
-#include "kiebot/common/json.hpp"
-#include "kiebot/common/log.hpp"
-#include "kiebot/common/telegram.hpp"
-#include "kiebot/common/text.hpp"
+#include "kiebot/base/clock.hpp"
+#include "kiebot/base/json.hpp"
+#include "kiebot/base/log.hpp"
+#include "kiebot/base/text.hpp"
+#include "kiebot/runtime/backoff.hpp"
+#include "kiebot/telegram/telegram.hpp"
 #include "store.hpp"
 
 namespace kiebot::dialog {
@@ -40,8 +40,8 @@ std::string new_nonce() {
 }
 
 Rules rules_from(const DialogOptions& o) {
-  return Rules{o.bot_username, o.stars_per_100_rub, o.top_up_presets, o.top_up_min, o.top_up_max,
-               o.referral_bonus, o.max_running};
+  return Rules{o.bot_username, o.stars_per_100_rub, o.top_up_presets, o.top_up_min,
+               o.top_up_max,   o.referral_bonus,    o.max_running};
 }
 
 // A message as the event it is for the conversation.

@@ -14,8 +14,8 @@
 #include <vector>
 
 #include "catalog.hpp"
-#include "kiebot/common/fetch_policy.hpp"
-#include "kiebot/common/net.hpp"
+#include "kiebot/http/fetch_policy.hpp"
+#include "kiebot/runtime/net.hpp"
 #include "machine/reducer.hpp"
 #include "screens.hpp"
 #include "texts.hpp"
@@ -74,8 +74,8 @@ struct DialogOptions {
   // FETCH_ALLOW_ORIGINS, public addresses.
   std::shared_ptr<const http::FetchPolicy> fetch_policy = std::make_shared<http::FetchPolicy>();
   std::chrono::milliseconds gift_frame{700};
-  std::chrono::milliseconds money_poll{500};       // how often the money queue is looked at
-  std::chrono::milliseconds money_retry_min{1'000};  // a pending money operation's retries grow
+  std::chrono::milliseconds money_poll{500};          // how often the money queue is looked at
+  std::chrono::milliseconds money_retry_min{1'000};   // a pending money operation's retries grow
   std::chrono::milliseconds money_retry_max{60'000};  // from this to this, and never stop
 };
 

@@ -1,6 +1,6 @@
 // The dialog's consumer loop (see dispatcher.hpp).
-#include "kiebot/common/json.hpp"
 #include "dispatcher.hpp"
+#include "kiebot/base/json.hpp"
 
 #include <boost/asio/this_coro.hpp>
 
@@ -10,8 +10,8 @@
 
 #include "dialog.hpp"
 #include "dialog_metrics.hpp"
-#include "kiebot/common/backoff.hpp"
-#include "kiebot/common/log.hpp"
+#include "kiebot/base/log.hpp"
+#include "kiebot/runtime/backoff.hpp"
 #include "store.hpp"
 
 namespace kiebot::dialog {
@@ -20,7 +20,9 @@ using nlohmann::json;
 
 namespace {
 
-bool cancelled(const net::cancellation_state& state) { return state.cancelled() != net::cancellation_type::none; }
+bool cancelled(const net::cancellation_state& state) {
+  return state.cancelled() != net::cancellation_type::none;
+}
 
 }  // namespace
 
@@ -32,8 +34,12 @@ bool money_update(const json& update) {
 
 Dispatcher::Dispatcher(net::any_io_executor executor, kafka::ConsumerOptions consumer, Dialog& dialog, Store& store,
                        DispatcherOptions options)
-    : executor_(executor), consumer_(std::make_unique<kafka::Consumer>(executor, std::move(consumer))), dialog_(dialog),
-      store_(store), options_(options), tasks_(executor, "dialog") {}
+    : executor_(executor),
+      consumer_(std::make_unique<kafka::Consumer>(executor, std::move(consumer))),
+      dialog_(dialog),
+      store_(store),
+      options_(options),
+      tasks_(executor, "dialog") {}
 
 Dispatcher::~Dispatcher() {
   consumer_->close();
@@ -70,7 +76,8 @@ void Dispatcher::arrived(const kafka::Message& message) {
   // watchdog answers it empty (callback_watchdog after it was consumed). A
   // dropped button is answered the same way, so the queue stays in deadline order.
   auto id = callback_id(message);
-  if (!id.empty()) callbacks_.emplace_back(std::chrono::steady_clock::now() + options_.callback_watchdog, std::move(id));
+  if (!id.empty())
+    callbacks_.emplace_back(std::chrono::steady_clock::now() + options_.callback_watchdog, std::move(id));
 }
 
 void Dispatcher::drop(const kafka::Message& message) {
@@ -79,7 +86,8 @@ void Dispatcher::drop(const kafka::Message& message) {
   auto [it, fresh] = warned_.try_emplace(message.key, now);
   if (!fresh && now - it->second < options_.slow_down_every) return;
   it->second = now;
-  if (warned_.size() > 10'000) std::erase_if(warned_, [&](const auto& w) { return now - w.second >= options_.slow_down_every; });
+  if (warned_.size() > 10'000)
+    std::erase_if(warned_, [&](const auto& w) { return now - w.second >= options_.slow_down_every; });
   log::warn("chat_flooding", {{"chat", message.key}, {"waiting", options_.max_waiting_per_chat}});
   std::int64_t chat_id = 0;
   auto [ptr, ec] = std::from_chars(message.key.data(), message.key.data() + message.key.size(), chat_id);
@@ -135,7 +143,8 @@ net::awaitable<bool> Dispatcher::process(kafka::Message message) {
       co_return true;
     }
     if (cancelled(state)) co_return false;
-    log::warn("update_failed", {{"update_id", update_id}, {"attempt", attempt}, {"money", must_not_skip}, {"error", error}});
+    log::warn("update_failed",
+              {{"update_id", update_id}, {"attempt", attempt}, {"money", must_not_skip}, {"error", error}});
     if (must_not_skip) {
       // Money already moved (or was decided) and is not recorded anywhere
       // else yet: retried until it is, however long accounts or Redis is away.

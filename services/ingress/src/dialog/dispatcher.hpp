@@ -14,10 +14,10 @@
 
 #include <nlohmann/json_fwd.hpp>
 
-#include "kiebot/common/kafka.hpp"
-#include "kiebot/common/kafka_consume.hpp"
-#include "kiebot/common/net.hpp"
-#include "kiebot/common/task_group.hpp"
+#include "kiebot/kafka/consume.hpp"
+#include "kiebot/kafka/kafka.hpp"
+#include "kiebot/runtime/net.hpp"
+#include "kiebot/runtime/task_group.hpp"
 
 namespace kiebot::dialog {
 
@@ -25,14 +25,14 @@ class Dialog;
 class Store;
 
 struct DispatcherOptions {
-  std::size_t max_chats = 256;       // chats handled at the same time
-  std::size_t max_buffered = 5'000;  // consumed and not yet handled: polling pauses above
-  std::size_t max_waiting_per_chat = 20;  // one chat's waiting updates; beyond, dropped (buttons still answered)
+  std::size_t max_chats = 256;               // chats handled at the same time
+  std::size_t max_buffered = 5'000;          // consumed and not yet handled: polling pauses above
+  std::size_t max_waiting_per_chat = 20;     // one chat's waiting updates; beyond, dropped (buttons still answered)
   std::chrono::seconds slow_down_every{60};  // at most one "slow down" reply per chat this often
-  int attempts = 3;                  // tries per update before the apology (never for money, see money_update)
+  int attempts = 3;                          // tries per update before the apology (never for money, see money_update)
   std::chrono::milliseconds retry_delay{250};
-  std::chrono::milliseconds money_retry_max{30'000};  // a money update's retries grow to this and go on
-  std::chrono::milliseconds drain{8'000};             // at shutdown, for the updates being handled
+  std::chrono::milliseconds money_retry_max{30'000};   // a money update's retries grow to this and go on
+  std::chrono::milliseconds drain{8'000};              // at shutdown, for the updates being handled
   std::chrono::milliseconds callback_watchdog{1'500};  // Telegram's button spins until answered
   std::chrono::milliseconds commit_interval{200};
 };
@@ -68,7 +68,7 @@ class Dispatcher {
   DispatcherOptions options_;
   bool stopping_ = false;
   std::deque<std::pair<std::chrono::steady_clock::time_point, std::string>> callbacks_;  // ids by answer deadline
-  std::unordered_map<std::string, std::chrono::steady_clock::time_point> warned_;  // chat -> last "slow down"
+  std::unordered_map<std::string, std::chrono::steady_clock::time_point> warned_;        // chat -> last "slow down"
   TaskGroup tasks_;  // the watchdog and the slow-down replies; joined before run() returns
 };
 

@@ -4,8 +4,8 @@
 #include <charconv>
 #include <sstream>
 
-#include "kiebot/common/amount.hpp"
-#include "kiebot/common/json.hpp"
+#include "kiebot/base/amount.hpp"
+#include "kiebot/base/json.hpp"
 
 namespace kiebot::dialog {
 

@@ -46,7 +46,7 @@ inline constexpr std::int64_t kMaxTypedKopecks = 100'000'000'000;
 inline constexpr std::int64_t kMaxGrantKopecks = 1'000'000'000;
 
 // Roubles typed by a user ("150", "150.50", "150,5", "1 500"), as kopecks in
-// [0, kMaxTypedKopecks], read with integers only (kiebot/common/amount.hpp);
+// [0, kMaxTypedKopecks], read with integers only (kiebot/base/amount.hpp);
 // the caller checks its own bounds.
 std::optional<std::int64_t> parse_roubles(std::string_view text);
 

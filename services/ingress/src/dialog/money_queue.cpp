@@ -3,9 +3,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include "kiebot/common/json.hpp"
+#include "kiebot/base/json.hpp"
 
-#include "kiebot/common/redis.hpp"
+#include "kiebot/redis/redis.hpp"
 
 namespace kiebot::dialog {
 
@@ -70,10 +70,18 @@ return 1
 }  // namespace
 
 std::string MoneyOp::to_json() const {
-  json j = {{"v", 1},           {"key", key},         {"kind", kind},
-            {"user_id", user_id}, {"amount", amount}, {"reason", reason},
-            {"ref", ref},       {"admin_id", admin_id}, {"notify_chat", notify_chat},
-            {"lang", lang},     {"attempts", attempts}, {"created_ms", created_ms}};
+  json j = {{"v", 1},
+            {"key", key},
+            {"kind", kind},
+            {"user_id", user_id},
+            {"amount", amount},
+            {"reason", reason},
+            {"ref", ref},
+            {"admin_id", admin_id},
+            {"notify_chat", notify_chat},
+            {"lang", lang},
+            {"attempts", attempts},
+            {"created_ms", created_ms}};
   if (!name.empty()) j["name"] = name;
   if (!payload.empty()) j["payload"] = payload;
   return j.dump();

@@ -14,7 +14,7 @@
 #include <string>
 #include <vector>
 
-#include "kiebot/common/net.hpp"
+#include "kiebot/runtime/net.hpp"
 #include "machine/money_op.hpp"
 
 namespace kiebot::redis {

@@ -1,15 +1,15 @@
 // gen.results -> the dialog's job records (see results.hpp).
-#include "kiebot/common/json.hpp"
 #include "results.hpp"
+#include "kiebot/base/json.hpp"
 
 #include <nlohmann/json.hpp>
 
 #include "dialog_metrics.hpp"
-#include "kiebot/common/backoff.hpp"
-#include "kiebot/common/kafka.hpp"
-#include "kiebot/common/kafka_consume.hpp"
-#include "kiebot/common/log.hpp"
-#include "kiebot/common/redis.hpp"
+#include "kiebot/base/log.hpp"
+#include "kiebot/kafka/consume.hpp"
+#include "kiebot/kafka/kafka.hpp"
+#include "kiebot/redis/redis.hpp"
+#include "kiebot/runtime/backoff.hpp"
 #include "store.hpp"
 
 namespace kiebot::dialog {

@@ -2,7 +2,7 @@
 // how their jobs ended (the dialog's jobs only: ids "dlg-...").
 #pragma once
 
-#include "kiebot/common/net.hpp"
+#include "kiebot/runtime/net.hpp"
 
 namespace kiebot::kafka {
 class Consumer;

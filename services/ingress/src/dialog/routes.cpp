@@ -3,8 +3,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "kiebot/common/http_router.hpp"
-#include "kiebot/common/redis.hpp"
+#include "kiebot/http/router.hpp"
+#include "kiebot/redis/redis.hpp"
 #include "store.hpp"
 
 namespace kiebot::dialog {

@@ -1,8 +1,8 @@
 // Screen builders (see screens.hpp).
 #include "screens.hpp"
 
+#include "kiebot/base/text.hpp"
 #include "machine/verbs.hpp"
-#include "kiebot/common/text.hpp"
 
 namespace kiebot::dialog {
 
@@ -40,11 +40,11 @@ Screen Screens::main_menu(const std::string& lang, const std::string& greeting) 
     rows.push_back(std::move(row));
   }
   rows.push_back(json::array({button(texts_.get(lang, "btn.balance"), encode(Verb::balance)),
-                  button(texts_.get(lang, "btn.free"), encode(Verb::free))}));
+                              button(texts_.get(lang, "btn.free"), encode(Verb::free))}));
   rows.push_back(json::array({button(texts_.get(lang, "btn.gift"), encode(Verb::gift)),
-                  button(texts_.get(lang, "btn.referral"), encode(Verb::referral))}));
+                              button(texts_.get(lang, "btn.referral"), encode(Verb::referral))}));
   rows.push_back(json::array({button(texts_.get(lang, "btn.history"), encode(Verb::history)),
-                  button(texts_.get(lang, "btn.language"), encode(Verb::language))}));
+                              button(texts_.get(lang, "btn.language"), encode(Verb::language))}));
   rows.push_back(json::array({button(texts_.get(lang, "btn.help"), encode(Verb::help))}));
   auto text = greeting.empty() ? texts_.get(lang, "menu.title") : greeting + "\n\n" + texts_.get(lang, "menu.title");
   return {text, keyboard(std::move(rows))};
@@ -104,7 +104,7 @@ Screen Screens::form(const std::string& lang, const Model& model, const json& va
   }
   rows.push_back(json::array({button(texts_.get(lang, "btn.next"), encode(Verb::next, {nonce}))}));
   rows.push_back(json::array({button(texts_.get(lang, "btn.back"), encode(Verb::category, {model.category})),
-                  button(texts_.get(lang, "btn.cancel"), encode(Verb::cancel, {nonce}))}));
+                              button(texts_.get(lang, "btn.cancel"), encode(Verb::cancel, {nonce}))}));
   auto text = texts_.format(lang, "form.title",
                             {{"model", model.name_in(lang)},
                              {"about", model.about_in(lang)},
@@ -205,7 +205,7 @@ Screen Screens::history(const std::string& lang, const std::vector<JobRecord>& j
                                   {"price", roubles(j.price)}});
     if (model && n <= 8 && encodable(Verb::repeat, {j.job_id})) {
       rows.push_back(json::array({button(texts_.format(lang, "btn.repeat", {{"n", std::to_string(n)}, {"model", name}}),
-                             encode(Verb::repeat, {j.job_id}))}));
+                                         encode(Verb::repeat, {j.job_id}))}));
     }
   }
   rows.push_back(menu_button(lang));
@@ -229,14 +229,13 @@ Screen Screens::language(const std::string& lang) const {
 }
 
 Screen Screens::admin(const std::string& lang, bool owner) const {
-  json rows =
-      json::array({json::array({button(texts_.get(lang, "btn.admin_stats"), encode(Verb::admin, {"stats"})),
-                                button(texts_.get(lang, "btn.admin_user"), encode(Verb::admin, {"user"}))}),
-                   json::array({button(texts_.get(lang, "btn.admin_grant"), encode(Verb::admin, {"grant"})),
-                                button(texts_.get(lang, "btn.admin_limit"), encode(Verb::admin, {"limit"}))})});
+  json rows = json::array({json::array({button(texts_.get(lang, "btn.admin_stats"), encode(Verb::admin, {"stats"})),
+                                        button(texts_.get(lang, "btn.admin_user"), encode(Verb::admin, {"user"}))}),
+                           json::array({button(texts_.get(lang, "btn.admin_grant"), encode(Verb::admin, {"grant"})),
+                                        button(texts_.get(lang, "btn.admin_limit"), encode(Verb::admin, {"limit"}))})});
   if (owner) {
     rows.push_back(json::array({button(texts_.get(lang, "btn.admin_kie"), encode(Verb::admin, {"kie"})),
-                    button(texts_.get(lang, "btn.admin_refund"), encode(Verb::admin, {"refund"}))}));
+                                button(texts_.get(lang, "btn.admin_refund"), encode(Verb::admin, {"refund"}))}));
   }
   rows.push_back(menu_button(lang));
   return {texts_.get(lang, "admin.menu"), keyboard(std::move(rows))};

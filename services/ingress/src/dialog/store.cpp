@@ -2,9 +2,9 @@
 // {du:<id>}, a chat's {dc:<id>}, so the scripts run on Redis Cluster too.
 #include "store.hpp"
 
-#include "kiebot/common/json.hpp"
-#include "kiebot/common/clock.hpp"
-#include "kiebot/common/redis.hpp"
+#include "kiebot/base/clock.hpp"
+#include "kiebot/base/json.hpp"
+#include "kiebot/redis/redis.hpp"
 
 namespace kiebot::dialog {
 

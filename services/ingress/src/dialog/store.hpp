@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "kiebot/common/net.hpp"
+#include "kiebot/runtime/net.hpp"
 #include "machine/records.hpp"
 
 namespace kiebot::redis {

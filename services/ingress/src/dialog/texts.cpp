@@ -3,8 +3,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "kiebot/common/json.hpp"
-#include "kiebot/common/text.hpp"
+#include "kiebot/base/json.hpp"
+#include "kiebot/base/text.hpp"
 
 #include <cstdint>
 #include <set>
@@ -102,6 +102,8 @@ std::string roubles(std::int64_t kopecks) {
   return text + " ₽";
 }
 
-std::string shown_name(std::string_view first_name) { return text::fit(text::clean(first_name), 64); }
+std::string shown_name(std::string_view first_name) {
+  return text::fit(text::clean(first_name), 64);
+}
 
 }  // namespace kiebot::dialog

@@ -1,7 +1,7 @@
 // The sorting of Bot API answers (see bot_api.hpp): pure, apart from the
 // calls, so that unit tests and fuzz/ reach it without sockets.
-#include "kiebot/common/json.hpp"
 #include "bot_api.hpp"
+#include "kiebot/base/json.hpp"
 
 #include <nlohmann/json.hpp>
 

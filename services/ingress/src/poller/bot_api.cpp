@@ -1,7 +1,7 @@
 // Bot API calls (see bot_api.hpp); bot_answer.cpp sorts their answers.
 #include "bot_api.hpp"
 
-#include "kiebot/common/http_client.hpp"
+#include "kiebot/http/client.hpp"
 
 namespace kiebot::ingress {
 

@@ -7,8 +7,8 @@
 #include <string>
 #include <string_view>
 
-#include "kiebot/common/http.hpp"
-#include "kiebot/common/net.hpp"
+#include "kiebot/http/http.hpp"
+#include "kiebot/runtime/net.hpp"
 
 namespace kiebot::http {
 class Client;
@@ -26,8 +26,8 @@ struct Answer {
     rejected,      // any other 4xx: our request is wrong
   };
   Kind kind = Kind::transient;
-  int status = 0;            // HTTP status; 0 when no answer came
-  std::string description;   // Telegram's, or the transport error
+  int status = 0;           // HTTP status; 0 when no answer came
+  std::string description;  // Telegram's, or the transport error
   std::chrono::seconds retry_after{0};
   std::string body;
 };

@@ -5,8 +5,8 @@
 #include <string>
 #include <vector>
 
-#include "kiebot/common/kafka.hpp"
-#include "kiebot/common/metrics.hpp"
+#include "kiebot/base/metrics.hpp"
+#include "kiebot/kafka/kafka.hpp"
 #include "update_scan.hpp"
 
 namespace kiebot::ingress {

@@ -1,12 +1,12 @@
 // Offset store with an epoch check (see offset_store.hpp).
-#include "kiebot/common/clock.hpp"
 #include "offset_store.hpp"
+#include "kiebot/base/clock.hpp"
 
 #include <algorithm>
 #include <charconv>
 #include <system_error>
 
-#include "kiebot/common/redis.hpp"
+#include "kiebot/redis/redis.hpp"
 
 namespace kiebot::ingress {
 
@@ -91,8 +91,8 @@ net::awaitable<OffsetStore::Result> OffsetStore::store(std::int64_t epoch, std::
     ids += std::to_string(id);
   }
   std::vector<std::string> keys{key_, epoch_key_};
-  std::vector<std::string> args{std::to_string(epoch), std::to_string(offset), std::move(owner),
-                                std::to_string(unix_ms()), std::move(ids), restarted ? "1" : "0"};
+  std::vector<std::string> args{std::to_string(epoch),     std::to_string(offset), std::move(owner),
+                                std::to_string(unix_ms()), std::move(ids),         restarted ? "1" : "0"};
   auto reply = co_await redis_.eval(store_script(), std::move(keys), std::move(args));
   if (reply.type != redis::Reply::Type::integer) {
     throw redis::Error(redis::Error::Kind::protocol, "storing the offset: " + reply.str);

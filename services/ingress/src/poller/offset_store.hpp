@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "kiebot/common/net.hpp"
+#include "kiebot/runtime/net.hpp"
 #include "update_scan.hpp"
 
 namespace kiebot::redis {

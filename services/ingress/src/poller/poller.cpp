@@ -1,6 +1,6 @@
 // The getUpdates loop (see poller.hpp and docs/ingress.md).
-#include "kiebot/common/clock.hpp"
 #include "poller.hpp"
+#include "kiebot/base/clock.hpp"
 
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -8,14 +8,14 @@
 
 #include "bot_api.hpp"
 #include "ingress_metrics.hpp"
-#include "kiebot/common/backoff.hpp"
-#include "kiebot/common/errors.hpp"
-#include "kiebot/common/kafka.hpp"
-#include "kiebot/common/lease.hpp"
-#include "kiebot/common/lifecycle.hpp"
-#include "kiebot/common/log.hpp"
-#include "kiebot/common/redis.hpp"
-#include "kiebot/common/task_group.hpp"
+#include "kiebot/base/errors.hpp"
+#include "kiebot/base/log.hpp"
+#include "kiebot/kafka/kafka.hpp"
+#include "kiebot/redis/lease.hpp"
+#include "kiebot/redis/redis.hpp"
+#include "kiebot/runtime/backoff.hpp"
+#include "kiebot/runtime/lifecycle.hpp"
+#include "kiebot/runtime/task_group.hpp"
 
 namespace kiebot::ingress {
 
@@ -65,7 +65,8 @@ Poller::Poller(BotApi& api, kafka::Producer& producer, Lease& lease, OffsetStore
 bool Poller::fenced(std::int64_t epoch, const char* step) const {
   if (lease_.valid() && lease_.epoch() == epoch) return false;
   Metrics::get().fenced.inc();
-  log::warn("poll_fenced", {{"epoch", epoch}, {"step", step},
+  log::warn("poll_fenced", {{"epoch", epoch},
+                            {"step", step},
                             {"message", "the lease may have passed to another replica: this batch is left to it"}});
   return true;
 }
@@ -77,8 +78,8 @@ net::awaitable<StoredOffset> Poller::read_offset() {
       auto stored = co_await offsets_.read();
       if (!stored.owner.empty() && stored.owner != options_.owner) {
         Metrics::get().failovers.inc();
-        log::warn("poll_takeover", {{"previous_owner", stored.owner}, {"previous_epoch", stored.epoch},
-                                    {"offset", stored.offset}});
+        log::warn("poll_takeover",
+                  {{"previous_owner", stored.owner}, {"previous_epoch", stored.epoch}, {"offset", stored.offset}});
       }
       co_return stored;
     } catch (const redis::Error&) {
@@ -96,8 +97,8 @@ net::awaitable<void> Poller::run(std::int64_t epoch) {
   log::info("polling", {{"epoch", epoch}, {"offset", last_.offset}, {"long_poll_s", options_.long_poll.count()}});
   Backoff backoff(options_.backoff_min, options_.backoff_max);
   Backoff conflict_backoff(std::chrono::seconds(1), std::chrono::seconds(30));
-  const auto http_timeout = std::chrono::duration_cast<std::chrono::milliseconds>(options_.long_poll) +
-                            std::chrono::seconds(10);
+  const auto http_timeout =
+      std::chrono::duration_cast<std::chrono::milliseconds>(options_.long_poll) + std::chrono::seconds(10);
   // The offset of the next getUpdates, 0 for none. A holder starts without
   // one: the stored offset may belong to a batch its predecessor published
   // but never confirmed, which plan_batch recognises by its ids, and never
@@ -106,8 +107,8 @@ net::awaitable<void> Poller::run(std::int64_t epoch) {
   // confirmed and later calls go without it until the next batch.
   std::int64_t confirm = 0;
   while (!co_await cancelled()) {
-    nlohmann::json request = {{"limit", 100}, {"timeout", options_.long_poll.count()},
-                              {"allowed_updates", allowed_updates()}};
+    nlohmann::json request = {
+        {"limit", 100}, {"timeout", options_.long_poll.count()}, {"allowed_updates", allowed_updates()}};
     if (confirm > 0) request["offset"] = confirm;
     auto body = request.dump();
     auto answer = co_await api_.call("getUpdates", std::move(body), http_timeout);
@@ -119,13 +120,15 @@ net::awaitable<void> Poller::run(std::int64_t epoch) {
       case Answer::Kind::conflict: {
         auto cause = conflict_cause(answer.description);
         (cause == ConflictCause::webhook_active ? m.conflicts_webhook : m.conflicts_other_poller).inc();
-        log::error("telegram_conflict", {{"cause", to_string(cause)}, {"description", answer.description},
-                                         {"message", conflict_advice(cause)}});
+        log::error(
+            "telegram_conflict",
+            {{"cause", to_string(cause)}, {"description", answer.description}, {"message", conflict_advice(cause)}});
         if (cause == ConflictCause::webhook_active && options_.delete_webhook) {
           // Pending updates are kept: they come through getUpdates next.
           std::string keep_pending = R"({"drop_pending_updates":false})";
           auto deleted = co_await api_.call("deleteWebhook", std::move(keep_pending), std::chrono::seconds(10));
-          log::warn("webhook_deleted", {{"ok", deleted.kind == Answer::Kind::ok}, {"description", deleted.description}});
+          log::warn("webhook_deleted",
+                    {{"ok", deleted.kind == Answer::Kind::ok}, {"description", deleted.description}});
           if (deleted.kind == Answer::Kind::ok) continue;
         }
         wait = conflict_backoff.next();
@@ -144,8 +147,8 @@ net::awaitable<void> Poller::run(std::int64_t epoch) {
       case Answer::Kind::rejected:
         m.telegram_errors.inc();
         wait = backoff.next();
-        log::warn("get_updates_failed", {{"status", answer.status}, {"description", answer.description},
-                                         {"retry_in_ms", wait.count()}});
+        log::warn("get_updates_failed",
+                  {{"status", answer.status}, {"description", answer.description}, {"retry_in_ms", wait.count()}});
         break;
     }
     if (wait.count() > 0) {
@@ -185,8 +188,10 @@ net::awaitable<void> Poller::run(std::int64_t epoch) {
     }
     if (!plan.publish.empty()) {
       if (plan.restarted) {
-        log::warn("update_ids_restarted", {{"stored_offset", last_.offset}, {"first_update_id", plan.publish.front().update_id},
-                                           {"message", "Telegram restarted its update numbering (after a quiet week)"}});
+        log::warn("update_ids_restarted",
+                  {{"stored_offset", last_.offset},
+                   {"first_update_id", plan.publish.front().update_id},
+                   {"message", "Telegram restarted its update numbering (after a quiet week)"}});
       }
       if (fenced(epoch, "poll")) co_return;
       Batch batch;
@@ -233,7 +238,8 @@ net::awaitable<bool> Poller::deliver(std::int64_t epoch, Batch batch) {
   m.batches.inc();
   m.publish_seconds.observe(std::chrono::duration<double>(stored_at - batch.received_at).count());
   auto us = [](Clock::duration d) { return std::chrono::duration_cast<std::chrono::microseconds>(d).count(); };
-  log::debug("batch_confirmed", {{"updates", batch.updates.size()}, {"offset", batch.confirm},
+  log::debug("batch_confirmed", {{"updates", batch.updates.size()},
+                                 {"offset", batch.confirm},
                                  {"publish_us", us(published_at - batch.received_at)},
                                  {"store_us", us(stored_at - published_at)}});
   co_return true;
@@ -259,7 +265,8 @@ net::awaitable<bool> Poller::publish(std::int64_t epoch, const Batch& batch) {
       co_return true;
     } catch (const kafka::Error& e) {
       m.publish_failures.inc();
-      log::error("publish_failed", {{"error", e.what()}, {"updates", batch.updates.size()},
+      log::error("publish_failed", {{"error", e.what()},
+                                    {"updates", batch.updates.size()},
                                     {"first_update_id", batch.updates.front().update_id},
                                     {"message", "Kafka did not acknowledge the batch; polling paused until it does"}});
     }
@@ -280,8 +287,10 @@ net::awaitable<bool> Poller::store_offset(std::int64_t epoch, const Batch& batch
       auto result = co_await offsets_.store(epoch, batch.confirm, batch.ids, options_.owner, batch.restarted);
       if (result == OffsetStore::Result::stored) co_return true;
       Metrics::get().fenced.inc();
-      log::warn("offset_refused", {{"epoch", epoch}, {"offset", batch.confirm},
-                                   {"reason", result == OffsetStore::Result::stale_epoch ? "stale_epoch" : "offset_behind"}});
+      log::warn("offset_refused",
+                {{"epoch", epoch},
+                 {"offset", batch.confirm},
+                 {"reason", result == OffsetStore::Result::stale_epoch ? "stale_epoch" : "offset_behind"}});
       co_return false;
     } catch (const redis::Error&) {
       report_error("offset_store_failed", std::current_exception(), {{"offset", batch.confirm}});

@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "kiebot/common/net.hpp"
+#include "kiebot/runtime/net.hpp"
 #include "offset_store.hpp"
 #include "update_scan.hpp"
 

@@ -1,18 +1,18 @@
 // Webhook receiver and registrar (see webhook.hpp).
-#include "kiebot/common/json.hpp"
-#include "kiebot/common/clock.hpp"
 #include "webhook.hpp"
+#include "kiebot/base/clock.hpp"
+#include "kiebot/base/json.hpp"
 
 #include <nlohmann/json.hpp>
 
 #include "bot_api.hpp"
 #include "ingress_metrics.hpp"
-#include "kiebot/common/backoff.hpp"
-#include "kiebot/common/http_router.hpp"
-#include "kiebot/common/kafka.hpp"
-#include "kiebot/common/lease.hpp"
-#include "kiebot/common/lifecycle.hpp"
-#include "kiebot/common/log.hpp"
+#include "kiebot/base/log.hpp"
+#include "kiebot/http/router.hpp"
+#include "kiebot/kafka/kafka.hpp"
+#include "kiebot/redis/lease.hpp"
+#include "kiebot/runtime/backoff.hpp"
+#include "kiebot/runtime/lifecycle.hpp"
 #include "poller.hpp"
 
 namespace kiebot::ingress {
@@ -58,8 +58,10 @@ net::awaitable<http::Response> WebhookReceiver::handle(http::Request request) {
 WebhookRegistrar::WebhookRegistrar(BotApi& api, WebhookOptions options) : api_(api), options_(std::move(options)) {}
 
 net::awaitable<bool> WebhookRegistrar::register_webhook() {
-  nlohmann::json params = {{"url", options_.url}, {"secret_token", options_.secret},
-                           {"allowed_updates", allowed_updates()}, {"drop_pending_updates", false}};
+  nlohmann::json params = {{"url", options_.url},
+                           {"secret_token", options_.secret},
+                           {"allowed_updates", allowed_updates()},
+                           {"drop_pending_updates", false}};
   auto body = params.dump();
   auto answer = co_await api_.call("setWebhook", std::move(body), std::chrono::seconds(10));
   if (answer.kind == Answer::Kind::unauthorized) {

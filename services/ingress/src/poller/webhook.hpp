@@ -6,8 +6,8 @@
 #include <cstdint>
 #include <string>
 
-#include "kiebot/common/http.hpp"
-#include "kiebot/common/net.hpp"
+#include "kiebot/http/http.hpp"
+#include "kiebot/runtime/net.hpp"
 
 namespace kiebot {
 class Lease;

@@ -3,15 +3,15 @@
 #include "../accounts_api.hpp"
 #include "../dialog.hpp"
 #include "../dialog_metrics.hpp"
-#include "kiebot/common/backoff.hpp"
-#include "kiebot/common/base64.hpp"
-#include "kiebot/common/clock.hpp"
-#include "kiebot/common/http_client.hpp"
-#include "kiebot/common/json.hpp"
-#include "kiebot/common/log.hpp"
-#include "kiebot/common/rate_limiter.hpp"
-#include "kiebot/common/telegram.hpp"
 #include "../store.hpp"
+#include "kiebot/base/base64.hpp"
+#include "kiebot/base/clock.hpp"
+#include "kiebot/base/json.hpp"
+#include "kiebot/base/log.hpp"
+#include "kiebot/http/client.hpp"
+#include "kiebot/redis/rate_limiter.hpp"
+#include "kiebot/runtime/backoff.hpp"
+#include "kiebot/telegram/telegram.hpp"
 
 namespace kiebot::dialog {
 
@@ -36,15 +36,24 @@ void count(const std::string& what) {
   auto colon = what.find(':');
   auto area = what.substr(0, colon);
   auto label = colon == std::string::npos ? std::string() : what.substr(colon + 1);
-  if (area == "expired_callback") m.expired_callbacks.inc();
-  else if (area == "duplicate_submission") m.duplicate_submissions.inc();
-  else if (area == "gift") m.gifts.inc();
-  else if (area == "referral") m.referrals.inc();
-  else if (area == "admin") m.admin(label);
-  else if (area == "payment") m.payments(label);
-  else if (area == "submission") m.submissions(label);
-  else if (area == "money") m.money(label);
-  else log::error("dialog_unknown_counter", {{"counter", what}});
+  if (area == "expired_callback")
+    m.expired_callbacks.inc();
+  else if (area == "duplicate_submission")
+    m.duplicate_submissions.inc();
+  else if (area == "gift")
+    m.gifts.inc();
+  else if (area == "referral")
+    m.referrals.inc();
+  else if (area == "admin")
+    m.admin(label);
+  else if (area == "payment")
+    m.payments(label);
+  else if (area == "submission")
+    m.submissions(label);
+  else if (area == "money")
+    m.money(label);
+  else
+    log::error("dialog_unknown_counter", {{"counter", what}});
 }
 
 bool user_need(Need need) {
@@ -183,7 +192,8 @@ net::awaitable<std::string> Dialog::upload_photo(std::string file_id) {
     co_return std::string();
   }
   auto path = file.result.value("file_path", "");
-  http::ClientRequest download{"GET", p_.telegram.file_url(path), {}, {}, std::chrono::seconds(30), options_.fetch_policy};
+  http::ClientRequest download{"GET", p_.telegram.file_url(path), {},
+                               {},    std::chrono::seconds(30),   options_.fetch_policy};
   auto bytes = co_await p_.http.send(std::move(download));
   if (bytes.status != 200) {
     log::warn("photo_download_failed", {{"status", bytes.status}});
@@ -248,8 +258,12 @@ net::awaitable<std::optional<Event>> Dialog::perform(Turn& t, Conversation& c, E
     co_return outcome;
   } else if (auto* e = std::get_if<Invoice>(&effect)) {
     json price = json::array({{{"label", std::move(e->label)}, {"amount", e->stars}}});
-    json params = {{"chat_id", t.chat_id},     {"title", std::move(e->title)}, {"description", std::move(e->description)},
-                   {"payload", e->payload},    {"currency", "XTR"},            {"prices", std::move(price)}};
+    json params = {{"chat_id", t.chat_id},
+                   {"title", std::move(e->title)},
+                   {"description", std::move(e->description)},
+                   {"payload", e->payload},
+                   {"currency", "XTR"},
+                   {"prices", std::move(price)}};
     co_await call(t.chat_id, "sendInvoice", std::move(params));
   } else if (auto* e = std::get_if<AnswerPreCheckout>(&effect)) {
     json params = {{"pre_checkout_query_id", std::move(e->query_id)}, {"ok", e->ok}};

@@ -7,10 +7,10 @@
 #include "../dialog_metrics.hpp"
 #include "../money_queue.hpp"
 #include "../store.hpp"
-#include "kiebot/common/backoff.hpp"
-#include "kiebot/common/clock.hpp"
-#include "kiebot/common/log.hpp"
-#include "kiebot/common/telegram.hpp"
+#include "kiebot/base/clock.hpp"
+#include "kiebot/base/log.hpp"
+#include "kiebot/runtime/backoff.hpp"
+#include "kiebot/telegram/telegram.hpp"
 
 namespace kiebot::dialog {
 
@@ -36,7 +36,8 @@ net::awaitable<std::optional<AccountsReply>> Dialog::money_now(MoneyOp op) {
   op.attempts = 1;
   op.created_ms = unix_ms();
   auto due = op.created_ms + backoff_delay(options_.money_retry_min, options_.money_retry_max, 0).count();
-  log::warn("money_operation_queued", {{"key", op.key}, {"user_id", op.user_id}, {"reason", op.reason}, {"error", error}});
+  log::warn("money_operation_queued",
+            {{"key", op.key}, {"user_id", op.user_id}, {"reason", op.reason}, {"error", error}});
   try {
     co_await p_.money.add(std::move(op), due);
   } catch (const std::exception& e) {
@@ -74,7 +75,8 @@ net::awaitable<void> Dialog::run_money_queue() {
 net::awaitable<void> Dialog::retry_money_op(MoneyOp op, std::string error) {
   auto delay = backoff_delay(options_.money_retry_min, options_.money_retry_max, op.attempts);
   ++op.attempts;
-  log::warn("money_operation_retry", {{"key", op.key}, {"attempts", op.attempts}, {"in_ms", delay.count()}, {"error", error}});
+  log::warn("money_operation_retry",
+            {{"key", op.key}, {"attempts", op.attempts}, {"in_ms", delay.count()}, {"error", error}});
   Metrics::get().money("retried");
   co_await p_.money.retry(std::move(op), unix_ms() + delay.count());
 }
@@ -106,8 +108,11 @@ net::awaitable<void> Dialog::run_money_op(MoneyOp op) {
     if (reply->ok() || op.kind == "referral") {
       co_await p_.money.done(op.key);
       Metrics::get().money("done");
-      log::info("money_operation_done", {{"key", op.key}, {"user_id", op.user_id}, {"reason", op.reason},
-                                         {"amount", op.amount}, {"attempts", op.attempts},
+      log::info("money_operation_done", {{"key", op.key},
+                                         {"user_id", op.user_id},
+                                         {"reason", op.reason},
+                                         {"amount", op.amount},
+                                         {"attempts", op.attempts},
                                          {"waited_ms", unix_ms() - op.created_ms}});
     } else {
       // A definite no (a spent admin limit, a key reused): not retried;
@@ -149,8 +154,11 @@ net::awaitable<Refunded> Dialog::refund_stars(const Turn& t, const Conversation&
   if (kopecks <= 0) co_return Refunded{Refunded::Result::unknown_charge};
   json params = {{"user_id", r.user_id}, {"telegram_payment_charge_id", r.charge}};
   auto refunded = co_await p_.telegram.call("refundStarPayment", std::move(params), std::chrono::seconds(20));
-  log::info("admin_refund", {{"owner_id", t.user_id}, {"user_id", r.user_id}, {"charge_id", r.charge},
-                             {"ok", refunded.ok}, {"description", refunded.description}});
+  log::info("admin_refund", {{"owner_id", t.user_id},
+                             {"user_id", r.user_id},
+                             {"charge_id", r.charge},
+                             {"ok", refunded.ok},
+                             {"description", refunded.description}});
   Metrics::get().admin(refunded.ok ? "refund" : "refund_failed");
   if (!refunded.ok && refunded.description.find("CHARGE_ALREADY_REFUNDED") == std::string::npos) {
     co_return Refunded{Refunded::Result::failed, refunded.description};

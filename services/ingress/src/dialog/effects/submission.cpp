@@ -7,11 +7,11 @@
 #include "../machine/payer.hpp"
 #include "../money_queue.hpp"
 #include "../store.hpp"
-#include "kiebot/common/backoff.hpp"
-#include "kiebot/common/clock.hpp"
-#include "kiebot/common/json.hpp"
-#include "kiebot/common/kafka.hpp"
-#include "kiebot/common/log.hpp"
+#include "kiebot/base/clock.hpp"
+#include "kiebot/base/json.hpp"
+#include "kiebot/base/log.hpp"
+#include "kiebot/kafka/kafka.hpp"
+#include "kiebot/runtime/backoff.hpp"
 
 namespace kiebot::dialog {
 
@@ -45,7 +45,8 @@ class HoldRefused : public std::runtime_error {
 net::awaitable<Submitted> Dialog::submit(const Turn& t, const Conversation& c, Submit job) {
   const auto* model = p_.catalog.by_code(job.model);
   if (model == nullptr) throw std::logic_error("submit: the reducer let through an unknown model " + job.model);
-  if (co_await p_.store.running_count(t.user_id) >= options_.max_running) co_return Submitted{Submitted::Result::too_many};
+  if (co_await p_.store.running_count(t.user_id) >= options_.max_running)
+    co_return Submitted{Submitted::Result::too_many};
   if (!co_await p_.store.claim_submission(t.user_id, fingerprint(model->id, job.values), options_.duplicate_window,
                                           job.job_id)) {
     co_return Submitted{Submitted::Result::duplicate};
@@ -69,7 +70,8 @@ net::awaitable<Submitted> Dialog::pay_and_publish(const Turn& t, const std::stri
   }
   // The hold outlives the job's deadline, with a margin for the last
   // delivery and commit: the generator refuses a hold that would expire first.
-  auto hold = co_await p_.accounts.hold(t.user_id, payer.amount, payer.kind, job_id, options_.deadline_s + kHoldMarginS);
+  auto hold =
+      co_await p_.accounts.hold(t.user_id, payer.amount, payer.kind, job_id, options_.deadline_s + kHoldMarginS);
   if (hold.status == 402) {
     Metrics::get().submissions("refused");
     co_return Submitted{Submitted::Result::insufficient, payer.amount, hold.body.value("balance", std::int64_t{0})};
@@ -125,7 +127,8 @@ net::awaitable<Submitted> Dialog::queue_submission(const Turn& t, const std::str
   op.user_id = t.user_id;
   op.notify_chat = t.chat_id;
   op.lang = lang;
-  json payload = {{"model", model.id}, {"values", std::move(values)}, {"reply_to", reply_to}, {"message_id", t.message_id}};
+  json payload = {
+      {"model", model.id}, {"values", std::move(values)}, {"reply_to", reply_to}, {"message_id", t.message_id}};
   op.payload = payload.dump();
   op.attempts = 1;
   op.created_ms = unix_ms();
