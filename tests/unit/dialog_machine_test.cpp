@@ -73,6 +73,9 @@ std::vector<Event> samples() {
   for (const char* cmd : {"/start", "/help", "/balance", "/status", "/history", "/language", "/admin", "/cancel", "/nope"}) {
     out.push_back(CommandIn{cmd, ""});
   }
+  for (const auto& p : pages()) {
+    if (!p.command.empty()) out.push_back(CommandIn{std::string(p.command), ""});
+  }
   out.push_back(CommandIn{"/start", "ref_7"});
   out.push_back(CommandIn{"/start", "ref_42"});
   for (std::string text : {"a quiet harbour", "150", "7 100", "7 charge-1"}) out.push_back(TextIn{text});
@@ -89,6 +92,10 @@ std::vector<Event> samples() {
       case Verb::model: variants = {{"zi"}, {"kt"}, {"nope"}}; break;
       case Verb::pay: variants = {{"5000"}, {"123"}}; break;
       case Verb::repeat: variants = {{"dlg-42-0123abcd"}}; break;
+      case Verb::page:
+        variants = {{"nope"}};
+        for (const auto& p : pages()) variants.push_back({std::string(p.name)});
+        break;
       case Verb::language: variants = {{}, {"ru"}}; break;
       case Verb::admin: variants = {{"stats"}, {"user"}, {"limit"}, {"kie"}, {"nope"}}; break;
       case Verb::option: variants = {{kNonce, "1", "2"}, {kNonce, "9", "0"}, {"ffffffff", "1", "2"}}; break;
@@ -356,6 +363,41 @@ TEST(DialogMachine, HelpExplainsEachCategorysModels) {
   for (const auto* model : m.catalog.in_category("text_to_image")) {
     EXPECT_NE(about.text.find(model->about_in("en")), std::string::npos) << model->id;
   }
+}
+
+TEST(DialogMachine, EveryPageIsDeclaredWellAndReachable) {
+  Machine m;
+  std::set<std::string_view> names, commands;
+  for (const auto& p : pages()) {
+    SCOPED_TRACE(std::string(p.name));
+    EXPECT_TRUE(names.insert(p.name).second) << "declared twice";
+    EXPECT_TRUE(encodable(Verb::page, {std::string(p.name)}));
+    for (const char* lang : {"ru", "en"}) {
+      for (auto key : {p.shows, p.button}) EXPECT_NE(m.texts.get(lang, key), key) << lang << ": no text " << key;
+    }
+    for (auto link : p.links) EXPECT_NE(page_named(link), nullptr) << "links to no page " << link;
+    // Only the menu and help render page links (Screens::page_links).
+    for (auto from : p.linked_from) EXPECT_TRUE(from == ScreenId::menu || from == ScreenId::help) << name(from);
+    if (!p.command.empty()) {
+      EXPECT_TRUE(commands.insert(p.command).second) << "command used twice";
+      EXPECT_EQ(find_rule(ScreenId::menu, "command " + std::string(p.command))->step, find_rule(ScreenId::menu, "command")->step)
+          << "a page's command is taken by another rule";
+      auto s = reduce(at(ScreenId::menu, false), CommandIn{std::string(p.command), ""}, m.ctx());
+      EXPECT_EQ(s.next.screen, ScreenId::page);
+      EXPECT_EQ(std::get<Send>(s.effects.at(0)).screen.text, m.texts.get("en", p.shows));
+    }
+    // Pressed from where it is linked, it shows its text.
+    for (auto from : p.linked_from) {
+      auto shown = from == ScreenId::menu ? m.screens.main_menu("en", "") : m.screens.help("en");
+      EXPECT_NE(shown.markup.dump().find(encode(Verb::page, {std::string(p.name)})), std::string::npos) << name(from);
+    }
+    auto s = reduce(at(ScreenId::help, false), PressIn{Press{Verb::page, {std::string(p.name)}}}, m.ctx(true));
+    EXPECT_EQ(s.next.screen, ScreenId::page);
+    EXPECT_EQ(std::get<Show>(s.effects.at(1)).screen.text, m.texts.get("en", p.shows));
+  }
+  // A page this release does not have is a stale button: the menu.
+  auto s = reduce(at(ScreenId::help, false), PressIn{Press{Verb::page, {"nope"}}}, m.ctx(true));
+  EXPECT_EQ(s.next.screen, ScreenId::menu);
 }
 
 // Found by fuzz/dialog_machine: a stored form of a model this release does

@@ -1,7 +1,10 @@
 // Screen builders (see screens.hpp).
 #include "screens.hpp"
 
+#include <algorithm>
+
 #include "kiebot/base/text.hpp"
+#include "machine/table.hpp"
 #include "machine/verbs.hpp"
 
 namespace kiebot::dialog {
@@ -46,6 +49,7 @@ Screen Screens::main_menu(const std::string& lang, const std::string& greeting) 
   rows.push_back(json::array({button(texts_.get(lang, "btn.history"), encode(Verb::history)),
                               button(texts_.get(lang, "btn.language"), encode(Verb::language))}));
   rows.push_back(json::array({button(texts_.get(lang, "btn.help"), encode(Verb::help))}));
+  page_links(rows, ScreenId::menu, lang);
   auto text = greeting.empty() ? texts_.get(lang, "menu.title") : greeting + "\n\n" + texts_.get(lang, "menu.title");
   return {text, keyboard(std::move(rows))};
 }
@@ -252,8 +256,29 @@ Screen Screens::help(const std::string& lang) const {
     }
     rows.push_back(std::move(row));
   }
+  page_links(rows, ScreenId::help, lang);
   rows.push_back(menu_button(lang));
   return {texts_.get(lang, "help.text"), keyboard(std::move(rows))};
+}
+
+void Screens::page_links(json& rows, ScreenId screen, const std::string& lang) const {
+  json row = json::array();
+  for (const auto& p : pages()) {
+    if (std::find(p.linked_from.begin(), p.linked_from.end(), screen) == p.linked_from.end()) continue;
+    row.push_back(button(texts_.get(lang, std::string(p.button)), encode(Verb::page, {std::string(p.name)})));
+  }
+  if (!row.empty()) rows.push_back(std::move(row));
+}
+
+Screen Screens::page(const std::string& lang, const PageDecl& page) const {
+  json rows = json::array();
+  for (auto link : page.links) {
+    const auto* to = page_named(link);
+    if (to == nullptr) continue;  // the table test refuses such a link
+    rows.push_back(json::array({button(texts_.get(lang, std::string(to->button)), encode(Verb::page, {std::string(link)}))}));
+  }
+  rows.push_back(menu_button(lang));
+  return {texts_.get(lang, std::string(page.shows)), keyboard(std::move(rows))};
 }
 
 Screen Screens::about(const std::string& lang, const std::string& cat) const {

@@ -15,6 +15,9 @@
 
 namespace kiebot::dialog {
 
+struct PageDecl;
+enum class ScreenId : std::uint8_t;
+
 // Who pays for a generation, as the confirmation screen shows it.
 struct Payer {
   std::string kind;  // free, admin, paid; empty: nobody can
@@ -45,6 +48,8 @@ class Screens {
   // Help: how it works, and a button per category to what its models do.
   Screen help(const std::string& lang) const;
   Screen about(const std::string& lang, const std::string& category) const;
+  // One of the table's pages: its text, its links, the menu.
+  Screen page(const std::string& lang, const PageDecl& page) const;
   Screen text_with_menu(std::string text, const std::string& lang) const;
 
   const Texts& texts() const { return texts_; }
@@ -53,6 +58,8 @@ class Screens {
 
  private:
   nlohmann::json menu_button(const std::string& lang) const;
+  // A row of buttons to the pages the table links from `screen`.
+  void page_links(nlohmann::json& rows, ScreenId screen, const std::string& lang) const;
   std::string option_label(const std::string& lang, const Field& field, const std::string& value) const;
 
   const Catalog& catalog_;

@@ -49,6 +49,7 @@ Step on_category(const Conversation&, const Event&, const Context&);
 Step on_about(const Conversation&, const Event&, const Context&);
 Step on_language(const Conversation&, const Event&, const Context&);
 Step on_help_press(const Conversation&, const Event&, const Context&);
+Step on_page(const Conversation&, const Event&, const Context&);
 Step on_ask_press(const Conversation&, const Event&, const Context&);  // bal, free, ref, hist, gift, rep, adm
 Step on_listed(const Conversation&, const Event&, const Context&);     // answered history / running
 

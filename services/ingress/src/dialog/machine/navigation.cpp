@@ -131,7 +131,12 @@ Step on_cancel(const Conversation& c, const Event&, const Context& ctx) {
   return to_menu(c, ctx, tr(ctx, c, busy ? "cancel.done" : "cancel.nothing"));
 }
 
-Step on_unknown_command(const Conversation& c, const Event&, const Context& ctx) {
+Step on_unknown_command(const Conversation& c, const Event& e, const Context& ctx) {
+  if (const auto* page = page_for_command(std::get<CommandIn>(e).name)) {
+    Step s{c, {Send{ctx.screens.page(c.lang, *page)}}};
+    s.next.screen = ScreenId::page;
+    return s;
+  }
   return to_menu(c, ctx, tr(ctx, c, "unknown.command"));
 }
 
@@ -216,6 +221,16 @@ Step on_help_press(const Conversation& c, const Event&, const Context& ctx) {
   answer(s, ctx);
   s.effects.push_back(Show{ctx.screens.help(c.lang)});
   s.next.screen = ScreenId::help;
+  return s;
+}
+
+Step on_page(const Conversation& c, const Event& e, const Context& ctx) {
+  const auto* page = page_named(press_of(e).arg(0));
+  if (page == nullptr) return expired(c, ctx);  // a page this release no longer has
+  Step s{c, {}};
+  answer(s, ctx);
+  s.effects.push_back(Show{ctx.screens.page(c.lang, *page)});
+  s.next.screen = ScreenId::page;
   return s;
 }
 

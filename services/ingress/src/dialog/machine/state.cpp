@@ -13,6 +13,7 @@ constexpr std::array<std::string_view, kScreenCount> kNames = {
     "menu",        "category",    "about",       "balance",      "top_up",     "top_up_amount", "free",
     "referral",    "history",     "running",     "language",     "help",       "form_params",   "form_prompt",
     "form_photo",  "form_confirm", "admin",      "admin_user",   "admin_grant", "admin_limit",  "admin_refund",
+    "page",
 };
 
 bool is_nonce(const json& j) {

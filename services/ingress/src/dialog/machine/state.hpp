@@ -36,8 +36,9 @@ enum class ScreenId : std::uint8_t {
   admin_grant,    // waiting for "<id> <amount>"
   admin_limit,    // the owner: waiting for "<id> <limit>"
   admin_refund,   // the owner: waiting for "<user id> <charge id>"
+  page,           // one of the table's pages (text and links: table.hpp)
 };
-inline constexpr std::size_t kScreenCount = static_cast<std::size_t>(ScreenId::admin_refund) + 1;
+inline constexpr std::size_t kScreenCount = static_cast<std::size_t>(ScreenId::page) + 1;
 
 std::string_view name(ScreenId screen);
 // The form's screens: they need a form in the state.

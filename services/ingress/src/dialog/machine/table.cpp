@@ -42,8 +42,17 @@ const std::vector<ScreenDecl>& table() {
       {admin_grant, "admin.ask_grant", {Verb::menu}, {{"text", on_admin_text, {admin}}}},
       {admin_limit, "admin.ask_limit", {Verb::menu}, {{"text", on_admin_text, {}}, {"answered admin_text", on_admin_checked, {admin, menu}}}},
       {admin_refund, "admin.ask_refund", {Verb::menu}, {{"text", on_admin_text, {}}, {"answered admin_text", on_admin_checked, {admin, menu}}}},
+      {page, "page.<name>", {Verb::page, Verb::menu}, {}},
   };
   return screens;
+}
+
+// The pages (table.hpp): a row here and its texts add one.
+const std::vector<PageDecl>& page_table() {
+  static const std::vector<PageDecl> pages = {
+      {"payments", "page.payments", "btn.page.payments", "/payments", {help}, {}},
+  };
+  return pages;
 }
 
 constexpr std::initializer_list<ScreenId> kForm = {form_params, form_prompt, form_photo, form_confirm};
@@ -58,7 +67,7 @@ const std::vector<Rule>& globals() {
       {"command /language", on_language_command, {language}},
       {"command /admin", on_admin_command, {}},
       {"command /cancel", on_cancel, {menu}},
-      {"command", on_unknown_command, {menu}},
+      {"command", on_unknown_command, {page, menu}},  // a page's command, or not one of ours
       {"text", on_text_elsewhere, {menu}},
       {"photo", on_photo_elsewhere, {menu}},
       {"other", on_other, {}},
@@ -80,6 +89,7 @@ const std::vector<Rule>& globals() {
       {"press rep", on_ask_press, {}},
       {"press lang", on_language, {language, menu}},
       {"press help", on_help_press, {help}},
+      {"press page", on_page, {page, menu}},
       {"press adm", on_ask_press, {}},
       {"press opt", on_form_press, {form_params, menu}},
       {"press tog", on_form_press, {form_params, menu}},
@@ -129,6 +139,24 @@ std::string label(std::string_view on) {
 
 }  // namespace
 
+std::span<const PageDecl> pages() {
+  return page_table();
+}
+
+const PageDecl* page_named(std::string_view name) {
+  for (const auto& p : page_table()) {
+    if (p.name == name) return &p;
+  }
+  return nullptr;
+}
+
+const PageDecl* page_for_command(std::string_view command) {
+  for (const auto& p : page_table()) {
+    if (!p.command.empty() && p.command == command) return &p;
+  }
+  return nullptr;
+}
+
 std::span<const ScreenDecl> screens() {
   return table();
 }
@@ -153,6 +181,9 @@ std::string mermaid() {
   for (const auto& s : table()) {
     out += "  " + std::string(name(s.id)) + ": " + std::string(name(s.id)) + " (" + std::string(s.shows) + ")\n";
   }
+  std::string names;
+  for (const auto& p : page_table()) names += (names.empty() ? "" : ", ") + std::string(p.name);
+  if (!names.empty()) out += "  note right of page: " + names + "\n";
   // Rules every screen shares start from "any" (a button of any message can
   // be pressed at any time); a screen's own rules start from it.
   out += "  state \"any screen\" as any\n";

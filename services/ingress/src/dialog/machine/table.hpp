@@ -29,6 +29,24 @@ struct ScreenDecl {
   std::vector<Rule> rules;     // events this screen handles its own way
 };
 
+// A page: text and links, nothing else (a help topic, the terms, how
+// paying works). Adding one is a row of pages() and its texts in both
+// locales: it shows on the `page` screen, is reached by `page|<name>`
+// buttons (on the screens it is linked from and on the pages linking to
+// it) and, when it has one, by its command; the exhaustive test covers it.
+struct PageDecl {
+  std::string_view name;                // in callback data ([a-z0-9_-], 1..24)
+  std::string_view shows;               // its text key
+  std::string_view button;              // the text key of buttons leading to it
+  std::string_view command;             // "/terms", or "" for none
+  std::vector<ScreenId> linked_from;    // screens that offer its button (below their own)
+  std::vector<std::string_view> links;  // pages it offers buttons to (above "menu")
+};
+
+std::span<const PageDecl> pages();
+const PageDecl* page_named(std::string_view name);
+const PageDecl* page_for_command(std::string_view command);
+
 std::span<const ScreenDecl> screens();
 const ScreenDecl& screen_decl(ScreenId id);
 // Events handled the same way on every screen (navigation buttons, commands,

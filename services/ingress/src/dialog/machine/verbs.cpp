@@ -34,6 +34,7 @@ const std::vector<VerbDecl>& table() {
       {Verb::edit, "edit", {Arg::nonce}},
       {Verb::cancel, "no", {Arg::nonce}},
       {Verb::confirm, "ok", {Arg::nonce}},
+      {Verb::page, "page", {Arg::word}},
   };
   return verbs;
 }

@@ -38,6 +38,7 @@ enum class Verb : std::uint8_t {
   edit,        // edit|<nonce>: back from the confirmation to the parameters
   cancel,      // no|<nonce>
   confirm,     // ok|<nonce>
+  page,        // page|<name>: one of the table's pages
 };
 
 enum class Arg : std::uint8_t {
