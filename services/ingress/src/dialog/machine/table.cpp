@@ -181,9 +181,6 @@ std::string mermaid() {
   for (const auto& s : table()) {
     out += "  " + std::string(name(s.id)) + ": " + std::string(name(s.id)) + " (" + std::string(s.shows) + ")\n";
   }
-  std::string names;
-  for (const auto& p : page_table()) names += (names.empty() ? "" : ", ") + std::string(p.name);
-  if (!names.empty()) out += "  note right of page: " + names + "\n";
   // Rules every screen shares start from "any" (a button of any message can
   // be pressed at any time); a screen's own rules start from it.
   out += "  state \"any screen\" as any\n";
