@@ -50,7 +50,8 @@ const std::vector<ScreenDecl>& table() {
 // The pages (table.hpp): a row here and its texts add one.
 const std::vector<PageDecl>& page_table() {
   static const std::vector<PageDecl> pages = {
-      {"payments", "page.payments", "btn.page.payments", "/payments", {help}, {}},
+      {"payments", "page.payments", "btn.page.payments", "/payments", {help}, {"tips"}},
+      {"tips", "page.tips", "btn.page.tips", "/tips", {help}, {"payments"}},
   };
   return pages;
 }
