@@ -38,7 +38,13 @@ TEST_F(DialogTest, StartGreetsInTheUsersLanguageAndSwitchesLanguage) {
   wait_text(101, "Language: English.");
   EXPECT_EQ(user(101)["language"], "en");
   say(101, "/help");
-  wait_text(101, "Commands: /start");
+  auto help = wait_text(101, "Commands: /start");
+  // A page of the table, from its button on help and by its command.
+  press(101, help["message_id"], button(help, "💳 How paying works"));
+  auto page = wait_text(101, "its price is set aside, not taken");
+  EXPECT_FALSE(button(page, "✍️ Writing a good description").empty()) << page.dump();
+  say(101, "/tips");
+  wait_text(101, "Name the style");
 }
 
 TEST_F(DialogTest, FormPublishesTheJobWithItsHold) {
