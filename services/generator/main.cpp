@@ -1,12 +1,12 @@
 // generator: declares its config and parts (the jobs consumer, the tracker,
 // KIE, Telegram, accounts, Kafka, Redis and the callback endpoint).
-#include "accounts_client.hpp"
 #include "app.hpp"
 #include "dialog/catalog.hpp"
 #include "generator.hpp"
 #include "generator_metrics.hpp"
 #include "job_store.hpp"
 #include "kie_client.hpp"
+#include "kiebot/accounts_client/client.hpp"
 #include "kiebot/http/client.hpp"
 #include "kiebot/http/health.hpp"
 #include "kiebot/kafka/kafka.hpp"
@@ -34,7 +34,7 @@ int main(int argc, char** argv) {
   RateLimiter limiter(rt.redis(), telegram_limits_prefix(config.token), config.limits);
   generator::KieClient kie(http_client, config.kie_base, config.kie_key, config.create_timeout);
   telegram::Client telegram(http_client, config.telegram_base, config.token);
-  generator::AccountsClient accounts(http_client, config.accounts_url, config.accounts_token);
+  accounts_api::Client accounts(http_client, config.accounts_url, config.accounts_token, std::chrono::seconds(10));
   generator::Generator gen(
       ex, {store, limiter, kie, telegram, accounts, producer, downloads, dialog::builtin_catalog()}, config.options);
 

@@ -1,11 +1,11 @@
 // ingress: declares its config and parts: the Telegram edge (poller or
 // webhook behind the lease), the dialog, Kafka, Redis and accounts.
 #include "app.hpp"
-#include "dialog/accounts_api.hpp"
 #include "dialog/dialog.hpp"
 #include "dialog/money_queue.hpp"
 #include "dialog/routes.hpp"
 #include "dialog/store.hpp"
+#include "kiebot/accounts_client/client.hpp"
 #include "kiebot/http/client.hpp"
 #include "kiebot/http/health.hpp"
 #include "kiebot/kafka/kafka.hpp"
@@ -33,7 +33,7 @@ int main(int argc, char** argv) {
   // The dialog: every replica consumes tg.updates and runs the conversation.
   RateLimiter limiter(rt.redis(), telegram_limits_prefix(config.token), config.limits);  // shared with the generator
   telegram::Client telegram(http_client, config.api_base, config.token);
-  dialog::AccountsApi accounts(http_client, config.accounts_url, config.accounts_token);
+  accounts_api::Client accounts(http_client, config.accounts_url, config.accounts_token, std::chrono::seconds(5));
   dialog::Store store(rt.redis(), config.state_ttl);
   dialog::MoneyQueue money(rt.redis());
   dialog::Dialog dialog({telegram, limiter, accounts, store, money, producer, http_client, dialog::builtin_catalog(),

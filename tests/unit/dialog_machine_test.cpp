@@ -13,6 +13,9 @@
 #include "dialog/texts.hpp"
 
 using namespace kiebot::dialog;
+using kiebot::ChatId;
+using kiebot::Kopecks;
+using kiebot::UserId;
 using nlohmann::json;
 
 namespace {
@@ -119,18 +122,18 @@ std::vector<Event> samples() {
       out.push_back(std::move(a));
     }
   }
-  MoneyOp op{"ch-1", "credit", kUser, 5'000, "stars", "ch-1", 0, kUser, "en"};
+  MoneyOp op{"ch-1", "credit", UserId(kUser), Kopecks(5'000), "stars", "ch-1", std::nullopt, ChatId(kUser), "en"};
   out.push_back(MoneyAnswered{op, std::nullopt, json::object()});
   out.push_back(MoneyAnswered{op, 200, {{"balance", 5'000}}});
   out.push_back(MoneyAnswered{op, 200, {{"balance", 5'000}, {"replayed", true}}});
   out.push_back(MoneyAnswered{op, 409, {{"error", "conflict"}}});
   out.push_back(MoneyAnswered{op, 200, {{"balance", 5'000}}, true});
-  MoneyOp grant{"grant:42:1", "credit", 7, 10'000, "admin_grant", "admin:42", kUser, kUser, "en"};
+  MoneyOp grant{"grant:42:1", "credit", UserId(7), Kopecks(10'000), "admin_grant", "admin:42", UserId(kUser), ChatId(kUser), "en"};
   out.push_back(MoneyAnswered{grant, std::nullopt, json::object()});
   out.push_back(MoneyAnswered{grant, 409, {{"error", "over_admin_limit"}, {"remaining", 5}}});
-  MoneyOp referral{"referral:42", "referral", kUser, 0, "referral", "7", 0, kUser, "en", "Ann"};
+  MoneyOp referral{"referral:42", "referral", UserId(kUser), Kopecks(0), "referral", "7", std::nullopt, ChatId(kUser), "en", "Ann"};
   out.push_back(MoneyAnswered{referral, 200, {{"rewarded", true}}});
-  MoneyOp refund{"refund:ch-1", "debit", kUser, 5'000, "stars_refund", "ch-1", 0, kUser, "en"};
+  MoneyOp refund{"refund:ch-1", "debit", UserId(kUser), Kopecks(5'000), "stars_refund", "ch-1", std::nullopt, ChatId(kUser), "en"};
   out.push_back(MoneyAnswered{refund, 200, {{"balance", 0}}});
   out.push_back(PhotoUploaded{"https://tempfile.example/a.jpg"});
   out.push_back(PhotoUploaded{""});
@@ -275,8 +278,8 @@ TEST(DialogMachine, TypedAmountsAndAdminInputFollowTheScreen) {
   s = reduce(c, TextIn{"7 100"}, m.ctx());
   const auto& op = std::get<Money>(s.effects.at(0)).op;
   EXPECT_EQ(op.key, "grant:42:1000");
-  EXPECT_EQ(op.amount, 10'000);
-  EXPECT_EQ(op.admin_id, kUser);
+  EXPECT_EQ(op.amount, Kopecks(10'000));
+  EXPECT_EQ(op.admin_id, UserId(kUser));
   c.screen = ScreenId::admin_limit;
   s = reduce(c, TextIn{"7 100"}, m.ctx());
   EXPECT_EQ(std::get<Ask>(s.effects.at(0)).need, Need::admin_text);
@@ -289,7 +292,7 @@ TEST(DialogMachine, TypedAmountsAndAdminInputFollowTheScreen) {
 
 TEST(DialogMachine, MoneyOutcomesTellTheRightChat) {
   Machine m;
-  MoneyOp referral{"referral:42", "referral", kUser, 0, "referral", "7", 0, kUser, "en", "Ann"};
+  MoneyOp referral{"referral:42", "referral", UserId(kUser), Kopecks(0), "referral", "7", std::nullopt, ChatId(kUser), "en", "Ann"};
   auto notices = money_notice(referral, 200, {{"rewarded", true}}, m.texts, m.screens, m.rules);
   ASSERT_EQ(notices.size(), 3u);
   EXPECT_EQ(std::get<SendTo>(notices[1]).chat_id, kUser);

@@ -117,10 +117,10 @@ TEST(MoneyQueue, OperationsSurviveTheirRecord) {
   dialog::MoneyOp op;
   op.key = "charge-1";
   op.kind = "credit";
-  op.user_id = 7;
-  op.amount = 10'000;
+  op.user_id = UserId(7);
+  op.amount = Kopecks(10'000);
   op.reason = "stars";
-  op.notify_chat = 7;
+  op.notify_chat = ChatId(7);
   op.lang = "en";
   op.attempts = 3;
   op.created_ms = 99;
@@ -131,12 +131,19 @@ TEST(MoneyQueue, OperationsSurviveTheirRecord) {
   EXPECT_FALSE(
       dialog::MoneyOp::from_json(R"({"v":1,"key":"k","kind":"credit","user_id":"1","amount":1,"reason":"x"})"));
   EXPECT_FALSE(dialog::MoneyOp::from_json("[]"));
+  // The stored form is v1 as before the fields were typed: no admin is 0.
+  EXPECT_NE(op.to_json().find(R"("admin_id":0)"), std::string::npos) << op.to_json();
+  auto grant = dialog::MoneyOp::from_json(
+      R"({"v":1,"key":"g","kind":"credit","user_id":7,"amount":100,"reason":"admin_grant","admin_id":2,"notify_chat":2})");
+  ASSERT_TRUE(grant);
+  EXPECT_EQ(grant->admin_id, UserId(2));
+  EXPECT_EQ(grant->notify_chat, ChatId(2));
   // A confirmed generation waiting for accounts: its form goes along.
   dialog::MoneyOp submission;
   submission.key = "dlg-7-abc";
   submission.kind = "submission";
-  submission.user_id = 7;
-  submission.notify_chat = 7;
+  submission.user_id = UserId(7);
+  submission.notify_chat = ChatId(7);
   submission.payload = R"({"message_id":5,"model":"z-image","reply_to":0,"values":{"prompt":"fox"}})";
   auto kept = dialog::MoneyOp::from_json(submission.to_json());
   ASSERT_TRUE(kept);
@@ -145,18 +152,18 @@ TEST(MoneyQueue, OperationsSurviveTheirRecord) {
   submission.payload = "not json";
   EXPECT_FALSE(dialog::MoneyOp::from_json(submission.to_json()));
   submission.payload = R"({"model":"z-image"})";
-  submission.notify_chat = 0;
+  submission.notify_chat = ChatId(0);
   EXPECT_FALSE(dialog::MoneyOp::from_json(submission.to_json())) << "nobody to tell";
   dialog::MoneyOp referral;
   referral.key = "referral:7";
   referral.kind = "referral";
-  referral.user_id = 7;
+  referral.user_id = UserId(7);
   referral.ref = "8";
   referral.name = "Ann";
   auto joined = dialog::MoneyOp::from_json(referral.to_json());
   ASSERT_TRUE(joined);
   EXPECT_EQ(joined->name, "Ann");
-  EXPECT_EQ(joined->amount, 0);
+  EXPECT_EQ(joined->amount, Kopecks(0));
 }
 
 namespace {

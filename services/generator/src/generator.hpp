@@ -43,10 +43,14 @@ namespace kiebot::dialog {
 class Catalog;
 }
 
+namespace kiebot::accounts_api {
+class Client;
+}
+
 namespace kiebot::generator {
 
 class KieClient;
-class AccountsClient;
+enum class Settlement;  // settlement.hpp
 
 struct GeneratorOptions {
   std::string owner;                   // INSTANCE_ID
@@ -79,7 +83,7 @@ struct Services {
   RateLimiter& limiter;  // Telegram's limits, shared with every replica and the dialog
   KieClient& kie;
   telegram::Client& telegram;
-  AccountsClient& accounts;
+  accounts_api::Client& accounts;
   kafka::Producer& producer;
   http::Client& downloads;         // fetches results Telegram could not fetch itself
   const dialog::Catalog& catalog;  // prices, to check that a job's hold covers it
@@ -117,7 +121,7 @@ class Generator {
   net::awaitable<void> adopt(Step& s);
   net::awaitable<void> succeed(Step& s, std::vector<std::string> urls);
   net::awaitable<void> fail(Step& s, std::string code, std::string message);
-  net::awaitable<bool> settle_hold(Step& s, const char* action);
+  net::awaitable<bool> settle_hold(Step& s, Settlement settlement);
   net::awaitable<void> settle_later(Step& s);
   net::awaitable<bool> publish_result(Step& s, bool succeeded);
   // "" when every URL may be fetched, else why one may not.

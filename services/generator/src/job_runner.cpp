@@ -9,7 +9,6 @@
 
 #include <cmath>
 
-#include "accounts_client.hpp"
 #include "generator.hpp"
 #include "generator_metrics.hpp"
 #include "job_step.hpp"
@@ -24,6 +23,7 @@
 #include "kiebot/runtime/backoff.hpp"
 #include "kiebot/telegram/telegram.hpp"
 #include "messages.hpp"
+#include "settlement.hpp"
 
 namespace kiebot::generator {
 
@@ -221,8 +221,9 @@ net::awaitable<void> Generator::check(Step& s) {
   co_await s_.store.reschedule(s.id(), next);
 }
 
-net::awaitable<bool> Generator::settle_hold(Step& s, const char* action) {
-  auto settled = co_await s_.accounts.settle(*s.job.hold_id, action);
+net::awaitable<bool> Generator::settle_hold(Step& s, Settlement settlement) {
+  auto settled = co_await settle(s_.accounts, *s.job.hold_id, settlement);
+  auto action = to_string(settlement);
   std::string outcome;
   switch (settled.kind) {
     case Settled::Kind::done:
@@ -326,7 +327,7 @@ net::awaitable<void> Generator::succeed(Step& s, std::vector<std::string> urls) 
   }
   // (No co_await inside && or ?: : g++ 12 miscompiles or crashes on it.)
   if (s.job.hold_id && s.field("hold_settled").empty()) {
-    bool settled = co_await settle_hold(s, "commit");
+    bool settled = co_await settle_hold(s, Settlement::commit);
     if (!settled) {
       co_await settle_later(s);
       co_return;
@@ -352,7 +353,7 @@ net::awaitable<void> Generator::fail(Step& s, std::string code, std::string reas
     if (!co_await save(s, std::move(failing))) co_return;
   }
   if (s.job.hold_id && s.field("hold_settled").empty()) {
-    bool settled = co_await settle_hold(s, "release");
+    bool settled = co_await settle_hold(s, Settlement::release);
     if (!settled) {
       co_await settle_later(s);
       co_return;

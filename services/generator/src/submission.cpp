@@ -1,6 +1,5 @@
 // Submitting a job to KIE once, and recovering a submission whose answer
 // never came (see docs/generator.md).
-#include "accounts_client.hpp"
 #include "generator.hpp"
 #include "generator_metrics.hpp"
 #include "job_step.hpp"
@@ -10,13 +9,13 @@
 #include "kiebot/runtime/backoff.hpp"
 #include "messages.hpp"
 #include "payment.hpp"
+#include "settlement.hpp"
 
 namespace kiebot::generator {
 
 net::awaitable<bool> Generator::check_payment(Step& s) {
   if (!s.job.hold_id || !s.field("hold_checked").empty()) co_return true;
-  HoldInfo hold;
-  auto lookup = co_await s_.accounts.hold(*s.job.hold_id, hold);
+  auto lookup = co_await look_up_hold(s_.accounts, *s.job.hold_id);
   std::optional<std::string> problem;
   if (lookup.kind == HoldLookup::Kind::retry) {
     auto attempts = s.number("hold_checks") + 1;
@@ -39,7 +38,7 @@ net::awaitable<bool> Generator::check_payment(Step& s) {
   } else if (lookup.kind == HoldLookup::Kind::not_found) {
     problem = "hold_not_found";
   } else {
-    problem = hold_problem(s.job, hold, s_.catalog);
+    problem = hold_problem(s.job, lookup.hold, s_.catalog);
   }
   if (!problem) {
     Fields checked{{"hold_checked", "1"}};

@@ -5,7 +5,7 @@
 
 #include <random>
 
-#include "accounts_api.hpp"
+#include "kiebot/accounts_client/client.hpp"
 #include "dialog_metrics.hpp"
 #include "dispatcher.hpp"
 #include "input.hpp"
@@ -111,7 +111,7 @@ net::awaitable<bool> Dialog::resolve_language(const Turn& t, Conversation& c) {
   std::optional<json> user;
   try {
     user = co_await load_user(t.user_id);
-  } catch (const AccountsUnavailable& e) {
+  } catch (const accounts_api::Unavailable& e) {
     log::info("language_from_telegram", {{"user_id", t.user_id}, {"error", e.what()}});
   }
   if (!user) {

@@ -34,12 +34,15 @@ class Client;
 struct Result;
 }  // namespace kiebot::telegram
 
+namespace kiebot::accounts_api {
+class Client;
+struct Reply;
+}  // namespace kiebot::accounts_api
+
 namespace kiebot::dialog {
 
-class AccountsApi;
 class Dispatcher;
 class MoneyQueue;
-struct AccountsReply;
 class Store;
 
 // Thrown when an operation that changes money could neither be done nor
@@ -82,7 +85,7 @@ struct DialogOptions {
 struct Parts {
   telegram::Client& telegram;
   RateLimiter& limiter;
-  AccountsApi& accounts;
+  accounts_api::Client& accounts;
   Store& store;
   MoneyQueue& money;
   kafka::Producer& producer;
@@ -149,7 +152,7 @@ class Dialog {
 
   // effects/submission.cpp: the hold, the job on gen.jobs and its record.
   net::awaitable<Submitted> submit(const Turn& t, const Conversation& c, Submit job);
-  // Who pays, the hold, the job and its record. Throws AccountsUnavailable
+  // Who pays, the hold, the job and its record. Throws accounts_api::Unavailable
   // when accounts does not answer (nothing held then).
   net::awaitable<Submitted> pay_and_publish(const Turn& t, const std::string& lang, const Model& model,
                                             std::string job_id, nlohmann::json values, std::int64_t reply_to);
@@ -163,8 +166,8 @@ class Dialog {
   // effects/money.cpp: money operations now or, without accounts, queued.
   // Done or refused: accounts' answer. No answer: queued for retries and
   // std::nullopt. Throws MoneyNotRecorded when it could not even be queued.
-  net::awaitable<std::optional<AccountsReply>> money_now(MoneyOp op);
-  net::awaitable<AccountsReply> apply_money(const MoneyOp& op);
+  net::awaitable<std::optional<accounts_api::Reply>> money_now(MoneyOp op);
+  net::awaitable<accounts_api::Reply> apply_money(const MoneyOp& op);
   net::awaitable<void> run_money_op(MoneyOp op);
   // Accounts did not answer: the op comes back later, with capped backoff.
   net::awaitable<void> retry_money_op(MoneyOp op, std::string error);

@@ -77,7 +77,7 @@ std::string MoneyOp::to_json() const {
             {"amount", amount},
             {"reason", reason},
             {"ref", ref},
-            {"admin_id", admin_id},
+            {"admin_id", admin_id ? admin_id->value() : 0},  // 0: none, as v1 stored it
             {"notify_chat", notify_chat},
             {"lang", lang},
             {"attempts", attempts},
@@ -94,12 +94,12 @@ std::optional<MoneyOp> MoneyOp::from_json(std::string_view text) {
   try {
     op.key = j.at("key").get<std::string>();
     op.kind = j.at("kind").get<std::string>();
-    op.user_id = j.at("user_id").get<std::int64_t>();
-    op.amount = j.at("amount").get<std::int64_t>();
+    op.user_id = UserId(j.at("user_id").get<std::int64_t>());
+    op.amount = Kopecks(j.at("amount").get<std::int64_t>());
     op.reason = j.at("reason").get<std::string>();
     op.ref = j.value("ref", "");
-    op.admin_id = j.value("admin_id", std::int64_t{0});
-    op.notify_chat = j.value("notify_chat", std::int64_t{0});
+    if (auto admin = j.value("admin_id", std::int64_t{0}); admin > 0) op.admin_id = UserId(admin);
+    op.notify_chat = ChatId(j.value("notify_chat", std::int64_t{0}));
     op.lang = j.value("lang", "ru");
     op.attempts = j.value("attempts", 0);
     op.created_ms = j.value("created_ms", std::int64_t{0});
@@ -110,8 +110,8 @@ std::optional<MoneyOp> MoneyOp::from_json(std::string_view text) {
   }
   bool money = op.kind == "credit" || op.kind == "debit";
   bool known = money || op.kind == "referral" || op.kind == "submission";
-  if (op.key.empty() || !known || op.user_id <= 0 || (money && op.amount <= 0)) return std::nullopt;
-  if (op.kind == "submission" && (op.notify_chat == 0 || !parse_untrusted(op.payload).is_object())) return std::nullopt;
+  if (op.key.empty() || !known || op.user_id.value() <= 0 || (money && op.amount <= Kopecks(0))) return std::nullopt;
+  if (op.kind == "submission" && (op.notify_chat.value() == 0 || !parse_untrusted(op.payload).is_object())) return std::nullopt;
   return op;
 }
 

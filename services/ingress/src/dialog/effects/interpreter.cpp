@@ -1,9 +1,9 @@
 // The interpreter: each effect the reducer asks for, run against Telegram,
 // accounts, Redis and KIE; what it answers goes back to the reducer.
-#include "../accounts_api.hpp"
 #include "../dialog.hpp"
 #include "../dialog_metrics.hpp"
 #include "../store.hpp"
+#include "kiebot/accounts_client/client.hpp"
 #include "kiebot/base/base64.hpp"
 #include "kiebot/base/clock.hpp"
 #include "kiebot/base/json.hpp"
@@ -128,9 +128,9 @@ net::awaitable<void> Dialog::animate(const Turn& t, std::vector<Screen> frames) 
 }
 
 net::awaitable<json> Dialog::load_user(std::int64_t user_id) {
-  auto reply = co_await p_.accounts.user(user_id);
+  auto reply = co_await p_.accounts.user(UserId(user_id));
   if (!reply.ok() || !reply.body.is_object()) {
-    throw AccountsUnavailable("accounts answered " + std::to_string(reply.status) + " for a user");
+    throw accounts_api::Unavailable("accounts answered " + std::to_string(reply.status) + " for a user");
   }
   co_return reply.body;
 }
@@ -146,18 +146,20 @@ net::awaitable<std::optional<Event>> Dialog::ask(Turn& t, const Conversation& c,
   } else if (a.need == Need::repeat) {
     if (auto job = co_await p_.store.job(a.id, a.arg)) out.jobs.push_back(std::move(*job));
   } else if (a.need == Need::gift) {
-    auto gift = co_await p_.accounts.gift(a.id);
+    auto gift = co_await p_.accounts.gift(UserId(a.id));
     if (!gift.ok() && gift.status != 409) throw std::runtime_error("gift refused: " + gift.error());
     out.status = gift.status;
     out.data = std::move(gift.body);
   } else if (a.need == Need::stats) {
-    out.data = (co_await p_.accounts.stats()).body;
+    auto stats = co_await p_.accounts.stats();
+    out.data = std::move(stats.body);
   } else if (a.need == Need::lookup) {
-    auto user = co_await p_.accounts.user(a.id);
+    auto user = co_await p_.accounts.user(UserId(a.id));
     out.status = user.status;
     out.data = std::move(user.body);
   } else if (a.need == Need::set_admin) {
-    out.status = (co_await p_.accounts.set_admin(a.id, a.amount)).status;
+    auto set = co_await p_.accounts.set_admin(UserId(a.id), Kopecks(a.amount));
+    out.status = set.status;
   } else if (a.need == Need::kie_credits) {
     http::ClientRequest request{"GET",
                                 options_.kie_api_base + "/api/v1/chat/credit",
@@ -233,7 +235,7 @@ net::awaitable<std::optional<Event>> Dialog::perform(Turn& t, Conversation& c, E
     auto answered = co_await ask(t, c, std::move(*e));
     co_return answered;
   } else if (auto* e = std::get_if<SetLanguage>(&effect)) {
-    co_await p_.accounts.set_language(t.user_id, std::move(e->lang));
+    co_await p_.accounts.set_language(UserId(t.user_id), std::move(e->lang));
   } else if (auto* e = std::get_if<Money>(&effect)) {
     auto op = e->op;
     auto reply = co_await money_now(std::move(e->op));

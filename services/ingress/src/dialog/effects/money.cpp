@@ -2,11 +2,12 @@
 // and, when accounts does not answer, kept in Redis and retried with
 // capped backoff by every replica until it does; and the owner's Stars
 // refund (the RefundStars effect).
-#include "../accounts_api.hpp"
 #include "../dialog.hpp"
 #include "../dialog_metrics.hpp"
+#include "../input.hpp"
 #include "../money_queue.hpp"
 #include "../store.hpp"
+#include "kiebot/accounts_client/client.hpp"
 #include "kiebot/base/clock.hpp"
 #include "kiebot/base/log.hpp"
 #include "kiebot/runtime/backoff.hpp"
@@ -16,21 +17,29 @@ namespace kiebot::dialog {
 
 using nlohmann::json;
 
-net::awaitable<AccountsReply> Dialog::apply_money(const MoneyOp& op) {
-  if (op.kind == "referral") co_return co_await p_.accounts.referral(op.user_id, std::stoll(op.ref));
-  if (op.kind == "debit") {
-    co_return co_await p_.accounts.debit(op.user_id, op.amount, op.reason, op.key, op.ref, op.admin_id);
+net::awaitable<accounts_api::Reply> Dialog::apply_money(const MoneyOp& op) {
+  if (op.kind == "referral") {
+    auto referrer = parse_positive_id(op.ref);
+    if (!referrer) throw std::logic_error("a referral operation names no referrer: " + op.ref);
+    auto reply = co_await p_.accounts.referral(op.user_id, UserId(*referrer));
+    co_return reply;
   }
-  co_return co_await p_.accounts.credit(op.user_id, op.amount, op.reason, op.key, op.ref, op.admin_id);
+  accounts_api::MoneyRequest request{op.amount, op.reason, op.key, op.ref, op.admin_id};
+  if (op.kind == "debit") {
+    auto reply = co_await p_.accounts.debit(op.user_id, std::move(request));
+    co_return reply;
+  }
+  auto reply = co_await p_.accounts.credit(op.user_id, std::move(request));
+  co_return reply;
 }
 
-net::awaitable<std::optional<AccountsReply>> Dialog::money_now(MoneyOp op) {
+net::awaitable<std::optional<accounts_api::Reply>> Dialog::money_now(MoneyOp op) {
   std::string error;
   try {
     auto reply = co_await apply_money(op);
     Metrics::get().money(reply.ok() || op.kind == "referral" ? "done" : "refused");
     co_return reply;
-  } catch (const AccountsUnavailable& e) {
+  } catch (const accounts_api::Unavailable& e) {
     error = e.what();
   }
   op.attempts = 1;
@@ -92,11 +101,11 @@ net::awaitable<void> Dialog::run_money_op(MoneyOp op) {
     }
     co_return;
   }
-  std::optional<AccountsReply> reply;
+  std::optional<accounts_api::Reply> reply;
   std::string error;
   try {
     reply = co_await apply_money(op);
-  } catch (const AccountsUnavailable& e) {
+  } catch (const accounts_api::Unavailable& e) {
     error = e.what();
   }
   try {
@@ -129,8 +138,8 @@ net::awaitable<void> Dialog::run_money_op(MoneyOp op) {
   // Whoever the operation concerns hears of its outcome, as the reducer says.
   try {
     Turn t;
-    t.chat_id = op.notify_chat;
-    t.user_id = op.user_id;
+    t.chat_id = op.notify_chat.value();
+    t.user_id = op.user_id.value();
     Conversation c;
     c.lang = op.lang;
     Event answered = MoneyAnswered{std::move(op), reply->status, std::move(reply->body), true};
@@ -142,7 +151,7 @@ net::awaitable<void> Dialog::run_money_op(MoneyOp op) {
 
 net::awaitable<Refunded> Dialog::refund_stars(const Turn& t, const Conversation& c, RefundStars r) {
   // What was paid, from the user's ledger: the credit keyed by the charge id.
-  auto ledger = co_await p_.accounts.ledger(r.user_id, 1000);
+  auto ledger = co_await p_.accounts.ledger(UserId(r.user_id), 1000);
   std::int64_t kopecks = 0;
   if (ledger.ok() && ledger.body.contains("entries") && ledger.body["entries"].is_array()) {
     for (const auto& e : ledger.body["entries"]) {
@@ -168,13 +177,13 @@ net::awaitable<Refunded> Dialog::refund_stars(const Turn& t, const Conversation&
   MoneyOp op;
   op.key = "refund:" + r.charge;
   op.kind = "debit";
-  op.user_id = r.user_id;
-  op.amount = kopecks;
+  op.user_id = UserId(r.user_id);
+  op.amount = Kopecks(kopecks);
   op.reason = "stars_refund";
   op.ref = r.charge;
-  op.admin_id = t.user_id;
+  op.admin_id = UserId(t.user_id);
   auto user_lang = read_conversation(co_await p_.store.load_state(r.user_id)).conversation.lang;
-  op.notify_chat = r.user_id;
+  op.notify_chat = ChatId(r.user_id);
   op.lang = user_lang.empty() ? c.lang : user_lang;
   auto debit = co_await money_now(op);
   if (debit) {

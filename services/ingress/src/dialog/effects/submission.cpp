@@ -1,12 +1,12 @@
 // The Submit effect: who pays, the hold at accounts, the job on gen.jobs and
 // its record; while accounts is away, the submission waits in the money
 // queue and starts when accounts answers.
-#include "../accounts_api.hpp"
 #include "../dialog.hpp"
 #include "../dialog_metrics.hpp"
 #include "../machine/payer.hpp"
 #include "../money_queue.hpp"
 #include "../store.hpp"
+#include "kiebot/accounts_client/client.hpp"
 #include "kiebot/base/clock.hpp"
 #include "kiebot/base/json.hpp"
 #include "kiebot/base/log.hpp"
@@ -54,7 +54,7 @@ net::awaitable<Submitted> Dialog::submit(const Turn& t, const Conversation& c, S
   std::string unavailable;
   try {
     co_return co_await pay_and_publish(t, c.lang, *model, job.job_id, job.values, job.reply_to);
-  } catch (const AccountsUnavailable& e) {
+  } catch (const accounts_api::Unavailable& e) {
     unavailable = e.what();
   }
   co_return co_await queue_submission(t, c.lang, *model, std::move(job.job_id), std::move(job.values), job.reply_to,
@@ -70,8 +70,8 @@ net::awaitable<Submitted> Dialog::pay_and_publish(const Turn& t, const std::stri
   }
   // The hold outlives the job's deadline, with a margin for the last
   // delivery and commit: the generator refuses a hold that would expire first.
-  auto hold =
-      co_await p_.accounts.hold(t.user_id, payer.amount, payer.kind, job_id, options_.deadline_s + kHoldMarginS);
+  accounts_api::HoldRequest terms{Kopecks(payer.amount), payer.kind, job_id, options_.deadline_s + kHoldMarginS};
+  auto hold = co_await p_.accounts.create_hold(UserId(t.user_id), std::move(terms));
   if (hold.status == 402) {
     Metrics::get().submissions("refused");
     co_return Submitted{Submitted::Result::insufficient, payer.amount, hold.body.value("balance", std::int64_t{0})};
@@ -107,7 +107,7 @@ net::awaitable<Submitted> Dialog::pay_and_publish(const Turn& t, const std::stri
   }
   if (!published) {
     Metrics::get().submissions("publish_failed");
-    co_await p_.accounts.release(hold_id);
+    co_await p_.accounts.release(HoldId(hold_id));
     auto sorry = screens_.text_with_menu(p_.texts.format(lang, "job.not_queued", {}), lang);
     co_await edit(t.chat_id, status_message, std::move(sorry));
     co_return Submitted{Submitted::Result::not_queued};
@@ -124,8 +124,8 @@ net::awaitable<Submitted> Dialog::queue_submission(const Turn& t, const std::str
   MoneyOp op;
   op.key = job_id;
   op.kind = "submission";
-  op.user_id = t.user_id;
-  op.notify_chat = t.chat_id;
+  op.user_id = UserId(t.user_id);
+  op.notify_chat = ChatId(t.chat_id);
   op.lang = lang;
   json payload = {
       {"model", model.id}, {"values", std::move(values)}, {"reply_to", reply_to}, {"message_id", t.message_id}};
@@ -156,14 +156,14 @@ net::awaitable<void> Dialog::run_submission(MoneyOp op) {
     co_return;
   }
   Turn t;
-  t.chat_id = op.notify_chat;
-  t.user_id = op.user_id;
+  t.chat_id = op.notify_chat.value();
+  t.user_id = op.user_id.value();
   t.message_id = int_field(payload, "message_id");  // the "saved" message becomes the status
   std::string unavailable, refused;
   Submitted outcome;
   try {
     outcome = co_await pay_and_publish(t, op.lang, *model, op.key, payload["values"], int_field(payload, "reply_to"));
-  } catch (const AccountsUnavailable& e) {
+  } catch (const accounts_api::Unavailable& e) {
     unavailable = e.what();
   } catch (const HoldRefused& e) {
     refused = e.what();

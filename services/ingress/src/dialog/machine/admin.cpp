@@ -70,12 +70,12 @@ Step on_admin_text(const Conversation& c, const Event& e, const Context& ctx) {
   MoneyOp op;
   op.key = "grant:" + std::to_string(ctx.user_id) + ":" + std::to_string(ctx.update_id);
   op.kind = "credit";
-  op.user_id = parsed->first;
-  op.amount = parsed->second;
+  op.user_id = UserId(parsed->first);
+  op.amount = Kopecks(parsed->second);
   op.reason = "admin_grant";
   op.ref = "admin:" + std::to_string(ctx.user_id);
-  op.admin_id = ctx.user_id;
-  op.notify_chat = ctx.chat_id;
+  op.admin_id = UserId(ctx.user_id);
+  op.notify_chat = ChatId(ctx.chat_id);
   op.lang = c.lang;
   return Step{std::move(next), {Money{std::move(op)}}};
 }

@@ -22,11 +22,11 @@ std::optional<MoneyOp> stars_op(const Conversation& c, const Context& ctx, const
   MoneyOp op;
   op.key = credit ? charge : "refund:" + charge;
   op.kind = credit ? "credit" : "debit";
-  op.user_id = ctx.user_id;
-  op.amount = top_up->kopecks;
+  op.user_id = UserId(ctx.user_id);
+  op.amount = Kopecks(top_up->kopecks);
   op.reason = credit ? "stars" : "stars_refund";
   op.ref = charge;
-  op.notify_chat = ctx.chat_id;
+  op.notify_chat = ChatId(ctx.chat_id);
   op.lang = c.lang;
   return op;
 }
@@ -45,7 +45,7 @@ Invoice invoice(const Conversation& c, const Context& ctx, std::int64_t kopecks)
 std::vector<Effect> money_notice(const MoneyOp& op, std::optional<int> status, const json& body, const Texts& texts,
                                  const Screens& screens, const Rules& rules) {
   std::vector<Effect> out;
-  if (op.notify_chat == 0 || !status) return out;
+  if (op.notify_chat.value() == 0 || !status) return out;
   const auto& lang = op.lang;
   bool ok = *status == 200;
   if (op.kind == "referral") {
@@ -54,13 +54,13 @@ std::vector<Effect> money_notice(const MoneyOp& op, std::optional<int> status, c
     if (!ok || body.value("replayed", false) || !body.value("rewarded", false)) return out;
     auto bonus = std::to_string(rules.referral_bonus);
     out.push_back(Count{"referral"});
-    out.push_back(SendTo{op.notify_chat, Screen{texts.format(lang, "referral.welcome", {{"bonus", bonus}}), nullptr}});
+    out.push_back(SendTo{op.notify_chat.value(), Screen{texts.format(lang, "referral.welcome", {{"bonus", bonus}}), nullptr}});
     // The referrer hears of it in their own language.
     if (auto referrer = parse_positive_id(op.ref)) out.push_back(Ask{Need::chat_lang, *referrer, op.name});
     return out;
   }
   auto balance = roubles(body.value("balance", std::int64_t{0}));
-  auto amount = roubles(op.amount);
+  auto amount = roubles(op.amount.count());
   auto error = body.value("error", "");
   std::string said;
   if (!ok) {
@@ -77,11 +77,11 @@ std::vector<Effect> money_notice(const MoneyOp& op, std::optional<int> status, c
     said = texts.format(lang, "payment.refunded", {{"amount", amount}, {"balance", balance}});
   } else if (op.reason == "admin_grant") {
     said = texts.format(lang, "admin.granted",
-                        {{"id", std::to_string(op.user_id)}, {"amount", amount}, {"balance", balance}});
+                        {{"id", to_string(op.user_id)}, {"amount", amount}, {"balance", balance}});
   } else {
     return out;
   }
-  out.push_back(SendTo{op.notify_chat, screens.text_with_menu(std::move(said), lang)});
+  out.push_back(SendTo{op.notify_chat.value(), screens.text_with_menu(std::move(said), lang)});
   return out;
 }
 
@@ -217,7 +217,7 @@ Step on_money(const Conversation& c, const Event& e, const Context& ctx) {
     return s;
   }
   if (op.reason == "stars") {
-    auto kopecks = roubles(op.amount);
+    auto kopecks = roubles(op.amount.count());
     if (!m.status) {
       s.effects.push_back(Count{"payment:queued"});
       s.effects.push_back(Send{with_menu(ctx, c, tr(ctx, c, "payment.pending", {{"amount", kopecks}}))});
@@ -242,13 +242,16 @@ Step on_money(const Conversation& c, const Event& e, const Context& ctx) {
     return s;
   }
   // An admin's grant.
-  json fields = {{"admin_id", op.admin_id}, {"user_id", op.user_id}, {"amount", op.amount}, {"status", m.status.value_or(0)}};
+  json fields = {{"admin_id", op.admin_id.value_or(UserId(0))},
+                 {"user_id", op.user_id},
+                 {"amount", op.amount},
+                 {"status", m.status.value_or(0)}};
   s.effects.push_back(Count{"admin:grant"});
   s.effects.push_back(Log{"admin_grant", std::move(fields), false});
   if (m.status) {
     notices();
   } else {
-    auto said = tr(ctx, c, "admin.grant_pending", {{"id", std::to_string(op.user_id)}, {"amount", roubles(op.amount)}});
+    auto said = tr(ctx, c, "admin.grant_pending", {{"id", to_string(op.user_id)}, {"amount", roubles(op.amount.count())}});
     s.effects.push_back(Send{with_menu(ctx, c, std::move(said))});
   }
   return s;

@@ -8,17 +8,20 @@
 #include <string>
 #include <string_view>
 
+#include "kiebot/base/ids.hpp"
+#include "kiebot/base/money.hpp"
+
 namespace kiebot::dialog {
 
 struct MoneyOp {
   std::string key;          // the idempotency key at accounts, and the op's id here
   std::string kind;         // credit, debit, referral (ref: the referrer's id) or submission (a generation to hold and publish)
-  std::int64_t user_id = 0;
-  std::int64_t amount = 0;  // kopecks, positive (0 for a referral)
+  UserId user_id;
+  Kopecks amount;  // positive (0 for a referral)
   std::string reason;       // stars, admin_grant, stars_refund, admin_debit
   std::string ref;
-  std::int64_t admin_id = 0;     // admin_grant and admin_debit: who
-  std::int64_t notify_chat = 0;  // who hears of the outcome (0: nobody)
+  std::optional<UserId> admin_id;  // admin_grant and admin_debit: who
+  ChatId notify_chat;              // who hears of the outcome (0: nobody)
   std::string lang = "ru";
   std::string name;              // referral: the referee's first name, for the referrer's news
   std::string payload;           // submission: {"model","values","reply_to","message_id"} as JSON

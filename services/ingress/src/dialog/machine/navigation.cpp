@@ -81,10 +81,10 @@ Step on_start(const Conversation& c, const Event& e, const Context& ctx) {
       MoneyOp op;
       op.key = "referral:" + std::to_string(ctx.user_id);
       op.kind = "referral";
-      op.user_id = ctx.user_id;
+      op.user_id = UserId(ctx.user_id);
       op.reason = "referral";
       op.ref = std::to_string(referrer);
-      op.notify_chat = ctx.chat_id;
+      op.notify_chat = ChatId(ctx.chat_id);
       op.lang = c.lang;
       op.name = shown_name(ctx.first_name.empty() ? std::string("?") : ctx.first_name);
       s.effects.push_back(Money{std::move(op)});
