@@ -1,7 +1,7 @@
 // generator: declares its config and parts (the jobs consumer, the tracker,
 // KIE, Telegram, accounts, Kafka, Redis and the callback endpoint).
 #include "app.hpp"
-#include "dialog/catalog.hpp"
+#include "kiebot/catalog/catalog.hpp"
 #include "generator.hpp"
 #include "generator_metrics.hpp"
 #include "job_store.hpp"
@@ -36,7 +36,7 @@ int main(int argc, char** argv) {
   telegram::Client telegram(http_client, config.telegram_base, config.token);
   accounts_api::Client accounts(http_client, config.accounts_url, config.accounts_token, std::chrono::seconds(10));
   generator::Generator gen(
-      ex, {store, limiter, kie, telegram, accounts, producer, downloads, dialog::builtin_catalog()}, config.options);
+      ex, {store, limiter, kie, telegram, accounts, producer, downloads, catalog::builtin_catalog()}, config.options);
 
   http::Router router;
   add_health_routes(router, rt.readiness(&producer));

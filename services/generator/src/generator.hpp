@@ -39,7 +39,7 @@ namespace kiebot::telegram {
 class Client;
 }
 
-namespace kiebot::dialog {
+namespace kiebot::catalog {
 class Catalog;
 }
 
@@ -86,7 +86,7 @@ struct Services {
   accounts_api::Client& accounts;
   kafka::Producer& producer;
   http::Client& downloads;         // fetches results Telegram could not fetch itself
-  const dialog::Catalog& catalog;  // prices, to check that a job's hold covers it
+  const catalog::Catalog& catalog;  // prices, to check that a job's hold covers it
 };
 
 class Generator {

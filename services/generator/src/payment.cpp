@@ -1,11 +1,11 @@
 // Payment rules of a job (see payment.hpp).
 #include "payment.hpp"
 
-#include "dialog/catalog.hpp"
+#include "kiebot/catalog/catalog.hpp"
 
 namespace kiebot::generator {
 
-std::optional<Kopecks> job_price(const Job& job, const std::string& hold_kind, const dialog::Catalog& catalog) {
+std::optional<Kopecks> job_price(const Job& job, const std::string& hold_kind, const catalog::Catalog& catalog) {
   const auto* model = catalog.by_id(job.model);
   if (model == nullptr) return std::nullopt;
   // The catalog prices the form's values (strings); KIE's input has the same
@@ -21,7 +21,7 @@ std::optional<Kopecks> job_price(const Job& job, const std::string& hold_kind, c
   return Kopecks(hold_kind == "admin" ? catalog.admin_price(*model, values) : catalog.price(*model, values));
 }
 
-std::optional<std::string> hold_problem(const Job& job, const HoldInfo& hold, const dialog::Catalog& catalog) {
+std::optional<std::string> hold_problem(const Job& job, const HoldInfo& hold, const catalog::Catalog& catalog) {
   if (hold.state != "held") return "hold_" + (hold.state.empty() ? std::string("unknown") : hold.state);
   if (!job.user_id || hold.user_id != *job.user_id) return std::string("hold_wrong_user");
   if (hold.key != job.id) return std::string("hold_wrong_job");

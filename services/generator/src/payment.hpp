@@ -12,7 +12,7 @@
 #include "kiebot/accounts_client/routes.hpp"
 #include "kiebot/base/money.hpp"
 
-namespace kiebot::dialog {
+namespace kiebot::catalog {
 class Catalog;
 }
 
@@ -23,11 +23,11 @@ using HoldInfo = accounts_api::HoldView;
 
 // Why the hold does not pay for the job (a reason code for gen.results and
 // the DLQ), or nothing when it does.
-std::optional<std::string> hold_problem(const Job& job, const HoldInfo& hold, const dialog::Catalog& catalog);
+std::optional<std::string> hold_problem(const Job& job, const HoldInfo& hold, const catalog::Catalog& catalog);
 
 // What the catalog charges for the job's model and KIE input (the admin
 // price for admin holds); nothing for a model it does not sell.
-std::optional<Kopecks> job_price(const Job& job, const std::string& hold_kind, const dialog::Catalog& catalog);
+std::optional<Kopecks> job_price(const Job& job, const std::string& hold_kind, const catalog::Catalog& catalog);
 
 // GENERATOR_UNPAID_SOURCES: "a,b" -> {a, b}.
 std::set<std::string> parse_sources(const std::string& list);

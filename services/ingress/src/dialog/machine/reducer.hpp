@@ -14,9 +14,13 @@
 #include "events.hpp"
 #include "state.hpp"
 
+namespace kiebot::catalog {
+class Catalog;
+}
+
 namespace kiebot::dialog {
 
-class Catalog;
+using catalog::Catalog;
 class Screens;
 class Texts;
 

@@ -1,14 +1,14 @@
 // Parsing and pricing of the model catalog (see catalog.hpp).
-#include "catalog.hpp"
+#include "kiebot/catalog/catalog.hpp"
 
 #include "kiebot/base/json.hpp"
 
 #include <set>
 #include <stdexcept>
 
-namespace kiebot::dialog {
+namespace kiebot::catalog {
 
-extern const char* const kCatalogJson;  // generated from catalog/models.json
+extern const char* const kCatalogJson;  // generated from libs/catalog/models.json
 
 namespace {
 
@@ -204,4 +204,4 @@ const Catalog& builtin_catalog() {
   return catalog;
 }
 
-}  // namespace kiebot::dialog
+}  // namespace kiebot::catalog
