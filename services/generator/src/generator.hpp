@@ -51,6 +51,7 @@ namespace kiebot::generator {
 
 class KieClient;
 enum class Settlement;  // settlement.hpp
+struct Submitted;       // kie_answers.hpp
 
 struct GeneratorOptions {
   std::string owner;                   // INSTANCE_ID
@@ -117,6 +118,10 @@ class Generator {
   // Writes fields to the job's record (and to s) while the claim is ours.
   net::awaitable<bool> save(Step& s, Fields fields);
   net::awaitable<void> submit(Step& s);
+  // createTask's answers: a task to follow, a refusal to retry later, a final no.
+  net::awaitable<void> submitted(Step& s, Submitted result);
+  net::awaitable<void> submit_later(Step& s, Submitted result);
+  net::awaitable<void> submit_refused(Step& s, Submitted result);
   net::awaitable<void> check(Step& s);
   net::awaitable<void> adopt(Step& s);
   net::awaitable<void> succeed(Step& s, std::vector<std::string> urls);

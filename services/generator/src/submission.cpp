@@ -60,86 +60,90 @@ net::awaitable<bool> Generator::check_payment(Step& s) {
 }
 
 net::awaitable<void> Generator::submit(Step& s) {
-  auto& m = Metrics::get();
   if (!co_await check_payment(s)) co_return;
   Fields marker{{"state", "submitting"}, {"submitting_ms", std::to_string(unix_ms())}};
   if (!co_await save(s, std::move(marker))) co_return;
   auto started = std::chrono::steady_clock::now();
   auto callback = callback_url(s.id());
   auto result = co_await s_.kie.create_task(s.job.model, s.job.input, std::move(callback));
-  m.kie_seconds.observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+  Metrics::get().kie_seconds.observe(
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
   switch (result.kind) {
-    case Submitted::Kind::created: {
-      Metrics::kie_answer("createTask", "created");
-      Fields running{{"state", "running"},
-                     {"task_id", result.task_id},
-                     {"submitted_ms", std::to_string(unix_ms())},
-                     {"checks", "0"}};
-      if (!co_await save(s, std::move(running))) co_return;
-      log::info("job_submitted", {{"job_id", s.id()}, {"task_id", result.task_id}, {"model", s.job.model}});
-      auto generating = message(s.job.language, "generating");
-      co_await edit_status(s.job, std::move(generating));
-      auto first = options_.public_base_url.empty() ? options_.first_check : options_.max_check;
-      co_await s_.store.reschedule(s.id(), unix_ms() + first.count());
+    case Submitted::Kind::created:
+      co_await submitted(s, std::move(result));
       co_return;
-    }
-    case Submitted::Kind::retry: {
-      Metrics::kie_answer("createTask", "retry_" + std::to_string(result.code));
-      m.retries.inc();
-      auto attempts = s.number("attempts") + 1;
-      auto delay = backoff_delay(std::chrono::seconds(1), std::chrono::seconds(60), static_cast<int>(attempts));
-      auto next = unix_ms() + delay.count();
-      log::warn("job_submit_retry",
-                {{"job_id", s.id()}, {"code", result.code}, {"message", result.message}, {"attempt", attempts}});
-      if (next >= s.job.deadline_ms()) {
-        {
-          std::string failure_code = "timeout";
-          std::string failure_reason = "KIE kept refusing new tasks until the deadline";
-          co_await fail(s, std::move(failure_code), std::move(failure_reason));
-        }
-        co_return;
-      }
-      Fields retry{{"state", "accepted"}, {"attempts", std::to_string(attempts)}};
-      if (!co_await save(s, std::move(retry))) co_return;
-      co_await s_.store.reschedule(s.id(), next);
-      co_return;
-    }
-    case Submitted::Kind::no_credits:
-      Metrics::kie_answer("createTask", "no_credits");
-      m.kie_credits_exhausted.inc();
-      log::error("kie_credits_exhausted",
-                 {{"job_id", s.id()}, {"message", "KIE's account has no credits left: top it up"}});
-      {
-        std::string failure_code = "kie_credits";
-        std::string failure_reason = result.message;
-        co_await fail(s, std::move(failure_code), std::move(failure_reason));
-      }
-      co_return;
-    case Submitted::Kind::rejected:
-      Metrics::kie_answer("createTask", "rejected");
-      log::error("kie_rejected_input",
-                 {{"job_id", s.id()}, {"model", s.job.model}, {"code", result.code}, {"message", result.message}});
-      {
-        std::string failure_code = "invalid_input";
-        std::string failure_reason = result.message;
-        co_await fail(s, std::move(failure_code), std::move(failure_reason));
-      }
+    case Submitted::Kind::retry:
+      co_await submit_later(s, std::move(result));
       co_return;
     case Submitted::Kind::ambiguous:
       Metrics::kie_answer("createTask", "ambiguous");
       log::error("kie_submit_ambiguous", {{"job_id", s.id()}, {"error", result.message}});
       co_await adopt(s);
       co_return;
+    case Submitted::Kind::no_credits:
+    case Submitted::Kind::rejected:
     case Submitted::Kind::unauthorized:
-      Metrics::kie_answer("createTask", "unauthorized");
-      log::error("kie_unauthorized", {{"job_id", s.id()}, {"message", "KIE refused KIE_API_KEY"}});
-      {
-        std::string failure_code = "kie_rejected";
-        std::string failure_reason = "KIE refused the API key";
-        co_await fail(s, std::move(failure_code), std::move(failure_reason));
-      }
+      co_await submit_refused(s, std::move(result));
       co_return;
   }
+}
+
+net::awaitable<void> Generator::submitted(Step& s, Submitted result) {
+  Metrics::kie_answer("createTask", "created");
+  Fields running{{"state", "running"},
+                 {"task_id", result.task_id},
+                 {"submitted_ms", std::to_string(unix_ms())},
+                 {"checks", "0"}};
+  if (!co_await save(s, std::move(running))) co_return;
+  log::info("job_submitted", {{"job_id", s.id()}, {"task_id", result.task_id}, {"model", s.job.model}});
+  auto generating = message(s.job.language, "generating");
+  co_await edit_status(s.job, std::move(generating));
+  auto first = options_.public_base_url.empty() ? options_.first_check : options_.max_check;
+  co_await s_.store.reschedule(s.id(), unix_ms() + first.count());
+}
+
+net::awaitable<void> Generator::submit_later(Step& s, Submitted result) {
+  Metrics::kie_answer("createTask", "retry_" + std::to_string(result.code));
+  Metrics::get().retries.inc();
+  auto attempts = s.number("attempts") + 1;
+  auto delay = backoff_delay(std::chrono::seconds(1), std::chrono::seconds(60), static_cast<int>(attempts));
+  auto next = unix_ms() + delay.count();
+  log::warn("job_submit_retry",
+            {{"job_id", s.id()}, {"code", result.code}, {"message", result.message}, {"attempt", attempts}});
+  if (next >= s.job.deadline_ms()) {
+    std::string failure_code = "timeout";
+    std::string failure_reason = "KIE kept refusing new tasks until the deadline";
+    co_await fail(s, std::move(failure_code), std::move(failure_reason));
+    co_return;
+  }
+  Fields retry{{"state", "accepted"}, {"attempts", std::to_string(attempts)}};
+  if (!co_await save(s, std::move(retry))) co_return;
+  co_await s_.store.reschedule(s.id(), next);
+}
+
+// KIE said no for good: its account is empty, our input is wrong, or our key is.
+net::awaitable<void> Generator::submit_refused(Step& s, Submitted result) {
+  std::string failure_code, failure_reason;
+  if (result.kind == Submitted::Kind::no_credits) {
+    Metrics::kie_answer("createTask", "no_credits");
+    Metrics::get().kie_credits_exhausted.inc();
+    log::error("kie_credits_exhausted",
+               {{"job_id", s.id()}, {"message", "KIE's account has no credits left: top it up"}});
+    failure_code = "kie_credits";
+    failure_reason = result.message;
+  } else if (result.kind == Submitted::Kind::rejected) {
+    Metrics::kie_answer("createTask", "rejected");
+    log::error("kie_rejected_input",
+               {{"job_id", s.id()}, {"model", s.job.model}, {"code", result.code}, {"message", result.message}});
+    failure_code = "invalid_input";
+    failure_reason = result.message;
+  } else {
+    Metrics::kie_answer("createTask", "unauthorized");
+    log::error("kie_unauthorized", {{"job_id", s.id()}, {"message", "KIE refused KIE_API_KEY"}});
+    failure_code = "kie_rejected";
+    failure_reason = "KIE refused the API key";
+  }
+  co_await fail(s, std::move(failure_code), std::move(failure_reason));
 }
 
 // A replica stopped between sending createTask and recording its answer,

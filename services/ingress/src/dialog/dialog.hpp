@@ -139,6 +139,10 @@ class Dialog {
 
   // effects/interpreter.cpp: one effect; its answer, when it has one.
   net::awaitable<std::optional<Event>> perform(Turn& t, Conversation& c, Effect effect);
+  // The Money effect tried now (or queued): its MoneyAnswered event.
+  net::awaitable<Event> money_effect(MoneyOp op);
+  net::awaitable<void> send_invoice(const Turn& t, Invoice invoice);
+  net::awaitable<void> answer_pre_checkout(AnswerPreCheckout answer);
   net::awaitable<std::optional<Event>> ask(Turn& t, const Conversation& c, Ask a);
   net::awaitable<telegram::Result> call(std::int64_t chat_id, const char* method, nlohmann::json params);
   net::awaitable<std::int64_t> send(std::int64_t chat_id, Screen screen);

@@ -218,6 +218,36 @@ net::awaitable<std::string> Dialog::upload_photo(std::string file_id) {
   co_return answer["data"].value("downloadUrl", "");
 }
 
+net::awaitable<Event> Dialog::money_effect(MoneyOp op) {
+  auto asked = op;
+  auto reply = co_await money_now(std::move(op));
+  MoneyAnswered answered{std::move(asked), std::nullopt, json::object()};
+  if (reply) {
+    answered.status = reply->status;
+    answered.body = std::move(reply->body);
+  }
+  Event outcome = std::move(answered);
+  co_return outcome;
+}
+
+net::awaitable<void> Dialog::send_invoice(const Turn& t, Invoice e) {
+  json price = json::array({{{"label", std::move(e.label)}, {"amount", e.stars}}});
+  json params = {{"chat_id", t.chat_id},
+                 {"title", std::move(e.title)},
+                 {"description", std::move(e.description)},
+                 {"payload", e.payload},
+                 {"currency", "XTR"},
+                 {"prices", std::move(price)}};
+  co_await call(t.chat_id, "sendInvoice", std::move(params));
+}
+
+net::awaitable<void> Dialog::answer_pre_checkout(AnswerPreCheckout e) {
+  json params = {{"pre_checkout_query_id", std::move(e.query_id)}, {"ok", e.ok}};
+  if (!e.ok) params["error_message"] = std::move(e.error);
+  auto r = co_await p_.telegram.call("answerPreCheckoutQuery", std::move(params), std::chrono::seconds(5));
+  if (!r.ok) log::warn("pre_checkout_answer_failed", {{"status", r.status}, {"description", r.description}});
+}
+
 net::awaitable<std::optional<Event>> Dialog::perform(Turn& t, Conversation& c, Effect effect) {
   if (auto* e = std::get_if<Send>(&effect)) {
     co_await send(t.chat_id, std::move(e->screen));
@@ -237,15 +267,8 @@ net::awaitable<std::optional<Event>> Dialog::perform(Turn& t, Conversation& c, E
   } else if (auto* e = std::get_if<SetLanguage>(&effect)) {
     co_await p_.accounts.set_language(UserId(t.user_id), std::move(e->lang));
   } else if (auto* e = std::get_if<Money>(&effect)) {
-    auto op = e->op;
-    auto reply = co_await money_now(std::move(e->op));
-    MoneyAnswered answered{std::move(op), std::nullopt, json::object()};
-    if (reply) {
-      answered.status = reply->status;
-      answered.body = std::move(reply->body);
-    }
-    Event outcome = std::move(answered);
-    co_return outcome;
+    auto answered = co_await money_effect(std::move(e->op));
+    co_return answered;
   } else if (auto* e = std::get_if<UploadPhoto>(&effect)) {
     auto url = co_await upload_photo(std::move(e->file_id));
     Event uploaded = PhotoUploaded{std::move(url)};
@@ -259,19 +282,9 @@ net::awaitable<std::optional<Event>> Dialog::perform(Turn& t, Conversation& c, E
     Event outcome = std::move(refunded);
     co_return outcome;
   } else if (auto* e = std::get_if<Invoice>(&effect)) {
-    json price = json::array({{{"label", std::move(e->label)}, {"amount", e->stars}}});
-    json params = {{"chat_id", t.chat_id},
-                   {"title", std::move(e->title)},
-                   {"description", std::move(e->description)},
-                   {"payload", e->payload},
-                   {"currency", "XTR"},
-                   {"prices", std::move(price)}};
-    co_await call(t.chat_id, "sendInvoice", std::move(params));
+    co_await send_invoice(t, std::move(*e));
   } else if (auto* e = std::get_if<AnswerPreCheckout>(&effect)) {
-    json params = {{"pre_checkout_query_id", std::move(e->query_id)}, {"ok", e->ok}};
-    if (!e->ok) params["error_message"] = std::move(e->error);
-    auto r = co_await p_.telegram.call("answerPreCheckoutQuery", std::move(params), std::chrono::seconds(5));
-    if (!r.ok) log::warn("pre_checkout_answer_failed", {{"status", r.status}, {"description", r.description}});
+    co_await answer_pre_checkout(std::move(*e));
   } else if (auto* e = std::get_if<Count>(&effect)) {
     count(e->what);
   } else if (auto* e = std::get_if<Log>(&effect)) {
