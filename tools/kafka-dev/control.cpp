@@ -63,8 +63,10 @@ std::optional<rd_kafka_resp_err_t> error_code(std::string_view name) {
   return std::nullopt;
 }
 
-http::Router control_router(rd_kafka_mock_cluster_t* cluster, int brokers) {
-  http::Router router;
+namespace {
+
+// Brokers: listed, taken down and up, slowed.
+void add_broker_routes(http::Router& router, rd_kafka_mock_cluster_t* cluster, int brokers) {
   router.add("GET", "/brokers", http::SyncHandler([brokers](const http::Request&) {
                nlohmann::json ids = nlohmann::json::array();
                for (int i = 1; i <= brokers; ++i) ids.push_back(i);
@@ -88,6 +90,10 @@ http::Router control_router(rd_kafka_mock_cluster_t* cluster, int brokers) {
                rd_kafka_mock_broker_set_rtt(cluster, id, ms);
                return done({{"broker", id}, {"rtt_ms", ms}});
              }));
+}
+
+// Errors the brokers answer to the next requests of one API.
+void add_error_routes(http::Router& router, rd_kafka_mock_cluster_t* cluster) {
   router.add(
       "POST", "/errors", http::SyncHandler([cluster](const http::Request& r) {
         auto body = r.json();
@@ -110,6 +116,10 @@ http::Router control_router(rd_kafka_mock_cluster_t* cluster, int brokers) {
                rd_kafka_mock_clear_request_errors(cluster, static_cast<int16_t>(api));
                return done({{"api", api}, {"cleared", true}});
              }));
+}
+
+// Topics: created, or made to fail.
+void add_topic_routes(http::Router& router, rd_kafka_mock_cluster_t* cluster) {
   router.add("POST", "/topics", http::SyncHandler([cluster](const http::Request& r) {
                auto body = r.json();
                auto name = body.at("name").get<std::string>();
@@ -129,6 +139,14 @@ http::Router control_router(rd_kafka_mock_cluster_t* cluster, int brokers) {
                rd_kafka_mock_topic_set_error(cluster, r.params.at("name").c_str(), *code);
                return done({{"topic", r.params.at("name")}, {"error", rd_kafka_err2name(*code)}});
              }));
+}
+}  // namespace
+
+http::Router control_router(rd_kafka_mock_cluster_t* cluster, int brokers) {
+  http::Router router;
+  add_broker_routes(router, cluster, brokers);
+  add_error_routes(router, cluster);
+  add_topic_routes(router, cluster);
   return router;
 }
 

@@ -86,6 +86,54 @@ void write_file_atomically(const std::string& path, const std::string& text) {
   std::filesystem::rename(tmp, path);
 }
 
+// librdkafka's handle and the mock cluster it runs.
+struct Cluster {
+  rd_kafka_t* rk = nullptr;
+  rd_kafka_mock_cluster_t* mock = nullptr;
+};
+
+// The mock cluster with `args`' brokers and topics; nothing after saying why
+// on stderr.
+std::optional<Cluster> make_cluster(const Args& args) {
+  char errstr[512];
+  rd_kafka_conf_t* conf = rd_kafka_conf_new();
+  rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof errstr);
+  if (rk == nullptr) {
+    rd_kafka_conf_destroy(conf);  // rd_kafka_new takes the conf only on success
+    std::cerr << "kafka-dev: " << errstr << "\n";
+    return std::nullopt;
+  }
+  rd_kafka_mock_cluster_t* cluster = rd_kafka_mock_cluster_new(rk, args.brokers);
+  if (cluster == nullptr) {
+    std::cerr << "kafka-dev: cannot create the mock cluster\n";
+    rd_kafka_destroy(rk);
+    return std::nullopt;
+  }
+  for (const auto& [name, partitions] : args.topics) {
+    auto err = rd_kafka_mock_topic_create(cluster, name.c_str(), partitions, std::min(args.brokers, 3));
+    if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      std::cerr << "kafka-dev: cannot create topic " << name << ": " << rd_kafka_err2str(err) << "\n";
+      return std::nullopt;
+    }
+  }
+  return Cluster{rk, cluster};
+}
+
+// The control API when --control-port asks for it, bound and running.
+std::unique_ptr<http::Server> start_control(net::io_context& io, Lifecycle& lifecycle, rd_kafka_mock_cluster_t* cluster,
+                                            const Args& args) {
+  if (!args.control_port) return nullptr;
+  http::ServerOptions options;
+  options.address = "127.0.0.1";
+  options.port = *args.control_port;
+  options.name = "control";
+  auto control =
+      std::make_unique<http::Server>(io.get_executor(), kafka_dev::control_router(cluster, args.brokers), options);
+  control->bind();
+  lifecycle.spawn("control", control->run());
+  return control;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -103,44 +151,15 @@ int main(int argc, char** argv) {
     return 2;
   }
 
-  char errstr[512];
-  rd_kafka_conf_t* conf = rd_kafka_conf_new();
-  rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof errstr);
-  if (rk == nullptr) {
-    rd_kafka_conf_destroy(conf);  // rd_kafka_new takes the conf only on success
-    std::cerr << "kafka-dev: " << errstr << "\n";
-    return 1;
-  }
-  rd_kafka_mock_cluster_t* cluster = rd_kafka_mock_cluster_new(rk, args->brokers);
-  if (cluster == nullptr) {
-    std::cerr << "kafka-dev: cannot create the mock cluster\n";
-    rd_kafka_destroy(rk);
-    return 1;
-  }
-  for (const auto& [name, partitions] : args->topics) {
-    auto err = rd_kafka_mock_topic_create(cluster, name.c_str(), partitions, std::min(args->brokers, 3));
-    if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-      std::cerr << "kafka-dev: cannot create topic " << name << ": " << rd_kafka_err2str(err) << "\n";
-      return 1;
-    }
-  }
-  std::string bootstraps = rd_kafka_mock_cluster_bootstraps(cluster);
+  auto cluster = make_cluster(*args);
+  if (!cluster) return 1;
+  std::string bootstraps = rd_kafka_mock_cluster_bootstraps(cluster->mock);
   std::cout << bootstraps << std::endl;
   if (!args->bootstrap_file.empty()) write_file_atomically(args->bootstrap_file, bootstraps);
 
   net::io_context io;
   Lifecycle lifecycle(io, std::chrono::seconds(2));
-  std::unique_ptr<http::Server> control;
-  if (args->control_port) {
-    http::ServerOptions options;
-    options.address = "127.0.0.1";
-    options.port = *args->control_port;
-    options.name = "control";
-    control =
-        std::make_unique<http::Server>(io.get_executor(), kafka_dev::control_router(cluster, args->brokers), options);
-    control->bind();
-    lifecycle.spawn("control", control->run());
-  }
+  auto control = start_control(io, lifecycle, cluster->mock, *args);
   lifecycle.spawn("cluster", kafka_dev::keep_sockets_nodelay(std::chrono::milliseconds(10)));
   nlohmann::json topics = nlohmann::json::object();
   for (const auto& [name, partitions] : args->topics) topics[name] = partitions;
@@ -148,8 +167,8 @@ int main(int argc, char** argv) {
 
   int rc = lifecycle.run();
   control.reset();
-  rd_kafka_mock_cluster_destroy(cluster);
-  rd_kafka_destroy(rk);
+  rd_kafka_mock_cluster_destroy(cluster->mock);
+  rd_kafka_destroy(cluster->rk);
   log::info("stopped");
   return rc;
 }

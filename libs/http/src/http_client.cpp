@@ -1,16 +1,13 @@
-// Beast HTTP client with a keep-alive pool and verified TLS.
+// Beast HTTP client: requests with redirects under a fetch policy, streamed
+// downloads and uploads (the pool and TLS are in http_pool.cpp).
 #include "kiebot/http/client.hpp"
 
+#include "http_client_impl.hpp"
 #include "http_exchange.hpp"
 #include "kiebot/http/fetch_policy.hpp"
 
-#include <openssl/ssl.h>
-
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/ssl/context.hpp>
-#include <boost/asio/ssl/host_name_verification.hpp>
-#include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -28,7 +25,6 @@ namespace kiebot::http {
 
 namespace beast = boost::beast;
 namespace bhttp = boost::beast::http;
-namespace ssl = boost::asio::ssl;
 using tcp = net::ip::tcp;
 using Clock = std::chrono::steady_clock;
 constexpr auto use_tuple = net::as_tuple(net::use_awaitable);
@@ -91,108 +87,29 @@ Response to_response(const bhttp::response_header<>& head) {
   return out;
 }
 
+BeastRequest beast_request(const ClientRequest& request, const Url& url, const std::string& user_agent) {
+  BeastRequest out{bhttp::string_to_verb(request.method), url.target, 11};
+  if (out.method() == bhttp::verb::unknown) out.method_string(request.method);
+  bool default_port = url.port == (url.tls() ? 443 : 80);
+  out.set(bhttp::field::host, default_port ? url.host : url.host + ":" + std::to_string(url.port));
+  out.set(bhttp::field::user_agent, user_agent);
+  for (const auto& [name, value] : request.headers) out.set(name, value);
+  return out;
+}
+
+// The error to throw for an exchange that failed with `result.ec`.
+ClientError exchange_error(const Exchange& result, const std::string& method, const Url& url) {
+  const auto& ec = result.ec;
+  if (ec == bhttp::error::body_limit) {
+    return ClientError(ClientError::Kind::too_large, true, "response from " + url.host + " is too large");
+  }
+  auto kind = kind_of(ec);
+  return ClientError(kind, result.wrote,
+                     method + " " + url.host + ":" + std::to_string(url.port) + ": " +
+                         (kind == ClientError::Kind::timeout ? std::string("timed out") : ec.message()));
+}
+
 }  // namespace
-
-struct Client::Impl {
-  Impl(net::any_io_executor ex, ClientOptions opt) : executor(ex), options(std::move(opt)) {}
-
-  // Built on first HTTPS use: loading the system trust store costs
-  // milliseconds, which plain-HTTP clients (most of ours) never need to pay.
-  ssl::context& tls() {
-    if (!tls_context) {
-      tls_context.emplace(ssl::context::tls_client);
-      tls_context->set_verify_mode(ssl::verify_peer);
-      tls_context->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 |
-                               ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1);
-      if (options.ca_file.empty()) {
-        tls_context->set_default_verify_paths();
-      } else {
-        tls_context->load_verify_file(options.ca_file);
-      }
-    }
-    return *tls_context;
-  }
-
-  std::unique_ptr<Connection> take_idle(const std::string& key) {
-    auto it = idle.find(key);
-    if (it == idle.end()) return nullptr;
-    auto now = Clock::now();
-    while (!it->second.empty()) {
-      auto conn = std::move(it->second.back());
-      it->second.pop_back();
-      if (now - conn->idle_since < options.idle_timeout && conn->lowest().socket().is_open()) return conn;
-    }
-    return nullptr;
-  }
-
-  void give_back(const std::string& key, std::unique_ptr<Connection> conn) {
-    auto& list = idle[key];
-    if (list.size() >= options.max_idle_per_host) return;
-    conn->idle_since = Clock::now();
-    conn->lowest().expires_never();
-    list.push_back(std::move(conn));
-  }
-
-  net::awaitable<std::unique_ptr<Connection>> connect(Url url, Clock::time_point deadline, const FetchPolicy* policy) {
-    tcp::resolver resolver(executor);
-    net::steady_timer guard(executor, deadline);
-    guard.async_wait([&resolver](boost::system::error_code ec) {
-      if (!ec) resolver.cancel();
-    });
-    auto [rec, endpoints] = co_await resolver.async_resolve(url.host, std::to_string(url.port), use_tuple);
-    guard.cancel();
-    if (rec) {
-      bool timed_out = Clock::now() >= deadline;
-      throw ClientError(timed_out ? ClientError::Kind::timeout : ClientError::Kind::resolve, false,
-                        "resolve " + url.host + ": " + (timed_out ? "timed out" : rec.message()));
-    }
-    // Only the addresses checked here are connected to: no second lookup
-    // that a rebinding DNS server could answer differently.
-    // A name that resolves to any refused address is refused as a whole.
-    std::vector<tcp::endpoint> allowed;
-    for (const auto& entry : endpoints) {
-      auto why = policy ? policy->refusal(url, entry.endpoint().address()) : std::string();
-      if (!why.empty()) {
-        throw ClientError(
-            ClientError::Kind::refused, false,
-            url.host + " resolves to a " + why + " address (" + entry.endpoint().address().to_string() + ")");
-      }
-      allowed.push_back(entry.endpoint());
-    }
-    auto conn = std::make_unique<Connection>();
-    if (url.tls()) {
-      conn->tls.emplace(executor, tls());
-    } else {
-      conn->plain.emplace(executor);
-    }
-    auto& lowest = conn->lowest();
-    lowest.expires_at(deadline);
-    auto [cec, ep] = co_await lowest.async_connect(allowed, use_tuple);
-    if (cec) {
-      throw ClientError(cec == beast::error::timeout ? ClientError::Kind::timeout : ClientError::Kind::connect, false,
-                        "connect " + url.host + ":" + std::to_string(url.port) + ": " + cec.message());
-    }
-    lowest.socket().set_option(tcp::no_delay(true));
-    if (conn->tls) {
-      // SNI, then certificate chain (verify_peer) and host name (RFC 6125).
-      if (SSL_set_tlsext_host_name(conn->tls->native_handle(), url.host.c_str()) != 1) {
-        throw ClientError(ClientError::Kind::tls, false, "cannot set TLS server name");
-      }
-      conn->tls->set_verify_callback(ssl::host_name_verification(url.host));
-      auto [hec] = co_await conn->tls->async_handshake(ssl::stream_base::client, use_tuple);
-      if (hec) {
-        throw ClientError(hec == beast::error::timeout ? ClientError::Kind::timeout : ClientError::Kind::tls, false,
-                          "TLS handshake with " + url.host + ": " + hec.message());
-      }
-    }
-    co_return conn;
-  }
-
-  net::any_io_executor executor;
-  ClientOptions options;
-  std::optional<ssl::context> tls_context;
-  std::map<std::string, std::vector<std::unique_ptr<Connection>>> idle;
-};
 
 Client::Client(net::any_io_executor executor, ClientOptions options)
     : impl_(std::make_unique<Impl>(executor, std::move(options))) {}
@@ -223,13 +140,7 @@ net::awaitable<Response> Client::send_once(ClientRequest request) {
   auto deadline = Clock::now() + timeout;
   const auto* policy = request.policy.get();
   auto key = pool_key(*url, policy);
-
-  bhttp::request<bhttp::string_body> out{bhttp::string_to_verb(request.method), url->target, 11};
-  if (out.method() == bhttp::verb::unknown) out.method_string(request.method);
-  bool default_port = url->port == (url->tls() ? 443 : 80);
-  out.set(bhttp::field::host, default_port ? url->host : url->host + ":" + std::to_string(url->port));
-  out.set(bhttp::field::user_agent, impl_->options.user_agent);
-  for (const auto& [name, value] : request.headers) out.set(name, value);
+  auto out = beast_request(request, *url, impl_->options.user_agent);
   out.body() = std::move(request.body);
   out.keep_alive(true);
   out.prepare_payload();
@@ -249,32 +160,17 @@ net::awaitable<Response> Client::send_once(ClientRequest request) {
       result = co_await exchange_plain(*conn->plain, conn->buffer, out, limit);
     }
     if (!result.ec) {
-      Response response;
-      response.status = static_cast<int>(result.response->result_int());
-      for (const auto& field : *result.response) {
-        response.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
-      }
+      auto response = to_response(*result.response);
       response.body = std::move(result.response->body());
       if (result.response->keep_alive()) impl_->give_back(key, std::move(conn));
       co_return response;
     }
-    const auto& ec = result.ec;
     // A pooled connection the server closed while idle fails at once with no
     // answer. Retrying is safe when nothing was sent, or the method is idempotent.
-    bool stale =
-        reused && !result.got_some && ec != beast::error::timeout && (!result.wrote || idempotent(request.method));
+    bool stale = reused && !result.got_some && result.ec != beast::error::timeout &&
+                 (!result.wrote || idempotent(request.method));
     if (stale && attempt == 0) continue;
-    if (ec == bhttp::error::body_limit) {
-      throw ClientError(ClientError::Kind::too_large, true, "response from " + url->host + " is too large");
-    }
-    auto kind = ec == beast::error::timeout ? ClientError::Kind::timeout
-                : ec.category() == bhttp::make_error_code(bhttp::error::bad_target).category() &&
-                        ec != bhttp::error::end_of_stream && ec != bhttp::error::partial_message
-                    ? ClientError::Kind::protocol
-                    : ClientError::Kind::io;
-    throw ClientError(kind, result.wrote,
-                      request.method + " " + url->host + ":" + std::to_string(url->port) + ": " +
-                          (kind == ClientError::Kind::timeout ? std::string("timed out") : ec.message()));
+    throw exchange_error(result, request.method, *url);
   }
 }
 
@@ -294,20 +190,6 @@ net::awaitable<std::size_t> Download::read(char* data, std::size_t size) {
   if (ec) throw ClientError(kind_of(ec), true, "reading from " + state_->host + ": " + ec.message());
   co_return n;
 }
-
-namespace {
-
-BeastRequest beast_request(const ClientRequest& request, const Url& url, const std::string& user_agent) {
-  BeastRequest out{bhttp::string_to_verb(request.method), url.target, 11};
-  if (out.method() == bhttp::verb::unknown) out.method_string(request.method);
-  bool default_port = url.port == (url.tls() ? 443 : 80);
-  out.set(bhttp::field::host, default_port ? url.host : url.host + ":" + std::to_string(url.port));
-  out.set(bhttp::field::user_agent, user_agent);
-  for (const auto& [name, value] : request.headers) out.set(name, value);
-  return out;
-}
-
-}  // namespace
 
 net::awaitable<std::unique_ptr<Download>> Client::open(ClientRequest request) {
   auto first_origin = origin_of(request.url);

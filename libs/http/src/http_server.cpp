@@ -17,6 +17,7 @@
 #include <nlohmann/json.hpp>
 
 #include <list>
+#include <optional>
 #include <vector>
 
 #include "kiebot/base/errors.hpp"
@@ -127,6 +128,32 @@ net::awaitable<bool> write_streamed(beast::tcp_stream& stream, Response response
   co_return true;
 }
 
+// A response, streamed or whole; false when the connection is unusable.
+net::awaitable<bool> write_response(beast::tcp_stream& stream, Response response, unsigned version, bool keep_alive,
+                                    bool head, std::chrono::milliseconds timeout) {
+  if (response.body_stream) {
+    bool written = co_await write_streamed(stream, std::move(response), version, keep_alive, head, timeout);
+    co_return written;
+  }
+  auto out = to_beast(std::move(response), version, keep_alive, head);
+  stream.expires_after(timeout);
+  auto [wec, wn] = co_await bhttp::async_write(stream, out, use_tuple);
+  co_return !wec;
+}
+
+// The answer to a request that could not be read: a malformed or oversized
+// request gets one; EOF, timeouts, resets and drain cancellation none.
+std::optional<Response> answer_read_error(const beast::error_code& ec, const ServerOptions& opt) {
+  bool parse_error = ec.category() == bhttp::make_error_code(bhttp::error::bad_target).category() &&
+                     ec != bhttp::error::end_of_stream && ec != bhttp::error::partial_message;
+  if (!parse_error) return std::nullopt;
+  return request_refusal(ec, RequestLimits{opt.body_limit, opt.header_limit, opt.body_limit_status});
+}
+
+void count_response(Server::State& st, int status) {
+  st.responses[std::clamp(status / 100, 1, 5)]->inc();
+}
+
 // A request body read through Request::body_stream, piece by piece.
 class StreamedBody final : public BodySource {
  public:
@@ -172,7 +199,7 @@ net::awaitable<Streamed> serve_streamed(beast::tcp_stream& stream, beast::flat_b
   if (!opt.stream_body(request)) co_return Streamed::no;
   // Guards apply before a streamed body is read, as before a buffered one.
   if (auto refused = st->router.admit(request)) {
-    st->responses[std::clamp(refused->status / 100, 1, 5)]->inc();
+    count_response(*st, refused->status);
     co_await write_and_close(stream, std::move(*refused));
     co_return Streamed::close;
   }
@@ -185,18 +212,10 @@ net::awaitable<Streamed> serve_streamed(beast::tcp_stream& stream, beast::flat_b
   StreamedBody body(stream, buffer, body_parser, opt.request_timeout);
   request.body_stream = &body;
   auto response = co_await dispatch(st->router, std::move(request));
-  st->responses[std::clamp(response.status / 100, 1, 5)]->inc();
+  count_response(*st, response.status);
   // A body the handler left unread would be taken for the next request.
   keep_alive = keep_alive && body.done() && !st->stopping;
-  bool written = false;
-  if (response.body_stream) {
-    written = co_await write_streamed(stream, std::move(response), version, keep_alive, head, opt.request_timeout);
-  } else {
-    auto out = to_beast(std::move(response), version, keep_alive, head);
-    stream.expires_after(opt.request_timeout);
-    auto [wec, wn] = co_await bhttp::async_write(stream, out, use_tuple);
-    written = !wec;
-  }
+  bool written = co_await write_response(stream, std::move(response), version, keep_alive, head, opt.request_timeout);
   st->latency->observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
   co_return written&& keep_alive ? Streamed::keep : Streamed::close;
 }
@@ -223,7 +242,7 @@ net::awaitable<void> run_session(beast::tcp_stream stream, std::shared_ptr<Serve
       // A guarded route refuses on the headers alone: the body is never read.
       auto head = to_request_head(parser.get());
       if (auto refused = st->router.admit(head)) {
-        st->responses[std::clamp(refused->status / 100, 1, 5)]->inc();
+        count_response(*st, refused->status);
         co_await write_and_close(stream, std::move(*refused));
         break;
       }
@@ -231,13 +250,7 @@ net::awaitable<void> run_session(beast::tcp_stream stream, std::shared_ptr<Serve
       std::tie(ec, n) = co_await bhttp::async_read(stream, buffer, parser, use_tuple);
     }
     if (ec) {
-      // A malformed or oversized request gets an answer; EOF, timeouts,
-      // resets and drain cancellation just end the connection.
-      bool parse_error = ec.category() == bhttp::make_error_code(bhttp::error::bad_target).category() &&
-                         ec != bhttp::error::end_of_stream && ec != bhttp::error::partial_message;
-      if (parse_error)
-        co_await write_and_close(
-            stream, request_refusal(ec, RequestLimits{opt.body_limit, opt.header_limit, opt.body_limit_status}));
+      if (auto refusal = answer_read_error(ec, opt)) co_await write_and_close(stream, std::move(*refusal));
       break;  // EOF, timeout, reset or cancelled by drain
     }
     auto started = std::chrono::steady_clock::now();
@@ -246,21 +259,11 @@ net::awaitable<void> run_session(beast::tcp_stream stream, std::shared_ptr<Serve
     bool head = message.method() == bhttp::verb::head;
     unsigned version = message.version();
     auto response = co_await dispatch(st->router, to_request(std::move(message)));
-    int status_class = std::clamp(response.status / 100, 1, 5);
-    st->responses[status_class]->inc();
+    count_response(*st, response.status);
     keep_alive = keep_alive && !st->stopping;
-    if (response.body_stream) {
-      bool written =
-          co_await write_streamed(stream, std::move(response), version, keep_alive, head, opt.request_timeout);
-      st->latency->observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
-      if (!written || !keep_alive) break;
-      continue;
-    }
-    auto out = to_beast(std::move(response), version, keep_alive, head);
-    stream.expires_after(opt.request_timeout);
-    auto [wec, wn] = co_await bhttp::async_write(stream, out, use_tuple);
+    bool written = co_await write_response(stream, std::move(response), version, keep_alive, head, opt.request_timeout);
     st->latency->observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
-    if (wec || !keep_alive) break;
+    if (!written || !keep_alive) break;
   }
   beast::error_code ignored;
   stream.socket().shutdown(tcp::socket::shutdown_send, ignored);

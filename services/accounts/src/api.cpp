@@ -80,67 +80,18 @@ http::Response respond(Outcome out) {
   return http::Response::json(out.status, out.body);
 }
 
-net::awaitable<Outcome> route(std::shared_ptr<Api> api, Route which, http::Request request, const Caller* caller) {
-  auto& store = *api->store;
+// The routes of a user's account: profile, gift, language, referral.
+net::awaitable<Outcome> user_route(Store* store, Route which, http::Request request) {
   switch (which) {
     case Route::get_user:
-      co_return co_await store.user(user_param(request));
-    case Route::create_hold: {
-      auto uid = user_param(request);
-      auto body = object_body(request.body);
-      // Read in this order (a braced list is evaluated left to right): the
-      // first bad field is the one answered.
-      accounts_api::HoldRequest hold{amount_field(body, "amount"), enum_field(body, "kind", {"paid", "free", "admin"}),
-                                     key_field(body, "idempotency_key"),
-                                     optional_int_field(body, "ttl_s", 1, 7 * 86400)};
-      co_return co_await store.hold(uid, hold.kind, hold.amount, hold.idempotency_key, hold.ttl_s);
-    }
-    case Route::commit_hold:
-      co_return co_await store.settle(HoldId(request.params.at("hold_id")), "commit");
-    case Route::release_hold:
-      co_return co_await store.settle(HoldId(request.params.at("hold_id")), "release");
-    case Route::credit: {
-      auto uid = user_param(request);
-      auto body = object_body(request.body);
-      auto amount = amount_field(body, "amount");
-      auto reason = enum_field(body, "reason", {"topup", "admin_grant", "refund", "referral", "stars"});
-      if (!caller->may("credit:" + reason)) co_return forbidden(*caller, "credit:" + reason, request.path);
-      auto key = key_field(body, "idempotency_key");
-      auto ref = optional_string_field(body, "ref", 200);
-      auto admin = admin_field(body);
-      if (reason == "admin_grant" && !admin) {
-        throw http::BadRequest{400, "missing_field", "admin_id is required for an admin_grant"};
-      }
-      if (reason != "admin_grant") admin.reset();
-      co_return co_await store.credit(uid, amount, reason, key, ref, admin);
-    }
-    case Route::debit: {
-      auto uid = user_param(request);
-      auto body = object_body(request.body);
-      auto amount = amount_field(body, "amount");
-      auto reason = enum_field(body, "reason", {"stars_refund", "admin_debit"});
-      if (!caller->may("debit:" + reason)) co_return forbidden(*caller, "debit:" + reason, request.path);
-      auto key = key_field(body, "idempotency_key");
-      auto ref = optional_string_field(body, "ref", 200);
-      auto admin = admin_field(body);
-      if (reason == "admin_debit") {
-        // A correction of someone's balance is the owner's alone.
-        if (!admin) throw http::BadRequest{400, "missing_field", "admin_id is required for an admin_debit"};
-        if (store.settings().owner_id != *admin) {
-          co_return Outcome{403, {{"error", "not_owner"}, {"message", "only the owner may debit a balance"}}};
-        }
-      }
-      co_return co_await store.debit(uid, amount, reason, key, ref, admin);
-    }
-    case Route::get_hold:
-      co_return co_await store.hold_info(HoldId(request.params.at("hold_id")));
+      co_return co_await store->user(user_param(request));
     case Route::gift:
-      co_return co_await store.gift(user_param(request));
+      co_return co_await store->gift(user_param(request));
     case Route::language: {
       auto uid = user_param(request);
       auto body = object_body(request.body);
       auto language = enum_field(body, "language", {"ru", "en"});
-      co_return co_await store.language(uid, language);
+      co_return co_await store->language(uid, language);
     }
     case Route::referral: {
       auto uid = user_param(request);
@@ -152,19 +103,95 @@ net::awaitable<Outcome> route(std::shared_ptr<Api> api, Route which, http::Reque
       auto referrer = parse_user_id(std::to_string(field->get<std::int64_t>()));
       if (!referrer) throw http::BadRequest{400, "invalid_user_id", "referrer_id must be a positive integer"};
       if (UserId(*referrer) == uid) throw http::BadRequest{400, "self_referral", "a user cannot refer themselves"};
-      co_return co_await store.referral(uid, UserId(*referrer));
+      co_return co_await store->referral(uid, UserId(*referrer));
     }
+    default:
+      break;
+  }
+  throw std::logic_error("not a user route");
+}
+
+net::awaitable<Outcome> hold_route(Store* store, Route which, http::Request request) {
+  switch (which) {
+    case Route::create_hold: {
+      auto uid = user_param(request);
+      auto body = object_body(request.body);
+      // Read in this order (a braced list is evaluated left to right): the
+      // first bad field is the one answered.
+      accounts_api::HoldRequest hold{amount_field(body, "amount"), enum_field(body, "kind", {"paid", "free", "admin"}),
+                                     key_field(body, "idempotency_key"),
+                                     optional_int_field(body, "ttl_s", 1, 7 * 86400)};
+      co_return co_await store->hold(uid, hold.kind, hold.amount, hold.idempotency_key, hold.ttl_s);
+    }
+    case Route::get_hold:
+      co_return co_await store->hold_info(HoldId(request.params.at("hold_id")));
+    case Route::commit_hold:
+      co_return co_await store->settle(HoldId(request.params.at("hold_id")), "commit");
+    case Route::release_hold:
+      co_return co_await store->settle(HoldId(request.params.at("hold_id")), "release");
+    default:
+      break;
+  }
+  throw std::logic_error("not a hold route");
+}
+
+net::awaitable<Outcome> credit_route(Store* store, http::Request request, const Caller* caller) {
+  auto uid = user_param(request);
+  auto body = object_body(request.body);
+  auto amount = amount_field(body, "amount");
+  auto reason = enum_field(body, "reason", {"topup", "admin_grant", "refund", "referral", "stars"});
+  if (!caller->may("credit:" + reason)) co_return forbidden(*caller, "credit:" + reason, request.path);
+  auto key = key_field(body, "idempotency_key");
+  auto ref = optional_string_field(body, "ref", 200);
+  auto admin = admin_field(body);
+  if (reason == "admin_grant" && !admin) {
+    throw http::BadRequest{400, "missing_field", "admin_id is required for an admin_grant"};
+  }
+  if (reason != "admin_grant") admin.reset();
+  co_return co_await store->credit(uid, amount, reason, key, ref, admin);
+}
+
+net::awaitable<Outcome> debit_route(Store* store, http::Request request, const Caller* caller) {
+  auto uid = user_param(request);
+  auto body = object_body(request.body);
+  auto amount = amount_field(body, "amount");
+  auto reason = enum_field(body, "reason", {"stars_refund", "admin_debit"});
+  if (!caller->may("debit:" + reason)) co_return forbidden(*caller, "debit:" + reason, request.path);
+  auto key = key_field(body, "idempotency_key");
+  auto ref = optional_string_field(body, "ref", 200);
+  auto admin = admin_field(body);
+  if (reason == "admin_debit") {
+    // A correction of someone's balance is the owner's alone.
+    if (!admin) throw http::BadRequest{400, "missing_field", "admin_id is required for an admin_debit"};
+    if (store->settings().owner_id != *admin) {
+      co_return Outcome{403, {{"error", "not_owner"}, {"message", "only the owner may debit a balance"}}};
+    }
+  }
+  co_return co_await store->debit(uid, amount, reason, key, ref, admin);
+}
+
+net::awaitable<Outcome> admin_route(Store* store, Route which, http::Request request) {
+  switch (which) {
     case Route::set_admin: {
       auto uid = user_param(request);
       auto body = object_body(request.body);
       auto limit = optional_int_field(body, "limit", 0, kMaxAmount.count());
       if (!limit) throw http::BadRequest{400, "missing_field", "limit is required (kopecks)"};
-      co_return co_await store.admin(uid, "set", Kopecks(*limit));
+      co_return co_await store->admin(uid, "set", Kopecks(*limit));
     }
     case Route::remove_admin:
-      co_return co_await store.admin(user_param(request), "remove", Kopecks());
+      co_return co_await store->admin(user_param(request), "remove", Kopecks());
     case Route::list_admins:
-      co_return co_await store.admins();
+      co_return co_await store->admins();
+    default:
+      break;
+  }
+  throw std::logic_error("not an admin route");
+}
+
+// The read-only reports: a user's ledger, the totals.
+net::awaitable<Outcome> stats_route(Store* store, Route which, http::Request request) {
+  switch (which) {
     case Route::ledger: {
       auto uid = user_param(request);
       std::int64_t limit = 50;
@@ -173,10 +200,40 @@ net::awaitable<Outcome> route(std::shared_ptr<Api> api, Route which, http::Reque
         if (!parsed || *parsed > 1000) throw http::BadRequest{400, "invalid_limit", "limit must be 1-1000"};
         limit = *parsed;
       }
-      co_return co_await store.ledger(uid, limit);
+      co_return co_await store->ledger(uid, limit);
     }
     case Route::stats:
-      co_return co_await store.stats();
+      co_return co_await store->stats();
+    default:
+      break;
+  }
+  throw std::logic_error("not a stats route");
+}
+
+net::awaitable<Outcome> route(std::shared_ptr<Api> api, Route which, http::Request request, const Caller* caller) {
+  auto* store = api->store;
+  switch (which) {
+    case Route::get_user:
+    case Route::gift:
+    case Route::language:
+    case Route::referral:
+      co_return co_await user_route(store, which, std::move(request));
+    case Route::create_hold:
+    case Route::get_hold:
+    case Route::commit_hold:
+    case Route::release_hold:
+      co_return co_await hold_route(store, which, std::move(request));
+    case Route::credit:
+      co_return co_await credit_route(store, std::move(request), caller);
+    case Route::debit:
+      co_return co_await debit_route(store, std::move(request), caller);
+    case Route::set_admin:
+    case Route::remove_admin:
+    case Route::list_admins:
+      co_return co_await admin_route(store, which, std::move(request));
+    case Route::ledger:
+    case Route::stats:
+      co_return co_await stats_route(store, which, std::move(request));
   }
   throw std::logic_error("unhandled accounts route");
 }

@@ -16,7 +16,7 @@
 #include <random>
 
 #include "catalog.hpp"
-#include "kiebot/base/base64.hpp"
+#include "emulator_state.hpp"
 #include "kiebot/base/log.hpp"
 #include "kiebot/http/client.hpp"
 #include "kiebot/http/health.hpp"
@@ -24,74 +24,13 @@
 
 namespace kiebot::kie {
 
-namespace {
-
-using json = nlohmann::json;
-using Clock = std::chrono::system_clock;
-
-struct Config {
-  std::int64_t waiting_ms = 200;
-  std::int64_t queuing_ms = 300;
-  std::int64_t generating_ms = 1000;
-  double failure_rate = 0.0;
-  std::int64_t credits = 100'000;
-  bool rate_limit = true;
-  bool maintenance = false;
-  std::size_t result_size = 64 * 1024;
-  std::string callback_mode = "normal";  // normal | duplicate | drop
-  int fail_next_code = 0;                // createTask answers this code...
-  int fail_next_count = 0;               // ...this many times
-  // createTask creates the task, then answers only after this long, this many
-  // times: the caller's timeout leaves it not knowing (an ambiguous submit).
-  std::int64_t slow_next_ms = 0;
-  int slow_next_count = 0;
-  std::int64_t callback_retry_ms = 200;  // first retry delay, doubling
-  // Where new tasks' result URLs point instead of this emulator (empty: here):
-  // a KIE that names an address it should not, for fetch-policy tests.
-  std::string result_base_url;
-};
-
-struct Task {
-  std::string id;
-  std::string model;
-  std::string output;
-  json request;  // what createTask received (the `param` of recordInfo)
-  std::string callback_url;
-  std::string base_url;  // where the result file is served
-  std::string state = "waiting";
-  bool will_fail = false;
-  std::int64_t created_ms = 0;
-  std::int64_t completed_ms = 0;
-};
-
-struct Upload {
-  std::string content_type;
-  std::string bytes;
-};
-
-struct State {
-  net::any_io_executor executor;
-  EmulatorOptions options;
-  Config config;
-  std::map<std::string, Task> tasks;
-  std::map<std::string, Upload> uploads;
-  std::deque<std::int64_t> recent_creates;
-  std::mt19937_64 rng{std::random_device{}()};
-  std::uint64_t next_id = 1;
-  // stats
-  std::uint64_t tasks_created = 0;
-  std::map<std::string, std::uint64_t> by_model;
-  std::uint64_t callbacks_sent = 0;
-  std::uint64_t callbacks_failed = 0;
-  std::uint64_t record_info_calls = 0;
-  std::unique_ptr<http::Client> client;
-};
+namespace detail {
 
 std::int64_t now_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now().time_since_epoch()).count();
 }
 
-http::Response kie(int code, std::string msg, json data = nullptr) {
+http::Response kie(int code, std::string msg, json data) {
   json body = {{"code", code}, {"msg", std::move(msg)}};
   if (!data.is_null()) body["data"] = std::move(data);
   return http::Response::json(200, body);
@@ -115,6 +54,12 @@ std::string base_url(const State& st, const http::Request& r) {
   if (!st.options.public_url.empty()) return st.options.public_url;
   return "http://" + std::string(r.header("host").value_or("127.0.0.1"));
 }
+
+}  // namespace detail
+
+using namespace detail;
+
+namespace {
 
 std::string result_url(const Task& t) {
   return t.base_url + "/files/" + t.id + "-result." + std::string(extension_for(t.output));
@@ -255,71 +200,6 @@ http::Response record_info(const std::shared_ptr<State>& st, const http::Request
   return kie(200, "success", record(it->second));
 }
 
-class PatternSource final : public http::BodySource {
- public:
-  explicit PatternSource(MediaPattern pattern) : p_(std::move(pattern)) {}
-  net::awaitable<std::size_t> read(char* data, std::size_t size) override {
-    std::size_t n = 0;
-    while (n < size && at_ < p_.length) {
-      const auto& from = at_ < p_.head.size() ? p_.head : p_.unit;
-      auto offset = at_ < p_.head.size() ? at_ : (at_ - p_.head.size()) % p_.unit.size();
-      auto take = std::min<std::uint64_t>({size - n, from.size() - offset, p_.length - at_});
-      std::copy_n(from.data() + offset, take, data + n);
-      n += static_cast<std::size_t>(take);
-      at_ += take;
-    }
-    co_return n;
-  }
-
- private:
-  MediaPattern p_;
-  std::uint64_t at_ = 0;
-};
-
-http::Response file(const std::shared_ptr<State>& st, const http::Request& r) {
-  const auto& name = r.params.at("name");
-  if (auto up = st->uploads.find(name); up != st->uploads.end()) {
-    return http::Response::text(200, up->second.bytes, up->second.content_type);
-  }
-  auto dash = name.rfind("-result.");
-  if (dash == std::string::npos || !st->tasks.count(name.substr(0, dash))) {
-    return http::Response::error(404, "not_found", "no such file");
-  }
-  auto ext = name.substr(dash + 8);
-  // Large results are produced as they are sent (like a CDN streaming a
-  // stored file): hundreds at once must not each sit in memory here.
-  if (auto pattern = media_pattern(ext, st->config.result_size); pattern && st->config.result_size > (1u << 20)) {
-    http::Response out;
-    out.headers = {{"Content-Type", std::string(content_type_for(ext))}};
-    out.body_stream_length = pattern->length;
-    out.body_stream = std::make_shared<PatternSource>(std::move(*pattern));
-    return out;
-  }
-  return http::Response::text(200, media_bytes(ext, st->config.result_size), std::string(content_type_for(ext)));
-}
-
-json stored(State& st, const std::string& base, std::string name, std::string content_type, std::string bytes) {
-  auto size = bytes.size();
-  auto key = "upload-" + std::to_string(st.next_id++) + "-" + name;
-  st.uploads[key] = Upload{content_type, std::move(bytes)};
-  return {{"fileName", name}, {"filePath", "kieai/uploads/" + key}, {"downloadUrl", base + "/files/" + key},
-          {"fileSize", size}, {"mimeType", content_type},           {"uploadedAt", now_ms()}};
-}
-
-http::Response upload_base64(const std::shared_ptr<State>& st, const http::Request& r) {
-  if (!authorized(*st, r)) return unauthorized();
-  auto body = json::parse(r.body, nullptr, false);
-  if (body.is_discarded() || !body.contains("base64Data") || !body["base64Data"].is_string()) {
-    return kie(400, "base64Data is required");
-  }
-  auto bytes = base64_decode(body["base64Data"].get<std::string>());
-  if (!bytes || bytes->empty()) return kie(400, "base64Data is not valid base64");
-  auto name = body.value("fileName", std::string("upload.bin"));
-  auto data = stored(*st, base_url(*st, r), name, "application/octet-stream", std::move(*bytes));
-  json out = {{"success", true}, {"code", 200}, {"msg", "File uploaded successfully"}, {"data", data}};
-  return http::Response::json(200, out);
-}
-
 // createTask, answered late when slow_next_create says so (the task exists either way).
 net::awaitable<http::Response> create_task_answer(std::shared_ptr<State> st, http::Request r) {
   auto response = create_task(st, r);
@@ -396,15 +276,8 @@ http::Router make_router(net::any_io_executor executor, EmulatorOptions options)
   router.add("GET", "/api/v1/chat/credit", http::SyncHandler([st](const http::Request& r) {
                return authorized(*st, r) ? kie(200, "success", st->config.credits) : unauthorized();
              }));
-  router.add("POST", "/api/v1/common/download-url", http::SyncHandler([st](const http::Request& r) {
-               if (!authorized(*st, r)) return unauthorized();
-               auto body = json::parse(r.body, nullptr, false);
-               if (body.is_discarded() || !body.contains("url") || !body["url"].is_string())
-                 return kie(422, "url is required");
-               auto url = body["url"].get<std::string>();
-               if (!url.starts_with(base_url(*st, r) + "/files/")) return kie(422, "The URL is not a KIE file URL");
-               return kie(200, "success", url + "?expires=" + std::to_string(now_ms() / 1000 + 1200));
-             }));
+  router.add("POST", "/api/v1/common/download-url",
+             http::SyncHandler([st](const http::Request& r) { return download_url(st, r); }));
   router.add("POST", "/api/file-base64-upload",
              http::SyncHandler([st](const http::Request& r) { return upload_base64(st, r); }));
   router.add("GET", "/files/{name}", http::SyncHandler([st](const http::Request& r) { return file(st, r); }));

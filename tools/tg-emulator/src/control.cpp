@@ -127,123 +127,156 @@ bool has_button(const json& markup, const std::string& data) {
   return false;
 }
 
-}  // namespace
+// A text message from a user (a command gets its bot_command entity).
+http::Response user_message(Emulator& em, const http::Request& r) {
+  auto& bot = bot_for(em, r);
+  auto uid = id_param(r, "user_id");
+  auto body = r.json();
+  auto text = body.at("text").get<std::string>();
+  if (text.empty() || utf16_length(text) > 4096)
+    throw http::BadRequest{400, "invalid_text", "text must be 1-4096 characters"};
+  auto user = user_object(uid, body);
+  auto& chat = em.private_chat(bot, uid, user);
+  json fields = {{"text", text}};
+  if (text.front() == '/') {
+    auto end = text.find(' ');
+    auto length = end == std::string::npos ? text.size() : end;
+    fields["entities"] =
+        json::array({{{"offset", 0}, {"length", utf16_length(text.substr(0, length))}, {"type", "bot_command"}}});
+  }
+  auto& m = add_message(em, bot, chat, false, fields);
+  em.push(bot, "message", m.body);
+  em.user_wrote(chat);
+  return http::Response::json(200, {{"update_id", bot.next_update_id - 1}, {"message_id", m.message_id}});
+}
 
-void add_control_routes(http::Router& router, std::shared_ptr<Emulator> em) {
-  router.add("POST", "/control/users/{user_id}/messages", http::SyncHandler([em](const http::Request& r) {
-               auto& bot = bot_for(*em, r);
-               auto uid = id_param(r, "user_id");
-               auto body = r.json();
-               auto text = body.at("text").get<std::string>();
-               if (text.empty() || utf16_length(text) > 4096)
-                 throw http::BadRequest{400, "invalid_text", "text must be 1-4096 characters"};
-               auto user = user_object(uid, body);
-               auto& chat = em->private_chat(bot, uid, user);
-               json fields = {{"text", text}};
-               if (text.front() == '/') {
-                 auto end = text.find(' ');
-                 auto length = end == std::string::npos ? text.size() : end;
-                 fields["entities"] = json::array(
-                     {{{"offset", 0}, {"length", utf16_length(text.substr(0, length))}, {"type", "bot_command"}}});
-               }
-               auto& m = add_message(*em, bot, chat, false, fields);
-               em->push(bot, "message", m.body);
-               em->user_wrote(chat);
-               return http::Response::json(200, {{"update_id", bot.next_update_id - 1}, {"message_id", m.message_id}});
-             }));
-  // Load generation: `count` text messages from `users` users, queued as
-  // updates but not kept in the chats' transcripts (memory stays flat);
-  // all at once, or `rate_per_s` of them a second.
-  router.add("POST", "/control/updates", http::SyncHandler([em](const http::Request& r) {
-               auto& bot = bot_for(*em, r);
-               auto body = r.json();
-               Load load;
-               load.count = body.value("count", std::int64_t{1});
-               load.users = body.value("users", std::int64_t{100});
-               load.first_user = body.value("first_user_id", std::int64_t{1'000'000});
-               auto text_bytes = body.value("text_bytes", std::int64_t{100});
-               auto rate = body.value("rate_per_s", std::int64_t{0});
-               if (load.count < 1 || load.count > 100'000 || load.users < 1 || load.first_user < 1 || text_bytes < 1 ||
-                   text_bytes > 4096 || rate < 0 || rate > 100'000) {
-                 throw http::BadRequest{
-                     400, "invalid_load",
-                     "count 1-100000, users >= 1, first_user_id >= 1, text_bytes 1-4096, rate_per_s 0-100000"};
-               }
-               load.text.assign(static_cast<std::size_t>(text_bytes), 'x');
-               auto first_update = bot.next_update_id;
-               if (rate > 0) {
-                 net::co_spawn(em->executor, paced_load(em, bot.token, std::move(load), rate),
-                               log::on_failure("paced_load_failed"));
-                 return http::Response::json(200, {{"first_update_id", first_update}, {"rate_per_s", rate}});
-               }
-               for (std::int64_t i = 0; i < load.count; ++i) push_load(*em, bot, load, i);
-               return http::Response::json(
-                   200, {{"first_update_id", first_update}, {"last_update_id", bot.next_update_id - 1}});
-             }));
-  router.add("POST", "/control/users/{user_id}/photos", http::SyncHandler([em](const http::Request& r) {
-               auto& bot = bot_for(*em, r);
-               auto uid = id_param(r, "user_id");
-               auto body = r.body.empty() ? json::object() : r.json();
-               auto& chat = em->private_chat(bot, uid, user_object(uid, body));
-               auto file_id = em->unique_id("AgACuser");
-               // The photo itself (the sandbox page uploads one), or a PNG of `size` bytes.
-               std::string bytes;
-               if (body.contains("data_base64")) {
-                 auto decoded = base64_decode(body.value("data_base64", ""));
-                 if (!decoded || decoded->empty() || decoded->size() > (20u << 20)) {
-                   throw http::BadRequest{400, "invalid_photo", "data_base64 must be base64 of 1 byte to 20 MB"};
-                 }
-                 bytes = std::move(*decoded);
-               } else {
-                 bytes = user_photo(body.value("size", 0));
-               }
-               auto size = bytes.size();
-               bot.files[file_id] =
-                   StoredFile{em->unique_id("AQADuser"), body.value("content_type", "image/png"), std::move(bytes)};
-               json photo = json::array({{{"file_id", file_id},
-                                          {"file_unique_id", bot.files[file_id].file_unique_id},
-                                          {"width", 1},
-                                          {"height", 1},
-                                          {"file_size", size}}});
-               json fields = {{"photo", photo}};
-               if (body.contains("caption")) fields["caption"] = body["caption"];
-               auto& m = add_message(*em, bot, chat, false, fields);
-               m.media = {{"type", "photo"}, {"url", "/file/bot" + bot.token + "/files/" + file_id}};
-               em->push(bot, "message", m.body);
-               return http::Response::json(
-                   200, {{"update_id", bot.next_update_id - 1}, {"message_id", m.message_id}, {"file_id", file_id}});
-             }));
-  router.add("POST", "/control/users/{user_id}/press", http::SyncHandler([em](const http::Request& r) {
-               auto& bot = bot_for(*em, r);
-               auto uid = id_param(r, "user_id");
-               auto body = r.json();
-               auto message_id = body.at("message_id").get<std::int64_t>();
-               auto data = body.at("callback_data").get<std::string>();
-               auto chat = bot.chats.find(uid);
-               if (chat == bot.chats.end()) throw http::BadRequest{404, "not_found", "no chat with this user"};
-               auto m = chat->second.messages.find(message_id);
-               if (m == chat->second.messages.end() || m->second.deleted || !m->second.from_bot) {
-                 throw http::BadRequest{404, "not_found", "no bot message with this message_id"};
-               }
-               if (!has_button(m->second.body.value("reply_markup", json()), data)) {
-                 throw http::BadRequest{400, "no_such_button", "the message has no button with this callback_data"};
-               }
-               auto id = em->unique_id("cbq");
-               bot.callbacks[id] = CallbackQuery{uid, message_id, em->now_s(), false, nullptr};
-               json query = {{"id", id},
-                             {"from", chat->second.user},
-                             {"message", m->second.body},
-                             {"chat_instance", std::to_string(uid * 7919)},
-                             {"data", data}};
-               em->push(bot, "callback_query", query);
-               return http::Response::json(200, {{"update_id", bot.next_update_id - 1}, {"callback_query_id", id}});
-             }));
+// A photo from a user, shown in the chat and stored as a file the bot can get.
+http::Response user_photo_message(Emulator& em, const http::Request& r) {
+  auto& bot = bot_for(em, r);
+  auto uid = id_param(r, "user_id");
+  auto body = r.body.empty() ? json::object() : r.json();
+  auto& chat = em.private_chat(bot, uid, user_object(uid, body));
+  auto file_id = em.unique_id("AgACuser");
+  // The photo itself (the sandbox page uploads one), or a PNG of `size` bytes.
+  std::string bytes;
+  if (body.contains("data_base64")) {
+    auto decoded = base64_decode(body.value("data_base64", ""));
+    if (!decoded || decoded->empty() || decoded->size() > (20u << 20)) {
+      throw http::BadRequest{400, "invalid_photo", "data_base64 must be base64 of 1 byte to 20 MB"};
+    }
+    bytes = std::move(*decoded);
+  } else {
+    bytes = user_photo(body.value("size", 0));
+  }
+  auto size = bytes.size();
+  bot.files[file_id] = StoredFile{em.unique_id("AQADuser"), body.value("content_type", "image/png"), std::move(bytes)};
+  json photo = json::array({{{"file_id", file_id},
+                             {"file_unique_id", bot.files[file_id].file_unique_id},
+                             {"width", 1},
+                             {"height", 1},
+                             {"file_size", size}}});
+  json fields = {{"photo", photo}};
+  if (body.contains("caption")) fields["caption"] = body["caption"];
+  auto& m = add_message(em, bot, chat, false, fields);
+  m.media = {{"type", "photo"}, {"url", "/file/bot" + bot.token + "/files/" + file_id}};
+  em.push(bot, "message", m.body);
+  return http::Response::json(
+      200, {{"update_id", bot.next_update_id - 1}, {"message_id", m.message_id}, {"file_id", file_id}});
+}
+
+// A user presses an inline button of a bot message.
+http::Response press_button(Emulator& em, const http::Request& r) {
+  auto& bot = bot_for(em, r);
+  auto uid = id_param(r, "user_id");
+  auto body = r.json();
+  auto message_id = body.at("message_id").get<std::int64_t>();
+  auto data = body.at("callback_data").get<std::string>();
+  auto chat = bot.chats.find(uid);
+  if (chat == bot.chats.end()) throw http::BadRequest{404, "not_found", "no chat with this user"};
+  auto m = chat->second.messages.find(message_id);
+  if (m == chat->second.messages.end() || m->second.deleted || !m->second.from_bot) {
+    throw http::BadRequest{404, "not_found", "no bot message with this message_id"};
+  }
+  if (!has_button(m->second.body.value("reply_markup", json()), data)) {
+    throw http::BadRequest{400, "no_such_button", "the message has no button with this callback_data"};
+  }
+  auto id = em.unique_id("cbq");
+  bot.callbacks[id] = CallbackQuery{uid, message_id, em.now_s(), false, nullptr};
+  json query = {{"id", id},
+                {"from", chat->second.user},
+                {"message", m->second.body},
+                {"chat_instance", std::to_string(uid * 7919)},
+                {"data", data}};
+  em.push(bot, "callback_query", query);
+  return http::Response::json(200, {{"update_id", bot.next_update_id - 1}, {"callback_query_id", id}});
+}
+
+// The load that POST /control/updates asks for, pushed or paced.
+http::Response push_updates(std::shared_ptr<Emulator> em, const http::Request& r) {
+  auto& bot = bot_for(*em, r);
+  auto body = r.json();
+  Load load;
+  load.count = body.value("count", std::int64_t{1});
+  load.users = body.value("users", std::int64_t{100});
+  load.first_user = body.value("first_user_id", std::int64_t{1'000'000});
+  auto text_bytes = body.value("text_bytes", std::int64_t{100});
+  auto rate = body.value("rate_per_s", std::int64_t{0});
+  if (load.count < 1 || load.count > 100'000 || load.users < 1 || load.first_user < 1 || text_bytes < 1 ||
+      text_bytes > 4096 || rate < 0 || rate > 100'000) {
+    throw http::BadRequest{400, "invalid_load",
+                           "count 1-100000, users >= 1, first_user_id >= 1, text_bytes 1-4096, rate_per_s 0-100000"};
+  }
+  load.text.assign(static_cast<std::size_t>(text_bytes), 'x');
+  auto first_update = bot.next_update_id;
+  if (rate > 0) {
+    net::co_spawn(em->executor, paced_load(em, bot.token, std::move(load), rate), log::on_failure("paced_load_failed"));
+    return http::Response::json(200, {{"first_update_id", first_update}, {"rate_per_s", rate}});
+  }
+  for (std::int64_t i = 0; i < load.count; ++i) push_load(*em, bot, load, i);
+  return http::Response::json(200, {{"first_update_id", first_update}, {"last_update_id", bot.next_update_id - 1}});
+}
+
+// Acting as users: messages, photos, button presses.
+void add_user_routes(http::Router& router, std::shared_ptr<Emulator> em) {
+  router.add("POST", "/control/users/{user_id}/messages",
+             http::SyncHandler([em](const http::Request& r) { return user_message(*em, r); }));
+  router.add("POST", "/control/users/{user_id}/photos",
+             http::SyncHandler([em](const http::Request& r) { return user_photo_message(*em, r); }));
+  router.add("POST", "/control/users/{user_id}/press",
+             http::SyncHandler([em](const http::Request& r) { return press_button(*em, r); }));
+}
+
+// Load generation: `count` text messages from `users` users, queued as
+// updates but not kept in the chats' transcripts (memory stays flat);
+// all at once, or `rate_per_s` of them a second.
+void add_load_routes(http::Router& router, std::shared_ptr<Emulator> em) {
+  router.add("POST", "/control/updates",
+             http::SyncHandler([em](const http::Request& r) { return push_updates(em, r); }));
+}
+
+// Chats as users see them, and the answers to their button presses.
+void add_chat_routes(http::Router& router, std::shared_ptr<Emulator> em) {
   router.add("GET", "/control/callbacks/{id}", http::SyncHandler([em](const http::Request& r) {
                auto& bot = bot_for(*em, r);
                auto it = bot.callbacks.find(r.params.at("id"));
                if (it == bot.callbacks.end()) throw http::BadRequest{404, "not_found", "no such callback query"};
                return http::Response::json(200, {{"answered", it->second.answered}, {"answer", it->second.answer}});
              }));
+  router.add("GET", "/control/chats/{chat_id}/transcript", http::SyncHandler([em](const http::Request& r) {
+               auto& bot = bot_for(*em, r);
+               auto it = bot.chats.find(id_param(r, "chat_id"));
+               if (it == bot.chats.end()) return http::Response::json(200, json::array());
+               return http::Response::json(200, transcript(it->second));
+             }));
+  router.add("GET", "/control/chats/{chat_id}/action", http::SyncHandler([em](const http::Request& r) {
+               auto& bot = bot_for(*em, r);
+               auto it = bot.chats.find(id_param(r, "chat_id"));
+               return http::Response::json(200, {{"action", it == bot.chats.end() ? "" : it->second.last_action}});
+             }));
+}
+
+// Payments with Telegram Stars: paying, their state, refunds.
+void add_payment_routes(http::Router& router, std::shared_ptr<Emulator> em) {
   router.add("POST", "/control/users/{user_id}/pay", http::SyncHandler([em](const http::Request& r) {
                auto& bot = bot_for(*em, r);
                auto body = r.json();
@@ -271,17 +304,10 @@ void add_control_routes(http::Router& router, std::shared_ptr<Emulator> em) {
                }
                return http::Response::json(200, {{"state", it->second.state}});
              }));
-  router.add("GET", "/control/chats/{chat_id}/transcript", http::SyncHandler([em](const http::Request& r) {
-               auto& bot = bot_for(*em, r);
-               auto it = bot.chats.find(id_param(r, "chat_id"));
-               if (it == bot.chats.end()) return http::Response::json(200, json::array());
-               return http::Response::json(200, transcript(it->second));
-             }));
-  router.add("GET", "/control/chats/{chat_id}/action", http::SyncHandler([em](const http::Request& r) {
-               auto& bot = bot_for(*em, r);
-               auto it = bot.chats.find(id_param(r, "chat_id"));
-               return http::Response::json(200, {{"action", it == bot.chats.end() ? "" : it->second.last_action}});
-             }));
+}
+
+// Counters, faults, configuration and the clock.
+void add_setup_routes(http::Router& router, std::shared_ptr<Emulator> em) {
   router.add("GET", "/control/stats", http::SyncHandler([em](const http::Request& r) {
                json methods = em->stats.methods;
                return http::Response::json(200, {{"methods", methods},
@@ -317,6 +343,16 @@ void add_control_routes(http::Router& router, std::shared_ptr<Emulator> em) {
                em->clock_offset_s += r.json().at("advance_s").get<std::int64_t>();
                return http::Response::json(200, {{"offset_s", em->clock_offset_s}});
              }));
+}
+
+}  // namespace
+
+void add_control_routes(http::Router& router, std::shared_ptr<Emulator> em) {
+  add_user_routes(router, em);
+  add_load_routes(router, em);
+  add_chat_routes(router, em);
+  add_payment_routes(router, em);
+  add_setup_routes(router, em);
 }
 
 }  // namespace kiebot::tg

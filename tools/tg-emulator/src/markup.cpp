@@ -80,97 +80,133 @@ Parsed parse_html(std::string_view in) {
   return out;
 }
 
-Parsed parse_markdown_v2(std::string_view in) {
-  static constexpr std::string_view kReserved = "_*[]()~`>#+-=|{}.!";
-  Parsed out;
+// A MarkdownV2 text read character by character; the entities open so
+// far, innermost last, are closed by the same marker.
+class MarkdownV2 {
+ public:
+  explicit MarkdownV2(std::string_view in) : in_(in) {}
+
+  Parsed parse() {
+    for (; i_ < in_.size(); ++i_) {
+      char c = in_[i_];
+      if (c == '\\') {
+        if (i_ + 1 < in_.size()) out_.text += in_[++i_];
+        continue;
+      }
+      if (in_code_) {
+        code_char(c);
+        continue;
+      }
+      if (!markup_char(c)) return out_;
+    }
+    if (!open_.empty()) {
+      out_.error = fail("Can't find end of " + open_.back().name + " entity at byte offset " +
+                        std::to_string(open_.back().offset));
+    }
+    return out_;
+  }
+
+ private:
   struct Open {
     std::string name;
     std::size_t offset;
   };
-  std::vector<Open> open;
-  auto toggle = [&](const std::string& name, std::size_t at) {
-    if (!open.empty() && open.back().name == name) {
-      open.pop_back();
+
+  void toggle(const std::string& name) {
+    if (!open_.empty() && open_.back().name == name) {
+      open_.pop_back();
     } else {
-      open.push_back({name, at});
+      open_.push_back({name, i_});
     }
-  };
-  bool in_code = false;
-  for (std::size_t i = 0; i < in.size(); ++i) {
-    char c = in[i];
-    if (c == '\\') {
-      if (i + 1 < in.size()) out.text += in[++i];
-      continue;
+  }
+
+  bool next_is(char c) const { return i_ + 1 < in_.size() && in_[i_ + 1] == c; }
+
+  bool failed(const std::string& what) {
+    out_.error = fail(what);
+    return false;
+  }
+
+  // Inside `code` or ```pre```: everything is text up to the closing marker.
+  void code_char(char c) {
+    if (c != '`') {
+      out_.text += c;
+      return;
     }
-    if (in_code) {
-      if (c == '`') {
-        bool pre = in.substr(i, 3) == "```";
-        in_code = false;
-        open.pop_back();
-        if (pre) i += 2;
-      } else {
-        out.text += c;
-      }
-      continue;
-    }
+    bool pre = in_.substr(i_, 3) == "```";
+    in_code_ = false;
+    open_.pop_back();
+    if (pre) i_ += 2;
+  }
+
+  // False when the text cannot be parsed (the error is in the result).
+  bool markup_char(char c) {
+    static constexpr std::string_view kReserved = "_*[]()~`>#+-=|{}.!";
     switch (c) {
-      case '*': toggle("Bold", i); break;
-      case '~': toggle("Strikethrough", i); break;
+      case '*':
+        toggle("Bold");
+        return true;
+      case '~':
+        toggle("Strikethrough");
+        return true;
       case '_':
-        if (i + 1 < in.size() && in[i + 1] == '_') {
-          toggle("Underline", i);
-          ++i;
+        if (next_is('_')) {
+          toggle("Underline");
+          ++i_;
         } else {
-          toggle("Italic", i);
+          toggle("Italic");
         }
-        break;
+        return true;
       case '|':
-        if (i + 1 < in.size() && in[i + 1] == '|') {
-          toggle("Spoiler", i);
-          ++i;
-        } else {
-          out.error = fail("Character '|' is reserved and must be escaped with the preceding '\\'");
-          return out;
-        }
-        break;
+        if (!next_is('|')) return failed("Character '|' is reserved and must be escaped with the preceding '\\'");
+        toggle("Spoiler");
+        ++i_;
+        return true;
       case '`':
-        open.push_back({in.substr(i, 3) == "```" ? "Pre" : "Code", i});
-        if (open.back().name == "Pre") i += 2;
-        in_code = true;
-        break;
+        open_.push_back({in_.substr(i_, 3) == "```" ? "Pre" : "Code", i_});
+        if (open_.back().name == "Pre") i_ += 2;
+        in_code_ = true;
+        return true;
       case '[':
-        open.push_back({"TextUrl", i});
-        break;
-      case ']': {
-        if (open.empty() || open.back().name != "TextUrl") {
-          out.error = fail("Character ']' is reserved and must be escaped with the preceding '\\'");
-          return out;
-        }
-        if (i + 1 >= in.size() || in[i + 1] != '(') {
-          out.error = fail("Can't find end of TextUrl entity at byte offset " + std::to_string(open.back().offset));
-          return out;
-        }
-        auto close = in.find(')', i + 2);
-        if (close == std::string_view::npos) {
-          out.error = fail("Can't find end of a URL at byte offset " + std::to_string(i + 1));
-          return out;
-        }
-        open.pop_back();
-        i = close;
-        break;
-      }
+        open_.push_back({"TextUrl", i_});
+        return true;
+      case ']':
+        return close_link();
       default:
         if (kReserved.find(c) != std::string_view::npos) {
-          out.error = fail(std::string("Character '") + c + "' is reserved and must be escaped with the preceding '\\'");
-          return out;
+          return failed(std::string("Character '") + c + "' is reserved and must be escaped with the preceding '\\'");
         }
-        out.text += c;
+        out_.text += c;
+        return true;
     }
   }
-  if (!open.empty()) {
-    out.error = fail("Can't find end of " + open.back().name + " entity at byte offset " + std::to_string(open.back().offset));
+
+  // "](url)" after a link's text.
+  bool close_link() {
+    if (open_.empty() || open_.back().name != "TextUrl") {
+      return failed("Character ']' is reserved and must be escaped with the preceding '\\'");
+    }
+    if (i_ + 1 >= in_.size() || in_[i_ + 1] != '(') {
+      return failed("Can't find end of TextUrl entity at byte offset " + std::to_string(open_.back().offset));
+    }
+    auto close = in_.find(')', i_ + 2);
+    if (close == std::string_view::npos) {
+      return failed("Can't find end of a URL at byte offset " + std::to_string(i_ + 1));
+    }
+    open_.pop_back();
+    i_ = close;
+    return true;
   }
-  return out;
+
+  std::string_view in_;
+  std::size_t i_ = 0;
+  Parsed out_;
+  std::vector<Open> open_;
+  bool in_code_ = false;
+};
+
+Parsed parse_markdown_v2(std::string_view in) {
+  return MarkdownV2(in).parse();
 }
 
 // Legacy Markdown: *bold*, _italic_, `code`, ```pre```, [text](url); no escapes needed elsewhere.

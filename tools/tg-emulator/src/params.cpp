@@ -70,6 +70,126 @@ PartHead parse_part_head(std::string_view headers) {
   return out;
 }
 
+std::invalid_argument bad_multipart() {
+  return std::invalid_argument("Bad Request: can't parse multipart/form-data");
+}
+
+// A streamed multipart body's parser, free of I/O: fed the body as it
+// arrives, it keeps only what it has not yet understood.
+class MultipartStream {
+ public:
+  MultipartStream(const std::string& boundary, Params start)
+      : delimiter_("\r\n--" + boundary), out_(std::move(start)) {}
+
+  void append(const char* data, std::size_t size) { buffer_.append(data, size); }
+
+  // Reads what the bytes so far allow; true once the closing delimiter came.
+  // Throws std::invalid_argument with Telegram's wording.
+  bool advance() {
+    bool progressed = true;
+    while (progressed && at_ != At::done) progressed = step();
+    return at_ == At::done;
+  }
+
+  Params params() && { return std::move(out_); }
+
+ private:
+  enum class At { preamble, after_delimiter, headers, content, done };
+
+  // One step of the parse; false when it needs more bytes (or is done).
+  bool step() {
+    switch (at_) {
+      case At::preamble:
+      case At::content:
+        return to_delimiter();
+      case At::after_delimiter:
+        return after_delimiter();
+      case At::headers:
+        return part_headers();
+      case At::done:
+        break;
+    }
+    return false;
+  }
+
+  // Up to the next delimiter: a part's content, or the preamble (skipped).
+  bool to_delimiter() {
+    auto pos = buffer_.find(delimiter_);
+    if (pos == std::string::npos) {
+      if (buffer_.size() > delimiter_.size()) {
+        auto keep = delimiter_.size();
+        if (at_ == At::content) take(std::string_view(buffer_).substr(0, buffer_.size() - keep));
+        buffer_.erase(0, buffer_.size() - keep);
+      }
+      return false;
+    }
+    if (at_ == At::content) {
+      take(std::string_view(buffer_).substr(0, pos));
+      finish_part();
+    }
+    buffer_.erase(0, pos + delimiter_.size());
+    at_ = At::after_delimiter;
+    return true;
+  }
+
+  // "--" closes the body, CRLF starts a part.
+  bool after_delimiter() {
+    if (buffer_.size() < 2) return false;
+    if (buffer_.starts_with("--")) {
+      at_ = At::done;
+      return false;
+    }
+    if (!buffer_.starts_with("\r\n")) throw bad_multipart();
+    buffer_.erase(0, 2);
+    at_ = At::headers;
+    return true;
+  }
+
+  bool part_headers() {
+    auto end = buffer_.find("\r\n\r\n");
+    if (end == std::string::npos) {
+      if (buffer_.size() > 16 * 1024) throw bad_multipart();
+      return false;
+    }
+    part_ = parse_part_head(std::string_view(buffer_).substr(0, end));
+    buffer_.erase(0, end + 4);
+    at_ = At::content;
+    return true;
+  }
+
+  void take(std::string_view bytes) {
+    if (part_.filename) {
+      auto room = kKeptBytes - std::min(kKeptBytes, file_.bytes.size());
+      file_.bytes.append(bytes.substr(0, room));
+      file_.size += bytes.size();
+    } else if (value_.size() + bytes.size() <= (1u << 20)) {
+      value_.append(bytes);
+    } else {
+      throw std::invalid_argument("Bad Request: a parameter is too long");
+    }
+  }
+
+  void finish_part() {
+    if (part_.name && part_.filename) {
+      file_.filename = *part_.filename;
+      file_.content_type = part_.content_type;
+      out_.files[*part_.name] = std::move(file_);
+    } else if (part_.name) {
+      out_.values[*part_.name] = std::move(value_);
+    }
+    file_ = UploadedFile{};
+    value_.clear();
+  }
+
+  const std::string delimiter_;
+  At at_ = At::preamble;
+  std::string buffer_ = "\r\n";  // the first delimiter has no CRLF before it
+  PartHead part_;
+  UploadedFile file_;
+  std::string value_;
+  Params out_;
+};
+
 }  // namespace
 
 bool streams_body(const http::Request& head) {
@@ -79,93 +199,27 @@ bool streams_body(const http::Request& head) {
 }
 
 net::awaitable<Params> read_streamed_params(http::Request request) {
-  auto bad = [] { return std::invalid_argument("Bad Request: can't parse multipart/form-data"); };
   Params out;
   if (auto q = request.target.find('?'); q != std::string::npos) {
     add_all(out, http::parse_query(std::string_view(request.target).substr(q + 1)));
   }
   auto boundary = header_param(request.header("content-type").value_or(""), "boundary");
-  if (!boundary || !request.body_stream) throw bad();
-  const std::string delimiter = "\r\n--" + *boundary;
-  enum class At { preamble, after_delimiter, headers, content, done } at = At::preamble;
-  std::string buffer = "\r\n";  // the first delimiter has no CRLF before it
-  PartHead part;
-  UploadedFile file;
-  std::string value;
-  auto take = [&](std::string_view bytes) {
-    if (part.filename) {
-      auto room = kKeptBytes - std::min(kKeptBytes, file.bytes.size());
-      file.bytes.append(bytes.substr(0, room));
-      file.size += bytes.size();
-    } else if (value.size() + bytes.size() <= (1u << 20)) {
-      value.append(bytes);
-    } else {
-      throw std::invalid_argument("Bad Request: a parameter is too long");
-    }
-  };
+  if (!boundary || !request.body_stream) throw bad_multipart();
+  MultipartStream parts(*boundary, std::move(out));
   std::vector<char> chunk(64 * 1024);
   bool eof = false;
-  while (at != At::done) {
-    bool progressed = true;
-    while (progressed && at != At::done) {
-      progressed = false;
-      if (at == At::preamble || at == At::content) {
-        auto pos = buffer.find(delimiter);
-        if (pos != std::string::npos) {
-          if (at == At::content) {
-            take(std::string_view(buffer).substr(0, pos));
-            if (part.name && part.filename) {
-              file.filename = *part.filename;
-              file.content_type = part.content_type;
-              out.files[*part.name] = std::move(file);
-            } else if (part.name) {
-              out.values[*part.name] = std::move(value);
-            }
-            file = UploadedFile{};
-            value.clear();
-          }
-          buffer.erase(0, pos + delimiter.size());
-          at = At::after_delimiter;
-          progressed = true;
-        } else if (buffer.size() > delimiter.size()) {
-          auto keep = delimiter.size();
-          if (at == At::content) take(std::string_view(buffer).substr(0, buffer.size() - keep));
-          buffer.erase(0, buffer.size() - keep);
-        }
-      } else if (at == At::after_delimiter && buffer.size() >= 2) {
-        if (buffer.starts_with("--")) {
-          at = At::done;
-        } else if (buffer.starts_with("\r\n")) {
-          buffer.erase(0, 2);
-          at = At::headers;
-          progressed = true;
-        } else {
-          throw bad();
-        }
-      } else if (at == At::headers) {
-        auto end = buffer.find("\r\n\r\n");
-        if (end == std::string::npos) {
-          if (buffer.size() > 16 * 1024) throw bad();
-        } else {
-          part = parse_part_head(std::string_view(buffer).substr(0, end));
-          buffer.erase(0, end + 4);
-          at = At::content;
-          progressed = true;
-        }
-      }
-    }
-    if (at == At::done) break;
-    if (eof) throw bad();
+  while (!parts.advance()) {
+    if (eof) throw bad_multipart();
     auto n = co_await request.body_stream->read(chunk.data(), chunk.size());
     if (n == 0) eof = true;
-    buffer.append(chunk.data(), n);
+    parts.append(chunk.data(), n);
   }
   // The closing delimiter's epilogue is read to the end, so the connection stays usable.
   while (true) {
     auto n = co_await request.body_stream->read(chunk.data(), chunk.size());
     if (n == 0) break;
   }
-  co_return out;
+  co_return std::move(parts).params();
 }
 
 std::optional<std::string> Params::get(std::string_view name) const {

@@ -48,71 +48,78 @@ net::awaitable<void> expire_payment(std::shared_ptr<Emulator> em, std::string to
   if (payment.state == "pending") payment.state = "failed";
 }
 
+http::Response send_invoice(Emulator& em, Bot& bot, const Params& p) {
+  auto chat_id = p.get("chat_id").value_or("");
+  auto chat = bot.chats.end();
+  try {
+    chat = bot.chats.find(std::stoll(chat_id));
+  } catch (const std::exception&) {
+  }
+  if (chat == bot.chats.end()) bad("chat not found");
+  auto inv = read_invoice(p);
+  spend_flood(em, chat->second);
+  json invoice = {{"title", inv.title},
+                  {"description", inv.description},
+                  {"start_parameter", ""},
+                  {"currency", "XTR"},
+                  {"total_amount", inv.amount}};
+  auto& m = add_message(em, bot, chat->second, true, {{"invoice", invoice}});
+  m.invoice_payload = inv.payload;
+  m.visible_text = inv.title + " — " + std::to_string(inv.amount) + " ⭐";
+  return ok(m.body);
+}
+
+// The bot's answer to a pre-checkout query: the payment succeeds or fails.
+http::Response answer_pre_checkout(Emulator& em, Bot& bot, const Params& p) {
+  auto id = p.get("pre_checkout_query_id").value_or("");
+  auto it = bot.payments.find(id);
+  if (it == bot.payments.end() || it->second.state != "pending") bad("QUERY_ID_INVALID");
+  auto& payment = it->second;
+  if (em.now_s() - payment.created_s > 10) {  // too late: the payment already failed for the user
+    payment.state = "failed";
+    bad("QUERY_ID_INVALID");
+  }
+  auto ok_value = p.get("ok").value_or("");
+  if (ok_value != "true" && ok_value != "1") {
+    if (p.get("error_message").value_or("").empty()) bad("error_message is required when ok is false");
+    payment.state = "failed";
+    return ok(true);
+  }
+  payment.state = "paid";
+  payment.charge_id = em.unique_id("stxCharge");
+  auto& chat = bot.chats[payment.user_id];
+  json success = {{"currency", "XTR"},
+                  {"total_amount", payment.amount},
+                  {"invoice_payload", payment.payload},
+                  {"telegram_payment_charge_id", payment.charge_id},
+                  {"provider_payment_charge_id", ""}};
+  auto& m = add_message(em, bot, chat, false, {{"successful_payment", success}});
+  m.visible_text = "Paid " + std::to_string(payment.amount) + " ⭐";
+  em.push(bot, "message", m.body);
+  return ok(true);
+}
+
+http::Response refund_star_payment(Emulator& em, Bot& bot, const Params& p) {
+  auto user = p.get("user_id").value_or("");
+  auto charge = p.get("telegram_payment_charge_id").value_or("");
+  for (auto& [id, payment] : bot.payments) {
+    if (payment.charge_id != charge || std::to_string(payment.user_id) != user) continue;
+    refund_payment(em, bot, payment);
+    return ok(true);
+  }
+  bad("CHARGE_NOT_FOUND");
+}
+
 }  // namespace
 
 http::Response payment_method(Emulator& em, Bot& bot, const std::string& method, const Params& p) {
-  if (method == "sendInvoice") {
-    auto chat_id = p.get("chat_id").value_or("");
-    auto chat = bot.chats.end();
-    try {
-      chat = bot.chats.find(std::stoll(chat_id));
-    } catch (const std::exception&) {
-    }
-    if (chat == bot.chats.end()) bad("chat not found");
-    auto inv = read_invoice(p);
-    spend_flood(em, chat->second);
-    json invoice = {{"title", inv.title},
-                    {"description", inv.description},
-                    {"start_parameter", ""},
-                    {"currency", "XTR"},
-                    {"total_amount", inv.amount}};
-    auto& m = add_message(em, bot, chat->second, true, {{"invoice", invoice}});
-    m.invoice_payload = inv.payload;
-    m.visible_text = inv.title + " — " + std::to_string(inv.amount) + " ⭐";
-    return ok(m.body);
-  }
+  if (method == "sendInvoice") return send_invoice(em, bot, p);
   if (method == "createInvoiceLink") {
     read_invoice(p);
     return ok("https://t.me/$" + em.unique_id("inv"));
   }
-  if (method == "answerPreCheckoutQuery") {
-    auto id = p.get("pre_checkout_query_id").value_or("");
-    auto it = bot.payments.find(id);
-    if (it == bot.payments.end() || it->second.state != "pending") bad("QUERY_ID_INVALID");
-    auto& payment = it->second;
-    if (em.now_s() - payment.created_s > 10) {  // too late: the payment already failed for the user
-      payment.state = "failed";
-      bad("QUERY_ID_INVALID");
-    }
-    auto ok_value = p.get("ok").value_or("");
-    if (ok_value != "true" && ok_value != "1") {
-      if (p.get("error_message").value_or("").empty()) bad("error_message is required when ok is false");
-      payment.state = "failed";
-      return ok(true);
-    }
-    payment.state = "paid";
-    payment.charge_id = em.unique_id("stxCharge");
-    auto& chat = bot.chats[payment.user_id];
-    json success = {{"currency", "XTR"},
-                    {"total_amount", payment.amount},
-                    {"invoice_payload", payment.payload},
-                    {"telegram_payment_charge_id", payment.charge_id},
-                    {"provider_payment_charge_id", ""}};
-    auto& m = add_message(em, bot, chat, false, {{"successful_payment", success}});
-    m.visible_text = "Paid " + std::to_string(payment.amount) + " ⭐";
-    em.push(bot, "message", m.body);
-    return ok(true);
-  }
-  if (method == "refundStarPayment") {
-    auto user = p.get("user_id").value_or("");
-    auto charge = p.get("telegram_payment_charge_id").value_or("");
-    for (auto& [id, payment] : bot.payments) {
-      if (payment.charge_id != charge || std::to_string(payment.user_id) != user) continue;
-      refund_payment(em, bot, payment);
-      return ok(true);
-    }
-    bad("CHARGE_NOT_FOUND");
-  }
+  if (method == "answerPreCheckoutQuery") return answer_pre_checkout(em, bot, p);
+  if (method == "refundStarPayment") return refund_star_payment(em, bot, p);
   throw BotError{404, "Not Found"};
 }
 

@@ -107,44 +107,17 @@ net::awaitable<bool> Dispatcher::process(kafka::Message message) {
   auto state = co_await net::this_coro::cancellation_state;
   log::debug("update_handling", {{"update_id", update_id}, {"chat", message.key}});
   for (int attempt = 1;; ++attempt) {
-    std::string error;
-    bool must_not_skip = money;
-    bool malformed = false;
-    try {
-      if (co_await store_.handled(update_id)) {
-        Metrics::get().outcome("duplicate");
-        co_return true;
-      }
-      co_await dialog_.handle(update);
-      co_await store_.mark_handled(update_id);
-      Metrics::get().outcome(attempt == 1 ? "ok" : "retried");
-      break;
-    } catch (const MoneyNotRecorded& e) {
-      error = e.what();
-      must_not_skip = true;
-    } catch (const nlohmann::json::exception& e) {
-      error = e.what();
-      malformed = true;
-    } catch (const MalformedUpdate& e) {
-      error = e.what();
-      malformed = true;
-    } catch (const std::exception& e) {
-      error = e.what();
-    }
-    if (malformed) {
-      // A field of the wrong type: no retry can fix it, money or not.
-      log::error("update_malformed", {{"update_id", update_id}, {"error", error}});
-      Metrics::get().outcome("malformed");
-      try {
-        co_await store_.mark_handled(update_id);
-      } catch (const std::exception& e) {
-        log::warn("mark_handled_failed", {{"update_id", update_id}, {"error", e.what()}});
-      }
+    auto tried = co_await try_once(update, update_id, attempt);
+    if (tried.result == Try::Result::duplicate) co_return true;
+    if (tried.result == Try::Result::handled) break;
+    if (tried.result == Try::Result::malformed) {
+      co_await skip_malformed(update_id, std::move(tried.error));
       co_return true;
     }
     if (cancelled(state)) co_return false;
+    bool must_not_skip = money || tried.money_not_recorded;
     log::warn("update_failed",
-              {{"update_id", update_id}, {"attempt", attempt}, {"money", must_not_skip}, {"error", error}});
+              {{"update_id", update_id}, {"attempt", attempt}, {"money", must_not_skip}, {"error", tried.error}});
     if (must_not_skip) {
       // Money already moved (or was decided) and is not recorded anywhere
       // else yet: retried until it is, however long accounts or Redis is away.
@@ -153,15 +126,7 @@ net::awaitable<bool> Dispatcher::process(kafka::Message message) {
       continue;
     }
     if (attempt >= options_.attempts) {
-      // Skipped, never silently: logged, counted, and the user is told.
-      log::error("update_skipped", {{"update_id", update_id}, {"error", error}});
-      Metrics::get().outcome("failed");
-      try {
-        co_await dialog_.apologize(update);
-        co_await store_.mark_handled(update_id);
-      } catch (const std::exception& e) {
-        log::warn("apology_failed", {{"update_id", update_id}, {"error", e.what()}});
-      }
+      co_await give_up(update, update_id, std::move(tried.error));
       break;
     }
     if (!co_await sleep_for(backoff_delay(options_.retry_delay, options_.retry_delay * 8, attempt))) co_return false;
@@ -169,6 +134,57 @@ net::awaitable<bool> Dispatcher::process(kafka::Message message) {
   std::chrono::duration<double> took = std::chrono::steady_clock::now() - started;
   Metrics::get().handle_seconds.observe(took.count());
   co_return true;
+}
+
+net::awaitable<Dispatcher::Try> Dispatcher::try_once(json update, std::int64_t update_id, int attempt) {
+  Try tried;
+  try {
+    if (co_await store_.handled(update_id)) {
+      Metrics::get().outcome("duplicate");
+      tried.result = Try::Result::duplicate;
+      co_return tried;
+    }
+    co_await dialog_.handle(std::move(update));
+    co_await store_.mark_handled(update_id);
+    Metrics::get().outcome(attempt == 1 ? "ok" : "retried");
+    tried.result = Try::Result::handled;
+    co_return tried;
+  } catch (const MoneyNotRecorded& e) {
+    tried.error = e.what();
+    tried.money_not_recorded = true;
+  } catch (const nlohmann::json::exception& e) {
+    tried.error = e.what();
+    tried.result = Try::Result::malformed;
+  } catch (const MalformedUpdate& e) {
+    tried.error = e.what();
+    tried.result = Try::Result::malformed;
+  } catch (const std::exception& e) {
+    tried.error = e.what();
+  }
+  co_return tried;
+}
+
+net::awaitable<void> Dispatcher::skip_malformed(std::int64_t update_id, std::string error) {
+  // A field of the wrong type: no retry can fix it, money or not.
+  log::error("update_malformed", {{"update_id", update_id}, {"error", error}});
+  Metrics::get().outcome("malformed");
+  try {
+    co_await store_.mark_handled(update_id);
+  } catch (const std::exception& e) {
+    log::warn("mark_handled_failed", {{"update_id", update_id}, {"error", e.what()}});
+  }
+}
+
+net::awaitable<void> Dispatcher::give_up(json update, std::int64_t update_id, std::string error) {
+  // Skipped, never silently: logged, counted, and the user is told.
+  log::error("update_skipped", {{"update_id", update_id}, {"error", error}});
+  Metrics::get().outcome("failed");
+  try {
+    co_await dialog_.apologize(std::move(update));
+    co_await store_.mark_handled(update_id);
+  } catch (const std::exception& e) {
+    log::warn("apology_failed", {{"update_id", update_id}, {"error", e.what()}});
+  }
 }
 
 net::awaitable<void> Dispatcher::watchdog() {

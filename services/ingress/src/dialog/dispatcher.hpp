@@ -57,6 +57,18 @@ class Dispatcher {
   // True when the update is done with (handled, a duplicate, unreadable or
   // skipped); false when it was cancelled and must be handled again.
   net::awaitable<bool> process(kafka::Message message);
+  // How one try at an update ended.
+  struct Try {
+    enum class Result { handled, duplicate, failed, malformed };
+    Result result = Result::failed;
+    std::string error;                // what failed
+    bool money_not_recorded = false;  // failed after money moved: must not be skipped
+  };
+  net::awaitable<Try> try_once(nlohmann::json update, std::int64_t update_id, int attempt);
+  // Marks an update that no retry can fix as handled.
+  net::awaitable<void> skip_malformed(std::int64_t update_id, std::string error);
+  // Out of attempts: the user is told, and the update marked handled.
+  net::awaitable<void> give_up(nlohmann::json update, std::int64_t update_id, std::string error);
   net::awaitable<void> watchdog();
   // Past max_waiting_per_chat: acknowledged and dropped; a button still answered.
   void drop(const kafka::Message& message);

@@ -2,6 +2,8 @@
 #include "poller.hpp"
 #include "kiebot/base/clock.hpp"
 
+#include <optional>
+
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <nlohmann/json.hpp>
@@ -42,6 +44,45 @@ const char* conflict_advice(ConflictCause cause) {
              "machine); only one may poll: stop it, or revoke the token with @BotFather";
     default:
       return "Telegram refused getUpdates with 409 Conflict";
+  }
+}
+
+// How long to wait before the next getUpdates after `answer`; 0 to go on
+// with its updates. Throws ExitError when Telegram refuses the token.
+std::chrono::milliseconds pause_after(const Answer& answer, Backoff& errors, Backoff& conflicts) {
+  auto& m = Metrics::get();
+  switch (answer.kind) {
+    case Answer::Kind::ok:
+      return std::chrono::milliseconds{0};
+    case Answer::Kind::conflict:
+      return conflicts.next();
+    case Answer::Kind::throttled:
+      m.throttled.inc();
+      log::warn("telegram_throttled", {{"retry_after_s", answer.retry_after.count()}});
+      return answer.retry_after;
+    case Answer::Kind::unauthorized:
+      log::error("telegram_unauthorized", {{"status", answer.status}, {"description", answer.description}});
+      throw ExitError(2, "Telegram refused TELEGRAM_BOT_TOKEN (" + std::to_string(answer.status) + " " +
+                             answer.description + "): check the token with @BotFather and TELEGRAM_API_BASE");
+    case Answer::Kind::transient:
+    case Answer::Kind::rejected:
+      break;
+  }
+  m.telegram_errors.inc();
+  auto wait = errors.next();
+  log::warn("get_updates_failed",
+            {{"status", answer.status}, {"description", answer.description}, {"retry_in_ms", wait.count()}});
+  return wait;
+}
+
+// The updates of a getUpdates body; nothing when it cannot be read.
+std::optional<std::vector<RawUpdate>> read_updates(const std::string& body) {
+  try {
+    return scan_get_updates(body);
+  } catch (const ScanError& e) {
+    Metrics::get().telegram_errors.inc();
+    log::error("get_updates_unreadable", {{"error", e.what()}});
+    return std::nullopt;
   }
 }
 
@@ -97,8 +138,6 @@ net::awaitable<void> Poller::run(std::int64_t epoch) {
   log::info("polling", {{"epoch", epoch}, {"offset", last_.offset}, {"long_poll_s", options_.long_poll.count()}});
   Backoff backoff(options_.backoff_min, options_.backoff_max);
   Backoff conflict_backoff(std::chrono::seconds(1), std::chrono::seconds(30));
-  const auto http_timeout =
-      std::chrono::duration_cast<std::chrono::milliseconds>(options_.long_poll) + std::chrono::seconds(10);
   // The offset of the next getUpdates, 0 for none. A holder starts without
   // one: the stored offset may belong to a batch its predecessor published
   // but never confirmed, which plan_batch recognises by its ids, and never
@@ -107,50 +146,13 @@ net::awaitable<void> Poller::run(std::int64_t epoch) {
   // confirmed and later calls go without it until the next batch.
   std::int64_t confirm = 0;
   while (!co_await cancelled()) {
-    nlohmann::json request = {
-        {"limit", 100}, {"timeout", options_.long_poll.count()}, {"allowed_updates", allowed_updates()}};
-    if (confirm > 0) request["offset"] = confirm;
-    auto body = request.dump();
-    auto answer = co_await api_.call("getUpdates", std::move(body), http_timeout);
+    auto answer = co_await get_updates(confirm);
     if (co_await cancelled()) co_return;
-    std::chrono::milliseconds wait{0};
-    switch (answer.kind) {
-      case Answer::Kind::ok:
-        break;
-      case Answer::Kind::conflict: {
-        auto cause = conflict_cause(answer.description);
-        (cause == ConflictCause::webhook_active ? m.conflicts_webhook : m.conflicts_other_poller).inc();
-        log::error(
-            "telegram_conflict",
-            {{"cause", to_string(cause)}, {"description", answer.description}, {"message", conflict_advice(cause)}});
-        if (cause == ConflictCause::webhook_active && options_.delete_webhook) {
-          // Pending updates are kept: they come through getUpdates next.
-          std::string keep_pending = R"({"drop_pending_updates":false})";
-          auto deleted = co_await api_.call("deleteWebhook", std::move(keep_pending), std::chrono::seconds(10));
-          log::warn("webhook_deleted",
-                    {{"ok", deleted.kind == Answer::Kind::ok}, {"description", deleted.description}});
-          if (deleted.kind == Answer::Kind::ok) continue;
-        }
-        wait = conflict_backoff.next();
-        break;
-      }
-      case Answer::Kind::throttled:
-        m.throttled.inc();
-        log::warn("telegram_throttled", {{"retry_after_s", answer.retry_after.count()}});
-        wait = answer.retry_after;
-        break;
-      case Answer::Kind::unauthorized:
-        log::error("telegram_unauthorized", {{"status", answer.status}, {"description", answer.description}});
-        throw ExitError(2, "Telegram refused TELEGRAM_BOT_TOKEN (" + std::to_string(answer.status) + " " +
-                               answer.description + "): check the token with @BotFather and TELEGRAM_API_BASE");
-      case Answer::Kind::transient:
-      case Answer::Kind::rejected:
-        m.telegram_errors.inc();
-        wait = backoff.next();
-        log::warn("get_updates_failed",
-                  {{"status", answer.status}, {"description", answer.description}, {"retry_in_ms", wait.count()}});
-        break;
+    if (answer.kind == Answer::Kind::conflict) {
+      bool webhook_deleted = co_await resolve_conflict(answer.description);
+      if (webhook_deleted) continue;
     }
+    auto wait = pause_after(answer, backoff, conflict_backoff);
     if (wait.count() > 0) {
       if (!co_await sleep_for(wait)) co_return;
       continue;
@@ -164,59 +166,88 @@ net::awaitable<void> Poller::run(std::int64_t epoch) {
       std::erase_if(last_.batch, [confirm](std::int64_t id) { return id < confirm; });
       confirm = 0;
     }
-    auto received_at = Clock::now();
-    auto answer_body = std::make_shared<const std::string>(std::move(answer.body));
-    std::vector<RawUpdate> updates;
-    bool readable = true;
-    try {
-      updates = scan_get_updates(*answer_body);
-    } catch (const ScanError& e) {
-      readable = false;
-      m.telegram_errors.inc();
-      log::error("get_updates_unreadable", {{"error", e.what()}});
-    }
-    if (!readable) {
+    Received received;
+    received.at = Clock::now();
+    received.body = std::make_shared<const std::string>(std::move(answer.body));
+    auto updates = read_updates(*received.body);
+    if (!updates) {
       if (!co_await sleep_for(backoff.next())) co_return;
       continue;
     }
-    if (updates.empty()) continue;
-    m.received.inc(static_cast<double>(updates.size()));
-    auto plan = plan_batch(updates, last_);
-    if (plan.skipped > 0) {
-      m.skipped.inc(static_cast<double>(plan.skipped));
-      log::info("batch_already_published", {{"skipped", plan.skipped}, {"stored_offset", last_.offset}});
-    }
-    if (!plan.publish.empty()) {
-      if (plan.restarted) {
-        log::warn("update_ids_restarted",
-                  {{"stored_offset", last_.offset},
-                   {"first_update_id", plan.publish.front().update_id},
-                   {"message", "Telegram restarted its update numbering (after a quiet week)"}});
-      }
-      if (fenced(epoch, "poll")) co_return;
-      Batch batch;
-      batch.body = answer_body;
-      batch.updates = std::move(plan.publish);
-      for (const auto& u : batch.updates) batch.ids.push_back(u.update_id);
-      batch.confirm = plan.confirm;
-      batch.restarted = plan.restarted;
-      batch.received_at = received_at;
-      batch.received_at_ms = unix_ms();
-      // Shielded: once started, the batch is published and its offset
-      // stored even if shutdown begins meanwhile. It runs as a child of its
-      // own group, which our cancellation does not reach (join() is not
-      // interrupted by it); only the process's drain deadline ends it.
-      auto executor = co_await net::this_coro::executor;
-      TaskGroup shield(executor, "poller_batch");
-      Delivery delivery;
-      shield.spawn(deliver_into(epoch, std::move(batch), &delivery));
-      co_await shield.join(kShieldedBatch);
-      if (delivery.failure) std::rethrow_exception(delivery.failure);
-      if (!delivery.go_on) co_return;
-    }
-    confirm = plan.confirm;
+    if (updates->empty()) continue;
+    received.updates = std::move(*updates);
+    auto next = co_await take(epoch, std::move(received));
+    if (!next) co_return;
+    confirm = *next;
     m.offset.set(static_cast<double>(confirm));
   }
+}
+
+net::awaitable<Answer> Poller::get_updates(std::int64_t confirm) {
+  const auto http_timeout =
+      std::chrono::duration_cast<std::chrono::milliseconds>(options_.long_poll) + std::chrono::seconds(10);
+  nlohmann::json request = {
+      {"limit", 100}, {"timeout", options_.long_poll.count()}, {"allowed_updates", allowed_updates()}};
+  if (confirm > 0) request["offset"] = confirm;
+  auto body = request.dump();
+  auto answer = co_await api_.call("getUpdates", std::move(body), http_timeout);
+  co_return answer;
+}
+
+net::awaitable<bool> Poller::resolve_conflict(std::string description) {
+  auto& m = Metrics::get();
+  auto cause = conflict_cause(description);
+  (cause == ConflictCause::webhook_active ? m.conflicts_webhook : m.conflicts_other_poller).inc();
+  log::error("telegram_conflict",
+             {{"cause", to_string(cause)}, {"description", description}, {"message", conflict_advice(cause)}});
+  if (cause != ConflictCause::webhook_active || !options_.delete_webhook) co_return false;
+  // Pending updates are kept: they come through getUpdates next.
+  std::string keep_pending = R"({"drop_pending_updates":false})";
+  auto deleted = co_await api_.call("deleteWebhook", std::move(keep_pending), std::chrono::seconds(10));
+  log::warn("webhook_deleted", {{"ok", deleted.kind == Answer::Kind::ok}, {"description", deleted.description}});
+  co_return deleted.kind == Answer::Kind::ok;
+}
+
+net::awaitable<std::optional<std::int64_t>> Poller::take(std::int64_t epoch, Received received) {
+  auto& m = Metrics::get();
+  m.received.inc(static_cast<double>(received.updates.size()));
+  auto plan = plan_batch(received.updates, last_);
+  if (plan.skipped > 0) {
+    m.skipped.inc(static_cast<double>(plan.skipped));
+    log::info("batch_already_published", {{"skipped", plan.skipped}, {"stored_offset", last_.offset}});
+  }
+  if (plan.publish.empty()) co_return plan.confirm;
+  if (plan.restarted) {
+    log::warn("update_ids_restarted", {{"stored_offset", last_.offset},
+                                       {"first_update_id", plan.publish.front().update_id},
+                                       {"message", "Telegram restarted its update numbering (after a quiet week)"}});
+  }
+  if (fenced(epoch, "poll")) co_return std::nullopt;
+  Batch batch;
+  batch.body = std::move(received.body);
+  batch.updates = std::move(plan.publish);
+  for (const auto& u : batch.updates) batch.ids.push_back(u.update_id);
+  batch.confirm = plan.confirm;
+  batch.restarted = plan.restarted;
+  batch.received_at = received.at;
+  batch.received_at_ms = unix_ms();
+  bool go_on = co_await deliver_shielded(epoch, std::move(batch));
+  if (!go_on) co_return std::nullopt;
+  co_return plan.confirm;
+}
+
+net::awaitable<bool> Poller::deliver_shielded(std::int64_t epoch, Batch batch) {
+  // Shielded: once started, the batch is published and its offset
+  // stored even if shutdown begins meanwhile. It runs as a child of its
+  // own group, which our cancellation does not reach (join() is not
+  // interrupted by it); only the process's drain deadline ends it.
+  auto executor = co_await net::this_coro::executor;
+  TaskGroup shield(executor, "poller_batch");
+  Delivery delivery;
+  shield.spawn(deliver_into(epoch, std::move(batch), &delivery));
+  co_await shield.join(kShieldedBatch);
+  if (delivery.failure) std::rethrow_exception(delivery.failure);
+  co_return delivery.go_on;
 }
 
 net::awaitable<void> Poller::deliver_into(std::int64_t epoch, Batch batch, Delivery* out) {

@@ -7,6 +7,7 @@
 #include <exception>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -23,6 +24,7 @@ class Producer;
 
 namespace kiebot::ingress {
 
+struct Answer;
 class BotApi;
 
 // The update types the bot handles; everything else Telegram keeps to itself.
@@ -60,7 +62,25 @@ class Poller {
     std::int64_t received_at_ms = 0;
     std::chrono::steady_clock::time_point received_at;
   };
+  // What one getUpdates returned, when it had updates.
+  struct Received {
+    std::shared_ptr<const std::string> body;  // the updates' JSON points into it
+    std::vector<RawUpdate> updates;
+    std::chrono::steady_clock::time_point at;
+  };
   net::awaitable<StoredOffset> read_offset();
+  // One getUpdates call, with `confirm` as its offset when it is not 0.
+  net::awaitable<Answer> get_updates(std::int64_t confirm);
+  // Reports a 409 Conflict and deletes the webhook that caused it when
+  // allowed to; true when it was deleted, so polling may go on at once.
+  net::awaitable<bool> resolve_conflict(std::string description);
+  // Publishes what is new among the received updates and stores its
+  // offset; the offset to confirm next, or nothing when this holder must
+  // stop.
+  net::awaitable<std::optional<std::int64_t>> take(std::int64_t epoch, Received received);
+  // deliver() in a group of its own, which the poller's cancellation does
+  // not reach; rethrows what it threw.
+  net::awaitable<bool> deliver_shielded(std::int64_t epoch, Batch batch);
   // Publishes the batch and stores its offset; false when this holder must
   // stop (fenced, or stopping with Kafka unavailable). Runs shielded from
   // cancellation so that a batch is finished once started.

@@ -1,0 +1,98 @@
+// The KIE emulator's state and the helpers its files share (emulator.cpp:
+// tasks, callbacks and the routes; files.cpp: result files and uploads).
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <random>
+#include <string>
+
+#include "emulator.hpp"
+#include "kiebot/http/client.hpp"
+#include "kiebot/http/http.hpp"
+
+namespace kiebot::kie::detail {
+
+using json = nlohmann::json;
+using Clock = std::chrono::system_clock;
+
+struct Config {
+  std::int64_t waiting_ms = 200;
+  std::int64_t queuing_ms = 300;
+  std::int64_t generating_ms = 1000;
+  double failure_rate = 0.0;
+  std::int64_t credits = 100'000;
+  bool rate_limit = true;
+  bool maintenance = false;
+  std::size_t result_size = 64 * 1024;
+  std::string callback_mode = "normal";  // normal | duplicate | drop
+  int fail_next_code = 0;                // createTask answers this code...
+  int fail_next_count = 0;               // ...this many times
+  // createTask creates the task, then answers only after this long, this many
+  // times: the caller's timeout leaves it not knowing (an ambiguous submit).
+  std::int64_t slow_next_ms = 0;
+  int slow_next_count = 0;
+  std::int64_t callback_retry_ms = 200;  // first retry delay, doubling
+  // Where new tasks' result URLs point instead of this emulator (empty: here):
+  // a KIE that names an address it should not, for fetch-policy tests.
+  std::string result_base_url;
+};
+
+struct Task {
+  std::string id;
+  std::string model;
+  std::string output;
+  json request;  // what createTask received (the `param` of recordInfo)
+  std::string callback_url;
+  std::string base_url;  // where the result file is served
+  std::string state = "waiting";
+  bool will_fail = false;
+  std::int64_t created_ms = 0;
+  std::int64_t completed_ms = 0;
+};
+
+struct Upload {
+  std::string content_type;
+  std::string bytes;
+};
+
+struct State {
+  net::any_io_executor executor;
+  EmulatorOptions options;
+  Config config;
+  std::map<std::string, Task> tasks;
+  std::map<std::string, Upload> uploads;
+  std::deque<std::int64_t> recent_creates;
+  std::mt19937_64 rng{std::random_device{}()};
+  std::uint64_t next_id = 1;
+  // stats
+  std::uint64_t tasks_created = 0;
+  std::map<std::string, std::uint64_t> by_model;
+  std::uint64_t callbacks_sent = 0;
+  std::uint64_t callbacks_failed = 0;
+  std::uint64_t record_info_calls = 0;
+  std::unique_ptr<http::Client> client;
+};
+
+std::int64_t now_ms();
+// An answer in KIE's shape: HTTP 200 with `code`, `msg` and `data`.
+http::Response kie(int code, std::string msg, json data = nullptr);
+// Whether the request carries one of the accepted Bearer keys.
+bool authorized(const State& st, const http::Request& r);
+http::Response unauthorized();
+// Where this emulator's files are served: public_url, else the Host header.
+std::string base_url(const State& st, const http::Request& r);
+
+// GET /files/{name}: a task's result (streamed when large) or an upload.
+http::Response file(const std::shared_ptr<State>& st, const http::Request& r);
+// POST /api/file-base64-upload.
+http::Response upload_base64(const std::shared_ptr<State>& st, const http::Request& r);
+// POST /api/v1/common/download-url.
+http::Response download_url(const std::shared_ptr<State>& st, const http::Request& r);
+
+}  // namespace kiebot::kie::detail

@@ -1,0 +1,90 @@
+// The KIE emulator's files: task results (made up to the configured size,
+// streamed when large), uploads, and KIE's temporary download links.
+#include <algorithm>
+
+#include "emulator_state.hpp"
+#include "kiebot/base/base64.hpp"
+#include "media.hpp"
+
+namespace kiebot::kie::detail {
+
+namespace {
+
+class PatternSource final : public http::BodySource {
+ public:
+  explicit PatternSource(MediaPattern pattern) : p_(std::move(pattern)) {}
+  net::awaitable<std::size_t> read(char* data, std::size_t size) override {
+    std::size_t n = 0;
+    while (n < size && at_ < p_.length) {
+      const auto& from = at_ < p_.head.size() ? p_.head : p_.unit;
+      auto offset = at_ < p_.head.size() ? at_ : (at_ - p_.head.size()) % p_.unit.size();
+      auto take = std::min<std::uint64_t>({size - n, from.size() - offset, p_.length - at_});
+      std::copy_n(from.data() + offset, take, data + n);
+      n += static_cast<std::size_t>(take);
+      at_ += take;
+    }
+    co_return n;
+  }
+
+ private:
+  MediaPattern p_;
+  std::uint64_t at_ = 0;
+};
+
+json stored(State& st, const std::string& base, std::string name, std::string content_type, std::string bytes) {
+  auto size = bytes.size();
+  auto key = "upload-" + std::to_string(st.next_id++) + "-" + name;
+  st.uploads[key] = Upload{content_type, std::move(bytes)};
+  return {{"fileName", name}, {"filePath", "kieai/uploads/" + key}, {"downloadUrl", base + "/files/" + key},
+          {"fileSize", size}, {"mimeType", content_type},           {"uploadedAt", now_ms()}};
+}
+
+}  // namespace
+
+http::Response file(const std::shared_ptr<State>& st, const http::Request& r) {
+  const auto& name = r.params.at("name");
+  if (auto up = st->uploads.find(name); up != st->uploads.end()) {
+    return http::Response::text(200, up->second.bytes, up->second.content_type);
+  }
+  auto dash = name.rfind("-result.");
+  if (dash == std::string::npos || !st->tasks.count(name.substr(0, dash))) {
+    return http::Response::error(404, "not_found", "no such file");
+  }
+  auto ext = name.substr(dash + 8);
+  // Large results are produced as they are sent (like a CDN streaming a
+  // stored file): hundreds at once must not each sit in memory here.
+  if (auto pattern = media_pattern(ext, st->config.result_size); pattern && st->config.result_size > (1u << 20)) {
+    http::Response out;
+    out.headers = {{"Content-Type", std::string(content_type_for(ext))}};
+    out.body_stream_length = pattern->length;
+    out.body_stream = std::make_shared<PatternSource>(std::move(*pattern));
+    return out;
+  }
+  return http::Response::text(200, media_bytes(ext, st->config.result_size), std::string(content_type_for(ext)));
+}
+
+http::Response upload_base64(const std::shared_ptr<State>& st, const http::Request& r) {
+  if (!authorized(*st, r)) return unauthorized();
+  auto body = json::parse(r.body, nullptr, false);
+  if (body.is_discarded() || !body.contains("base64Data") || !body["base64Data"].is_string()) {
+    return kie(400, "base64Data is required");
+  }
+  auto bytes = base64_decode(body["base64Data"].get<std::string>());
+  if (!bytes || bytes->empty()) return kie(400, "base64Data is not valid base64");
+  auto name = body.value("fileName", std::string("upload.bin"));
+  auto data = stored(*st, base_url(*st, r), name, "application/octet-stream", std::move(*bytes));
+  json out = {{"success", true}, {"code", 200}, {"msg", "File uploaded successfully"}, {"data", data}};
+  return http::Response::json(200, out);
+}
+
+// "Get Download URL": a temporary link to one of this emulator's files.
+http::Response download_url(const std::shared_ptr<State>& st, const http::Request& r) {
+  if (!authorized(*st, r)) return unauthorized();
+  auto body = json::parse(r.body, nullptr, false);
+  if (body.is_discarded() || !body.contains("url") || !body["url"].is_string()) return kie(422, "url is required");
+  auto url = body["url"].get<std::string>();
+  if (!url.starts_with(base_url(*st, r) + "/files/")) return kie(422, "The URL is not a KIE file URL");
+  return kie(200, "success", url + "?expires=" + std::to_string(now_ms() / 1000 + 1200));
+}
+
+}  // namespace kiebot::kie::detail
