@@ -6,6 +6,7 @@
 #include <boost/asio/io_context.hpp>
 #include <nlohmann/json.hpp>
 
+#include <csignal>
 #include <thread>
 
 #include "kiebot/http/client.hpp"
@@ -233,4 +234,19 @@ TEST_F(Kie, UploadsAndDownloadUrls) {
   EXPECT_EQ(send("POST", "/api/v1/common/download-url", json{{"url", "https://elsewhere/x"}}.dump()).json()["code"],
             422);
   EXPECT_EQ(send("POST", "/api/file-base64-upload", json{{"base64Data", "%%%"}}.dump()).json()["code"], 400);
+}
+
+// Task runners are children of the emulator's task group: SIGTERM with
+// tasks in flight ends them within the group's grace and exits 0, with no
+// task left behind its owner.
+TEST_F(Kie, SigtermWithTasksInFlightJoinsThemAndExitsZero) {
+  configure({{"latency_ms", {{"waiting", 60'000}, {"queuing", 60'000}, {"generating", 60'000}}}});
+  for (int i = 0; i < 3; ++i) ASSERT_EQ(create(image_task())["code"], 200);
+  auto started = std::chrono::steady_clock::now();
+  EXPECT_EQ(emulator->stop(SIGTERM, 10s), 0);
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 4s);
+  auto log = emulator->stderr_text();
+  EXPECT_NE(log.find("\"task_group_unfinished\""), std::string::npos) << log;
+  EXPECT_EQ(log.find("task_group_abandoned"), std::string::npos) << log;
+  EXPECT_EQ(log.find("drain_timeout"), std::string::npos) << log;
 }

@@ -6,6 +6,7 @@
 #include "kiebot/base/log.hpp"
 #include "kiebot/http/server.hpp"
 #include "kiebot/runtime/lifecycle.hpp"
+#include "kiebot/runtime/task_group.hpp"
 
 using namespace kiebot;
 
@@ -24,13 +25,15 @@ int main(int argc, char** argv) {
   options.keys = std::move(keys);
   if (public_url) options.public_url = *public_url;
   net::io_context io(1);
+  TaskGroup background(io.get_executor(), "kie-emulator");
   http::ServerOptions server_options;
   server_options.port = port;
   server_options.name = "kie-emulator";
   server_options.body_limit = 32 << 20;  // base64 uploads
-  http::Server server(io.get_executor(), kie::make_router(io.get_executor(), options), server_options);
+  http::Server server(io.get_executor(), kie::make_router(background, io.get_executor(), options), server_options);
   server.bind();
   Lifecycle lifecycle(io, std::chrono::seconds(5));
   lifecycle.spawn("http", server.run());
+  lifecycle.spawn("tasks", background.join_at_shutdown(std::chrono::seconds(1)));
   return lifecycle.run();
 }

@@ -10,6 +10,7 @@
 #include "kiebot/http/health.hpp"
 #include "kiebot/http/server.hpp"
 #include "kiebot/runtime/lifecycle.hpp"
+#include "kiebot/runtime/task_group.hpp"
 #include "params.hpp"
 #include "sandbox.hpp"
 
@@ -32,8 +33,10 @@ int main(int argc, char** argv) {
   log::init({"tg-emulator", instance, log::parse_level(level), {}});
 
   net::io_context io(1);
+  TaskGroup background(io.get_executor(), "tg-emulator");
   auto em = std::make_shared<tg::Emulator>();
   em->executor = io.get_executor();
+  em->background = &background;
   em->client = std::make_unique<http::Client>(io.get_executor());
   em->local_api = local_api;
   if (tokens.empty()) {
@@ -72,5 +75,6 @@ int main(int argc, char** argv) {
   server.bind();
   Lifecycle lifecycle(io, std::chrono::seconds(2));
   lifecycle.spawn("http", server.run());
+  lifecycle.spawn("background", background.join_at_shutdown(std::chrono::seconds(1)));
   return lifecycle.run();
 }

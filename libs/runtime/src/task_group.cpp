@@ -123,4 +123,11 @@ net::awaitable<std::size_t> TaskGroup::wait(std::chrono::milliseconds grace) {
   co_return co_await settle(state_, grace, false);
 }
 
+net::awaitable<void> TaskGroup::join_at_shutdown(std::chrono::milliseconds grace) {
+  co_await net::this_coro::throw_if_cancelled(false);
+  net::steady_timer until_shutdown(state_->executor, net::steady_timer::time_point::max());
+  co_await until_shutdown.async_wait(net::as_tuple(net::use_awaitable));
+  co_await join(grace);
+}
+
 }  // namespace kiebot

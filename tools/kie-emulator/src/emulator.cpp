@@ -4,7 +4,6 @@
 #include "emulator.hpp"
 
 #include <boost/asio/as_tuple.hpp>
-#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -186,7 +185,7 @@ http::Response create_task(const std::shared_ptr<State>& st, const http::Request
   st->tasks[task.id] = task;
   ++st->tasks_created;
   ++st->by_model[model->id];
-  net::co_spawn(st->executor, run_task(st, task.id), log::on_failure("task_runner_failed"));
+  st->background->spawn(task.id, run_task(st, task.id));
   return kie(200, "success", {{"taskId", task.id}});
 }
 
@@ -262,9 +261,10 @@ http::Response control_config(const std::shared_ptr<State>& st, const http::Requ
 
 }  // namespace
 
-http::Router make_router(net::any_io_executor executor, EmulatorOptions options) {
+http::Router make_router(TaskGroup& background, net::any_io_executor executor, EmulatorOptions options) {
   auto st = std::make_shared<State>();
   st->executor = executor;
+  st->background = &background;
   st->options = std::move(options);
   st->client = std::make_unique<http::Client>(executor);
   http::Router router;

@@ -9,6 +9,10 @@
 #include "kiebot/http/router.hpp"
 #include "kiebot/runtime/net.hpp"
 
+namespace kiebot {
+class TaskGroup;
+}
+
 namespace kiebot::kie {
 
 struct EmulatorOptions {
@@ -22,6 +26,8 @@ struct EmulatorOptions {
 // POST /api/file-base64-upload, POST /api/file-url-upload,
 // GET /files/{name}, GET|POST /control/config, GET /control/stats.
 // Single-threaded: run on one executor.
-http::Router make_router(net::any_io_executor executor, EmulatorOptions options);
+// Tasks run as children of `background`, which the caller joins before it
+// goes away.
+http::Router make_router(TaskGroup& background, net::any_io_executor executor, EmulatorOptions options);
 
 }  // namespace kiebot::kie

@@ -15,6 +15,7 @@
 #include "emulator.hpp"
 #include "kiebot/http/client.hpp"
 #include "kiebot/http/http.hpp"
+#include "kiebot/runtime/task_group.hpp"
 
 namespace kiebot::kie::detail {
 
@@ -63,6 +64,7 @@ struct Upload {
 
 struct State {
   net::any_io_executor executor;
+  TaskGroup* background = nullptr;  // task runners: owned by main, joined at shutdown
   EmulatorOptions options;
   Config config;
   std::map<std::string, Task> tasks;

@@ -1,6 +1,5 @@
 // tg-emulator control API (docs/tg-emulator.md): act as users, read chats as
 // users see them, counters, faults and the clock.
-#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <nlohmann/json.hpp>
@@ -229,7 +228,7 @@ http::Response push_updates(std::shared_ptr<Emulator> em, const http::Request& r
   load.text.assign(static_cast<std::size_t>(text_bytes), 'x');
   auto first_update = bot.next_update_id;
   if (rate > 0) {
-    net::co_spawn(em->executor, paced_load(em, bot.token, std::move(load), rate), log::on_failure("paced_load_failed"));
+    em->background->spawn("paced_load", paced_load(em, bot.token, std::move(load), rate));
     return http::Response::json(200, {{"first_update_id", first_update}, {"rate_per_s", rate}});
   }
   for (std::int64_t i = 0; i < load.count; ++i) push_load(*em, bot, load, i);

@@ -1,7 +1,6 @@
 // Telegram Stars payments (core.telegram.org/bots/payments-stars): invoices in
 // XTR, pre-checkout answered within 10 s, successful_payment, refunds.
 #include <boost/asio/as_tuple.hpp>
-#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
@@ -158,8 +157,7 @@ json start_payment(std::shared_ptr<Emulator> em, Bot& bot, std::int64_t user_id,
                 {"total_amount", payment.amount},
                 {"invoice_payload", payment.payload}};
   em->push(bot, "pre_checkout_query", query);
-  net::co_spawn(em->executor, expire_payment(em, bot.token, payment.pre_checkout_id),
-                log::on_failure("payment_expiry_failed"));
+  em->background->spawn("payment_expiry", expire_payment(em, bot.token, payment.pre_checkout_id));
   return {{"update_id", bot.next_update_id - 1}, {"pre_checkout_query_id", payment.pre_checkout_id}};
 }
 

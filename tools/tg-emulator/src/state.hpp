@@ -15,6 +15,7 @@
 
 #include "kiebot/http/http.hpp"
 #include "kiebot/runtime/net.hpp"
+#include "kiebot/runtime/task_group.hpp"
 
 namespace kiebot::http {
 class Client;
@@ -128,6 +129,9 @@ struct Stats {
 
 struct Emulator {
   net::any_io_executor executor;
+  // What the emulator starts on its own (webhook deliveries, payment expiry,
+  // paced loads): owned by main, joined at shutdown.
+  TaskGroup* background = nullptr;
   std::map<std::string, Bot> bots;  // by token
   std::string default_token;
   Stats stats;

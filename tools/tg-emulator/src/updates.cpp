@@ -3,7 +3,6 @@
 // update at a time, in order, with X-Telegram-Bot-Api-Secret-Token and
 // retried with growing delays while the update stays pending.
 #include <boost/asio/as_tuple.hpp>
-#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
@@ -96,7 +95,7 @@ http::Response set_webhook(std::shared_ptr<Emulator> em, Bot& bot, const Params&
     bot.waiting->conflict = true;
     bot.waiting->timer.cancel();
   }
-  net::co_spawn(em->executor, run_webhook(em, bot.token, generation), log::on_failure("webhook_delivery_failed"));
+  em->background->spawn("webhook", run_webhook(em, bot.token, generation));
   return ok(true);
 }
 

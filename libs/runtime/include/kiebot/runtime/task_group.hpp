@@ -39,6 +39,11 @@ class TaskGroup {
   // paid request whose interrupted outcome would be ambiguous): those still
   // running after `grace` are reported and left running; returns how many.
   net::awaitable<std::size_t> wait(std::chrono::milliseconds grace);
+  // For a Lifecycle task of a process whose children are started on demand
+  // (an emulator's webhook deliveries): waits for the process's shutdown
+  // (this coroutine's cancellation), then join(grace), so that every child
+  // has ended before the objects it uses go away.
+  net::awaitable<void> join_at_shutdown(std::chrono::milliseconds grace);
 
   struct State;
 
