@@ -4,182 +4,21 @@
 // the stored state's versions.
 #include <gtest/gtest.h>
 
-#include <set>
+#include <algorithm>
 
 #include "dialog/catalog.hpp"
 #include "dialog/machine/reducer.hpp"
 #include "dialog/machine/table.hpp"
 #include "dialog/screens.hpp"
 #include "dialog/texts.hpp"
+#include "dialog_machine_fixture.hpp"
 
 using namespace kiebot::dialog;
+using namespace kiebot::dialog::test;
 using kiebot::ChatId;
 using kiebot::Kopecks;
 using kiebot::UserId;
 using nlohmann::json;
-
-namespace {
-
-constexpr std::int64_t kUser = 42;
-constexpr const char* kNonce = "0123abcd";
-
-struct Machine {
-  const Catalog& catalog = builtin_catalog();
-  const Texts& texts = builtin_texts();
-  Screens screens{catalog, texts};
-  Rules rules;
-
-  Machine() { rules.bot_username = "kiebot_test_bot"; }
-
-  Context ctx(bool pressed = false) const {
-    Context c{catalog, texts, screens, rules};
-    c.user_id = kUser;
-    c.chat_id = kUser;
-    c.update_id = 1000;
-    c.message_id = 77;
-    c.first_name = "Ann";
-    c.pressed = pressed;
-    c.nonce = "feedbeef";
-    c.now_ms = 1'700'000'000'000;
-    return c;
-  }
-};
-
-json user(bool admin = false, bool owner = false, std::int64_t balance = 100'000) {
-  json u = {{"user_id", kUser}, {"exists", true}, {"balance", balance}, {"held", 0}, {"language", "en"},
-            {"free", {{"remaining", 3}, {"daily_limit", 5}, {"bank", 0}}}, {"referrals", 2},
-            {"is_admin", admin || owner}, {"is_owner", owner}};
-  if (admin) u["admin"] = {{"limit", 100'000}, {"spent", 0}, {"remaining", 100'000}};
-  return u;
-}
-
-Conversation at(ScreenId screen, bool with_form) {
-  Conversation c;
-  c.screen = screen;
-  c.lang = "en";
-  if (with_form || in_form(screen)) {
-    // The photo step with a model that takes one; the others with a text model.
-    const char* model = screen == ScreenId::form_photo ? "ne" : "zi";
-    c.form = Form{kNonce, model, builtin_catalog().by_code(model)->default_values(), 0};
-    if (screen == ScreenId::form_confirm || screen == ScreenId::form_photo) c.form->values["prompt"] = "a harbour";
-  }
-  return c;
-}
-
-// One sample of every kind of event, and a few variants of the kinds whose
-// payload changes the outcome.
-std::vector<Event> samples() {
-  std::vector<Event> out;
-  for (const char* cmd : {"/start", "/help", "/balance", "/status", "/history", "/language", "/admin", "/cancel", "/nope"}) {
-    out.push_back(CommandIn{cmd, ""});
-  }
-  for (const auto& p : pages()) {
-    if (!p.command.empty()) out.push_back(CommandIn{std::string(p.command), ""});
-  }
-  out.push_back(CommandIn{"/start", "ref_7"});
-  out.push_back(CommandIn{"/start", "ref_42"});
-  for (std::string text : {"a quiet harbour", "150", "7 100", "7 charge-1"}) out.push_back(TextIn{text});
-  out.push_back(TextIn{std::string(2000, 'x')});
-  out.push_back(PhotoIn{"file-1"});
-  out.push_back(OtherIn{});
-  out.push_back(StaleIn{});
-  out.push_back(RetryIn{"dlg-42-0123abcd"});
-  for (const auto& d : verbs()) {
-    std::vector<std::vector<std::string>> variants;
-    switch (d.verb) {
-      case Verb::category:
-      case Verb::about: variants = {{"text_to_image"}, {"nope"}}; break;
-      case Verb::model: variants = {{"zi"}, {"kt"}, {"nope"}}; break;
-      case Verb::pay: variants = {{"5000"}, {"123"}}; break;
-      case Verb::repeat: variants = {{"dlg-42-0123abcd"}}; break;
-      case Verb::page:
-        variants = {{"nope"}};
-        for (const auto& p : pages()) variants.push_back({std::string(p.name)});
-        break;
-      case Verb::language: variants = {{}, {"ru"}}; break;
-      case Verb::admin: variants = {{"stats"}, {"user"}, {"limit"}, {"kie"}, {"nope"}}; break;
-      case Verb::option: variants = {{kNonce, "1", "2"}, {kNonce, "9", "0"}, {"ffffffff", "1", "2"}}; break;
-      case Verb::toggle: variants = {{kNonce, "1"}, {"ffffffff", "0"}}; break;
-      case Verb::next:
-      case Verb::edit:
-      case Verb::cancel:
-      case Verb::confirm: variants = {{kNonce}, {"ffffffff"}}; break;
-      default: variants = {{}};
-    }
-    for (auto& args : variants) out.push_back(PressIn{Press{d.verb, args}});
-  }
-  json paid = {{"invoice_payload", "topup:42:5000:80"}, {"telegram_payment_charge_id", "ch-1"}};
-  out.push_back(PreCheckoutIn{{{"id", "q1"}, {"invoice_payload", "topup:42:5000:80"}, {"currency", "XTR"}, {"total_amount", 80}}});
-  out.push_back(PreCheckoutIn{{{"id", "q2"}, {"invoice_payload", "topup:43:5000:80"}, {"currency", "XTR"}, {"total_amount", 80}}});
-  out.push_back(PaymentIn{paid});
-  out.push_back(PaymentIn{{{"invoice_payload", "nonsense"}}});
-  out.push_back(RefundIn{paid});
-  out.push_back(RefundIn{json::object()});
-  for (int n = 0; n <= static_cast<int>(Need::chat_lang); ++n) {
-    auto need = static_cast<Need>(n);
-    for (bool admin : {false, true}) {
-      Answered a{need, kUser, "stats", 5'000, 200, user(admin, admin)};
-      if (need == Need::history || need == Need::running || need == Need::repeat) {
-        a.jobs.push_back(JobRecord{"dlg-42-0123abcd", "z-image", {{"prompt", "x"}, {"aspect_ratio", "1:1"}}, "succeeded", 63, 1, 2});
-      }
-      if (need == Need::gift) a.status = admin ? 409 : 200;
-      if (need == Need::kie_credits) a.data = admin ? json(1234) : json();
-      if (need == Need::chat_lang) a.data = admin ? json("ru") : json();
-      if (need == Need::admin_text) a.arg = admin ? "7 100" : "x";
-      out.push_back(std::move(a));
-    }
-  }
-  MoneyOp op{"ch-1", "credit", UserId(kUser), Kopecks(5'000), "stars", "ch-1", std::nullopt, ChatId(kUser), "en"};
-  out.push_back(MoneyAnswered{op, std::nullopt, json::object()});
-  out.push_back(MoneyAnswered{op, 200, {{"balance", 5'000}}});
-  out.push_back(MoneyAnswered{op, 200, {{"balance", 5'000}, {"replayed", true}}});
-  out.push_back(MoneyAnswered{op, 409, {{"error", "conflict"}}});
-  out.push_back(MoneyAnswered{op, 200, {{"balance", 5'000}}, true});
-  MoneyOp grant{"grant:42:1", "credit", UserId(7), Kopecks(10'000), "admin_grant", "admin:42", UserId(kUser), ChatId(kUser), "en"};
-  out.push_back(MoneyAnswered{grant, std::nullopt, json::object()});
-  out.push_back(MoneyAnswered{grant, 409, {{"error", "over_admin_limit"}, {"remaining", 5}}});
-  MoneyOp referral{"referral:42", "referral", UserId(kUser), Kopecks(0), "referral", "7", std::nullopt, ChatId(kUser), "en", "Ann"};
-  out.push_back(MoneyAnswered{referral, 200, {{"rewarded", true}}});
-  MoneyOp refund{"refund:ch-1", "debit", UserId(kUser), Kopecks(5'000), "stars_refund", "ch-1", std::nullopt, ChatId(kUser), "en"};
-  out.push_back(MoneyAnswered{refund, 200, {{"balance", 0}}});
-  out.push_back(PhotoUploaded{"https://tempfile.example/a.jpg"});
-  out.push_back(PhotoUploaded{""});
-  for (auto r : {Submitted::Result::started, Submitted::Result::waiting, Submitted::Result::not_queued,
-                 Submitted::Result::too_many, Submitted::Result::duplicate, Submitted::Result::insufficient}) {
-    out.push_back(Submitted{r, 500, 100});
-  }
-  for (auto r : {Refunded::Result::unknown_charge, Refunded::Result::failed, Refunded::Result::done}) {
-    out.push_back(Refunded{r, "CHARGE_NOT_FOUND", 7, 5'000});
-  }
-  return out;
-}
-
-bool from_user(const Event& e) {
-  return std::holds_alternative<CommandIn>(e) || std::holds_alternative<TextIn>(e) ||
-         std::holds_alternative<PhotoIn>(e) || std::holds_alternative<OtherIn>(e) ||
-         std::holds_alternative<PressIn>(e) || std::holds_alternative<StaleIn>(e) || std::holds_alternative<RetryIn>(e);
-}
-
-bool pressed(const Event& e) {
-  return std::holds_alternative<PressIn>(e) || std::holds_alternative<StaleIn>(e) || std::holds_alternative<RetryIn>(e);
-}
-
-// Every message within Telegram's limits, with no key or placeholder left
-// unrendered, and every button one this release decodes.
-void check_screen(const Screen& s, const std::string& where) {
-  EXPECT_FALSE(s.text.empty()) << where;
-  EXPECT_LE(utf8_length(s.text), 4096u) << where;
-  EXPECT_EQ(s.text.find("{"), std::string::npos) << where << ": " << s.text;
-  if (!s.markup.is_object()) return;
-  for (const auto& row : s.markup["inline_keyboard"]) {
-    for (const auto& b : row) {
-      auto data = b.value("callback_data", "");
-      EXPECT_TRUE(decode(data)) << where << ": " << data;
-    }
-  }
-}
-
-}  // namespace
 
 TEST(DialogMachine, TheTableDeclaresEveryScreenOnceAndInOrder) {
   ASSERT_EQ(screens().size(), kScreenCount);
@@ -299,7 +138,8 @@ TEST(DialogMachine, TypedAmountsAndAdminInputFollowTheScreen) {
 
 TEST(DialogMachine, MoneyOutcomesTellTheRightChat) {
   Machine m;
-  MoneyOp referral{"referral:42", "referral", UserId(kUser), Kopecks(0), "referral", "7", std::nullopt, ChatId(kUser), "en", "Ann"};
+  MoneyOp referral{"referral:42", "referral",   UserId(kUser), Kopecks(0), "referral",
+                   "7",           std::nullopt, ChatId(kUser), "en",       "Ann"};
   auto notices = money_notice(referral, 200, {{"rewarded", true}}, m.texts, m.screens, m.rules);
   ASSERT_EQ(notices.size(), 3u);
   EXPECT_EQ(std::get<SendTo>(notices[1]).chat_id, kUser);
@@ -324,7 +164,8 @@ TEST(DialogMachine, StoredStateIsVersionedMigratedOrReset) {
   EXPECT_TRUE(read.reset.empty());
   EXPECT_FALSE(read.migrated);
   // Version 1: untyped, with the form's step and the awaited input.
-  auto v1 = read_conversation({{"lang", "en"}, {"form", {{"nonce", kNonce}, {"model", "zi"}, {"values", json::object()}, {"step", "image"}}}});
+  auto v1 = read_conversation(
+      {{"lang", "en"}, {"form", {{"nonce", kNonce}, {"model", "zi"}, {"values", json::object()}, {"step", "image"}}}});
   EXPECT_TRUE(v1.migrated);
   EXPECT_EQ(v1.conversation.screen, ScreenId::form_photo);
   EXPECT_EQ(v1.conversation.lang, "en");
@@ -339,67 +180,6 @@ TEST(DialogMachine, StoredStateIsVersionedMigratedOrReset) {
   EXPECT_EQ(read_conversation({{"v", 2}, {"screen", 5}, {"form", 1}}).conversation.screen, ScreenId::menu);
   EXPECT_EQ(read_conversation(json::array()).conversation, Conversation{});
 }
-
-TEST(DialogMachine, TheDiagramShowsEveryScreen) {
-  auto diagram = mermaid();
-  EXPECT_TRUE(diagram.starts_with("stateDiagram-v2"));
-  for (const auto& d : screens()) EXPECT_NE(diagram.find(std::string(name(d.id)) + ":"), std::string::npos);
-}
-
-TEST(DialogMachine, HelpExplainsEachCategorysModels) {
-  Machine m;
-  auto c = at(ScreenId::menu, false);
-  auto s = reduce(c, CommandIn{"/help", ""}, m.ctx());
-  EXPECT_EQ(s.next.screen, ScreenId::help);
-  const auto& help = std::get<Send>(s.effects.at(0)).screen;
-  std::size_t about_buttons = 0;
-  for (const auto& row : help.markup["inline_keyboard"]) {
-    for (const auto& b : row) about_buttons += decode(b.value("callback_data", ""))->verb == Verb::about;
-  }
-  EXPECT_EQ(about_buttons, m.catalog.categories().size());
-  s = reduce(s.next, PressIn{Press{Verb::about, {"text_to_image"}}}, m.ctx(true));
-  EXPECT_EQ(s.next.screen, ScreenId::about);
-  const auto& about = std::get<Show>(s.effects.at(1)).screen;
-  for (const auto* model : m.catalog.in_category("text_to_image")) {
-    EXPECT_NE(about.text.find(model->about_in("en")), std::string::npos) << model->id;
-  }
-}
-
-TEST(DialogMachine, EveryPageIsDeclaredWellAndReachable) {
-  Machine m;
-  std::set<std::string_view> names, commands;
-  for (const auto& p : pages()) {
-    SCOPED_TRACE(std::string(p.name));
-    EXPECT_TRUE(names.insert(p.name).second) << "declared twice";
-    EXPECT_TRUE(encodable(Verb::page, {std::string(p.name)}));
-    for (const char* lang : {"ru", "en"}) {
-      for (auto key : {p.shows, p.button}) EXPECT_NE(m.texts.get(lang, key), key) << lang << ": no text " << key;
-    }
-    for (auto link : p.links) EXPECT_NE(page_named(link), nullptr) << "links to no page " << link;
-    // Only the menu and help render page links (Screens::page_links).
-    for (auto from : p.linked_from) EXPECT_TRUE(from == ScreenId::menu || from == ScreenId::help) << name(from);
-    if (!p.command.empty()) {
-      EXPECT_TRUE(commands.insert(p.command).second) << "command used twice";
-      EXPECT_EQ(find_rule(ScreenId::menu, "command " + std::string(p.command))->step, find_rule(ScreenId::menu, "command")->step)
-          << "a page's command is taken by another rule";
-      auto s = reduce(at(ScreenId::menu, false), CommandIn{std::string(p.command), ""}, m.ctx());
-      EXPECT_EQ(s.next.screen, ScreenId::page);
-      EXPECT_EQ(std::get<Send>(s.effects.at(0)).screen.text, m.texts.get("en", p.shows));
-    }
-    // Pressed from where it is linked, it shows its text.
-    for (auto from : p.linked_from) {
-      auto shown = from == ScreenId::menu ? m.screens.main_menu("en", "") : m.screens.help("en");
-      EXPECT_NE(shown.markup.dump().find(encode(Verb::page, {std::string(p.name)})), std::string::npos) << name(from);
-    }
-    auto s = reduce(at(ScreenId::help, false), PressIn{Press{Verb::page, {std::string(p.name)}}}, m.ctx(true));
-    EXPECT_EQ(s.next.screen, ScreenId::page);
-    EXPECT_EQ(std::get<Show>(s.effects.at(1)).screen.text, m.texts.get("en", p.shows));
-  }
-  // A page this release does not have is a stale button: the menu.
-  auto s = reduce(at(ScreenId::help, false), PressIn{Press{Verb::page, {"nope"}}}, m.ctx(true));
-  EXPECT_EQ(s.next.screen, ScreenId::menu);
-}
-
 // Found by fuzz/dialog_machine: a stored form of a model this release does
 // not sell (an older catalog) leads to the menu, which the table declares.
 TEST(DialogMachine, AStoredFormOfAnUnknownModelLeadsToTheMenu) {
