@@ -69,10 +69,9 @@ inline Conversation at(ScreenId screen, bool with_form) {
   return c;
 }
 
-// One sample of every kind of event, and a few variants of the kinds whose
-// payload changes the outcome.
-inline std::vector<Event> samples() {
-  std::vector<Event> out;
+// What a user sends: commands (the pages' too), texts, a photo, other
+// messages, stale and retry buttons.
+inline void user_samples(std::vector<Event>& out) {
   for (const char* cmd :
        {"/start", "/help", "/balance", "/status", "/history", "/language", "/admin", "/cancel", "/nope"}) {
     out.push_back(CommandIn{cmd, ""});
@@ -88,49 +87,55 @@ inline std::vector<Event> samples() {
   out.push_back(OtherIn{});
   out.push_back(StaleIn{});
   out.push_back(RetryIn{"dlg-42-0123abcd"});
-  for (const auto& d : verbs()) {
-    std::vector<std::vector<std::string>> variants;
-    switch (d.verb) {
-      case Verb::category:
-      case Verb::about:
-        variants = {{"text_to_image"}, {"nope"}};
-        break;
-      case Verb::model:
-        variants = {{"zi"}, {"kt"}, {"nope"}};
-        break;
-      case Verb::pay:
-        variants = {{"5000"}, {"123"}};
-        break;
-      case Verb::repeat:
-        variants = {{"dlg-42-0123abcd"}};
-        break;
-      case Verb::page:
-        variants = {{"nope"}};
-        for (const auto& p : pages()) variants.push_back({std::string(p.name)});
-        break;
-      case Verb::language:
-        variants = {{}, {"ru"}};
-        break;
-      case Verb::admin:
-        variants = {{"stats"}, {"user"}, {"limit"}, {"kie"}, {"nope"}};
-        break;
-      case Verb::option:
-        variants = {{kNonce, "1", "2"}, {kNonce, "9", "0"}, {"ffffffff", "1", "2"}};
-        break;
-      case Verb::toggle:
-        variants = {{kNonce, "1"}, {"ffffffff", "0"}};
-        break;
-      case Verb::next:
-      case Verb::edit:
-      case Verb::cancel:
-      case Verb::confirm:
-        variants = {{kNonce}, {"ffffffff"}};
-        break;
-      default:
-        variants = {{}};
-    }
-    for (auto& args : variants) out.push_back(PressIn{Press{d.verb, args}});
+}
+
+// The arguments each verb is pressed with: valid ones and some that are not.
+inline std::vector<std::vector<std::string>> press_variants(Verb verb) {
+  std::vector<std::vector<std::string>> variants;
+  switch (verb) {
+    case Verb::category:
+    case Verb::about:
+      variants = {{"text_to_image"}, {"nope"}};
+      break;
+    case Verb::model:
+      variants = {{"zi"}, {"kt"}, {"nope"}};
+      break;
+    case Verb::pay:
+      variants = {{"5000"}, {"123"}};
+      break;
+    case Verb::repeat:
+      variants = {{"dlg-42-0123abcd"}};
+      break;
+    case Verb::page:
+      variants = {{"nope"}};
+      for (const auto& p : pages()) variants.push_back({std::string(p.name)});
+      break;
+    case Verb::language:
+      variants = {{}, {"ru"}};
+      break;
+    case Verb::admin:
+      variants = {{"stats"}, {"user"}, {"limit"}, {"kie"}, {"nope"}};
+      break;
+    case Verb::option:
+      variants = {{kNonce, "1", "2"}, {kNonce, "9", "0"}, {"ffffffff", "1", "2"}};
+      break;
+    case Verb::toggle:
+      variants = {{kNonce, "1"}, {"ffffffff", "0"}};
+      break;
+    case Verb::next:
+    case Verb::edit:
+    case Verb::cancel:
+    case Verb::confirm:
+      variants = {{kNonce}, {"ffffffff"}};
+      break;
+    default:
+      variants = {{}};
   }
+  return variants;
+}
+
+// Pre-checkout queries, payments and refunds, ours and not.
+inline void payment_samples(std::vector<Event>& out) {
   json paid = {{"invoice_payload", "topup:42:5000:80"}, {"telegram_payment_charge_id", "ch-1"}};
   out.push_back(PreCheckoutIn{
       {{"id", "q1"}, {"invoice_payload", "topup:42:5000:80"}, {"currency", "XTR"}, {"total_amount", 80}}});
@@ -140,6 +145,10 @@ inline std::vector<Event> samples() {
   out.push_back(PaymentIn{{{"invoice_payload", "nonsense"}}});
   out.push_back(RefundIn{paid});
   out.push_back(RefundIn{json::object()});
+}
+
+// What the interpreter answers the reducer with: every question, as a user and as an admin.
+inline void answer_samples(std::vector<Event>& out) {
   for (int n = 0; n <= static_cast<int>(Need::chat_lang); ++n) {
     auto need = static_cast<Need>(n);
     for (bool admin : {false, true}) {
@@ -155,6 +164,10 @@ inline std::vector<Event> samples() {
       out.push_back(std::move(a));
     }
   }
+}
+
+// Money operations answered now, later, refused.
+inline void money_samples(std::vector<Event>& out) {
   MoneyOp op{"ch-1", "credit", UserId(kUser), Kopecks(5'000), "stars", "ch-1", std::nullopt, ChatId(kUser), "en"};
   out.push_back(MoneyAnswered{op, std::nullopt, json::object()});
   out.push_back(MoneyAnswered{op, 200, {{"balance", 5'000}}});
@@ -171,6 +184,10 @@ inline std::vector<Event> samples() {
   MoneyOp refund{"refund:ch-1", "debit",       UserId(kUser), Kopecks(5'000), "stars_refund", "ch-1",
                  std::nullopt,  ChatId(kUser), "en"};
   out.push_back(MoneyAnswered{refund, 200, {{"balance", 0}}});
+}
+
+// Uploads, submissions and refunds as they ended.
+inline void outcome_samples(std::vector<Event>& out) {
   out.push_back(PhotoUploaded{"https://tempfile.example/a.jpg"});
   out.push_back(PhotoUploaded{""});
   for (auto r : {Submitted::Result::started, Submitted::Result::waiting, Submitted::Result::not_queued,
@@ -180,6 +197,20 @@ inline std::vector<Event> samples() {
   for (auto r : {Refunded::Result::unknown_charge, Refunded::Result::failed, Refunded::Result::done}) {
     out.push_back(Refunded{r, "CHARGE_NOT_FOUND", 7, 5'000});
   }
+}
+
+// One sample of every kind of event, and a few variants of the kinds whose
+// payload changes the outcome.
+inline std::vector<Event> samples() {
+  std::vector<Event> out;
+  user_samples(out);
+  for (const auto& d : verbs()) {
+    for (auto& args : press_variants(d.verb)) out.push_back(PressIn{Press{d.verb, args}});
+  }
+  payment_samples(out);
+  answer_samples(out);
+  money_samples(out);
+  outcome_samples(out);
   return out;
 }
 

@@ -1,7 +1,9 @@
 // tg-emulator: the Telegram Bot API for local runs and tests (no account needed).
 #include <nlohmann/json.hpp>
 
+#include <charconv>
 #include <iostream>
+#include <string_view>
 
 #include "api.hpp"
 #include "kiebot/base/config.hpp"
@@ -15,6 +17,37 @@
 #include "sandbox.hpp"
 
 using namespace kiebot;
+
+namespace {
+
+// TG_EMULATOR_TOKENS: a bot for each "<bot id>:<secret>"; false (and a line
+// on stderr) for a list that names none or a malformed one.
+bool add_bots(tg::Emulator& em, const std::vector<std::string>& tokens, std::int64_t first_update) {
+  if (tokens.empty()) {
+    std::cerr << "tg-emulator: config error: TG_EMULATOR_TOKENS names no token\n";
+    return false;
+  }
+  for (const auto& token : tokens) {
+    auto colon = token.find(':');
+    std::int64_t id = 0;
+    auto digits = std::string_view(token).substr(0, colon == std::string::npos ? 0 : colon);
+    auto [end, error] = std::from_chars(digits.data(), digits.data() + digits.size(), id);
+    if (colon == std::string::npos || digits.empty() || error != std::errc() || end != digits.data() + digits.size() ||
+        id <= 0) {
+      std::cerr << "tg-emulator: config error: TG_EMULATOR_TOKENS must be <bot id>:<secret>, got '" << token << "'\n";
+      return false;
+    }
+    auto& bot = em.bots[token];
+    bot.token = token;
+    bot.id = id;
+    bot.username = "sandbox_" + token.substr(0, colon) + "_bot";
+    bot.next_update_id = first_update;
+    if (em.default_token.empty()) em.default_token = token;
+  }
+  return true;
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   Config config("tg-emulator", "Telegram Bot API emulator with a control API", argc, argv);
@@ -39,23 +72,7 @@ int main(int argc, char** argv) {
   em->background = &background;
   em->client = std::make_unique<http::Client>(io.get_executor());
   em->local_api = local_api;
-  if (tokens.empty()) {
-    std::cerr << "tg-emulator: config error: TG_EMULATOR_TOKENS names no token\n";
-    return 2;
-  }
-  for (const auto& token : tokens) {
-    auto colon = token.find(':');
-    if (colon == std::string::npos || colon == 0) {
-      std::cerr << "tg-emulator: config error: TG_EMULATOR_TOKENS must be <bot id>:<secret>, got '" << token << "'\n";
-      return 2;
-    }
-    auto& bot = em->bots[token];
-    bot.token = token;
-    bot.id = std::stoll(token.substr(0, colon));
-    bot.username = "sandbox_" + token.substr(0, colon) + "_bot";
-    bot.next_update_id = first_update;
-    if (em->default_token.empty()) em->default_token = token;
-  }
+  if (!add_bots(*em, tokens, first_update)) return 2;
   http::Router router;
   add_health_routes(router, nullptr);
   tg::add_bot_routes(router, em);
