@@ -120,10 +120,10 @@ export const REDIS_KEYS = {
   ],
   accounts: [
     ["services/accounts/src/store.cpp", '"{u:"', ["{u:1}", "{u:1}:acct", "{u:1}:ledger"]],
-    ["services/accounts/src/store.cpp", '"accounts:stats"', ["accounts:stats"]],
-    ["services/accounts/src/store.cpp", '"accounts:admins"', ["accounts:admins"]],
-    ["services/accounts/src/store.cpp", '"accounts:hold_expiry"', ["accounts:hold_expiry"]],
-    ["services/accounts/src/store.cpp", '"accounts:audit"', ["accounts:audit"]],
+    ["services/accounts/src/store_internal.hpp", '"accounts:stats"', ["accounts:stats"]],
+    ["services/accounts/src/store_internal.hpp", '"accounts:admins"', ["accounts:admins"]],
+    ["services/accounts/src/store_internal.hpp", '"accounts:hold_expiry"', ["accounts:hold_expiry"]],
+    ["services/accounts/src/store_internal.hpp", '"accounts:audit"', ["accounts:audit"]],
   ],
 };
 

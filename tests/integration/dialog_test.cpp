@@ -47,6 +47,38 @@ TEST_F(DialogTest, StartGreetsInTheUsersLanguageAndSwitchesLanguage) {
   wait_text(101, "Name the style");
 }
 
+namespace {
+
+// The confirmation's buttons are gone; a client that sends its data again
+// (a replay, a forged client) changes nothing; /status lists the job,
+// /history offers to repeat it, and repeating it at once is refused.
+void replays_and_repeats_change_nothing(DialogTest& t, const json& confirm, const std::string& ok) {
+  json from = {{"id", 201}, {"is_bot", false}, {"first_name", "User201"}};
+  json replay = {
+      {"id", "replay-1"},
+      {"from", from},
+      {"data", ok},
+      {"chat_instance", "1"},
+      {"message", {{"message_id", confirm["message_id"]}, {"chat", {{"id", 201}, {"type", "private"}}}, {"date", 0}}}};
+  t.produce_update({{"update_id", 990001}, {"callback_query", replay}});
+  t.wait_text(201, "This menu has expired");
+  EXPECT_EQ(t.user(201)["held"], 17285);
+  t.say(201, "/status");
+  t.wait_text(201, "Running now:\n• Kling 2.6");
+  t.say(201, "/history");
+  auto history = t.wait_text(201, "Your latest generations");
+  EXPECT_TRUE(has_text(history, "1. Kling 2.6: ⏳ running, 172.85 ₽")) << history.dump();
+  // Repeating at once is the same submission within 15 s: refused.
+  t.press(201, history["message_id"], t.button_data(history, "1|rep|"));
+  auto again = t.wait_for(
+      201, [&](const json& m) { return has_text(m, "Check and confirm") && m["message_id"] != confirm["message_id"]; });
+  t.press(201, again["message_id"], t.button_data(again, "1|ok|"));
+  t.wait_text(201, "This exact request was just sent");
+  EXPECT_EQ(t.user(201)["held"], 17285);
+}
+
+}  // namespace
+
 TEST_F(DialogTest, FormPublishesTheJobWithItsHold) {
   start_ingress();
   fund(201, 100'000);
@@ -96,32 +128,38 @@ TEST_F(DialogTest, FormPublishesTheJobWithItsHold) {
   EXPECT_EQ(account["held"], 17285);
   EXPECT_EQ(account["balance"], 100'000 - 17285);
   EXPECT_EQ(job["hold_id"].get<std::string>().substr(0, 4), "201-");
-  // The confirmation's buttons are gone; a client that sends its data again
-  // (a replay, a forged client) changes nothing.
-  json from = {{"id", 201}, {"is_bot", false}, {"first_name", "User201"}};
-  json replay = {
-      {"id", "replay-1"},
-      {"from", from},
-      {"data", ok},
-      {"chat_instance", "1"},
-      {"message", {{"message_id", confirm["message_id"]}, {"chat", {{"id", 201}, {"type", "private"}}}, {"date", 0}}}};
-  produce_update({{"update_id", 990001}, {"callback_query", replay}});
-  wait_text(201, "This menu has expired");
-  EXPECT_EQ(user(201)["held"], 17285);
-  // /status lists it; /history offers to repeat it.
-  say(201, "/status");
-  wait_text(201, "Running now:\n• Kling 2.6");
-  say(201, "/history");
-  auto history = wait_text(201, "Your latest generations");
-  EXPECT_TRUE(has_text(history, "1. Kling 2.6: ⏳ running, 172.85 ₽")) << history.dump();
-  // Repeating at once is the same submission within 15 s: refused.
-  press(201, history["message_id"], button_data(history, "1|rep|"));
-  auto again = wait_for(
-      201, [&](const json& m) { return has_text(m, "Check and confirm") && m["message_id"] != confirm["message_id"]; });
-  press(201, again["message_id"], button_data(again, "1|ok|"));
-  wait_text(201, "This exact request was just sent");
-  EXPECT_EQ(user(201)["held"], 17285);
+  replays_and_repeats_change_nothing(*this, confirm, ok);
 }
+
+namespace {
+
+// Telegram delivers a payment again (a new update id, the same charge):
+// credited once, confirmed once.
+void redelivered_payment_credits_once(DialogTest& t) {
+  json tr = t.transcript(301);
+  json success;
+  for (const auto& m : tr) {
+    if (m.contains("successful_payment")) success = m["successful_payment"];
+  }
+  ASSERT_TRUE(success.is_object()) << tr.dump();
+  json message = {{"message_id", 9999},
+                  {"date", 0},
+                  {"chat", {{"id", 301}, {"type", "private"}}},
+                  {"from", {{"id", 301}, {"is_bot", false}, {"first_name", "User301"}}},
+                  {"successful_payment", success}};
+  t.produce_update({{"update_id", 880001}, {"message", message}});
+  t.produce_update({{"update_id", 880001}, {"message", message}});
+  t.produce_update({{"update_id", 880002}, {"message", message}});
+  t.say(301, "/balance");
+  t.wait_text(301, "Balance: 100 ₽");
+  std::this_thread::sleep_for(500ms);
+  EXPECT_EQ(t.user(301)["balance"], 10'000);
+  std::size_t confirmations = 0;
+  for (const auto& m : t.transcript(301)) confirmations += has_text(m, "Payment received");
+  EXPECT_EQ(confirmations, 1u);
+}
+
+}  // namespace
 
 TEST_F(DialogTest, InsufficientBalanceOffersTopUpAndStarsCreditOnce) {
   start_ingress();
@@ -141,30 +179,7 @@ TEST_F(DialogTest, InsufficientBalanceOffersTopUpAndStarsCreditOnce) {
   wait_text(301, "Payment received: 100 ₽. Balance: 100 ₽.");
   EXPECT_EQ(control("GET", "/payments/" + payment["pre_checkout_query_id"].get<std::string>())["state"], "paid");
   EXPECT_EQ(user(301)["balance"], 10'000);
-  // Telegram delivers the payment again (a new update id, the same charge):
-  // credited once.
-  auto paid = wait_for(301, [](const json&) { return true; });
-  json tr = transcript(301);
-  json success;
-  for (const auto& m : tr) {
-    if (m.contains("successful_payment")) success = m["successful_payment"];
-  }
-  ASSERT_TRUE(success.is_object()) << tr.dump();
-  json message = {{"message_id", 9999},
-                  {"date", 0},
-                  {"chat", {{"id", 301}, {"type", "private"}}},
-                  {"from", {{"id", 301}, {"is_bot", false}, {"first_name", "User301"}}},
-                  {"successful_payment", success}};
-  produce_update({{"update_id", 880001}, {"message", message}});
-  produce_update({{"update_id", 880001}, {"message", message}});
-  produce_update({{"update_id", 880002}, {"message", message}});
-  say(301, "/balance");
-  wait_text(301, "Balance: 100 ₽");
-  std::this_thread::sleep_for(500ms);
-  EXPECT_EQ(user(301)["balance"], 10'000);
-  std::size_t confirmations = 0;
-  for (const auto& m : transcript(301)) confirmations += has_text(m, "Payment received");
-  EXPECT_EQ(confirmations, 1u);
+  redelivered_payment_credits_once(*this);
   // A custom amount below the minimum is refused, a valid one invoiced.
   say(301, "/start");
   auto start = wait_text(301, "Hi, User301");
@@ -186,7 +201,6 @@ TEST_F(DialogTest, InsufficientBalanceOffersTopUpAndStarsCreditOnce) {
   EXPECT_EQ(refusals(), 2u);
   say(301, "250");
   wait_for(301, [](const json& m) { return m.contains("invoice") && m["invoice"]["total_amount"] == 400; });
-  (void)paid;
 }
 
 TEST_F(DialogTest, GiftOnceAndReferralBothWays) {

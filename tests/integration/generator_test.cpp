@@ -268,6 +268,29 @@ TEST_F(GeneratorTest, AJobRunsOnlyIfItsOwnHoldPaysForIt) {
   EXPECT_TRUE(succeeded);
 }
 
+// Every succeeded job's result is in its chat (chats 1000...), and a result
+// appears twice only when the killed replica was sending it: every such send
+// is repeated by a survivor (replicas 0 and 2) and counted (a repeat whose
+// first send never reached Telegram shows once).
+void expect_every_result_delivered_once(GeneratorTest& t, const std::map<std::string, std::string>& finished,
+                                        int jobs) {
+  int missing = 0, doubled = 0;
+  for (int i = 0; i < jobs; ++i) {
+    auto chat = t.tg_call("GET", "/control/chats/" + std::to_string(1000 + i) + "/transcript");
+    int n = 0;
+    for (const auto& m : chat) n += m.contains("media") ? 1 : 0;
+    auto it = finished.find("job-" + std::to_string(i));
+    bool ok = it != finished.end() && it->second == "succeeded";
+    missing += ok && n == 0 ? 1 : 0;
+    doubled += n > 1 ? 1 : 0;
+  }
+  EXPECT_EQ(missing, 0);
+  double repeated = 0;
+  for (std::size_t g : {0u, 2u}) repeated += t.metric(g, "generator_deliveries_repeated_total");
+  EXPECT_LE(doubled, static_cast<int>(repeated));
+  EXPECT_LE(repeated, 50) << "at most the killed replica's MAX_INFLIGHT";
+}
+
 TEST_F(GeneratorTest, ThreeReplicasOneKilledEveryJobExactlyOnce) {
   constexpr int kJobs = 300;
   tg_call("POST", "/control/config", {{"flood_control", false}});
@@ -320,23 +343,7 @@ TEST_F(GeneratorTest, ThreeReplicasOneKilledEveryJobExactlyOnce) {
   }
   EXPECT_GE(succeeded, kJobs - 50) << "only submissions in flight in the killed replica (MAX_INFLIGHT 50) may fail";
   EXPECT_EQ(kie_stats()["tasks_created"], succeeded) << "no job submitted twice, every task delivered";
-  int missing = 0, doubled = 0;
-  for (int i = 0; i < kJobs; ++i) {
-    auto chat = tg_call("GET", "/control/chats/" + std::to_string(1000 + i) + "/transcript");
-    int n = 0;
-    for (const auto& m : chat) n += m.contains("media") ? 1 : 0;
-    bool ok = finished["job-" + std::to_string(i)] == "succeeded";
-    missing += ok && n == 0 ? 1 : 0;
-    doubled += n > 1 ? 1 : 0;
-  }
-  EXPECT_EQ(missing, 0);
-  // A result appears twice only when the killed replica was sending it:
-  // every such send is repeated by a survivor and counted (a repeat whose
-  // first send never reached Telegram shows once).
-  double repeated = 0;
-  for (std::size_t g : {0u, 2u}) repeated += metric(g, "generator_deliveries_repeated_total");
-  EXPECT_LE(doubled, static_cast<int>(repeated));
-  EXPECT_LE(repeated, 50) << "at most the killed replica's MAX_INFLIGHT";
+  expect_every_result_delivered_once(*this, finished, kJobs);
   auto u = user();
   EXPECT_EQ(u["balance"].get<std::int64_t>(), balance - 314 * succeeded) << "charged once per delivered result";
   EXPECT_EQ(u["held"], 0);
