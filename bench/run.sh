@@ -301,7 +301,7 @@ curl -sf -X POST -H 'Content-Type: application/json' "http://127.0.0.1:$kie_port
 # Reference: the emulator's own createTask ceiling (64 connections, 3 s).
 cat > "$work/create.lua" <<'LUA'
 wrk.method = "POST"
-wrk.body = '{"model":"google/nano-banana","input":{"prompt":"a fox","output_format":"png","image_size":"1:1"}}'
+wrk.body = '{"model":"google/nano-banana","input":{"prompt":"a fox","output_format":"png","aspect_ratio":"1:1"}}'
 wrk.headers["Content-Type"] = "application/json"
 wrk.headers["Authorization"] = "Bearer sandbox-key"
 LUA
@@ -343,7 +343,7 @@ def publish(prefix, count, per_second=None):
     lines = []
     for i in range(count):
         job = {"v": 1, "job_id": f"{prefix}-{i}", "model": "google/nano-banana", "created_ms": int(time.time() * 1000),
-               "input": {"prompt": "a fox", "output_format": "png", "image_size": "1:1"}, "source": "bench"}
+               "input": {"prompt": "a fox", "output_format": "png", "aspect_ratio": "1:1"}, "source": "bench"}
         lines.append(f"{job['job_id']}\t{json.dumps(job)}")
         if per_second and len(lines) == per_second // 10:
             subprocess.run(["kcat", "-P", "-b", brokers, "-t", "gen.jobs", "-K", "\t"], input="\n".join(lines) + "\n",

@@ -79,7 +79,7 @@ struct Chaos : DialogTest {
     json job = {{"v", 1},
                 {"job_id", id},
                 {"model", "google/nano-banana"},
-                {"input", {{"prompt", "fox " + id}, {"output_format", "png"}, {"image_size", "1:1"}}},
+                {"input", {{"prompt", "fox " + id}, {"output_format", "png"}, {"aspect_ratio", "1:1"}}},
                 {"created_ms", now_ms()},
                 {"user_id", user},
                 {"chat_id", user},

@@ -70,7 +70,7 @@ TEST_F(GeneratorTest, AVideoTelegramCannotFetchIsRelayedAsItArrives) {
   kie_config({{"result_size", kSize}});
   json j = job("job-video", "");
   j["model"] = "wan/2-5-text-to-video";
-  j["input"] = {{"prompt", "a fox running"}};
+  j["input"] = {{"prompt", "a fox running"}, {"duration", "5"}};
   publish(j);
   auto results = read("gen.results", 1, 60s);
   ASSERT_EQ(results.size(), 1u);
@@ -90,6 +90,23 @@ TEST_F(GeneratorTest, AVideoTelegramCannotFetchIsRelayedAsItArrives) {
   ASSERT_EQ(read("gen.results", 2, 60s).size(), 2u);
   auto last = transcript().back();
   EXPECT_NE(last.value("text", "").find("http://"), std::string::npos) << last.dump();
+}
+
+// A background removed to a transparent PNG would lose its alpha as a
+// photo: the catalog delivers it as a document, the original file.
+TEST_F(GeneratorTest, ResultsWhoseOriginalMattersAreSentAsDocuments) {
+  start_generator();
+  json j = job("job-cutout", "");
+  j["model"] = "recraft/remove-background";
+  j["input"] = {{"image", "https://files.example/portrait.jpg"}};
+  publish(j);
+  auto results = read("gen.results", 1);
+  ASSERT_EQ(results.size(), 1u);
+  EXPECT_EQ(results[0]["status"], "succeeded") << job_record("job-cutout");
+  std::size_t documents = 0;
+  for (const auto& m : transcript()) documents += m.contains("media") && m["media"]["type"] == "document" ? 1 : 0;
+  EXPECT_EQ(documents, 1u) << transcript().dump();
+  EXPECT_EQ(photos(), 0u);
 }
 
 TEST_F(GeneratorTest, JobsWithoutAChatGoOnlyToResults) {

@@ -131,7 +131,7 @@ struct GeneratorTest : testing::Test {
     json j = {{"v", 1},
               {"job_id", id},
               {"model", "google/nano-banana"},
-              {"input", {{"prompt", "a red fox " + id}, {"output_format", "png"}, {"image_size", "1:1"}}},
+              {"input", {{"prompt", "a red fox " + id}, {"output_format", "png"}, {"aspect_ratio", "1:1"}}},
               {"created_ms", std::chrono::duration_cast<std::chrono::milliseconds>(
                                  std::chrono::system_clock::now().time_since_epoch())
                                  .count()},

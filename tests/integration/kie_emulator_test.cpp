@@ -118,7 +118,7 @@ TEST_F(Kie, VideoAndAudioResults) {
   auto video =
       create({{"model", "kling-2.6/text-to-video"},
               {"input", {{"prompt", "waves"}, {"sound", false}, {"aspect_ratio", "16:9"}, {"duration", "5"}}}});
-  auto audio = create({{"model", "elevenlabs/text-to-speech"}, {"input", {{"text", "hello"}}}});
+  auto audio = create({{"model", "elevenlabs/text-to-speech-turbo-2-5"}, {"input", {{"text", "hello"}, {"voice", "EkK5I93UQWFDigLMpZcX"}}}});
   for (auto [created, type, magic] : {std::tuple{video, "video/mp4", std::string("ftyp")},
                                       std::tuple{audio, "audio/mpeg", std::string("\xff\xfb", 2)}}) {
     auto done = wait_done(created["data"]["taskId"].get<std::string>())["data"];

@@ -63,13 +63,83 @@ TEST(DialogCatalog, OffersAtLeastTenModelsInEveryCategoryThatKieAccepts) {
       }
       if (f.type == dialog::Field::Type::prompt) {
         for (const auto& kf : kie_model->fields) {
-          if (kf.name == f.name && kf.max) {
-            EXPECT_LE(static_cast<double>(f.max_length), *kf.max) << m.id;
+          if (kf.name == f.name && kf.max_length) {
+            EXPECT_LE(f.max_length, *kf.max_length) << m.id;
           }
         }
       }
     }
   }
+}
+
+// Each catalog field is one KIE documents for the model (kie-emulator's
+// table, written from KIE's pages), in the JSON type KIE takes; every field
+// KIE requires is in the catalog and required of public jobs; and each
+// model names the same documentation page.
+TEST(DialogCatalog, FieldsAreKiesOwnWithKiesTypesAndRequiredFields) {
+  using K = dialog::Field::Kie;
+  using KT = kie::Field::Type;
+  const auto& catalog = dialog::builtin_catalog();
+  for (const auto& m : catalog.models()) {
+    const auto* km = kie::find_model(m.id);
+    ASSERT_NE(km, nullptr) << m.id;
+    EXPECT_EQ(m.doc, km->doc) << m.id;
+    for (const auto& f : m.fields) {
+      const auto* kf = km->field(f.name);
+      ASSERT_NE(kf, nullptr) << m.id << ": KIE documents no field " << f.name;
+      bool fits = (f.kie == K::url && kf->type == KT::url) || (f.kie == K::url_array && kf->type == KT::url_array) ||
+                  (f.kie == K::boolean && kf->type == KT::boolean) ||
+                  (f.kie == K::string && (kf->type == KT::string || kf->type == KT::enumeration)) ||
+                  (f.kie == K::integer && (kf->type == KT::integer || kf->type == KT::enumeration)) ||
+                  (f.kie == K::number && (kf->type == KT::number || kf->type == KT::enumeration));
+      EXPECT_TRUE(fits) << m.id << "." << f.name;
+      if (kf->required) EXPECT_TRUE(f.required) << m.id << "." << f.name << ": KIE requires it";
+      if (f.kie == K::url_array && kf->max_items) EXPECT_LE(f.max_files, *kf->max_items) << m.id;
+    }
+    for (const auto& kf : km->fields) {
+      if (kf.required) EXPECT_NE(m.field(kf.name), nullptr) << m.id << ": KIE requires " << kf.name;
+    }
+  }
+}
+
+// The public job API's check (the generator's, before any KIE call).
+TEST(DialogCatalog, JobInputsAreCheckedWithPreciseReasons) {
+  const auto& c = dialog::builtin_catalog();
+  const auto* kling = c.by_id("kling-2.6/image-to-video");
+  ASSERT_NE(kling, nullptr);
+  json ok = {{"prompt", "waves"}, {"image_urls", {"https://files.example/a.png"}}, {"sound", false}, {"duration", "5"}};
+  EXPECT_EQ(c.input_problem(*kling, ok), "");
+  EXPECT_EQ(c.form_values(*kling, ok)["sound"], "false");
+  auto with = [&](const char* name, json value) {
+    auto j = ok;
+    if (value.is_null()) j.erase(name); else j[name] = std::move(value);
+    return c.input_problem(*kling, j);
+  };
+  EXPECT_EQ(with("image_urls", "https://files.example/a.png"), "input.image_urls: expected an array of 1..1 URL");
+  EXPECT_EQ(with("image_urls", json::array({"https://a.example/1.png", "https://a.example/2.png"})),
+            "input.image_urls: expected an array of 1..1 URL");
+  EXPECT_EQ(with("image_urls", json::array({"file:///etc/passwd"})), "input.image_urls: expected an array of 1..1 URL");
+  EXPECT_EQ(with("image_input", json::array({"https://a.example/1.png"})),
+            "input.image_input: not a field of kling-2.6/image-to-video");
+  EXPECT_EQ(with("duration", "7"), "input.duration: expected one of 5, 10");
+  EXPECT_EQ(with("duration", 5), "input.duration: expected a string");
+  EXPECT_EQ(with("sound", "false"), "input.sound: expected a boolean");
+  EXPECT_EQ(with("prompt", std::string(1001, 'x')), "input.prompt: expected 1..1000 characters");
+  EXPECT_EQ(with("prompt", nullptr), "input.prompt: required");
+  EXPECT_EQ(c.input_problem(*kling, json::array()), "input: expected an object");
+  const auto* recraft = c.by_id("recraft/remove-background");
+  ASSERT_NE(recraft, nullptr);
+  EXPECT_EQ(c.input_problem(*recraft, {{"image", "https://files.example/a.png"}}), "");
+  EXPECT_EQ(c.kie_input(*recraft, {{"image", "https://files.example/a.png"}}), json({{"image", "https://files.example/a.png"}}));
+  EXPECT_EQ(recraft->deliver, "document");
+  // Free only in the mode the old bot gave away.
+  const auto* ideogram = c.by_id("ideogram/v3-text-to-image");
+  ASSERT_NE(ideogram, nullptr);
+  auto v = ideogram->default_values();
+  EXPECT_TRUE(c.is_free(*ideogram, v));
+  v["rendering_speed"] = "QUALITY";
+  EXPECT_FALSE(c.is_free(*ideogram, v));
+  EXPECT_EQ(c.price(*ideogram, v), 786);
 }
 
 TEST(DialogCatalog, PricesFollowTheChosenParameters) {
@@ -89,6 +159,13 @@ TEST(DialogCatalog, PricesFollowTheChosenParameters) {
   EXPECT_EQ(c.price(*flux, f), 550);
   EXPECT_EQ(c.by_code("zi")->free, true);
   EXPECT_EQ(c.by_code("kt")->free, false);
+  // The old bot's free models, and only those.
+  std::set<std::string> free;
+  for (const auto& m : c.models()) {
+    if (m.free) free.insert(m.id);
+  }
+  EXPECT_EQ(free, (std::set<std::string>{"z-image", "bytedance/seedream", "ideogram/v3-text-to-image",
+                                         "google/imagen4-fast", "google/nano-banana"}));
 }
 
 TEST(DialogCatalog, RefusesIncompleteFormsAndBadFiles) {
@@ -102,11 +179,12 @@ TEST(DialogCatalog, RefusesIncompleteFormsAndBadFiles) {
   EXPECT_EQ(c.incomplete_field(*z, v), "aspect_ratio");
   v.erase("aspect_ratio");
   EXPECT_EQ(c.incomplete_field(*z, v), "aspect_ratio");
-  EXPECT_THROW(dialog::Catalog::parse("{\"version\": 2}"), std::invalid_argument);
+  EXPECT_THROW(dialog::Catalog::parse("{\"version\": 1}"), std::invalid_argument);
   EXPECT_THROW(dialog::Catalog::parse(
-                   "{\"version\": 1, \"categories\": [\"a\"], \"models\": [{\"id\": \"x\", \"code\": \"x\", "
+                   "{\"version\": 2, \"categories\": [\"a\"], \"models\": [{\"id\": \"x\", \"code\": \"x\", "
                    "\"category\": \"b\", \"name\": {\"ru\": \"x\", \"en\": \"x\"}, \"about\": {\"ru\": \"x\", "
-                   "\"en\": \"x\"}, \"fields\": [], \"prices\": [{\"kopecks\": 1}]}]}"),
+                   "\"en\": \"x\"}, \"doc\": \"https://docs.kie.ai/market/x\", \"checked\": \"2026-12-05\", "
+                   "\"fields\": [], \"prices\": [{\"kopecks\": 1}]}]}"),
                std::invalid_argument);
   EXPECT_EQ(dialog::utf8_length("привет"), 6u);
 }

@@ -31,7 +31,7 @@ generator::Job paid_job() {
   generator::Job job;
   job.id = "dlg-42-abc";
   job.model = "google/nano-banana";
-  job.input = {{"prompt", "a fox"}, {"output_format", "png"}, {"image_size", "1:1"}};
+  job.input = {{"prompt", "a fox"}, {"output_format", "png"}, {"aspect_ratio", "1:1"}};
   job.created_ms = 1'000'000;
   job.deadline_s = 900;
   job.user_id = UserId(42);

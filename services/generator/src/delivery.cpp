@@ -4,6 +4,7 @@
 #include "generator.hpp"
 #include "generator_metrics.hpp"
 #include "kiebot/base/log.hpp"
+#include "kiebot/catalog/catalog.hpp"
 #include "kiebot/http/client.hpp"
 #include "kiebot/redis/rate_limiter.hpp"
 #include "kiebot/telegram/telegram.hpp"
@@ -199,9 +200,14 @@ net::awaitable<std::string> Generator::deliver(const Job& job, const std::vector
   auto caption = result_caption(job);
   auto chat = *job.chat_id;
   if (urls.empty()) co_return "failed";
-  auto type = media_type(urls.front());
+  // The catalog says when the original file matters (a transparent PNG, an
+  // upscale): sent as a document, which Telegram does not recompress.
+  const auto* model = s_.catalog.by_id(job.model);
+  bool as_document = model != nullptr && model->deliver == "document";
+  auto kind_of = [&](const std::string& url) { return as_document ? std::string("document") : media_type(url); };
+  auto type = kind_of(urls.front());
   bool group = urls.size() > 1 && (type == "photo" || type == "video");
-  for (const auto& u : urls) group = group && media_type(u) == type;
+  for (const auto& u : urls) group = group && kind_of(u) == type;
   if (group) {
     json media = json::array();
     for (std::size_t i = 0; i < urls.size() && i < 10; ++i) {
@@ -219,7 +225,7 @@ net::awaitable<std::string> Generator::deliver(const Job& job, const std::vector
   std::string outcome = "url";
   for (std::size_t i = 0; i < urls.size() && i < 10; ++i) {
     const auto& url = urls[i];
-    auto item_type = media_type(url);
+    auto item_type = kind_of(url);
     auto method = send_method(item_type);
     json params = addressed(job);
     params[item_type] = url;

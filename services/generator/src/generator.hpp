@@ -152,6 +152,11 @@ class Generator {
   // Before createTask: true when the job is paid for (or may run unpaid);
   // false when it was failed or rescheduled.
   net::awaitable<bool> check_payment(Step& s);
+  // Before createTask, after the payment check: true when the catalog sells
+  // the model and the input is valid for it; else the job goes to the DLQ
+  // with the precise reason and fails (its hold, verified as this job's, is
+  // released), without a KIE call.
+  net::awaitable<bool> check_input(Step& s);
   void wake() { wake_.cancel(); }
 
   net::any_io_executor executor_;

@@ -55,6 +55,13 @@ void Metrics::payment_refused(const std::string& reason) {
       .inc();
 }
 
+void Metrics::input_refused(bool sold) {
+  metrics::registry()
+      .counter("generator_invalid_input_total", "Jobs failed before KIE: a model the catalog does not sell, or an invalid input",
+               {{"reason", sold ? "input" : "model_not_sold"}})
+      .inc();
+}
+
 void Metrics::delivery(const std::string& method, const std::string& outcome) {
   metrics::registry()
       .counter("generator_deliveries_total", "Result deliveries by method and outcome",

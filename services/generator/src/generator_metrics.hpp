@@ -34,6 +34,7 @@ struct Metrics {
   static void unpaid(const std::string& source, bool allowed);
   // Jobs whose hold did not pay for them, by reason code.
   static void payment_refused(const std::string& reason);
+  static void input_refused(bool sold);
 };
 
 }  // namespace kiebot::generator

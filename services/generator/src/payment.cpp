@@ -8,16 +8,8 @@ namespace kiebot::generator {
 std::optional<Kopecks> job_price(const Job& job, const std::string& hold_kind, const catalog::Catalog& catalog) {
   const auto* model = catalog.by_id(job.model);
   if (model == nullptr) return std::nullopt;
-  // The catalog prices the form's values (strings); KIE's input has the same
-  // names, with booleans as JSON booleans.
-  nlohmann::json values = nlohmann::json::object();
-  for (const auto& field : model->fields) {
-    auto it = job.input.find(field.name);
-    if (it == job.input.end()) continue;
-    if (it->is_string()) values[field.name] = it->get<std::string>();
-    if (it->is_boolean()) values[field.name] = it->get<bool>() ? "true" : "false";
-    if (it->is_number_integer()) values[field.name] = std::to_string(it->get<std::int64_t>());
-  }
+  // The catalog prices the form's values: the input's, in the form's strings.
+  auto values = catalog.form_values(*model, job.input);
   return Kopecks(hold_kind == "admin" ? catalog.admin_price(*model, values) : catalog.price(*model, values));
 }
 
@@ -27,8 +19,9 @@ std::optional<std::string> hold_problem(const Job& job, const HoldInfo& hold, co
   if (hold.key != job.id) return std::string("hold_wrong_job");
   if (hold.expires_ms < job.deadline_ms()) return std::string("hold_expires_before_deadline");
   const auto* model = catalog.by_id(job.model);
-  if (model == nullptr) return std::string("model_not_sold");
-  if (hold.kind == "free" && !model->free) return std::string("hold_free_not_allowed");
+  if (model == nullptr) return std::nullopt;  // check_input fails it, releasing this job's hold
+  if (hold.kind == "free" && !catalog.is_free(*model, catalog.form_values(*model, job.input)))
+    return std::string("hold_free_not_allowed");
   auto price = job_price(job, hold.kind, catalog);
   if (!price || hold.amount < *price) return std::string("hold_too_small");
   return std::nullopt;

@@ -6,6 +6,7 @@
 #include "kie_client.hpp"
 #include "kiebot/base/errors.hpp"
 #include "kiebot/base/log.hpp"
+#include "kiebot/catalog/catalog.hpp"
 #include "kiebot/runtime/backoff.hpp"
 #include "messages.hpp"
 #include "payment.hpp"
@@ -59,8 +60,26 @@ net::awaitable<bool> Generator::check_payment(Step& s) {
   co_return false;
 }
 
+net::awaitable<bool> Generator::check_input(Step& s) {
+  const auto* model = s_.catalog.by_id(s.job.model);
+  std::string code = model == nullptr ? "model_not_sold" : "invalid_input";
+  auto problem = model == nullptr ? "model: " + s.job.model + " is not in the catalog"
+                                  : s_.catalog.input_problem(*model, s.job.input);
+  if (problem.empty()) co_return true;
+  Metrics::input_refused(model != nullptr);
+  log::warn("job_input_invalid", {{"job_id", s.id()}, {"model", s.job.model}, {"reason", problem}});
+  kafka::Message original;
+  original.topic = "gen.jobs";
+  original.key = s.id();
+  original.value = s.field("job");
+  co_await to_dlq(std::move(original), code + ": " + problem);
+  co_await fail(s, std::move(code), std::move(problem));
+  co_return false;
+}
+
 net::awaitable<void> Generator::submit(Step& s) {
   if (!co_await check_payment(s)) co_return;
+  if (!co_await check_input(s)) co_return;
   Fields marker{{"state", "submitting"}, {"submitting_ms", std::to_string(unix_ms())}};
   if (!co_await save(s, std::move(marker))) co_return;
   auto started = std::chrono::steady_clock::now();

@@ -1,62 +1,159 @@
-// The emulator's model catalog: the models the bot offers first, with their
-// input fields as KIE's market API documents them (docs.kie.ai, "Market").
+// The emulator's model table (see catalog.hpp).
 #include "catalog.hpp"
 
-#include <nlohmann/json.hpp>
+#include <cmath>
+#include <set>
+#include <stdexcept>
 
 namespace kiebot::kie {
 
+extern const char* const kKieModelsJson;  // generated from tools/kie-emulator/kie-models.json
+
 namespace {
 
+using nlohmann::json;
 using T = Field::Type;
 
-Field text(std::string name, bool required, double max, double min = 0) {
-  return Field{std::move(name), T::string, required, min > 0 ? std::optional(min) : std::nullopt, max, {}};
+[[noreturn]] void invalid(const std::string& where, const std::string& what) {
+  throw std::invalid_argument("kie-models.json: " + where + ": " + what);
 }
-Field choice(std::string name, bool required, std::vector<std::string> values) {
-  return Field{std::move(name), T::choice, required, std::nullopt, std::nullopt, std::move(values)};
-}
-Field urls(std::string name) { return Field{std::move(name), T::array, true, 1, 10, {}}; }
-Field flag(std::string name, bool required) { return Field{std::move(name), T::boolean, required, {}, {}, {}}; }
 
-std::vector<Model> build() {
-  const std::vector<std::string> ratios = {"1:1", "4:3", "3:4", "16:9", "9:16"};
-  return {
-      {"z-image", "image", 1, {text("prompt", true, 1000), choice("aspect_ratio", true, ratios)}},
-      {"google/nano-banana", "image", 4,
-       {text("prompt", true, 5000), choice("output_format", false, {"png", "jpeg"}),
-        choice("image_size", false, {"1:1", "9:16", "16:9", "3:4", "4:3", "3:2", "2:3", "5:4", "4:5", "21:9", "auto"})}},
-      {"google/nano-banana-edit", "image", 4,
-       {text("prompt", true, 5000), urls("image_urls"), choice("output_format", false, {"png", "jpeg"})}},
-      {"flux-2/pro-text-to-image", "image", 5,
-       {text("prompt", true, 5000, 3), choice("aspect_ratio", true, {"1:1", "4:3", "3:4", "16:9", "9:16", "3:2", "2:3", "auto"}),
-        choice("resolution", true, {"1K", "2K"})}},
-      {"bytedance/seedream-v4-text-to-image", "image", 5,
-       {text("prompt", true, 5000),
-        choice("image_size", false, {"square", "square_hd", "portrait_4_3", "portrait_16_9", "landscape_4_3", "landscape_16_9"}),
-        choice("image_resolution", false, {"1K", "2K", "4K"}), Field{"max_images", T::number, false, 1, 6, {}}}},
-      {"google/imagen4-fast", "image", 4,
-       {text("prompt", true, 5000), text("negative_prompt", false, 5000), choice("aspect_ratio", false, ratios),
-        Field{"seed", T::integer, false, {}, {}, {}}}},
-      {"recraft/remove-background", "image", 1, {urls("image_input")}},
-      {"topaz/image-upscale", "image", 10, {urls("image_input"), choice("upscale_factor", true, {"1", "2", "4", "8"})}},
-      {"kling-2.6/text-to-video", "video", 55,
-       {text("prompt", true, 1000), flag("sound", true), choice("aspect_ratio", true, {"1:1", "16:9", "9:16"}),
-        choice("duration", true, {"5", "10"})}},
-      {"kling-2.6/image-to-video", "video", 55,
-       {text("prompt", true, 1000), urls("image_input"), flag("sound", true), choice("duration", true, {"5", "10"})}},
-      {"wan/2-5-text-to-video", "video", 60,
-       {text("prompt", true, 800), choice("duration", false, {"5", "10"}), choice("aspect_ratio", false, {"16:9", "9:16", "1:1"}),
-        choice("resolution", false, {"720p", "1080p"}), text("negative_prompt", false, 500)}},
-      {"elevenlabs/text-to-speech", "audio", 6, {text("text", true, 5000)}},
-      {"elevenlabs/sound-effect", "audio", 2, {text("prompt", true, 450)}},
-  };
+T type_named(const std::string& name, const std::string& where) {
+  static const std::pair<const char*, T> kTypes[] = {
+      {"string", T::string}, {"enum", T::enumeration}, {"integer", T::integer}, {"number", T::number},
+      {"boolean", T::boolean}, {"url", T::url},        {"url_array", T::url_array}, {"object", T::object}};
+  for (const auto& [n, t] : kTypes) {
+    if (name == n) return t;
+  }
+  invalid(where, "unknown type " + name);
+}
+
+template <class V>
+std::optional<V> optional_of(const json& j, const char* key) {
+  if (!j.contains(key)) return std::nullopt;
+  return j.at(key).get<V>();
+}
+
+Field parse_field(const json& j, const std::string& model) {
+  Field f;
+  f.name = j.at("name").get<std::string>();
+  auto where = model + "." + f.name;
+  f.type = type_named(j.at("type").get<std::string>(), where);
+  f.required = j.value("required", false);
+  f.min = optional_of<double>(j, "min");
+  f.max = optional_of<double>(j, "max");
+  f.min_length = optional_of<std::size_t>(j, "min_length");
+  f.max_length = optional_of<std::size_t>(j, "max_length");
+  f.min_items = optional_of<std::size_t>(j, "min_items");
+  f.max_items = optional_of<std::size_t>(j, "max_items");
+  if (f.type == T::enumeration) {
+    f.values = j.at("values").get<std::vector<json>>();
+    if (f.values.empty()) invalid(where, "an enum needs values");
+  }
+  return f;
+}
+
+std::size_t characters(const std::string& text) {
+  std::size_t n = 0;
+  for (unsigned char c : text) n += (c & 0xC0) != 0x80;
+  return n;
+}
+
+bool is_url(const json& v) {
+  if (!v.is_string()) return false;
+  const auto& s = v.get_ref<const std::string&>();
+  return s.rfind("http://", 0) == 0 || s.rfind("https://", 0) == 0;
+}
+
+std::string number_text(double v) {
+  auto s = json(v).dump();
+  if (s.size() > 2 && s.substr(s.size() - 2) == ".0") s.resize(s.size() - 2);
+  return s;
+}
+
+std::optional<std::string> check_number(const Field& f, const json& v) {
+  bool integral = v.is_number_integer() || (v.is_number_float() && std::floor(v.get<double>()) == v.get<double>());
+  if (!v.is_number() || (f.type == T::integer && !integral)) {
+    return f.name + " must be " + (f.type == T::integer ? "an integer" : "a number");
+  }
+  auto x = v.get<double>();
+  if ((f.min && x < *f.min) || (f.max && x > *f.max)) {
+    return f.name + " must be between " + (f.min ? number_text(*f.min) : "-inf") + " and " +
+           (f.max ? number_text(*f.max) : "inf");
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> check(const Field& f, const json& v) {
+  switch (f.type) {
+    case T::string: {
+      if (!v.is_string()) return f.name + " must be a string";
+      auto n = characters(v.get_ref<const std::string&>());
+      if (f.min_length && n < *f.min_length) return f.name + " must be at least " + std::to_string(*f.min_length) + " characters";
+      if (f.max_length && n > *f.max_length) return f.name + " exceeds the maximum length of " + std::to_string(*f.max_length);
+      return std::nullopt;
+    }
+    case T::enumeration:
+      for (const auto& allowed : f.values) {
+        if (allowed == v) return std::nullopt;
+      }
+      return f.name + " must be one of " + json(f.values).dump();
+    case T::integer:
+    case T::number:
+      return check_number(f, v);
+    case T::boolean:
+      return v.is_boolean() ? std::nullopt : std::optional(f.name + " must be a boolean");
+    case T::url:
+      return is_url(v) ? std::nullopt : std::optional(f.name + " must be a URL string");
+    case T::url_array: {
+      auto lo = f.min_items.value_or(1), hi = f.max_items.value_or(100);
+      bool ok = v.is_array() && v.size() >= lo && v.size() <= hi;
+      for (const auto& item : v) ok = ok && is_url(item);
+      if (ok) return std::nullopt;
+      return f.name + " must be an array of " + std::to_string(lo) + " to " + std::to_string(hi) + " URLs";
+    }
+    case T::object:
+      return v.is_object() ? std::nullopt : std::optional(f.name + " must be an object");
+  }
+  return std::nullopt;
 }
 
 }  // namespace
 
+const Field* Model::field(std::string_view name) const {
+  for (const auto& f : fields) {
+    if (f.name == name) return &f;
+  }
+  return nullptr;
+}
+
+std::vector<Model> parse_models(std::string_view text) {
+  auto j = json::parse(text, nullptr, false);
+  if (j.is_discarded() || !j.is_object() || j.value("version", 0) != 1) invalid("file", "not a version 1 table");
+  std::vector<Model> models;
+  std::set<std::string> ids;
+  try {
+    for (const auto& m : j.at("models")) {
+      Model model;
+      model.id = m.at("id").get<std::string>();
+      model.doc = m.at("doc").get<std::string>();
+      model.output = m.at("output").get<std::string>();
+      model.credits = m.at("credits").get<int>();
+      if (model.output != "image" && model.output != "video" && model.output != "audio" && model.output != "text")
+        invalid(model.id, "output must be image, video, audio or text");
+      if (model.doc.rfind("https://docs.kie.ai/", 0) != 0) invalid(model.id, "doc must be a docs.kie.ai page");
+      for (const auto& f : m.at("input")) model.fields.push_back(parse_field(f, model.id));
+      if (!ids.insert(model.id).second) invalid(model.id, "duplicate id");
+      models.push_back(std::move(model));
+    }
+  } catch (const json::exception& e) {
+    invalid("file", e.what());
+  }
+  return models;
+}
+
 const std::vector<Model>& catalog() {
-  static const std::vector<Model> models = build();
+  static const std::vector<Model> models = parse_models(kKieModelsJson);
   return models;
 }
 
@@ -67,7 +164,7 @@ const Model* find_model(std::string_view id) {
   return nullptr;
 }
 
-std::optional<std::string> validate_input(const Model& model, const nlohmann::json& input) {
+std::optional<std::string> validate_input(const Model& model, const json& input) {
   if (!input.is_object()) return "input must be an object";
   for (const auto& f : model.fields) {
     auto it = input.find(f.name);
@@ -75,38 +172,7 @@ std::optional<std::string> validate_input(const Model& model, const nlohmann::js
       if (f.required) return f.name + " is required";
       continue;
     }
-    const auto& v = *it;
-    switch (f.type) {
-      case T::string: {
-        if (!v.is_string()) return f.name + " must be a string";
-        auto length = static_cast<double>(v.get_ref<const std::string&>().size());
-        if (f.min && length < *f.min) return f.name + " is too short";
-        if (f.max && length > *f.max) return f.name + " exceeds the maximum length of " + std::to_string(static_cast<int>(*f.max));
-        break;
-      }
-      case T::choice: {
-        if (!v.is_string()) return f.name + " must be a string";
-        bool known = false;
-        for (const auto& option : f.values) known = known || option == v.get<std::string>();
-        if (!known) return f.name + " must be one of the allowed values";
-        break;
-      }
-      case T::array:
-        if (!v.is_array() || v.empty()) return f.name + " must be a non-empty array";
-        if (f.max && static_cast<double>(v.size()) > *f.max) return f.name + " has too many items";
-        for (const auto& item : v) {
-          if (!item.is_string()) return f.name + " items must be strings";
-        }
-        break;
-      case T::boolean:
-        if (!v.is_boolean()) return f.name + " must be a boolean";
-        break;
-      case T::number:
-      case T::integer:
-        if (!v.is_number() || (f.type == T::integer && !v.is_number_integer())) return f.name + " must be a number";
-        if ((f.min && v.get<double>() < *f.min) || (f.max && v.get<double>() > *f.max)) return f.name + " is out of range";
-        break;
-    }
+    if (auto problem = check(f, *it)) return problem;
   }
   return std::nullopt;
 }

@@ -69,6 +69,7 @@ Screen Screens::category(const std::string& lang, const std::string& cat) const 
 
 std::string Screens::option_label(const std::string& lang, const Field& field, const std::string& value) const {
   if (field.type == Field::Type::boolean) return texts_.get(lang, value == "true" ? "opt.on" : "opt.off");
+  if (auto label = field.labels.find(value); label != field.labels.end()) return label->second;
   if (field.name == "duration") return texts_.format(lang, "opt.seconds", {{"n", value}});
   if (field.name == "upscale_factor") return "×" + value;
   return value;

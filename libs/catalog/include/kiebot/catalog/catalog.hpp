@@ -1,7 +1,8 @@
 // The model catalog (libs/catalog/models.json, compiled in): models by
-// category, their input fields and their prices in kopecks. The dialog
-// builds its forms and prices from it, the generator checks that a job's
-// hold pays for it. Depends on base only.
+// category, their input fields as KIE documents them (each model names the
+// page it was checked against), and their prices in kopecks. The dialog
+// builds its forms and prices from it; the generator checks a job's input
+// against it and that the job's hold pays for it. Depends on base only.
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -15,13 +16,21 @@
 namespace kiebot::catalog {
 
 struct Field {
+  // What the form asks for.
   enum class Type { prompt, choice, boolean, image };
+  // How KIE takes the value (its documented JSON type): a choice "5" goes
+  // as 5 to an integer field; an image as a URL, or as a one-URL array.
+  enum class Kie { string, integer, number, boolean, url, url_array };
   std::string name;  // KIE's input field
   Type type = Type::prompt;
+  Kie kie = Kie::string;
+  bool required = true;              // a job for the public API must carry it
   std::vector<std::string> options;  // choice
+  std::map<std::string, std::string> labels;  // choice: a button's text for an option (a voice's name), else the option
   std::string default_value;         // choice and boolean ("true"/"false")
   std::size_t min_length = 1;        // prompt, in characters
   std::size_t max_length = 0;
+  std::size_t max_files = 1;         // image sent as url_array
 };
 
 struct PriceRule {
@@ -33,7 +42,13 @@ struct Model {
   std::string id;    // KIE's model id
   std::string code;  // short id for callback data
   std::string category;
-  bool free = false;                               // free generations may pay for it
+  std::string doc;      // KIE's documentation page its fields were checked against
+  std::string checked;  // when (YYYY-MM-DD)
+  // How results reach the chat: "photo", "document" (the original file:
+  // transparency, upscales), "video" or "audio".
+  std::string deliver = "photo";
+  bool free = false;  // free generations may pay for it (with free_when: only for those values)
+  std::map<std::string, std::string> free_when;
   std::map<std::string, std::string> name, about;  // by language
   std::vector<Field> fields;
   std::vector<PriceRule> prices;  // first match wins; the last has no `when`
@@ -59,11 +74,21 @@ class Catalog {
   const Model* by_id(std::string_view id) const;
 
   std::int64_t price(const Model& model, const nlohmann::json& values) const;
+  // Whether a free generation may pay for the model with these values.
+  bool is_free(const Model& model, const nlohmann::json& values) const;
   // What admins pay (KIE's cost, without the users' markup).
   std::int64_t admin_price(const Model& model, const nlohmann::json& values) const;
-  // KIE's createTask input: booleans as JSON booleans, an image (the URL it
-  // was uploaded to) as a one-element list.
+  // KIE's createTask input: each value in the JSON type KIE documents for
+  // its field (booleans, numbers, a URL or a one-URL list).
   nlohmann::json kie_input(const Model& model, const nlohmann::json& values) const;
+  // The form's values (strings) of a KIE input: kie_input's inverse, for
+  // pricing a job. Fields of the wrong type are left out.
+  nlohmann::json form_values(const Model& model, const nlohmann::json& input) const;
+  // What is wrong with a job's KIE input for the model, as a precise reason
+  // ("input.image_urls: expected an array of 1..1 URL"); "" when it is valid.
+  // Unknown fields, missing required ones, wrong types, values outside the
+  // options or lengths, and too many files are all refused.
+  std::string input_problem(const Model& model, const nlohmann::json& input) const;
   // The missing or invalid field that keeps the form from being sent, if any.
   std::string incomplete_field(const Model& model, const nlohmann::json& values) const;
 

@@ -8,7 +8,7 @@ Payer payer_for(const nlohmann::json& user, const Model& model, const nlohmann::
   Payer p;
   p.amount = catalog.price(model, values);
   auto free_left = user.contains("free") && user["free"].is_object() ? user["free"].value("remaining", 0) : 0;
-  if (model.free && free_left > 0) {
+  if (catalog.is_free(model, values) && free_left > 0) {
     p.kind = "free";
     p.line = texts.format(lang, "pay.free", {{"left", std::to_string(free_left)}});
     return p;
