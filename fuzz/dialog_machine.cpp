@@ -37,7 +37,7 @@ dlg::Event event_from(char kind, std::string_view piece) {
     case 1:
       return dlg::TextIn{text};
     case 2:
-      return dlg::PhotoIn{text};
+      return dlg::FileIn{text};
     case 3:
       return dlg::OtherIn{};
     default: {

@@ -62,9 +62,9 @@ inline Conversation at(ScreenId screen, bool with_form) {
   c.lang = "en";
   if (with_form || in_form(screen)) {
     // The photo step with a model that takes one; the others with a text model.
-    const char* model = screen == ScreenId::form_photo ? "ne" : "zi";
+    const char* model = screen == ScreenId::form_file ? "ne" : "zi";
     c.form = Form{kNonce, model, builtin_catalog().by_code(model)->default_values(), 0};
-    if (screen == ScreenId::form_confirm || screen == ScreenId::form_photo) c.form->values["prompt"] = "a harbour";
+    if (screen == ScreenId::form_confirm || screen == ScreenId::form_file) c.form->values["prompt"] = "a harbour";
   }
   return c;
 }
@@ -83,7 +83,7 @@ inline void user_samples(std::vector<Event>& out) {
   out.push_back(CommandIn{"/start", "ref_42"});
   for (std::string text : {"a quiet harbour", "150", "7 100", "7 charge-1"}) out.push_back(TextIn{text});
   out.push_back(TextIn{std::string(2000, 'x')});
-  out.push_back(PhotoIn{"file-1"});
+  out.push_back(FileIn{"file-1"});
   out.push_back(OtherIn{});
   out.push_back(StaleIn{});
   out.push_back(RetryIn{"dlg-42-0123abcd"});
@@ -188,8 +188,8 @@ inline void money_samples(std::vector<Event>& out) {
 
 // Uploads, submissions and refunds as they ended.
 inline void outcome_samples(std::vector<Event>& out) {
-  out.push_back(PhotoUploaded{"https://tempfile.example/a.jpg"});
-  out.push_back(PhotoUploaded{""});
+  out.push_back(FileUploaded{"https://tempfile.example/a.jpg"});
+  out.push_back(FileUploaded{""});
   for (auto r : {Submitted::Result::started, Submitted::Result::waiting, Submitted::Result::not_queued,
                  Submitted::Result::too_many, Submitted::Result::duplicate, Submitted::Result::insufficient}) {
     out.push_back(Submitted{r, 500, 100});
@@ -216,7 +216,7 @@ inline std::vector<Event> samples() {
 
 inline bool from_user(const Event& e) {
   return std::holds_alternative<CommandIn>(e) || std::holds_alternative<TextIn>(e) ||
-         std::holds_alternative<PhotoIn>(e) || std::holds_alternative<OtherIn>(e) ||
+         std::holds_alternative<FileIn>(e) || std::holds_alternative<OtherIn>(e) ||
          std::holds_alternative<PressIn>(e) || std::holds_alternative<StaleIn>(e) || std::holds_alternative<RetryIn>(e);
 }
 

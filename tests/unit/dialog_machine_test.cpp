@@ -76,7 +76,7 @@ TEST(DialogMachine, AGenerationFromModelToSubmit) {
   s = reduce(s.next, PressIn{Press{Verb::option, {"feedbeef", "1", "3"}}}, m.ctx(true));
   EXPECT_EQ(s.next.form->values["aspect_ratio"], "16:9");
   s = reduce(s.next, PressIn{Press{Verb::next, {"feedbeef"}}}, m.ctx(true));
-  EXPECT_EQ(s.next.screen, ScreenId::form_prompt);
+  EXPECT_EQ(s.next.screen, ScreenId::form_text);
   s = reduce(s.next, TextIn{"a quiet harbour at dawn"}, m.ctx());
   EXPECT_EQ(s.next.screen, ScreenId::form_confirm);
   EXPECT_EQ(s.next.form->reply_to, 77);
@@ -156,7 +156,7 @@ TEST(DialogMachine, MoneyOutcomesTellTheRightChat) {
 
 TEST(DialogMachine, StoredStateIsVersionedMigratedOrReset) {
   Conversation c;
-  c.screen = ScreenId::form_prompt;
+  c.screen = ScreenId::form_text;
   c.lang = "ru";
   c.form = Form{kNonce, "zi", {{"aspect_ratio", "1:1"}}, 5};
   auto read = read_conversation(to_json(c));
@@ -167,7 +167,7 @@ TEST(DialogMachine, StoredStateIsVersionedMigratedOrReset) {
   auto v1 = read_conversation(
       {{"lang", "en"}, {"form", {{"nonce", kNonce}, {"model", "zi"}, {"values", json::object()}, {"step", "image"}}}});
   EXPECT_TRUE(v1.migrated);
-  EXPECT_EQ(v1.conversation.screen, ScreenId::form_photo);
+  EXPECT_EQ(v1.conversation.screen, ScreenId::form_file);
   EXPECT_EQ(v1.conversation.lang, "en");
   EXPECT_EQ(read_conversation({{"lang", "ru"}, {"await", "topup"}}).conversation.screen, ScreenId::top_up_amount);
   EXPECT_EQ(read_conversation({{"await", "admin_grant"}}).conversation.screen, ScreenId::admin_grant);
@@ -184,10 +184,10 @@ TEST(DialogMachine, StoredStateIsVersionedMigratedOrReset) {
 // not sell (an older catalog) leads to the menu, which the table declares.
 TEST(DialogMachine, AStoredFormOfAnUnknownModelLeadsToTheMenu) {
   Machine m;
-  auto c = at(ScreenId::form_prompt, true);
+  auto c = at(ScreenId::form_text, true);
   c.form->model = "np";
   for (const Event& e : {Event{TextIn{"make it winter"}}, Event{PressIn{Press{Verb::confirm, {kNonce}}}},
-                         Event{PressIn{Press{Verb::next, {kNonce}}}}, Event{PhotoIn{"AgAC"}}}) {
+                         Event{PressIn{Press{Verb::next, {kNonce}}}}, Event{FileIn{"AgAC"}}}) {
     auto s = reduce(c, e, m.ctx(std::holds_alternative<PressIn>(e)));
     EXPECT_EQ(s.next.screen, ScreenId::menu) << event_kind(e);
     EXPECT_FALSE(s.next.form) << event_kind(e);

@@ -196,8 +196,7 @@ TEST(DialogTexts, BothLocalesHaveEveryKeyTheCodeAndCatalogUse) {
   for (const auto& c : dialog::builtin_catalog().categories()) keys.insert("cat." + c);
   for (const auto& m : dialog::builtin_catalog().models()) {
     for (const auto& f : m.fields) {
-      if (f.type == dialog::Field::Type::choice || f.type == dialog::Field::Type::boolean)
-        keys.insert("field." + f.name);
+      if (f.has_buttons() || f.type == dialog::Field::Type::text) keys.insert("field." + f.name);
     }
   }
   for (const char* s : {"queued", "succeeded", "failed"}) keys.insert(std::string("status.") + s);

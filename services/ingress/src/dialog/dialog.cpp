@@ -44,12 +44,26 @@ Rules rules_from(const DialogOptions& o) {
                o.top_up_max,   o.referral_bonus,    o.max_running};
 }
 
+FileIn file_in(const json& file, FileIn::Kind kind) {
+  auto size = int_field(file, "file_size", 0);
+  return FileIn{string_field(file, "file_id").substr(0, 256), kind, size > 0 ? size : 0,
+                string_field(file, "mime_type").substr(0, 100)};
+}
+
 // A message as the event it is for the conversation.
 Event message_event(const json& message) {
   if (message.contains("photo") && message["photo"].is_array() && !message["photo"].empty() &&
       message["photo"].back().is_object()) {
     // The largest size Telegram offers is the last.
-    return PhotoIn{string_field(message["photo"].back(), "file_id")};
+    return file_in(message["photo"].back(), FileIn::Kind::photo);
+  }
+  static const std::pair<const char*, FileIn::Kind> kFiles[] = {{"document", FileIn::Kind::document},
+                                                                 {"audio", FileIn::Kind::audio},
+                                                                 {"voice", FileIn::Kind::voice},
+                                                                 {"video", FileIn::Kind::video}};
+  for (const auto& [field, kind] : kFiles) {
+    if (message.contains(field) && message[field].is_object() && !string_field(message[field], "file_id").empty())
+      return file_in(message[field], kind);
   }
   // Whatever a user types may be shown back (a prompt in a caption, an
   // amount in an error): controls, bidi overrides and zero-width characters

@@ -152,7 +152,7 @@ class Dialog {
   net::awaitable<void> answer_query(std::string callback_id, std::string toast);
   net::awaitable<void> animate(const Turn& t, std::vector<Screen> frames);
   net::awaitable<nlohmann::json> load_user(std::int64_t user_id);
-  net::awaitable<std::string> upload_photo(std::string file_id);
+  net::awaitable<std::string> upload_file(std::string file_id, std::string file_name);
 
   // effects/submission.cpp: the hold, the job on gen.jobs and its record.
   net::awaitable<Submitted> submit(const Turn& t, const Conversation& c, Submit job);

@@ -78,7 +78,7 @@ std::string Screens::option_label(const std::string& lang, const Field& field, c
 std::string Screens::summary(const std::string& lang, const Model& model, const json& values) const {
   std::string out;
   for (const auto& f : model.fields) {
-    if (f.type != Field::Type::choice && f.type != Field::Type::boolean) continue;
+    if (!f.has_buttons()) continue;
     if (!values.contains(f.name)) continue;
     if (!out.empty()) out += " · ";
     out += texts_.get(lang, "field." + f.name) + ": " + option_label(lang, f, values[f.name].get<std::string>());
@@ -96,7 +96,7 @@ Screen Screens::form(const std::string& lang, const Model& model, const json& va
       rows.push_back(json::array({button(label, encode(Verb::toggle, {nonce, std::to_string(fi)}))}));
       continue;
     }
-    if (f.type != Field::Type::choice) continue;
+    if (f.type != Field::Type::choice && f.type != Field::Type::number) continue;
     rows.push_back(json::array({button("— " + texts_.get(lang, "field." + f.name) + " —", encode(Verb::nop))}));
     json row = json::array();
     for (std::size_t oi = 0; oi < f.options.size(); ++oi) {
@@ -287,9 +287,12 @@ Screen Screens::about(const std::string& lang, const std::string& cat) const {
   for (const auto* m : catalog_.in_category(cat)) {
     std::string needs;
     for (const auto& f : m->fields) {
-      if (f.type != Field::Type::prompt && f.type != Field::Type::image) continue;
+      if (!f.required || (f.type != Field::Type::prompt && !f.is_file())) continue;
       if (!needs.empty()) needs += ", ";
-      needs += texts_.get(lang, f.type == Field::Type::prompt ? "about.prompt" : "about.photo");
+      needs += texts_.get(lang, f.type == Field::Type::prompt  ? "about.prompt"
+                                : f.type == Field::Type::audio ? "about.audio"
+                                : f.type == Field::Type::video ? "about.video"
+                                                               : "about.photo");
     }
     text += "\n\n" + texts_.format(lang, "about.item",
                                    {{"model", m->name_in(lang)},
@@ -306,6 +309,13 @@ Screen Screens::about(const std::string& lang, const std::string& cat) const {
 
 Screen Screens::text_with_menu(std::string text, const std::string& lang) const {
   return {std::move(text), keyboard(json::array({menu_button(lang)}))};
+}
+
+Screen Screens::ask(const std::string& lang, std::string text, const std::string& nonce, const std::string& go_key) const {
+  json rows = json::array();
+  if (!go_key.empty()) rows.push_back(json::array({button(texts_.get(lang, go_key), encode(Verb::next, {nonce}))}));
+  rows.push_back(menu_button(lang));
+  return {std::move(text), keyboard(std::move(rows))};
 }
 
 }  // namespace kiebot::dialog

@@ -51,6 +51,9 @@ class Screens {
   // One of the table's pages: its text, its links, the menu.
   Screen page(const std::string& lang, const PageDecl& page) const;
   Screen text_with_menu(std::string text, const std::string& lang) const;
+  // A form's question: the text, a go-on button (`go_key`: "btn.skip",
+  // "btn.done"; none when "") and the menu.
+  Screen ask(const std::string& lang, std::string text, const std::string& nonce, const std::string& go_key) const;
 
   const Texts& texts() const { return texts_; }
   // "Aspect ratio: 16:9 · Sound: on": the chosen parameters in words.

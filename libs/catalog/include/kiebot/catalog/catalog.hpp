@@ -16,26 +16,34 @@
 namespace kiebot::catalog {
 
 struct Field {
-  // What the form asks for.
-  enum class Type { prompt, choice, boolean, image };
+  // What the form asks for: buttons (choice, boolean, number presets),
+  // typed text (the prompt, other texts), or files.
+  enum class Type { prompt, text, choice, boolean, number, image, audio, video };
   // How KIE takes the value (its documented JSON type): a choice "5" goes
-  // as 5 to an integer field; an image as a URL, or as a one-URL array.
+  // as 5 to an integer field; a file as a URL, or as an array of URLs.
   enum class Kie { string, integer, number, boolean, url, url_array };
   std::string name;  // KIE's input field
   Type type = Type::prompt;
   Kie kie = Kie::string;
-  bool required = true;              // a job for the public API must carry it
-  std::vector<std::string> options;  // choice
-  std::map<std::string, std::string> labels;  // choice: a button's text for an option (a voice's name), else the option
-  std::string default_value;         // choice and boolean ("true"/"false")
-  std::size_t min_length = 1;        // prompt, in characters
+  bool required = true;  // a job must carry it (the form asks for every required one)
+  std::vector<std::string> options;           // choice; number: the preset buttons
+  std::map<std::string, std::string> labels;  // a button's text for an option (a voice's name), else the option
+  std::string default_value;                  // choice, boolean ("true"/"false"), number (a preset, or none)
+  std::size_t min_length = 1;                 // prompt, text: in characters
   std::size_t max_length = 0;
-  std::size_t max_files = 1;         // image sent as url_array
+  double min = 0, max = 0;    // number
+  std::size_t max_files = 1;  // image, audio, video
+
+  bool is_file() const { return type == Type::image || type == Type::audio || type == Type::video; }
+  // Asked one at a time after the buttons: typed text and files.
+  bool asked() const { return type == Type::prompt || type == Type::text || is_file(); }
+  bool has_buttons() const { return type == Type::choice || type == Type::number || type == Type::boolean; }
 };
 
 struct PriceRule {
   std::map<std::string, std::string> when;  // all must match the form's values
   std::int64_t kopecks = 0;
+  double credits = 0;  // what KIE charges for it, in KIE credits (0: not recorded)
 };
 
 struct Model {
@@ -60,8 +68,9 @@ struct Model {
   nlohmann::json default_values() const;
 };
 
-// A form's values are strings by field name: options, "true"/"false",
-// the prompt, and for images the Telegram file id.
+// A form's values are by field name: strings (options, "true"/"false",
+// numbers, texts, a file's URL at KIE's upload) or, for a field that takes
+// several files, a list of URLs.
 class Catalog {
  public:
   // Throws std::invalid_argument naming what is wrong.
@@ -89,7 +98,7 @@ class Catalog {
   // Unknown fields, missing required ones, wrong types, values outside the
   // options or lengths, and too many files are all refused.
   std::string input_problem(const Model& model, const nlohmann::json& input) const;
-  // The missing or invalid field that keeps the form from being sent, if any.
+  // The missing (required) or invalid field that keeps the form from being sent, if any.
   std::string incomplete_field(const Model& model, const nlohmann::json& values) const;
 
  private:

@@ -184,9 +184,9 @@ net::awaitable<std::optional<Event>> Dialog::ask(Turn& t, const Conversation& c,
   co_return out;
 }
 
-// KIE fetches input images by URL. A Telegram file URL contains the bot
-// token, so the photo goes to KIE's own file storage and KIE gets that URL.
-net::awaitable<std::string> Dialog::upload_photo(std::string file_id) {
+// KIE fetches input files by URL. A Telegram file URL contains the bot
+// token, so the file goes to KIE's own file storage and KIE gets that URL.
+net::awaitable<std::string> Dialog::upload_file(std::string file_id, std::string file_name) {
   json params = {{"file_id", file_id}};
   auto file = co_await p_.telegram.call("getFile", std::move(params), std::chrono::seconds(10));
   if (!file.ok) {
@@ -198,12 +198,12 @@ net::awaitable<std::string> Dialog::upload_photo(std::string file_id) {
                                {},    std::chrono::seconds(30),   options_.fetch_policy};
   auto bytes = co_await p_.http.send(std::move(download));
   if (bytes.status != 200) {
-    log::warn("photo_download_failed", {{"status", bytes.status}});
+    log::warn("file_download_failed", {{"status", bytes.status}});
     co_return std::string();
   }
   json upload_body = {{"base64Data", base64_encode(bytes.body)},
                       {"uploadPath", "kiebot/inputs"},
-                      {"fileName", file_id.substr(0, 32) + ".jpg"}};
+                      {"fileName", file_id.substr(0, 24) + "-" + file_name}};
   http::ClientRequest upload{"POST",
                              options_.kie_upload_base + "/api/file-base64-upload",
                              {{"Authorization", "Bearer " + options_.kie_key}, {"Content-Type", "application/json"}},
@@ -212,7 +212,7 @@ net::awaitable<std::string> Dialog::upload_photo(std::string file_id) {
   auto uploaded = co_await p_.http.send(std::move(upload));
   auto answer = parse_untrusted(uploaded.body);
   if (uploaded.status != 200 || !answer.is_object() || !answer.contains("data") || !answer["data"].is_object()) {
-    log::warn("photo_upload_failed", {{"status", uploaded.status}});
+    log::warn("file_upload_failed", {{"status", uploaded.status}});
     co_return std::string();
   }
   co_return answer["data"].value("downloadUrl", "");
@@ -269,9 +269,9 @@ net::awaitable<std::optional<Event>> Dialog::perform(Turn& t, Conversation& c, E
   } else if (auto* e = std::get_if<Money>(&effect)) {
     auto answered = co_await money_effect(std::move(e->op));
     co_return answered;
-  } else if (auto* e = std::get_if<UploadPhoto>(&effect)) {
-    auto url = co_await upload_photo(std::move(e->file_id));
-    Event uploaded = PhotoUploaded{std::move(url)};
+  } else if (auto* e = std::get_if<UploadFile>(&effect)) {
+    auto url = co_await upload_file(std::move(e->file_id), std::move(e->file_name));
+    Event uploaded = FileUploaded{std::move(url)};
     co_return uploaded;
   } else if (auto* e = std::get_if<Submit>(&effect)) {
     auto submitted = co_await submit(t, c, std::move(*e));

@@ -50,8 +50,9 @@ struct SetLanguage {  // the user's language at accounts
 struct Money {  // -> MoneyAnswered; queued for retries when accounts does not answer
   MoneyOp op;
 };
-struct UploadPhoto {  // -> PhotoUploaded: from Telegram to KIE's file storage
+struct UploadFile {  // -> FileUploaded: from Telegram to KIE's file storage
   std::string file_id;
+  std::string file_name;  // with the extension KIE's storage keeps ("photo.jpg")
 };
 struct Submit {  // -> Submitted: hold, publish to gen.jobs, record; or queue while accounts is away
   std::string job_id;
@@ -86,7 +87,7 @@ struct Log {
   bool error = false;
 };
 
-using Effect = std::variant<Send, Show, SendTo, Answer, Animate, Ask, SetLanguage, Money, UploadPhoto, Submit,
+using Effect = std::variant<Send, Show, SendTo, Answer, Animate, Ask, SetLanguage, Money, UploadFile, Submit,
                             RefundStars, Invoice, AnswerPreCheckout, Count, Log>;
 
 }  // namespace kiebot::dialog

@@ -25,10 +25,17 @@ struct CommandIn {
 struct TextIn {
   std::string text;  // cleaned of controls (text::clean)
 };
-struct PhotoIn {
-  std::string file_id;  // the largest size
+// A file a user sent: a photo (its largest size), or a document, an audio,
+// a voice note or a video. Telegram's sizes and types are the sender's
+// claims: they decide which field may take it and what is too large.
+struct FileIn {
+  enum class Kind : std::uint8_t { photo, document, audio, voice, video };
+  std::string file_id;
+  Kind kind = Kind::photo;
+  std::int64_t size = 0;  // bytes, 0 when Telegram did not say
+  std::string mime_type;  // documents, audio, video
 };
-struct OtherIn {};  // a sticker, a voice note, an empty text
+struct OtherIn {};  // a sticker, a location, an empty text
 struct PressIn {
   Press press;
 };
@@ -86,9 +93,11 @@ struct MoneyAnswered {
   bool later = false;  // the money queue's retry answered, not this update's try
 };
 
-struct PhotoUploaded {
+struct FileUploaded {
   std::string url;  // "" when Telegram or KIE's storage failed
 };
+// What a file is, for the form: "image", "audio", "video", or "" (another kind).
+std::string_view media_of(const FileIn& file);
 
 struct Submitted {
   enum class Result { started, waiting, not_queued, too_many, duplicate, insufficient };
@@ -105,8 +114,8 @@ struct Refunded {
   std::int64_t kopecks = 0;
 };
 
-using Event = std::variant<CommandIn, TextIn, PhotoIn, OtherIn, PressIn, StaleIn, RetryIn, PreCheckoutIn, PaymentIn,
-                           RefundIn, Answered, MoneyAnswered, PhotoUploaded, Submitted, Refunded>;
+using Event = std::variant<CommandIn, TextIn, FileIn, OtherIn, PressIn, StaleIn, RetryIn, PreCheckoutIn, PaymentIn,
+                           RefundIn, Answered, MoneyAnswered, FileUploaded, Submitted, Refunded>;
 
 // "press mdl", "command /start", "answered balance": the event's kind as
 // the table (table.hpp) and the diagram name it.

@@ -11,16 +11,9 @@ using nlohmann::json;
 
 namespace {
 
-const Field* first_of(const Model& model, Field::Type type) {
-  for (const auto& f : model.fields) {
-    if (f.type == type) return &f;
-  }
-  return nullptr;
-}
-
 bool has_buttons(const Model& model) {
   for (const auto& f : model.fields) {
-    if (f.type == Field::Type::choice || f.type == Field::Type::boolean) return true;
+    if (f.has_buttons()) return true;
   }
   return false;
 }
@@ -29,27 +22,74 @@ const Model* form_model(const Conversation& c, const Context& ctx) {
   return c.form ? ctx.catalog.by_code(c.form->model) : nullptr;
 }
 
-// What the form needs next: the description, the photo, or the price
+constexpr std::int64_t kMaxDownload = 20 << 20;  // what a bot may download with getFile
+
+std::size_t files_in(const json& value) {
+  return value.is_array() ? value.size() : value.is_string() ? 1 : 0;
+}
+
+// The field the form asks for now: one still taking files (several, until
+// Done or the maximum), else the first typed text or file without a value.
+const Field* asked_field(const Model& model, const Form& form) {
+  if (!form.asking.empty()) {
+    const auto* f = model.field(form.asking);
+    if (f && f->is_file() && files_in(form.values.value(f->name, json())) < f->max_files) return f;
+  }
+  for (const auto& f : model.fields) {
+    if (f.asked() && !form.values.contains(f.name)) return &f;
+  }
+  return nullptr;
+}
+
+Screen ask_screen(const Context& ctx, const Conversation& c, const Field& f) {
+  const auto& values = c.form->values;
+  const auto& nonce = c.form->nonce;
+  if (f.type == Field::Type::prompt) {
+    return with_menu(ctx, c, tr(ctx, c, "form.ask_prompt", {{"max", std::to_string(f.max_length)}}));
+  }
+  if (f.type == Field::Type::text) {
+    auto text = tr(ctx, c, f.required ? "form.ask_text" : "form.ask_text_optional",
+                   {{"field", tr(ctx, c, "field." + f.name)}, {"max", std::to_string(f.max_length)}});
+    return ctx.screens.ask(c.lang, std::move(text), nonce, f.required ? "" : "btn.skip");
+  }
+  auto got = files_in(values.value(f.name, json()));
+  if (f.type == Field::Type::image && f.max_files > 1) {
+    auto text = tr(ctx, c, "form.ask_images", {{"max", std::to_string(f.max_files)}, {"count", std::to_string(got)}});
+    return ctx.screens.ask(c.lang, std::move(text), nonce, got > 0 ? "btn.done" : "");
+  }
+  auto key = f.type == Field::Type::audio ? "form.ask_audio" : f.type == Field::Type::video ? "form.ask_video" : "form.ask_image";
+  return with_menu(ctx, c, tr(ctx, c, key));
+}
+
+// What the form needs next: a typed text, a file, or the price
 // confirmation (which asks accounts who pays).
 Step next_step(Conversation c, const Context& ctx, Step s = {}) {
   const auto* model = form_model(c, ctx);
   if (model == nullptr) return to_menu(c, ctx, tr(ctx, c, "expired"), true);
-  const auto& values = c.form->values;
-  const auto* prompt = first_of(*model, Field::Type::prompt);
-  const auto* image = first_of(*model, Field::Type::image);
-  if (prompt && !values.contains(prompt->name)) {
-    c.screen = ScreenId::form_prompt;
-    s.effects.push_back(
-        Send{with_menu(ctx, c, tr(ctx, c, "form.ask_prompt", {{"max", std::to_string(prompt->max_length)}}))});
-  } else if (image && !values.contains(image->name)) {
-    c.screen = ScreenId::form_photo;
-    s.effects.push_back(Send{with_menu(ctx, c, tr(ctx, c, "form.ask_image"))});
+  if (const auto* f = asked_field(*model, *c.form)) {
+    c.screen = f->is_file() ? ScreenId::form_file : ScreenId::form_text;
+    c.form->asking = f->name;
+    s.effects.push_back(Send{ask_screen(ctx, c, *f)});
   } else {
+    c.form->asking.clear();
     c.screen = ScreenId::form_confirm;
     s.effects.push_back(Ask{Need::confirm, ctx.user_id});
   }
   s.next = std::move(c);
   return s;
+}
+
+// "Skip" on an optional text, "Done" after some of several files.
+Step go_on(const Conversation& c, const Context& ctx, Step s) {
+  const auto* model = form_model(c, ctx);
+  const auto* f = model ? asked_field(*model, *c.form) : nullptr;
+  auto next = s.next;
+  if (f && c.screen == ScreenId::form_text && f->type == Field::Type::text && !f->required) {
+    next.form->values[f->name] = "";  // skipped: not sent to KIE
+  } else if (f && c.screen == ScreenId::form_file && files_in(next.form->values.value(f->name, json())) > 0) {
+    next.form->asking.clear();
+  }
+  return next_step(std::move(next), ctx, std::move(s));
 }
 
 Step open_form(Conversation c, const Context& ctx, const Model& model, json values, ScreenId at) {
@@ -91,7 +131,8 @@ Step on_form_press(const Conversation& c, const Event& e, const Context& ctx) {
       const auto& f = model->fields[fi];
       if (p.verb == Verb::toggle && f.type == Field::Type::boolean) {
         form.values[f.name] = form.values.value(f.name, "false") == "true" ? "false" : "true";
-      } else if (p.verb == Verb::option && f.type == Field::Type::choice && p.index(2) < f.options.size()) {
+      } else if (p.verb == Verb::option && (f.type == Field::Type::choice || f.type == Field::Type::number) &&
+                 p.index(2) < f.options.size()) {
         form.values[f.name] = f.options[p.index(2)];
       }
       answer(s, ctx);
@@ -99,11 +140,9 @@ Step on_form_press(const Conversation& c, const Event& e, const Context& ctx) {
       s.effects.push_back(Show{ctx.screens.form(c.lang, *model, form.values, form.nonce)});
       return s;
     }
-    case Verb::next: {
+    case Verb::next:
       answer(s, ctx);
-      auto next = s.next;
-      return next_step(std::move(next), ctx, std::move(s));
-    }
+      return go_on(c, ctx, std::move(s));
     case Verb::edit:
       answer(s, ctx);
       s.next.screen = ScreenId::form_params;
@@ -130,23 +169,24 @@ Step on_form_press(const Conversation& c, const Event& e, const Context& ctx) {
   }
 }
 
+// A typed text where the form asked for one: the prompt or another text.
 Step on_prompt_text(const Conversation& c, const Event& e, const Context& ctx) {
   const auto* model = form_model(c, ctx);
-  const auto* prompt = model ? first_of(*model, Field::Type::prompt) : nullptr;
-  if (prompt == nullptr) return to_menu(c, ctx, tr(ctx, c, "unknown.text"));
+  const auto* f = model ? asked_field(*model, *c.form) : nullptr;
+  if (f == nullptr || f->is_file()) return to_menu(c, ctx, tr(ctx, c, "unknown.text"));
   const auto& text = std::get<TextIn>(e).text;
   auto length = utf8_length(text);
-  if (length > prompt->max_length || length < prompt->min_length) {
-    auto key = length > prompt->max_length ? "form.prompt_too_long" : "form.prompt_too_short";
+  if (length > f->max_length || length < f->min_length) {
+    auto key = length > f->max_length ? "form.prompt_too_long" : "form.prompt_too_short";
     auto said = tr(ctx, c, key,
-                   {{"max", std::to_string(prompt->max_length)},
-                    {"min", std::to_string(prompt->min_length)},
+                   {{"max", std::to_string(f->max_length)},
+                    {"min", std::to_string(f->min_length)},
                     {"length", std::to_string(length)}});
     return Step{c, {Send{with_menu(ctx, c, std::move(said))}}};
   }
   auto next = c;
-  next.form->values[prompt->name] = text;
-  next.form->reply_to = ctx.message_id;  // the result answers the description
+  next.form->values[f->name] = text;
+  if (f->type == Field::Type::prompt) next.form->reply_to = ctx.message_id;  // the result answers the description
   return next_step(std::move(next), ctx);
 }
 
@@ -154,26 +194,47 @@ Step on_form_text(const Conversation& c, const Event&, const Context& ctx) {
   return Step{c, {Send{with_menu(ctx, c, tr(ctx, c, "form.use_buttons"))}}};
 }
 
-Step on_photo_text(const Conversation& c, const Event&, const Context& ctx) {
-  return Step{c, {Send{with_menu(ctx, c, tr(ctx, c, "form.ask_image"))}}};
+Step on_file_text(const Conversation& c, const Event&, const Context& ctx) {
+  const auto* model = form_model(c, ctx);
+  const auto* f = model ? asked_field(*model, *c.form) : nullptr;
+  if (f == nullptr) return to_menu(c, ctx, tr(ctx, c, "expired"), true);
+  return Step{c, {Send{ask_screen(ctx, c, *f)}}};
 }
 
-Step on_photo(const Conversation& c, const Event& e, const Context& ctx) {
+// A file where the form asked for one: the right kind and size goes to
+// KIE's storage (FileUploaded comes back with its URL).
+Step on_file(const Conversation& c, const Event& e, const Context& ctx) {
   const auto* model = form_model(c, ctx);
-  if (model == nullptr || first_of(*model, Field::Type::image) == nullptr) {
-    return to_menu(c, ctx, tr(ctx, c, "unknown.photo"));
+  const auto* f = model && c.screen == ScreenId::form_file ? asked_field(*model, *c.form) : nullptr;
+  if (f == nullptr || !f->is_file()) return to_menu(c, ctx, tr(ctx, c, "unknown.photo"));
+  const auto& file = std::get<FileIn>(e);
+  auto media = media_of(file);
+  auto wanted = f->type == Field::Type::image ? "image" : f->type == Field::Type::audio ? "audio" : "video";
+  if (media != wanted) return Step{c, {Send{ask_screen(ctx, c, *f)}}};
+  if (file.size > kMaxDownload) {
+    auto said = tr(ctx, c, "form.file_too_large", {{"mb", std::to_string((file.size + (1 << 20) - 1) >> 20)}});
+    return Step{c, {Send{with_menu(ctx, c, std::move(said))}}};
   }
-  return Step{c, {UploadPhoto{std::get<PhotoIn>(e).file_id}}};
+  auto extension = media == "image" ? (file.mime_type == "image/png" ? ".png" : file.mime_type == "image/webp" ? ".webp" : ".jpg")
+                   : media == "audio" ? (file.kind == FileIn::Kind::voice ? ".ogg" : ".mp3")
+                                      : ".mp4";
+  return Step{c, {UploadFile{file.file_id, f->name + extension}}};
 }
 
-Step on_photo_uploaded(const Conversation& c, const Event& e, const Context& ctx) {
+Step on_file_uploaded(const Conversation& c, const Event& e, const Context& ctx) {
   const auto* model = form_model(c, ctx);
-  const auto* image = model ? first_of(*model, Field::Type::image) : nullptr;
-  const auto& url = std::get<PhotoUploaded>(e).url;
-  if (image == nullptr) return to_menu(c, ctx, tr(ctx, c, "expired"), true);
+  const auto* f = model ? asked_field(*model, *c.form) : nullptr;
+  const auto& url = std::get<FileUploaded>(e).url;
+  if (f == nullptr || !f->is_file()) return to_menu(c, ctx, tr(ctx, c, "expired"), true);
   if (url.empty()) return Step{c, {Send{with_menu(ctx, c, tr(ctx, c, "form.photo_failed"))}}};
   auto next = c;
-  next.form->values[image->name] = url;
+  auto& value = next.form->values[f->name];
+  if (f->max_files > 1) {
+    if (!value.is_array()) value = json::array();
+    value.push_back(url);
+  } else {
+    value = url;
+  }
   return next_step(std::move(next), ctx);
 }
 

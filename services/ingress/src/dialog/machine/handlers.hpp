@@ -39,7 +39,7 @@ Step on_cancel(const Conversation&, const Event&, const Context&);
 Step on_unknown_command(const Conversation&, const Event&, const Context&);
 // Messages and presses anywhere (navigation.cpp).
 Step on_text_elsewhere(const Conversation&, const Event&, const Context&);
-Step on_photo_elsewhere(const Conversation&, const Event&, const Context&);
+Step on_file_elsewhere(const Conversation&, const Event&, const Context&);
 Step on_other(const Conversation&, const Event&, const Context&);
 Step on_stale(const Conversation&, const Event&, const Context&);
 Step on_retry(const Conversation&, const Event&, const Context&);
@@ -58,9 +58,9 @@ Step on_model(const Conversation&, const Event&, const Context&);
 Step on_form_press(const Conversation&, const Event&, const Context&);  // opt, tog, go, edit, no, ok
 Step on_prompt_text(const Conversation&, const Event&, const Context&);
 Step on_form_text(const Conversation&, const Event&, const Context&);   // params and confirm: use the buttons
-Step on_photo_text(const Conversation&, const Event&, const Context&);  // a text where a photo is awaited
-Step on_photo(const Conversation&, const Event&, const Context&);
-Step on_photo_uploaded(const Conversation&, const Event&, const Context&);
+Step on_file_text(const Conversation&, const Event&, const Context&);  // a text where a photo is awaited
+Step on_file(const Conversation&, const Event&, const Context&);
+Step on_file_uploaded(const Conversation&, const Event&, const Context&);
 Step on_confirm_user(const Conversation&, const Event&, const Context&);
 Step on_repeat_job(const Conversation&, const Event&, const Context&);
 Step on_submitted(const Conversation&, const Event&, const Context&);

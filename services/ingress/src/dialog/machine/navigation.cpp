@@ -144,7 +144,7 @@ Step on_text_elsewhere(const Conversation& c, const Event&, const Context& ctx) 
   return to_menu(c, ctx, tr(ctx, c, "unknown.text"));
 }
 
-Step on_photo_elsewhere(const Conversation& c, const Event&, const Context& ctx) {
+Step on_file_elsewhere(const Conversation& c, const Event&, const Context& ctx) {
   return to_menu(c, ctx, tr(ctx, c, "unknown.photo"));
 }
 

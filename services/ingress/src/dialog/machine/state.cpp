@@ -1,6 +1,7 @@
 // The conversation's stored form (see state.hpp).
 #include "state.hpp"
 
+#include <algorithm>
 #include <array>
 
 namespace kiebot::dialog {
@@ -11,8 +12,8 @@ namespace {
 
 constexpr std::array<std::string_view, kScreenCount> kNames = {
     "menu",        "category",    "about",       "balance",      "top_up",     "top_up_amount", "free",
-    "referral",    "history",     "running",     "language",     "help",       "form_params",   "form_prompt",
-    "form_photo",  "form_confirm", "admin",      "admin_user",   "admin_grant", "admin_limit",  "admin_refund",
+    "referral",    "history",     "running",     "language",     "help",       "form_params",   "form_text",
+    "form_file",  "form_confirm", "admin",      "admin_user",   "admin_grant", "admin_limit",  "admin_refund",
     "page",
 };
 
@@ -29,9 +30,12 @@ std::optional<Form> read_form(const json& j) {
   f.model = j["model"].get<std::string>();
   if (j.contains("values") && j["values"].is_object()) {
     for (const auto& [k, v] : j["values"].items()) {
-      if (v.is_string()) f.values[k] = v;
+      bool urls = v.is_array() && v.size() <= 10 && std::all_of(v.begin(), v.end(), [](const json& u) { return u.is_string(); });
+      if (v.is_string() || urls) f.values[k] = v;
     }
   }
+  if (j.contains("asking") && j["asking"].is_string() && j["asking"].get_ref<const std::string&>().size() <= 64)
+    f.asking = j["asking"].get<std::string>();
   if (j.contains("reply_to") && j["reply_to"].is_number_integer()) f.reply_to = j["reply_to"].get<std::int64_t>();
   return f;
 }
@@ -51,8 +55,8 @@ Loaded migrate_v1(const json& j) {
   if (j.contains("form")) c.form = read_form(j["form"]);
   if (c.form) {
     auto step = j["form"].value("step", json()).is_string() ? j["form"]["step"].get<std::string>() : "";
-    c.screen = step == "prompt"    ? ScreenId::form_prompt
-               : step == "image"   ? ScreenId::form_photo
+    c.screen = step == "prompt"    ? ScreenId::form_text
+               : step == "image"   ? ScreenId::form_file
                : step == "confirm" ? ScreenId::form_confirm
                                    : ScreenId::form_params;
   }
@@ -70,7 +74,7 @@ std::string_view name(ScreenId screen) {
 }
 
 bool in_form(ScreenId screen) {
-  return screen == ScreenId::form_params || screen == ScreenId::form_prompt || screen == ScreenId::form_photo ||
+  return screen == ScreenId::form_params || screen == ScreenId::form_text || screen == ScreenId::form_file ||
          screen == ScreenId::form_confirm;
 }
 
@@ -87,6 +91,7 @@ json to_json(const Conversation& c) {
   if (c.form) {
     j["form"] = {{"nonce", c.form->nonce}, {"model", c.form->model}, {"values", c.form->values}};
     if (c.form->reply_to != 0) j["form"]["reply_to"] = c.form->reply_to;
+    if (!c.form->asking.empty()) j["form"]["asking"] = c.form->asking;
   }
   return j;
 }
@@ -95,6 +100,17 @@ Loaded read_conversation(const json& stored) {
   if (!stored.is_object() || stored.empty()) return {};
   auto version = stored.contains("v") ? stored["v"] : json(1);
   if (version == 1) return migrate_v1(stored);
+  if (version == 2) {
+    // Version 2 named the form's input screens form_prompt and form_photo.
+    auto renamed = stored;
+    renamed["v"] = Conversation::kVersion;
+    auto screen = stored.value("screen", json());
+    if (screen == "form_prompt") renamed["screen"] = "form_text";
+    if (screen == "form_photo") renamed["screen"] = "form_file";
+    auto out = read_conversation(renamed);
+    out.migrated = true;
+    return out;
+  }
   Loaded out;
   if (version != Conversation::kVersion) {
     out.reset = "unknown state version " + version.dump();

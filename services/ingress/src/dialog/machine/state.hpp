@@ -28,8 +28,8 @@ enum class ScreenId : std::uint8_t {
   language,
   help,
   form_params,    // the form's buttons
-  form_prompt,    // waiting for the description
-  form_photo,     // waiting for a photo
+  form_text,      // waiting for a typed text: the description, or another text the model takes
+  form_file,      // waiting for a file: a photo (or several), an audio, a video
   form_confirm,   // the price confirmation
   admin,
   admin_user,     // waiting for a user id
@@ -45,21 +45,24 @@ std::string_view name(ScreenId screen);
 bool in_form(ScreenId screen);
 std::optional<ScreenId> screen_named(std::string_view name);
 
-// The generation form. Values are strings by KIE field name: options,
-// "true"/"false", the prompt, the uploaded image's URL.
+// The generation form. Values by KIE field name: strings (options,
+// "true"/"false", texts, an uploaded file's URL) or, for a field taking
+// several files, a list of URLs.
 struct Form {
   std::string nonce;  // in the form's buttons: a button of another form is stale
   std::string model;  // the catalog model's code
   nlohmann::json values = nlohmann::json::object();
   std::int64_t reply_to = 0;  // the user's description message: the result answers it
+  std::string asking;         // the field being asked for ("": the next one without a value)
 };
 
 inline bool operator==(const Form& a, const Form& b) {
-  return a.nonce == b.nonce && a.model == b.model && a.values == b.values && a.reply_to == b.reply_to;
+  return a.nonce == b.nonce && a.model == b.model && a.values == b.values && a.reply_to == b.reply_to &&
+         a.asking == b.asking;
 }
 
 struct Conversation {
-  static constexpr int kVersion = 2;
+  static constexpr int kVersion = 3;
   ScreenId screen = ScreenId::menu;
   std::string lang;  // "" until known
   std::optional<Form> form;

@@ -32,10 +32,10 @@ const std::vector<ScreenDecl>& table() {
       {help, "help.text", {Verb::about, Verb::menu}, {}},
       {form_params, "form.title", {Verb::option, Verb::toggle, Verb::next, Verb::category, Verb::cancel},
        {{"text", on_form_text, {}}}},
-      {form_prompt, "form.ask_prompt", {Verb::menu},
-       {{"text", on_prompt_text, {form_photo, form_confirm, menu}}}},
-      {form_photo, "form.ask_image", {Verb::menu},
-       {{"text", on_photo_text, {}}, {"photo", on_photo, {menu}}, {"photo_uploaded", on_photo_uploaded, {form_confirm, menu}}}},
+      {form_text, "form.ask_prompt", {Verb::menu},
+       {{"text", on_prompt_text, {form_file, form_confirm, menu}}}},
+      {form_file, "form.ask_image", {Verb::menu},
+       {{"text", on_file_text, {}}, {"file", on_file, {}}, {"file_uploaded", on_file_uploaded, {form_confirm, menu}}}},
       {form_confirm, "form.confirm", {Verb::confirm, Verb::edit, Verb::cancel}, {{"text", on_form_text, {}}}},
       {admin, "admin.menu", {Verb::admin, Verb::menu}, {}},
       {admin_user, "admin.ask_user", {Verb::menu}, {{"text", on_admin_text, {}}, {"answered admin_text", on_admin_checked, {admin, menu}}}},
@@ -56,7 +56,7 @@ const std::vector<PageDecl>& page_table() {
   return pages;
 }
 
-constexpr std::initializer_list<ScreenId> kForm = {form_params, form_prompt, form_photo, form_confirm};
+constexpr std::initializer_list<ScreenId> kForm = {form_params, form_text, form_file, form_confirm};
 
 const std::vector<Rule>& globals() {
   static const std::vector<Rule> rules = {
@@ -70,7 +70,7 @@ const std::vector<Rule>& globals() {
       {"command /cancel", on_cancel, {menu}},
       {"command", on_unknown_command, {page, menu}},  // a page's command, or not one of ours
       {"text", on_text_elsewhere, {menu}},
-      {"photo", on_photo_elsewhere, {menu}},
+      {"file", on_file_elsewhere, {menu}},
       {"other", on_other, {}},
       {"stale", on_stale, {menu}},
       {"retry", on_retry, {}},
@@ -78,7 +78,7 @@ const std::vector<Rule>& globals() {
       {"press nop", on_nop, {}},
       {"press cat", on_category, {category, menu}},
       {"press about", on_about, {about, menu}},
-      {"press mdl", on_model, {form_params, form_prompt, form_photo, form_confirm, menu}},
+      {"press mdl", on_model, {form_params, form_text, form_file, form_confirm, menu}},
       {"press bal", on_ask_press, {}},
       {"press top", on_top_up, {top_up}},
       {"press pay", on_pay, {menu}},
@@ -94,15 +94,15 @@ const std::vector<Rule>& globals() {
       {"press adm", on_ask_press, {}},
       {"press opt", on_form_press, {form_params, menu}},
       {"press tog", on_form_press, {form_params, menu}},
-      {"press go", on_form_press, {form_prompt, form_photo, form_confirm, menu}},
+      {"press go", on_form_press, {form_text, form_file, form_confirm, menu}},
       {"press edit", on_form_press, {form_params, menu}},
       {"press no", on_form_press, {menu}},
-      {"press ok", on_form_press, {form_prompt, form_photo, form_confirm, menu}},
+      {"press ok", on_form_press, {form_text, form_file, form_confirm, menu}},
       {"pre_checkout", on_pre_checkout, {}},
       {"payment", on_payment, {}},
       {"refund", on_refund, {}},
       {"money", on_money, {}},
-      {"photo_uploaded", on_photo_uploaded, {form_prompt, form_confirm, menu}},
+      {"file_uploaded", on_file_uploaded, {form_text, form_confirm, menu}},
       {"submitted", on_submitted, {menu}},
       {"refunded", on_refunded, {}},
       {"answered balance", on_user_screen, {balance}},
@@ -111,7 +111,7 @@ const std::vector<Rule>& globals() {
       {"answered confirm", on_confirm_user, {form_confirm, menu}},
       {"answered history", on_listed, {history}},
       {"answered running", on_listed, {running}},
-      {"answered repeat", on_repeat_job, {form_prompt, form_photo, form_confirm, menu}},
+      {"answered repeat", on_repeat_job, {form_text, form_file, form_confirm, menu}},
       {"answered gift", on_gift, {}},
       {"answered admin_menu", on_admin_user, {admin, menu}},
       {"answered admin_action", on_admin_action, {admin_user, admin_grant, admin_limit, admin_refund, menu}},
@@ -203,11 +203,26 @@ std::string_view name(Need need) {
   return kNames.at(static_cast<std::size_t>(need));
 }
 
+std::string_view media_of(const FileIn& file) {
+  using K = FileIn::Kind;
+  switch (file.kind) {
+    case K::photo: return "image";
+    case K::audio:
+    case K::voice: return "audio";
+    case K::video: return "video";
+    case K::document: break;
+  }
+  for (const char* kind : {"image", "audio", "video"}) {
+    if (file.mime_type.starts_with(std::string(kind) + "/")) return kind;
+  }
+  return "";
+}
+
 std::string event_kind(const Event& event) {
   struct Kind {
     std::string operator()(const CommandIn& c) const { return "command " + c.name; }
     std::string operator()(const TextIn&) const { return "text"; }
-    std::string operator()(const PhotoIn&) const { return "photo"; }
+    std::string operator()(const FileIn&) const { return "file"; }
     std::string operator()(const OtherIn&) const { return "other"; }
     std::string operator()(const PressIn& p) const { return "press " + std::string(name(p.press.verb)); }
     std::string operator()(const StaleIn&) const { return "stale"; }
@@ -217,7 +232,7 @@ std::string event_kind(const Event& event) {
     std::string operator()(const RefundIn&) const { return "refund"; }
     std::string operator()(const Answered& a) const { return "answered " + std::string(name(a.need)); }
     std::string operator()(const MoneyAnswered&) const { return "money"; }
-    std::string operator()(const PhotoUploaded&) const { return "photo_uploaded"; }
+    std::string operator()(const FileUploaded&) const { return "file_uploaded"; }
     std::string operator()(const Submitted&) const { return "submitted"; }
     std::string operator()(const Refunded&) const { return "refunded"; }
   };
