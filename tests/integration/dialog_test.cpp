@@ -321,7 +321,7 @@ TEST_F(DialogTest, ExpiredButtonsAndCancel) {
   press(602, start["message_id"], "1|cat|audio");
   auto audio = wait_for(602, [](const json& m) { return !button_data(m, "1|mdl|se").empty(); });
   press(602, audio["message_id"], "1|mdl|se");
-  wait_text(602, "Describe what you want (up to 450 characters)");
+  wait_text(602, "Describe what you want (up to 1000 characters)");
   say(602, "/cancel");
   wait_text(602, "Cancelled.");
   say(602, "thunder over the sea");

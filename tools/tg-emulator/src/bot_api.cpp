@@ -226,6 +226,8 @@ http::Response get_file(Bot& bot, const Params& p) {
   auto id = required(p, "file_id");
   auto it = bot.files.find(id);
   if (it == bot.files.end()) bad("invalid file_id");
+  // Bots may download files of up to 20 MB (core.telegram.org/bots/api#getfile).
+  if (it->second.bytes.size() > (20u << 20)) bad("file is too big");
   return ok({{"file_id", id},
              {"file_unique_id", it->second.file_unique_id},
              {"file_size", it->second.bytes.size()},

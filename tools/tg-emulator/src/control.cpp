@@ -149,35 +149,54 @@ http::Response user_message(Emulator& em, const http::Request& r) {
   return http::Response::json(200, {{"update_id", bot.next_update_id - 1}, {"message_id", m.message_id}});
 }
 
-// A photo from a user, shown in the chat and stored as a file the bot can get.
-http::Response user_photo_message(Emulator& em, const http::Request& r) {
-  auto& bot = bot_for(em, r);
-  auto uid = id_param(r, "user_id");
-  auto body = r.body.empty() ? json::object() : r.json();
-  auto& chat = em.private_chat(bot, uid, user_object(uid, body));
-  auto file_id = em.unique_id("AgACuser");
-  // The photo itself (the sandbox page uploads one), or a PNG of `size` bytes.
-  std::string bytes;
+// The bytes of a file a user sends: given (the sandbox page uploads a
+// photo), else `size` bytes (a PNG for photos, zeros otherwise).
+std::string user_file_bytes(const json& body, bool photo) {
   if (body.contains("data_base64")) {
     auto decoded = base64_decode(body.value("data_base64", ""));
     if (!decoded || decoded->empty() || decoded->size() > (20u << 20)) {
-      throw http::BadRequest{400, "invalid_photo", "data_base64 must be base64 of 1 byte to 20 MB"};
+      throw http::BadRequest{400, "invalid_file", "data_base64 must be base64 of 1 byte to 20 MB"};
     }
-    bytes = std::move(*decoded);
-  } else {
-    bytes = user_photo(body.value("size", 0));
+    return std::move(*decoded);
   }
+  auto size = body.value("size", std::size_t{0});
+  if (size > (60u << 20)) throw http::BadRequest{400, "invalid_file", "size: at most 60 MB"};
+  return photo ? user_photo(size) : std::string(std::max<std::size_t>(size, 1), '\0');
+}
+
+// A photo (POST .../photos) or another file (POST .../files with "kind":
+// document, audio, voice or video) from a user, shown in the chat and
+// stored as a file the bot can get; "media_group_id" makes albums.
+http::Response user_file_message(Emulator& em, const http::Request& r, std::string kind) {
+  auto& bot = bot_for(em, r);
+  auto uid = id_param(r, "user_id");
+  auto body = r.body.empty() ? json::object() : r.json();
+  if (kind.empty()) kind = body.value("kind", "");
+  if (kind != "photo" && kind != "document" && kind != "audio" && kind != "voice" && kind != "video")
+    throw http::BadRequest{400, "invalid_kind", "kind: document, audio, voice or video"};
+  bool photo = kind == "photo";
+  auto& chat = em.private_chat(bot, uid, user_object(uid, body));
+  auto file_id = em.unique_id(photo ? "AgACuser" : "BQACuser");
+  auto bytes = user_file_bytes(body, photo);
   auto size = bytes.size();
-  bot.files[file_id] = StoredFile{em.unique_id("AQADuser"), body.value("content_type", "image/png"), std::move(bytes)};
-  json photo = json::array({{{"file_id", file_id},
-                             {"file_unique_id", bot.files[file_id].file_unique_id},
-                             {"width", 1},
-                             {"height", 1},
-                             {"file_size", size}}});
-  json fields = {{"photo", photo}};
+  auto mime = body.value("mime_type", std::string(photo ? "image/png" : "application/octet-stream"));
+  bot.files[file_id] = StoredFile{em.unique_id("AQADuser"), body.value("content_type", mime), std::move(bytes)};
+  json file = {{"file_id", file_id}, {"file_unique_id", bot.files[file_id].file_unique_id}, {"file_size", size}};
+  json fields;
+  if (photo) {
+    file["width"] = 1;
+    file["height"] = 1;
+    fields["photo"] = json::array({file});
+  } else {
+    if (kind != "voice" && body.contains("file_name")) file["file_name"] = body["file_name"];
+    file["mime_type"] = mime;
+    if (kind == "voice" || kind == "audio" || kind == "video") file["duration"] = body.value("duration", 3);
+    fields[kind] = file;
+  }
   if (body.contains("caption")) fields["caption"] = body["caption"];
+  if (body.contains("media_group_id")) fields["media_group_id"] = body["media_group_id"];
   auto& m = add_message(em, bot, chat, false, fields);
-  m.media = {{"type", "photo"}, {"url", "/file/bot" + bot.token + "/files/" + file_id}};
+  m.media = {{"type", kind}, {"url", "/file/bot" + bot.token + "/files/" + file_id}};
   em.push(bot, "message", m.body);
   return http::Response::json(
       200, {{"update_id", bot.next_update_id - 1}, {"message_id", m.message_id}, {"file_id", file_id}});
@@ -240,7 +259,9 @@ void add_user_routes(http::Router& router, std::shared_ptr<Emulator> em) {
   router.add("POST", "/control/users/{user_id}/messages",
              http::SyncHandler([em](const http::Request& r) { return user_message(*em, r); }));
   router.add("POST", "/control/users/{user_id}/photos",
-             http::SyncHandler([em](const http::Request& r) { return user_photo_message(*em, r); }));
+             http::SyncHandler([em](const http::Request& r) { return user_file_message(*em, r, "photo"); }));
+  router.add("POST", "/control/users/{user_id}/files",
+             http::SyncHandler([em](const http::Request& r) { return user_file_message(*em, r, ""); }));
   router.add("POST", "/control/users/{user_id}/press",
              http::SyncHandler([em](const http::Request& r) { return press_button(*em, r); }));
 }

@@ -29,14 +29,19 @@ std::size_t files_in(const json& value) {
 }
 
 // The field the form asks for now: one still taking files (several, until
-// Done or the maximum), else the first typed text or file without a value.
+// Done or the maximum), else the first without a value: the description,
+// other texts, files.
 const Field* asked_field(const Model& model, const Form& form) {
   if (!form.asking.empty()) {
     const auto* f = model.field(form.asking);
     if (f && f->is_file() && files_in(form.values.value(f->name, json())) < f->max_files) return f;
   }
-  for (const auto& f : model.fields) {
-    if (f.asked() && !form.values.contains(f.name)) return &f;
+  // The description first, then other texts, then files.
+  for (auto kind : {0, 1, 2}) {
+    for (const auto& f : model.fields) {
+      int k = f.type == Field::Type::prompt ? 0 : f.type == Field::Type::text ? 1 : 2;
+      if (k == kind && f.asked() && !form.values.contains(f.name)) return &f;
+    }
   }
   return nullptr;
 }
