@@ -1,5 +1,5 @@
-// KIE's answers (services/generator kie_answers.hpp): createTask and
-// recordInfo bodies with any HTTP status. Never an exception; a created
+// KIE's answers (services/generator kie_answers.hpp): createTask,
+// recordInfo and Suno's record-info bodies with any HTTP status. Never an exception; a created
 // task has an id; a success has result URLs; a check that failed says why.
 #include "check.hpp"
 #include "kie_answers.hpp"
@@ -18,21 +18,23 @@ extern "C" int LLVMFuzzerTestOneInput(const unsigned char* data, std::size_t siz
   if (created.kind == gen::Submitted::Kind::created) FUZZ_CHECK(!created.task_id.empty());
   if (status == 401) FUZZ_CHECK(created.kind == gen::Submitted::Kind::unauthorized);
 
-  auto state = gen::parse_record_info(status, body);
-  using Kind = gen::TaskState::Kind;
-  switch (state.kind) {
-    case Kind::success:
-      FUZZ_CHECK(!state.result_urls.empty());
-      break;
-    case Kind::fail:
-      FUZZ_CHECK(!state.fail_code.empty() || state.state == "fail");
-      break;
-    case Kind::unknown:
-      FUZZ_CHECK(!state.error.empty());
-      break;
-    case Kind::pending:
-      FUZZ_CHECK(status == 200);
-      break;
+  // The market's recordInfo and Suno's record-info read the same bodies.
+  for (const auto& state : {gen::parse_record_info(status, body), gen::parse_suno_record(status, body)}) {
+    using Kind = gen::TaskState::Kind;
+    switch (state.kind) {
+      case Kind::success:
+        FUZZ_CHECK(!state.result_urls.empty() && state.result_urls.size() <= 10);
+        break;
+      case Kind::fail:
+        FUZZ_CHECK(!state.fail_code.empty() || state.state == "fail");
+        break;
+      case Kind::unknown:
+        FUZZ_CHECK(!state.error.empty());
+        break;
+      case Kind::pending:
+        FUZZ_CHECK(status == 200);
+        break;
+    }
   }
   return 0;
 }

@@ -81,6 +81,9 @@ if [ -z "${TELEGRAM_BOT_TOKEN:-}" ]; then
   if [ -z "${KIE_API_KEY:-}" ]; then
     export KIE_API_KEY=sandbox-key KIE_EMULATOR_KEYS=sandbox-key KIE_API_BASE=http://127.0.0.1:8091
     export KIE_UPLOAD_BASE=http://127.0.0.1:8091
+    # KIE's Suno API requires a callback URL: the emulator calls the
+    # generator back on this machine.
+    export PUBLIC_BASE_URL=${PUBLIC_BASE_URL:-http://127.0.0.1:8082} CALLBACK_SECRET=${CALLBACK_SECRET:-dev-callback-secret}
     [ -x "$BIN/kie-emulator" ] && start kie-emulator env HTTP_PORT=8091 "$BIN/kie-emulator"
   fi
 fi

@@ -117,7 +117,11 @@ std::size_t DialogTest::start_ingress(std::map<std::string, std::string> extra) 
 }
 
 std::size_t DialogTest::start_generator() {
-  std::map<std::string, std::string> env{{"HTTP_PORT", "0"},
+  // KIE's Suno API requires a callback URL: kie-emulator calls this one.
+  auto port = test::free_port();
+  std::map<std::string, std::string> env{{"HTTP_PORT", std::to_string(port)},
+                                         {"PUBLIC_BASE_URL", url(port, "")},
+                                         {"CALLBACK_SECRET", "dialog-test-callback-secret"},
                                          {"INSTANCE_ID", "generator-" + std::to_string(generators.size())},
                                          {"REDIS_URL", redis.url()},
                                          {"KAFKA_BROKERS", kafka.bootstrap()},

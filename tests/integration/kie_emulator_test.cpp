@@ -149,6 +149,46 @@ TEST_F(Kie, CallbackIsRetriedUntilDelivered) {
   EXPECT_EQ(stats["callbacks_failed"], 2);
 }
 
+// KIE's Suno API (docs.kie.ai suno-api): top-level fields, a required
+// callBackUrl, the mode rules, callbacks in stages (text, first, complete)
+// with snake_case items, record-info with camelCase tracks.
+TEST_F(Kie, SunoGeneratesTwoTracksWithCallbacksInStages) {
+  auto generate = [&](json body) { return send("POST", "/api/v1/generate", body.dump()).json(); };
+  json song = {{"prompt", "a calm song about the sea"}, {"customMode", false}, {"instrumental", false},
+               {"model", "V5"}, {"callBackUrl", callback_url()}};
+  auto without_callback = song;
+  without_callback.erase("callBackUrl");
+  EXPECT_EQ(generate(without_callback)["code"], 422);
+  auto custom = song;
+  custom["customMode"] = true;  // needs a style and a title
+  EXPECT_EQ(generate(custom)["code"], 422);
+  auto long_idea = song;
+  long_idea["prompt"] = std::string(501, 'x');  // the description mode takes 500
+  EXPECT_EQ(generate(long_idea)["code"], 422);
+  auto old_version = song;
+  old_version["model"] = "V3_5";
+  EXPECT_EQ(generate(old_version)["code"], 422);
+  EXPECT_EQ(create({{"model", "suno/generate"}, {"input", song}})["code"], 422) << "not a market model";
+  auto created = generate(song);
+  ASSERT_EQ(created["code"], 200) << created.dump();
+  auto task = created["data"]["taskId"].get<std::string>();
+  wait_callbacks(3, 10s);
+  ASSERT_EQ(callbacks.size(), 3u);
+  EXPECT_EQ(callbacks[0]["data"]["callbackType"], "text");
+  EXPECT_EQ(callbacks[1]["data"]["callbackType"], "first");
+  EXPECT_EQ(callbacks[2]["data"]["callbackType"], "complete");
+  EXPECT_EQ(callbacks[2]["data"]["task_id"], task);
+  ASSERT_EQ(callbacks[2]["data"]["data"].size(), 2u);
+  auto info = send("GET", "/api/v1/generate/record-info?taskId=" + task).json();
+  EXPECT_EQ(info["data"]["status"], "SUCCESS");
+  auto tracks = info["data"]["response"]["sunoData"];
+  ASSERT_EQ(tracks.size(), 2u);
+  auto audio = send("GET", tracks[1]["audioUrl"].get<std::string>().substr(url("").size()));
+  EXPECT_EQ(audio.status, 200);
+  EXPECT_EQ(audio.header("content-type").value_or(""), "audio/mpeg");
+  EXPECT_EQ(send("GET", "/api/v1/generate/record-info?taskId=nope").json()["code"], 404);
+}
+
 TEST_F(Kie, CallbacksCanBeDuplicatedOrDropped) {
   configure({{"callback_mode", "duplicate"}});
   auto body = image_task();

@@ -227,3 +227,29 @@ TEST(KieAnswers, NullsAndRefusalsFailTheJobInsteadOfPollingToTheDeadline) {
   EXPECT_EQ(generator::classify_create(200, R"({"code":200,"data":{"taskId":""}})").kind,
             generator::Submitted::Kind::rejected);
 }
+
+// Suno's record-info: its own status words, tracks in sunoData, and the
+// same refusals as the market's; its callbacks name the task as task_id.
+TEST(KieAnswers, SunoRecordInfoAndCallbacks) {
+  auto done = generator::parse_suno_record(200, R"({"code":200,"msg":"success","data":{"taskId":"t1",
+      "param":"{\"callBackUrl\":\"https://bot.example/cb\"}","status":"SUCCESS",
+      "response":{"sunoData":[{"audioUrl":"https://f.example/1.mp3","title":"Sea"},{"audioUrl":"https://f.example/2.mp3"},
+      {"audioUrl":""},{"audioUrl":7}]}}})");
+  EXPECT_EQ(done.kind, generator::TaskState::Kind::success);
+  EXPECT_EQ(done.result_urls, (std::vector<std::string>{"https://f.example/1.mp3", "https://f.example/2.mp3"}));
+  EXPECT_EQ(done.callback_url, "https://bot.example/cb");
+  for (const char* stage : {"PENDING", "TEXT_SUCCESS", "FIRST_SUCCESS"}) {
+    auto pending = generator::parse_suno_record(200, std::string(R"({"code":200,"data":{"status":")") + stage + R"("}})");
+    EXPECT_EQ(pending.kind, generator::TaskState::Kind::pending) << stage;
+  }
+  auto failed = generator::parse_suno_record(
+      200, R"({"code":200,"data":{"status":"SENSITIVE_WORD_ERROR","errorMessage":"lyrics refused"}})");
+  EXPECT_EQ(failed.kind, generator::TaskState::Kind::fail);
+  EXPECT_EQ(failed.fail_code, "SENSITIVE_WORD_ERROR");
+  EXPECT_EQ(failed.fail_message, "lyrics refused");
+  auto empty = generator::parse_suno_record(200, R"({"code":200,"data":{"status":"SUCCESS","response":{"sunoData":[]}}})");
+  EXPECT_EQ(empty.kind, generator::TaskState::Kind::fail);
+  EXPECT_EQ(generator::parse_suno_record(200, R"({"code":404,"msg":"no task"})").kind, generator::TaskState::Kind::fail);
+  EXPECT_EQ(generator::parse_suno_record(502, "").kind, generator::TaskState::Kind::unknown);
+  EXPECT_EQ(generator::callback_task_id(R"({"code":200,"data":{"callbackType":"complete","task_id":"t9","data":[]}})"), "t9");
+}

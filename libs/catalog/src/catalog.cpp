@@ -79,6 +79,8 @@ Catalog Catalog::parse(std::string_view text) {
       model.doc = m.at("doc").get<std::string>();
       model.checked = m.at("checked").get<std::string>();
       model.deliver = m.value("deliver", std::string("photo"));
+      model.api = m.value("api", std::string("market"));
+      if (model.api != "market" && model.api != "suno") invalid(model.id + ".api", "must be market or suno");
       if (model.doc.rfind("https://docs.kie.ai/", 0) != 0) invalid(model.id + ".doc", "must be a docs.kie.ai page");
       if (model.checked.size() != 10) invalid(model.id + ".checked", "must be a date, YYYY-MM-DD");
       if (model.deliver != "photo" && model.deliver != "document" && model.deliver != "video" && model.deliver != "audio")
@@ -150,8 +152,8 @@ std::int64_t Catalog::admin_price(const Model& model, const json& values) const 
 json Catalog::kie_input(const Model& model, const json& values) const {
   json input = json::object();
   for (const auto& f : model.fields) {
-    if (!values.contains(f.name)) continue;
-    auto value = detail::to_kie(f, values[f.name]);
+    if (!values.contains(f.name) && f.type != Field::Type::constant) continue;
+    auto value = detail::to_kie(f, values.value(f.name, json()));
     if (!value.is_null()) input[f.name] = std::move(value);
   }
   return input;
@@ -187,6 +189,7 @@ std::string Catalog::input_problem(const Model& model, const json& input) const 
 
 std::string Catalog::incomplete_field(const Model& model, const json& values) const {
   for (const auto& f : model.fields) {
+    if (f.type == Field::Type::constant) continue;
     if (!values.contains(f.name)) {
       if (f.required) return f.name;
       continue;

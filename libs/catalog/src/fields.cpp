@@ -29,7 +29,8 @@ K kie_type(const json& j, K fallback, const std::string& where) {
 T type_named(const std::string& name, const std::string& where) {
   static const std::pair<const char*, T> kNames[] = {{"prompt", T::prompt}, {"text", T::text},   {"choice", T::choice},
                                                      {"boolean", T::boolean}, {"number", T::number}, {"image", T::image},
-                                                     {"audio", T::audio},   {"video", T::video}};
+                                                     {"audio", T::audio},   {"video", T::video},
+                                                     {"const", T::constant}};
   for (const auto& [n, t] : kNames) {
     if (name == n) return t;
   }
@@ -60,6 +61,7 @@ void check_kie_type(const Field& f, const std::string& where) {
     case T::image:
     case T::audio:
     case T::video: ok = f.kie == K::url || f.kie == K::url_array; break;
+    case T::constant: ok = true; break;
   }
   if (!ok) invalid(where, "this kie type does not fit the field's type");
   if (f.kie == K::url && f.max_files != 1) invalid(where, "a url field takes one file");
@@ -158,6 +160,10 @@ Field parse_field(const json& j, const std::string& model) {
     case T::boolean:
       f.default_value = j.at("default").get<bool>() ? "true" : "false";
       break;
+    case T::constant:
+      f.constant = j.at("value");
+      if (!f.constant.is_boolean() && !f.constant.is_string() && !f.constant.is_number()) invalid(where, "a constant is a boolean, string or number");
+      break;
     case T::image:
     case T::audio:
     case T::video:
@@ -166,14 +172,19 @@ Field parse_field(const json& j, const std::string& model) {
       if (f.max_files < 1 || f.max_files > 10) invalid(where, "max_files must be 1..10");
       break;
   }
-  auto fallback = f.type == T::boolean ? K::boolean : K::string;
+  auto fallback = f.type == T::boolean || f.constant.is_boolean() ? K::boolean
+                  : f.constant.is_number_integer()                ? K::integer
+                  : f.constant.is_number()                        ? K::number
+                                                                  : K::string;
   f.kie = kie_type(j, fallback, where);
   check_kie_type(f, where);
-  f.required = j.value("required", f.asked() && f.type != T::text);
+  f.label = j.value("label", std::string());
+  f.required = j.value("required", (f.asked() && f.type != T::text) || f.type == T::constant);
   return f;
 }
 
 json to_kie(const Field& f, const json& value) {
+  if (f.type == T::constant) return f.constant;
   if (f.kie == K::url_array) {
     if (value.is_string()) return json::array({value});
     return value.is_array() ? value : json();
@@ -224,6 +235,7 @@ std::string form_value(const Field& f, const json& v) {
 
 std::string value_problem(const Field& f, const json& v) {
   auto at = "input." + f.name + ": ";
+  if (f.type == T::constant) return v == f.constant ? "" : at + "expected " + f.constant.dump();
   if (f.kie == K::url_array) {
     bool ok = v.is_array() && !v.empty() && v.size() <= f.max_files;
     for (const auto& item : v) ok = ok && is_url(item);
@@ -237,6 +249,7 @@ std::string value_problem(const Field& f, const json& v) {
 }
 
 bool form_value_ok(const Field& f, const json& value) {
+  if (f.type == T::constant) return true;
   if (f.is_file()) {
     if (value.is_string()) return is_url(value);
     if (!value.is_array() || value.empty() || value.size() > f.max_files) return false;

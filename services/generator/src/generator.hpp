@@ -50,6 +50,7 @@ class Client;
 namespace kiebot::generator {
 
 class KieClient;
+enum class KieApi;       // kie_client.hpp
 enum class Settlement;  // settlement.hpp
 struct Submitted;       // kie_answers.hpp
 
@@ -157,6 +158,8 @@ class Generator {
   // with the precise reason and fails (its hold, verified as this job's, is
   // released), without a KIE call.
   net::awaitable<bool> check_input(Step& s);
+  // The KIE API family that runs the job's model (the catalog's `api`).
+  KieApi api_of(const Job& job) const;
   void wake() { wake_.cancel(); }
 
   net::any_io_executor executor_;

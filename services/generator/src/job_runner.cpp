@@ -178,7 +178,7 @@ net::awaitable<void> Generator::step(Step& s) {
 net::awaitable<void> Generator::check(Step& s) {
   auto started = std::chrono::steady_clock::now();
   auto task_id = s.field("task_id");
-  auto task = co_await s_.kie.record_info(std::move(task_id));
+  auto task = co_await s_.kie.record_info(api_of(s.job), std::move(task_id));
   Metrics::get().kie_seconds.observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
   if (task.kind == TaskState::Kind::success) {
     Metrics::kie_answer("recordInfo", "success");

@@ -49,38 +49,84 @@ Submitted classify_create(int http_status, const std::string& body) {
   return s;
 }
 
-TaskState parse_record_info(int http_status, const std::string& body) {
-  TaskState t;
-  auto j = parse_untrusted(body);
+namespace {
+
+// What both APIs answer the same way: an unknown or refused task (404,
+// 422, 501 in the body), no data, or no answer worth reading. Returns the
+// data object, or null with `t` filled.
+const json* task_data(int http_status, const json& j, TaskState& t, const char* what) {
   int code = j.is_object() ? code_of(j, 0) : 0;
   if (http_status == 200 && (code == 404 || code == 422 || code == 501)) {
     // The task is unknown to KIE or was refused: polling on would only reach the deadline.
     t.kind = TaskState::Kind::fail;
     t.fail_code = "kie_" + std::to_string(code);
-    t.fail_message = "recordInfo answered " + std::to_string(code) + ": " + text_of(j, "msg");
-    return t;
+    t.fail_message = std::string(what) + " answered " + std::to_string(code) + ": " + text_of(j, "msg");
+    return nullptr;
   }
   if (http_status == 200 && code == 200 && j.contains("data") && j["data"].is_null()) {
     t.kind = TaskState::Kind::fail;
     t.fail_code = "no_data";
-    t.fail_message = "recordInfo answered without the task's data";
-    return t;
+    t.fail_message = std::string(what) + " answered without the task's data";
+    return nullptr;
   }
   if (http_status != 200 || code != 200 || !j.contains("data") || !j["data"].is_object()) {
-    t.error = "recordInfo: HTTP " + std::to_string(http_status) + (j.is_object() ? " " + text_of(j, "msg") : "");
-    return t;
+    t.error = std::string(what) + ": HTTP " + std::to_string(http_status) + (j.is_object() ? " " + text_of(j, "msg") : "");
+    return nullptr;
   }
   const auto& d = j["data"];
-  t.state = text_of(d, "state");
   auto param = parse_untrusted(text_of(d, "param"));
   if (param.is_object()) t.callback_url = text_of(param, "callBackUrl");
+  return &d;
+}
+
+}  // namespace
+
+TaskState parse_suno_record(int http_status, const std::string& body) {
+  TaskState t;
+  auto j = parse_untrusted(body);
+  const auto* d = task_data(http_status, j, t, "record-info");
+  if (d == nullptr) return t;
+  t.state = text_of(*d, "status");
+  if (t.state == "SUCCESS") {
+    t.kind = TaskState::Kind::success;
+    if (d->contains("response") && (*d)["response"].is_object()) {
+      const auto& r = (*d)["response"];
+      if (r.contains("sunoData") && r["sunoData"].is_array()) {
+        for (const auto& track : r["sunoData"]) {
+          auto url = track.is_object() ? string_field(track, "audioUrl") : "";
+          if (!url.empty() && t.result_urls.size() < 10) t.result_urls.push_back(std::move(url));
+        }
+      }
+    }
+    if (t.result_urls.empty()) {
+      t.kind = TaskState::Kind::fail;
+      t.fail_code = "no_result";
+      t.fail_message = "the task succeeded without tracks";
+    }
+  } else if (t.state.ends_with("_FAILED") || t.state == "CALLBACK_EXCEPTION" || t.state == "SENSITIVE_WORD_ERROR") {
+    t.kind = TaskState::Kind::fail;
+    t.fail_code = t.state;
+    t.fail_message = text_of(*d, "errorMessage");
+  } else {
+    t.kind = TaskState::Kind::pending;  // PENDING, TEXT_SUCCESS, FIRST_SUCCESS
+  }
+  return t;
+}
+
+TaskState parse_record_info(int http_status, const std::string& body) {
+  TaskState t;
+  auto j = parse_untrusted(body);
+  const auto* data = task_data(http_status, j, t, "recordInfo");
+  if (data == nullptr) return t;
+  const auto& d = *data;
+  t.state = text_of(d, "state");
   if (d.contains("costTime") && d["costTime"].is_number_integer()) t.cost_time_ms = d["costTime"].get<std::int64_t>();
   if (t.state == "success") {
     t.kind = TaskState::Kind::success;
     auto result = parse_untrusted(text_of(d, "resultJson"));
     if (result.is_object() && result.contains("resultUrls") && result["resultUrls"].is_array()) {
       for (const auto& u : result["resultUrls"]) {
-        if (u.is_string()) t.result_urls.push_back(u.get<std::string>());
+        if (u.is_string() && t.result_urls.size() < 10) t.result_urls.push_back(u.get<std::string>());
       }
     }
     if (t.result_urls.empty()) {
@@ -103,7 +149,9 @@ TaskState parse_record_info(int http_status, const std::string& body) {
 std::string callback_task_id(std::string_view body) {
   auto j = parse_untrusted(body);
   if (!j.is_object() || !j.contains("data") || !j["data"].is_object()) return {};
-  return string_field(j["data"], "taskId").substr(0, 128);
+  auto id = string_field(j["data"], "taskId");
+  if (id.empty()) id = string_field(j["data"], "task_id");
+  return id.substr(0, 128);
 }
 
 }  // namespace kiebot::generator

@@ -38,10 +38,16 @@ struct TaskState {
 
 // Sorting, pure (unit tests and fuzz/ call it without sockets).
 Submitted classify_create(int http_status, const std::string& body);
+// The market's recordInfo: data.state waiting|queuing|generating|success|fail,
+// results in data.resultJson's resultUrls.
 TaskState parse_record_info(int http_status, const std::string& body);
+// Suno's record-info: data.status PENDING|TEXT_SUCCESS|FIRST_SUCCESS|SUCCESS
+// or a failure (CREATE_TASK_FAILED, GENERATE_AUDIO_FAILED, CALLBACK_EXCEPTION,
+// SENSITIVE_WORD_ERROR); the tracks' audioUrl in data.response.sunoData.
+TaskState parse_suno_record(int http_status, const std::string& body);
 
 // The task id a completion callback's body names ({"data":{"taskId":...}},
-// cut to 128 bytes), "" when it names none. Only a hint: the task is
+// or Suno's {"data":{"task_id":...}}; cut to 128 bytes), "" when it names none. Only a hint: the task is
 // verified through recordInfo.
 std::string callback_task_id(std::string_view body);
 

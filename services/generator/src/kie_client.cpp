@@ -12,12 +12,22 @@ KieClient::KieClient(http::Client& client, std::string base, std::string key, st
   while (!base_.empty() && base_.back() == '/') base_.pop_back();
 }
 
-net::awaitable<Submitted> KieClient::create_task(std::string model, json input, std::string callback_url) {
-  json body = {{"model", std::move(model)}, {"input", std::move(input)}};
+KieApi kie_api_named(std::string_view name) {
+  return name == "suno" ? KieApi::suno : KieApi::market;
+}
+
+net::awaitable<Submitted> KieClient::create_task(KieApi api, std::string model, json input, std::string callback_url) {
+  json body;
+  if (api == KieApi::suno) {
+    // Suno: the input's fields are the body (its `model` is the version).
+    body = input.is_object() ? std::move(input) : json::object();
+  } else {
+    body = {{"model", std::move(model)}, {"input", std::move(input)}};
+  }
   if (!callback_url.empty()) body["callBackUrl"] = callback_url;
   http::ClientRequest request;
   request.method = "POST";
-  request.url = base_ + "/api/v1/jobs/createTask";
+  request.url = base_ + (api == KieApi::suno ? "/api/v1/generate" : "/api/v1/jobs/createTask");
   request.headers = {{"Authorization", "Bearer " + key_}, {"Content-Type", "application/json"}};
   request.body = body.dump();
   request.timeout = create_timeout_;
@@ -35,10 +45,11 @@ net::awaitable<Submitted> KieClient::create_task(std::string model, json input, 
   co_return classify_create(response->status, response->body);
 }
 
-net::awaitable<TaskState> KieClient::record_info(std::string task_id) {
+net::awaitable<TaskState> KieClient::record_info(KieApi api, std::string task_id) {
   http::ClientRequest request;
   request.method = "GET";
-  request.url = base_ + "/api/v1/jobs/recordInfo?taskId=" + http::percent_encode(task_id);
+  request.url = base_ + (api == KieApi::suno ? "/api/v1/generate/record-info?taskId=" : "/api/v1/jobs/recordInfo?taskId=") +
+                http::percent_encode(task_id);
   request.headers = {{"Authorization", "Bearer " + key_}};
   request.timeout = std::chrono::seconds(15);
   TaskState failed;
@@ -49,7 +60,8 @@ net::awaitable<TaskState> KieClient::record_info(std::string task_id) {
     failed.error = e.what();
   }
   if (!response) co_return failed;
-  co_return parse_record_info(response->status, response->body);
+  co_return api == KieApi::suno ? parse_suno_record(response->status, response->body)
+                                : parse_record_info(response->status, response->body);
 }
 
 }  // namespace kiebot::generator

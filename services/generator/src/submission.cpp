@@ -60,13 +60,25 @@ net::awaitable<bool> Generator::check_payment(Step& s) {
   co_return false;
 }
 
+KieApi Generator::api_of(const Job& job) const {
+  const auto* model = s_.catalog.by_id(job.model);
+  return kie_api_named(model == nullptr ? "market" : model->api);
+}
+
 net::awaitable<bool> Generator::check_input(Step& s) {
   const auto* model = s_.catalog.by_id(s.job.model);
   std::string code = model == nullptr ? "model_not_sold" : "invalid_input";
   auto problem = model == nullptr ? "model: " + s.job.model + " is not in the catalog"
                                   : s_.catalog.input_problem(*model, s.job.input);
+  if (problem.empty() && api_of(s.job) == KieApi::suno && options_.public_base_url.empty()) {
+    // KIE's Suno API refuses a task without callBackUrl: a configuration
+    // to fix here, not the job's fault.
+    code = "kie_callback_required";
+    problem = "KIE's Suno API requires a callback URL: set PUBLIC_BASE_URL (and CALLBACK_SECRET)";
+    log::error("suno_without_callback_url", {{"job_id", s.id()}, {"message", problem}});
+  }
   if (problem.empty()) co_return true;
-  Metrics::input_refused(model != nullptr);
+  if (code != "kie_callback_required") Metrics::input_refused(model != nullptr);
   log::warn("job_input_invalid", {{"job_id", s.id()}, {"model", s.job.model}, {"reason", problem}});
   kafka::Message original;
   original.topic = "gen.jobs";
@@ -84,7 +96,7 @@ net::awaitable<void> Generator::submit(Step& s) {
   if (!co_await save(s, std::move(marker))) co_return;
   auto started = std::chrono::steady_clock::now();
   auto callback = callback_url(s.id());
-  auto result = co_await s_.kie.create_task(s.job.model, s.job.input, std::move(callback));
+  auto result = co_await s_.kie.create_task(api_of(s.job), s.job.model, s.job.input, std::move(callback));
   Metrics::get().kie_seconds.observe(
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
   switch (result.kind) {
@@ -175,7 +187,7 @@ net::awaitable<void> Generator::submit_refused(Step& s, Submitted result) {
 net::awaitable<void> Generator::adopt(Step& s) {
   auto named = s.field("callback_task_id");
   if (!named.empty()) {
-    auto task = co_await s_.kie.record_info(named);
+    auto task = co_await s_.kie.record_info(api_of(s.job), named);
     if (task.kind != TaskState::Kind::unknown && !task.callback_url.empty() &&
         task.callback_url == callback_url(s.id())) {
       Metrics::get().adopted.inc();

@@ -136,6 +136,8 @@ std::vector<Model> parse_models(std::string_view text) {
     for (const auto& m : j.at("models")) {
       Model model;
       model.id = m.at("id").get<std::string>();
+      model.api = m.value("api", std::string("market"));
+      if (model.api != "market" && model.api != "suno") invalid(model.id, "api must be market or suno");
       model.doc = m.at("doc").get<std::string>();
       model.output = m.at("output").get<std::string>();
       model.credits = m.at("credits").get<int>();

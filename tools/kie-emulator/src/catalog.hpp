@@ -27,7 +27,8 @@ struct Field {
 
 struct Model {
   std::string id;
-  std::string doc;     // the documentation page the fields come from
+  std::string api = "market";  // market (createTask's input), or suno (the body of /api/v1/generate)
+  std::string doc;             // the documentation page the fields come from
   std::string output;  // "image", "video" or "audio": what resultUrls point at
   int credits = 0;     // charged per task
   std::vector<Field> fields;

@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <deque>
 #include <map>
+#include <optional>
 #include <random>
 
 #include "catalog.hpp"
@@ -54,6 +55,70 @@ std::string base_url(const State& st, const http::Request& r) {
   return "http://" + std::string(r.header("host").value_or("127.0.0.1"));
 }
 
+net::awaitable<bool> deliver_once(std::shared_ptr<State> st, std::string url, std::string body) {
+  http::ClientRequest request{
+      "POST", url, {{"Content-Type", "application/json"}}, std::move(body), std::chrono::seconds(10)};
+  try {
+    auto response = co_await st->client->send(std::move(request));
+    co_return response.status >= 200 && response.status < 300;
+  } catch (const std::exception& e) {
+    log::warn("callback_failed", {{"url", url}, {"error", e.what()}});
+    co_return false;
+  }
+}
+
+// One delivery and up to three retries with doubling delays.
+net::awaitable<void> deliver(std::shared_ptr<State> st, std::string url, std::string body) {
+  net::steady_timer wait(st->executor);
+  auto delay = std::chrono::milliseconds(st->config.callback_retry_ms);
+  for (int attempt = 0; attempt < 4; ++attempt) {
+    if (attempt > 0) {
+      wait.expires_after(delay);
+      co_await wait.async_wait(net::use_awaitable);
+      delay *= 2;
+    }
+    if (co_await deliver_once(st, url, body)) {
+      ++st->callbacks_sent;
+      co_return;
+    }
+    ++st->callbacks_failed;
+  }
+  log::warn("callback_abandoned", {{"url", url}});
+}
+
+std::optional<http::Response> refuse_new_task(State& st) {
+  auto& cfg = st.config;
+  if (cfg.maintenance) return kie(455, "Service is under maintenance, please try again later");
+  if (cfg.fail_next_count > 0) {
+    --cfg.fail_next_count;
+    return kie(cfg.fail_next_code, cfg.fail_next_code == 505 ? "This feature is disabled" : "Server error, please retry");
+  }
+  auto now = now_ms();
+  while (!st.recent_creates.empty() && st.recent_creates.front() <= now - 10'000) st.recent_creates.pop_front();
+  if (cfg.rate_limit && st.recent_creates.size() >= 20) {
+    return kie(429, "Rate limited: at most 20 new tasks per 10 seconds");
+  }
+  return std::nullopt;
+}
+
+Task& new_task(State& st, const http::Request& r, std::string model, std::string output, json request,
+               std::string callback) {
+  char id[40];
+  std::snprintf(id, sizeof id, "task_%llx%06llu", static_cast<unsigned long long>(st.rng() & 0xffffffff),
+                static_cast<unsigned long long>(st.next_id++));
+  std::uniform_real_distribution<double> coin(0.0, 1.0);
+  auto files_base = st.config.result_base_url.empty() ? base_url(st, r) : st.config.result_base_url;
+  auto now = now_ms();
+  st.recent_creates.push_back(now);
+  ++st.tasks_created;
+  ++st.by_model[model];
+  Task task{id, std::move(model), std::move(output), std::move(request), std::move(callback), files_base, "waiting",
+            coin(st.rng) < st.config.failure_rate, now, 0};
+  auto& stored = st.tasks[task.id];
+  stored = std::move(task);
+  return stored;
+}
+
 }  // namespace detail
 
 using namespace detail;
@@ -92,37 +157,6 @@ json callback_body(const Task& t) {
           {"data", record(t)}};
 }
 
-net::awaitable<bool> deliver_once(std::shared_ptr<State> st, std::string url, std::string body) {
-  http::ClientRequest request{
-      "POST", url, {{"Content-Type", "application/json"}}, std::move(body), std::chrono::seconds(10)};
-  try {
-    auto response = co_await st->client->send(std::move(request));
-    co_return response.status >= 200 && response.status < 300;
-  } catch (const std::exception& e) {
-    log::warn("callback_failed", {{"url", url}, {"error", e.what()}});
-    co_return false;
-  }
-}
-
-// One delivery and up to three retries with doubling delays.
-net::awaitable<void> deliver(std::shared_ptr<State> st, std::string url, std::string body) {
-  net::steady_timer wait(st->executor);
-  auto delay = std::chrono::milliseconds(st->config.callback_retry_ms);
-  for (int attempt = 0; attempt < 4; ++attempt) {
-    if (attempt > 0) {
-      wait.expires_after(delay);
-      co_await wait.async_wait(net::use_awaitable);
-      delay *= 2;
-    }
-    if (co_await deliver_once(st, url, body)) {
-      ++st->callbacks_sent;
-      co_return;
-    }
-    ++st->callbacks_failed;
-  }
-  log::warn("callback_abandoned", {{"url", url}});
-}
-
 net::awaitable<void> run_task(std::shared_ptr<State> st, std::string id) {
   net::steady_timer wait(st->executor);
   const std::pair<const char*, std::int64_t*> steps[] = {{"queuing", &st->config.waiting_ms},
@@ -146,23 +180,13 @@ net::awaitable<void> run_task(std::shared_ptr<State> st, std::string id) {
 
 http::Response create_task(const std::shared_ptr<State>& st, const http::Request& r) {
   if (!authorized(*st, r)) return unauthorized();
+  if (auto refused = refuse_new_task(*st)) return *refused;
   auto& cfg = st->config;
-  if (cfg.maintenance) return kie(455, "Service is under maintenance, please try again later");
-  if (cfg.fail_next_count > 0) {
-    --cfg.fail_next_count;
-    return kie(cfg.fail_next_code,
-               cfg.fail_next_code == 505 ? "This feature is disabled" : "Server error, please retry");
-  }
-  auto now = now_ms();
-  while (!st->recent_creates.empty() && st->recent_creates.front() <= now - 10'000) st->recent_creates.pop_front();
-  if (cfg.rate_limit && st->recent_creates.size() >= 20) {
-    return kie(429, "Rate limited: at most 20 new tasks per 10 seconds");
-  }
   auto body = json::parse(r.body, nullptr, false);
   if (body.is_discarded() || !body.is_object()) return kie(422, "Invalid JSON body");
   if (!body.contains("model") || !body["model"].is_string()) return kie(422, "model is required");
   const auto* model = find_model(body["model"].get<std::string>());
-  if (model == nullptr) return kie(422, "The model " + body["model"].dump() + " is not supported");
+  if (model == nullptr || model->api != "market") return kie(422, "The model " + body["model"].dump() + " is not supported");
   if (!body.contains("input")) return kie(422, "input is required");
   if (auto problem = validate_input(*model, body["input"])) return kie(422, *problem);
   std::string callback;
@@ -174,17 +198,7 @@ http::Response create_task(const std::shared_ptr<State>& st, const http::Request
   }
   if (cfg.credits < model->credits) return kie(402, "The current credits are insufficient. Please top up.");
   cfg.credits -= model->credits;
-  st->recent_creates.push_back(now);
-  char id[40];
-  std::snprintf(id, sizeof id, "task_%llx%06llu", static_cast<unsigned long long>(st->rng() & 0xffffffff),
-                static_cast<unsigned long long>(st->next_id++));
-  std::uniform_real_distribution<double> coin(0.0, 1.0);
-  auto files_base = st->config.result_base_url.empty() ? base_url(*st, r) : st->config.result_base_url;
-  Task task{id,  model->id, model->output, body, callback, files_base, "waiting", coin(st->rng) < cfg.failure_rate,
-            now, 0};
-  st->tasks[task.id] = task;
-  ++st->tasks_created;
-  ++st->by_model[model->id];
+  auto& task = new_task(*st, r, model->id, model->output, body, callback);
   st->background->spawn(task.id, run_task(st, task.id));
   return kie(200, "success", {{"taskId", task.id}});
 }
@@ -273,6 +287,7 @@ http::Router make_router(TaskGroup& background, net::any_io_executor executor, E
              http::Handler([st](http::Request r) { return create_task_answer(st, std::move(r)); }));
   router.add("GET", "/api/v1/jobs/recordInfo",
              http::SyncHandler([st](const http::Request& r) { return record_info(st, r); }));
+  add_suno_routes(router, st);
   router.add("GET", "/api/v1/chat/credit", http::SyncHandler([st](const http::Request& r) {
                return authorized(*st, r) ? kie(200, "success", st->config.credits) : unauthorized();
              }));

@@ -9,6 +9,7 @@
 #include <deque>
 #include <map>
 #include <memory>
+#include <optional>
 #include <random>
 #include <string>
 
@@ -89,6 +90,17 @@ bool authorized(const State& st, const http::Request& r);
 http::Response unauthorized();
 // Where this emulator's files are served: public_url, else the Host header.
 std::string base_url(const State& st, const http::Request& r);
+
+// A new task's refusal before its input is read (maintenance, an injected
+// failure, the rate of 20 new tasks per 10 s), if any.
+std::optional<http::Response> refuse_new_task(State& st);
+// Records a new task (counted, in the rate window) and returns it.
+Task& new_task(State& st, const http::Request& r, std::string model, std::string output, json request,
+               std::string callback);
+// POSTs a callback body, retried three times with doubling delays.
+net::awaitable<void> deliver(std::shared_ptr<State> st, std::string url, std::string body);
+// KIE's Suno API (suno.cpp): /api/v1/generate and /api/v1/generate/record-info.
+void add_suno_routes(http::Router& router, const std::shared_ptr<State>& st);
 
 // GET /files/{name}: a task's result (streamed when large) or an upload.
 http::Response file(const std::shared_ptr<State>& st, const http::Request& r);

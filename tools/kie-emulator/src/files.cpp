@@ -47,7 +47,10 @@ http::Response file(const std::shared_ptr<State>& st, const http::Request& r) {
     return http::Response::text(200, up->second.bytes, up->second.content_type);
   }
   auto dash = name.rfind("-result.");
-  if (dash == std::string::npos || !st->tasks.count(name.substr(0, dash))) {
+  auto task = dash == std::string::npos ? std::string() : name.substr(0, dash);
+  // A Suno task's tracks: <task>-t<n>-result.mp3.
+  if (auto t = task.rfind("-t"); t != std::string::npos && !st->tasks.count(task)) task = task.substr(0, t);
+  if (dash == std::string::npos || !st->tasks.count(task)) {
     return http::Response::error(404, "not_found", "no such file");
   }
   auto ext = name.substr(dash + 8);

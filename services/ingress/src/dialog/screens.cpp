@@ -81,7 +81,7 @@ std::string Screens::summary(const std::string& lang, const Model& model, const 
     if (!f.has_buttons()) continue;
     if (!values.contains(f.name)) continue;
     if (!out.empty()) out += " · ";
-    out += texts_.get(lang, "field." + f.name) + ": " + option_label(lang, f, values[f.name].get<std::string>());
+    out += texts_.get(lang, f.text_key()) + ": " + option_label(lang, f, values[f.name].get<std::string>());
   }
   return out;
 }
@@ -92,12 +92,12 @@ Screen Screens::form(const std::string& lang, const Model& model, const json& va
     const auto& f = model.fields[fi];
     auto current = values.value(f.name, std::string());
     if (f.type == Field::Type::boolean) {
-      auto label = texts_.get(lang, "field." + f.name) + ": " + option_label(lang, f, current);
+      auto label = texts_.get(lang, f.text_key()) + ": " + option_label(lang, f, current);
       rows.push_back(json::array({button(label, encode(Verb::toggle, {nonce, std::to_string(fi)}))}));
       continue;
     }
     if (f.type != Field::Type::choice && f.type != Field::Type::number) continue;
-    rows.push_back(json::array({button("— " + texts_.get(lang, "field." + f.name) + " —", encode(Verb::nop))}));
+    rows.push_back(json::array({button("— " + texts_.get(lang, f.text_key()) + " —", encode(Verb::nop))}));
     json row = json::array();
     for (std::size_t oi = 0; oi < f.options.size(); ++oi) {
       auto label = option_label(lang, f, f.options[oi]);

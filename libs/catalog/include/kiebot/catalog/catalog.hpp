@@ -18,11 +18,13 @@ namespace kiebot::catalog {
 struct Field {
   // What the form asks for: buttons (choice, boolean, number presets),
   // typed text (the prompt, other texts), or files.
-  enum class Type { prompt, text, choice, boolean, number, image, audio, video };
+  // constant: a value always sent and never asked (Suno's customMode).
+  enum class Type { prompt, text, choice, boolean, number, image, audio, video, constant };
   // How KIE takes the value (its documented JSON type): a choice "5" goes
   // as 5 to an integer field; a file as a URL, or as an array of URLs.
   enum class Kie { string, integer, number, boolean, url, url_array };
-  std::string name;  // KIE's input field
+  std::string name;   // KIE's input field
+  std::string label;  // the text key's suffix ("field.<label>"), when not the name (Suno's prompt: lyrics)
   Type type = Type::prompt;
   Kie kie = Kie::string;
   bool required = true;  // a job must carry it (the form asks for every required one)
@@ -33,7 +35,10 @@ struct Field {
   std::size_t max_length = 0;
   double min = 0, max = 0;    // number
   std::size_t max_files = 1;  // image, audio, video
+  nlohmann::json constant;    // constant
 
+  // Its name in the texts: "field.<label or name>".
+  std::string text_key() const { return "field." + (label.empty() ? name : label); }
   bool is_file() const { return type == Type::image || type == Type::audio || type == Type::video; }
   // Asked one at a time after the buttons: typed text and files.
   bool asked() const { return type == Type::prompt || type == Type::text || is_file(); }
@@ -55,6 +60,9 @@ struct Model {
   // How results reach the chat: "photo", "document" (the original file:
   // transparency, upscales), "video" or "audio".
   std::string deliver = "photo";
+  // Which of KIE's APIs runs it: "market" (createTask with model and input),
+  // or "suno" (/api/v1/generate: the input's fields at the top level).
+  std::string api = "market";
   bool free = false;  // free generations may pay for it (with free_when: only for those values)
   std::map<std::string, std::string> free_when;
   std::map<std::string, std::string> name, about;  // by language

@@ -54,7 +54,7 @@ Screen ask_screen(const Context& ctx, const Conversation& c, const Field& f) {
   }
   if (f.type == Field::Type::text) {
     auto text = tr(ctx, c, f.required ? "form.ask_text" : "form.ask_text_optional",
-                   {{"field", tr(ctx, c, "field." + f.name)}, {"max", std::to_string(f.max_length)}});
+                   {{"field", tr(ctx, c, f.text_key())}, {"max", std::to_string(f.max_length)}});
     return ctx.screens.ask(c.lang, std::move(text), nonce, f.required ? "" : "btn.skip");
   }
   auto got = files_in(values.value(f.name, json()));
