@@ -43,6 +43,8 @@ inline std::string bin(const char* name) {
   return std::string(KIEBOT_BIN_DIR) + "/" + name;
 }
 
+inline constexpr const char* kWebhookKey = "test-webhook-hmac-key";
+
 struct GeneratorTest : testing::Test {
   test::RedisServer redis{{"--appendonly", "yes", "--appendfsync", "always"}};
   test::KafkaDev kafka;
@@ -58,8 +60,11 @@ struct GeneratorTest : testing::Test {
   void SetUp() override {
     tg = std::make_unique<test::Process>(std::vector<std::string>{bin("tg-emulator")},
                                          std::map<std::string, std::string>{{"HTTP_PORT", "0"}});
-    kie = std::make_unique<test::Process>(std::vector<std::string>{bin("kie-emulator")},
-                                          std::map<std::string, std::string>{{"HTTP_PORT", "0"}});
+    // Callbacks signed as KIE signs them with a webhook HMAC key; a generator
+    // checks them only when given the key (KIE_WEBHOOK_HMAC_KEY).
+    kie = std::make_unique<test::Process>(
+        std::vector<std::string>{bin("kie-emulator")},
+        std::map<std::string, std::string>{{"HTTP_PORT", "0"}, {"KIE_EMULATOR_WEBHOOK_HMAC_KEY", kWebhookKey}});
     accounts = std::make_unique<test::Process>(
         std::vector<std::string>{bin("accounts")},
         std::map<std::string, std::string>{{"HTTP_PORT", "0"},

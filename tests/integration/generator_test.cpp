@@ -91,6 +91,38 @@ TEST_F(GeneratorTest, CallbacksCompleteJobsAndDuplicatesDeliverOnce) {
   EXPECT_EQ(request("POST", url(port, "/kie/callback/job-cb"), "{}").status, 403);
 }
 
+// KIE signs callbacks with the account's webhook HMAC key
+// (docs.kie.ai/common-api/webhook-verification); with KIE_WEBHOOK_HMAC_KEY
+// the generator takes only callbacks that carry that signature.
+void callbacks_with_webhook_key(GeneratorTest& t, const std::string& key, bool accepted) {
+  auto port = test::free_port();
+  t.start_generator({{"HTTP_PORT", std::to_string(port)},
+                     {"PUBLIC_BASE_URL", "http://127.0.0.1:" + std::to_string(port)},
+                     {"CALLBACK_SECRET", "cb-secret"},
+                     {"KIE_WEBHOOK_HMAC_KEY", key},
+                     // Accepted callbacks must be what finishes the job; refused
+                     // ones leave it to a check after 3 s.
+                     {"FIRST_CHECK_MS", accepted ? "20000" : "3000"},
+                     {"MAX_CHECK_MS", accepted ? "20000" : "3000"}});
+  auto started = Clock::now();
+  t.publish(t.job("job-signed", t.hold("job-signed", 1'000)));
+  auto results = t.read("gen.results", 1, 40s);
+  ASSERT_EQ(results.size(), 1u);
+  EXPECT_EQ(results[0]["status"], "succeeded");
+  // Accepted: the callback finishes the job long before the 20 s check.
+  if (accepted) EXPECT_LT(Clock::now() - started, 15s);
+  EXPECT_EQ(t.metric(0, "generator_callbacks_total") >= 1, accepted);
+  EXPECT_EQ(t.metric(0, "generator_callbacks_forbidden_total") >= 1, !accepted);
+}
+
+TEST_F(GeneratorTest, CallbacksSignedWithKiesWebhookKeyAreTaken) {
+  callbacks_with_webhook_key(*this, test::kWebhookKey, true);
+}
+
+TEST_F(GeneratorTest, CallbacksWithoutKiesWebhookSignatureAreRefused) {
+  callbacks_with_webhook_key(*this, "another-key", false);
+}
+
 TEST_F(GeneratorTest, KieFailureAndTimeoutTellTheUserAndChargeNothing) {
   start_generator();
   auto balance = user()["balance"].get<std::int64_t>();

@@ -10,6 +10,7 @@
 #include "dialog/catalog.hpp"
 #include "dialog/dispatcher.hpp"
 #include "dialog/money_queue.hpp"
+#include "generator.hpp"
 #include "job.hpp"
 #include "kie_client.hpp"
 #include "kiebot/base/json.hpp"
@@ -252,4 +253,19 @@ TEST(KieAnswers, SunoRecordInfoAndCallbacks) {
   EXPECT_EQ(generator::parse_suno_record(200, R"({"code":404,"msg":"no task"})").kind, generator::TaskState::Kind::fail);
   EXPECT_EQ(generator::parse_suno_record(502, "").kind, generator::TaskState::Kind::unknown);
   EXPECT_EQ(generator::callback_task_id(R"({"code":200,"data":{"callbackType":"complete","task_id":"t9","data":[]}})"), "t9");
+}
+
+// KIE's webhook signature as docs.kie.ai/common-api/webhook-verification
+// defines it, against a value computed independently (Python's hmac and
+// base64): base64(HMAC-SHA256(key, task_id + "." + timestamp)).
+TEST(KieWebhook, SignatureAsKieDocumentsItWithinFiveMinutes) {
+  const std::string sig = "bwv5Xbp7ie4Iaji6Oxbe3Udzjufv2sDqKr8EtiRkOTU=";
+  EXPECT_EQ(generator::kie_webhook_signature("webhook-key", "task_abc", "1700000000"), sig);
+  EXPECT_TRUE(generator::kie_webhook_valid("webhook-key", "task_abc", "1700000000", sig, 1'700'000'100));
+  EXPECT_FALSE(generator::kie_webhook_valid("webhook-key", "task_abc", "1700000000", sig, 1'700'000'400)) << "a replay";
+  EXPECT_FALSE(generator::kie_webhook_valid("other-key", "task_abc", "1700000000", sig, 1'700'000'000));
+  EXPECT_FALSE(generator::kie_webhook_valid("webhook-key", "task_abd", "1700000000", sig, 1'700'000'000));
+  EXPECT_FALSE(generator::kie_webhook_valid("webhook-key", "task_abc", "17e8", sig, 1'700'000'000));
+  EXPECT_FALSE(generator::kie_webhook_valid("webhook-key", "", "1700000000", sig, 1'700'000'000));
+  EXPECT_FALSE(generator::kie_webhook_valid("webhook-key", "task_abc", "99999999999999999999", sig, 1'700'000'000));
 }

@@ -22,7 +22,10 @@ int main(int argc, char** argv) {
   log::init({"kie-emulator", instance, log::parse_level(level), {}});
 
   kie::EmulatorOptions options;
+  auto webhook_key = config.optional("KIE_EMULATOR_WEBHOOK_HMAC_KEY",
+                                     "sign callbacks as KIE does with a webhook HMAC key (unset = unsigned)", true);
   options.keys = std::move(keys);
+  if (webhook_key) options.webhook_hmac_key = *webhook_key;
   if (public_url) options.public_url = *public_url;
   net::io_context io(1);
   TaskGroup background(io.get_executor(), "kie-emulator");

@@ -68,6 +68,9 @@ std::optional<int> read_config(ServiceRuntime& rt, AppConfig& out) {
       config.optional("PUBLIC_BASE_URL", "public URL of this service for KIE callbacks; unset = polling only");
   auto callback_secret =
       config.optional("CALLBACK_SECRET", "HMAC key signing callback URLs (required with PUBLIC_BASE_URL)", true);
+  auto webhook_key = config.optional(
+      "KIE_WEBHOOK_HMAC_KEY", "KIE's webhook HMAC key: callbacks without KIE's signature are refused (unset = not checked)",
+      true);
   out.accounts_url = config.str("ACCOUNTS_URL", "http://127.0.0.1:8083", "accounts service");
   out.accounts_token = config.required("ACCOUNTS_TOKEN", "bearer token for accounts", true);
   rt.read_identity();
@@ -79,6 +82,7 @@ std::optional<int> read_config(ServiceRuntime& rt, AppConfig& out) {
   out.options.owner = rt.instance();
   out.options.public_base_url = public_base.value_or("");
   out.options.callback_secret = callback_secret.value_or("");
+  out.options.webhook_hmac_key = webhook_key.value_or("");
   auto fetch_policy = std::make_shared<http::FetchPolicy>();
   try {
     *fetch_policy =

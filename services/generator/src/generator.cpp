@@ -1,5 +1,6 @@
 // Consuming gen.jobs, claiming due jobs, and KIE callbacks (see generator.hpp).
 #include "generator.hpp"
+#include "kiebot/base/base64.hpp"
 #include "kiebot/base/secrets.hpp"
 
 #include <openssl/evp.h>
@@ -29,6 +30,26 @@ constexpr std::chrono::milliseconds kMaxJobAge = std::chrono::hours(24);
 constexpr std::chrono::milliseconds kMaxClockSkew = std::chrono::minutes(5);
 
 }  // namespace
+
+std::string kie_webhook_signature(const std::string& key, const std::string& task_id, const std::string& timestamp) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  auto data = task_id + "." + timestamp;
+  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), reinterpret_cast<const unsigned char*>(data.data()),
+       data.size(), digest, &length);
+  return base64_encode(std::string_view(reinterpret_cast<const char*>(digest), length));
+}
+
+bool kie_webhook_valid(const std::string& key, const std::string& task_id, const std::string& timestamp,
+                       const std::string& signature, std::int64_t now_s) {
+  if (task_id.empty() || timestamp.empty() || timestamp.size() > 12 ||
+      timestamp.find_first_not_of("0123456789") != std::string::npos) {
+    return false;
+  }
+  auto sent_s = std::stoll(timestamp);
+  if (sent_s < now_s - 300 || sent_s > now_s + 300) return false;
+  return same_secret(signature, kie_webhook_signature(key, task_id, timestamp));
+}
 
 std::string sign_job(const std::string& secret, const std::string& job_id) {
   unsigned char digest[EVP_MAX_MD_SIZE];
@@ -232,10 +253,18 @@ net::awaitable<http::Response> Generator::callback(http::Request request) {
     Metrics::get().callbacks_forbidden.inc();
     co_return http::Response::error(403, "forbidden", "bad callback signature");
   }
-  Metrics::get().callbacks.inc();
   // The body names the task; it is used only to find a task whose
   // submission had no answer, and then verified through recordInfo.
   auto task_id = callback_task_id(request.body);
+  if (!options_.webhook_hmac_key.empty() &&
+      !kie_webhook_valid(options_.webhook_hmac_key, task_id,
+                         std::string(request.header("x-webhook-timestamp").value_or("")),
+                         std::string(request.header("x-webhook-signature").value_or("")), unix_ms() / 1000)) {
+    Metrics::get().callbacks_forbidden.inc();
+    log::warn("kie_webhook_signature_refused", {{"job_id", job_id}});
+    co_return http::Response::error(403, "forbidden", "bad webhook signature");
+  }
+  Metrics::get().callbacks.inc();
   bool known = false;
   try {
     known = co_await s_.store.poke(job_id, std::move(task_id));

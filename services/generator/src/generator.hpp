@@ -58,6 +58,7 @@ struct GeneratorOptions {
   std::string owner;                   // INSTANCE_ID
   std::string public_base_url;         // PUBLIC_BASE_URL; empty: no KIE callbacks, polling only
   std::string callback_secret;         // HMAC key of callback signatures
+  std::string webhook_hmac_key;        // KIE's webhook HMAC key: callbacks must carry its signature ("" = not checked)
   std::size_t max_inflight = 500;      // jobs this replica works on at once
   std::int64_t max_pending = 100'000;  // unfinished jobs in Redis before consumption pauses
   std::chrono::milliseconds tick{250};
@@ -181,6 +182,14 @@ inline constexpr const char* kUnsafeResultUrl = "unsafe_result_url";
 // X-Amz-Expires.
 std::optional<std::int64_t> link_expiry(const std::string& url);
 
+// KIE's webhook signature (docs.kie.ai/common-api/webhook-verification):
+// base64(HMAC-SHA256(key, task_id + "." + timestamp)).
+std::string kie_webhook_signature(const std::string& key, const std::string& task_id, const std::string& timestamp);
+// Whether a callback's X-Webhook-Timestamp and X-Webhook-Signature are KIE's
+// for this task: the signature matches (compared in constant time) and the
+// timestamp is within 5 minutes of `now_s` (no replays of old callbacks).
+bool kie_webhook_valid(const std::string& key, const std::string& task_id, const std::string& timestamp,
+                       const std::string& signature, std::int64_t now_s);
 // hex(HMAC-SHA256(secret, job_id)).
 std::string sign_job(const std::string& secret, const std::string& job_id);
 

@@ -8,6 +8,7 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <nlohmann/json.hpp>
+#include <openssl/hmac.h>
 
 #include <algorithm>
 #include <deque>
@@ -17,6 +18,7 @@
 
 #include "catalog.hpp"
 #include "emulator_state.hpp"
+#include "kiebot/base/base64.hpp"
 #include "kiebot/base/log.hpp"
 #include "kiebot/http/client.hpp"
 #include "kiebot/http/health.hpp"
@@ -55,9 +57,24 @@ std::string base_url(const State& st, const http::Request& r) {
   return "http://" + std::string(r.header("host").value_or("127.0.0.1"));
 }
 
-net::awaitable<bool> deliver_once(std::shared_ptr<State> st, std::string url, std::string body) {
+// KIE's webhook signature: base64(HMAC-SHA256(key, task_id + "." + timestamp)).
+std::string webhook_signature(const std::string& key, const std::string& task_id, const std::string& timestamp) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  auto data = task_id + "." + timestamp;
+  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), reinterpret_cast<const unsigned char*>(data.data()),
+       data.size(), digest, &length);
+  return base64_encode(std::string_view(reinterpret_cast<const char*>(digest), length));
+}
+
+net::awaitable<bool> deliver_once(std::shared_ptr<State> st, std::string url, std::string body, std::string task_id) {
   http::ClientRequest request{
       "POST", url, {{"Content-Type", "application/json"}}, std::move(body), std::chrono::seconds(10)};
+  if (!st->options.webhook_hmac_key.empty()) {
+    auto timestamp = std::to_string(now_ms() / 1000);
+    request.headers.emplace_back("X-Webhook-Timestamp", timestamp);
+    request.headers.emplace_back("X-Webhook-Signature", webhook_signature(st->options.webhook_hmac_key, task_id, timestamp));
+  }
   try {
     auto response = co_await st->client->send(std::move(request));
     co_return response.status >= 200 && response.status < 300;
@@ -68,7 +85,7 @@ net::awaitable<bool> deliver_once(std::shared_ptr<State> st, std::string url, st
 }
 
 // One delivery and up to three retries with doubling delays.
-net::awaitable<void> deliver(std::shared_ptr<State> st, std::string url, std::string body) {
+net::awaitable<void> deliver(std::shared_ptr<State> st, std::string url, std::string body, std::string task_id) {
   net::steady_timer wait(st->executor);
   auto delay = std::chrono::milliseconds(st->config.callback_retry_ms);
   for (int attempt = 0; attempt < 4; ++attempt) {
@@ -77,7 +94,7 @@ net::awaitable<void> deliver(std::shared_ptr<State> st, std::string url, std::st
       co_await wait.async_wait(net::use_awaitable);
       delay *= 2;
     }
-    if (co_await deliver_once(st, url, body)) {
+    if (co_await deliver_once(st, url, body, task_id)) {
       ++st->callbacks_sent;
       co_return;
     }
@@ -175,7 +192,7 @@ net::awaitable<void> run_task(std::shared_ptr<State> st, std::string id) {
   auto body = callback_body(task).dump();
   auto url = task.callback_url;
   int copies = st->config.callback_mode == "duplicate" ? 2 : 1;
-  for (int i = 0; i < copies; ++i) co_await deliver(st, url, body);
+  for (int i = 0; i < copies; ++i) co_await deliver(st, url, body, id);
 }
 
 http::Response create_task(const std::shared_ptr<State>& st, const http::Request& r) {

@@ -19,6 +19,7 @@ struct EmulatorOptions {
   std::vector<std::string> keys{"sandbox-key"};  // accepted Bearer keys
   // Base of result and upload URLs; empty: http://<Host header of the request>.
   std::string public_url;
+  std::string webhook_hmac_key;  // when set, callbacks carry X-Webhook-Timestamp and X-Webhook-Signature
 };
 
 // Routes: POST /api/v1/jobs/createTask, GET /api/v1/jobs/recordInfo,

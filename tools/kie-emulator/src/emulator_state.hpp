@@ -97,8 +97,9 @@ std::optional<http::Response> refuse_new_task(State& st);
 // Records a new task (counted, in the rate window) and returns it.
 Task& new_task(State& st, const http::Request& r, std::string model, std::string output, json request,
                std::string callback);
-// POSTs a callback body, retried three times with doubling delays.
-net::awaitable<void> deliver(std::shared_ptr<State> st, std::string url, std::string body);
+// POSTs a callback body for a task (signed when a webhook HMAC key is set),
+// retried three times with doubling delays.
+net::awaitable<void> deliver(std::shared_ptr<State> st, std::string url, std::string body, std::string task_id);
 // KIE's Suno API (suno.cpp): /api/v1/generate and /api/v1/generate/record-info.
 void add_suno_routes(http::Router& router, const std::shared_ptr<State>& st);
 

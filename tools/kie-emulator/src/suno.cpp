@@ -103,7 +103,7 @@ net::awaitable<void> run_suno(std::shared_ptr<State> st, std::string id) {
     if (st->config.callback_mode != "drop") {
       auto body = stage_callback(task, failed_now ? "error" : stage).dump();
       int copies = st->config.callback_mode == "duplicate" ? 2 : 1;
-      for (int i = 0; i < copies; ++i) co_await deliver(st, task.callback_url, body);
+      for (int i = 0; i < copies; ++i) co_await deliver(st, task.callback_url, body, id);
     }
     if (failed_now) co_return;
   }
