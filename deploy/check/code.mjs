@@ -115,6 +115,7 @@ export const REDIS_KEYS = {
     ["services/generator/src/job_store.cpp", '"{gen}:due"', ["{gen}:due"]],
     ["services/generator/src/job_store.cpp", '"{gen}:claim:"', ["{gen}:claim:j1"]],
     ["services/generator/src/job_store.cpp", '"{gen}:job:"', ["{gen}:job:j1"]],
+    ["services/generator/src/kie_budget.cpp", '"{gen}:kie-budget"', ["{gen}:kie-budget"]],
     ["libs/redis/src/rate_limiter.cpp", '"tg-limits:"', ["{tg-limits:1}:global", "{tg-limits:1}:chat:2"]],
     ["services/generator/main.cpp", 'telegram_limits_prefix(', []],
   ],

@@ -33,10 +33,11 @@ int main(int argc, char** argv) {
   generator::JobStore store(rt.redis(), rt.instance(), config.claim_ttl);
   RateLimiter limiter(rt.redis(), telegram_limits_prefix(config.token), config.limits);
   generator::KieClient kie(http_client, config.kie_base, config.kie_key, config.create_timeout);
+  generator::KieBudget budget(rt.redis(), config.kie_budget);
   telegram::Client telegram(http_client, config.telegram_base, config.token);
   accounts_api::Client accounts(http_client, config.accounts_url, config.accounts_token, std::chrono::seconds(10));
   generator::Generator gen(
-      ex, {store, limiter, kie, telegram, accounts, producer, downloads, catalog::builtin_catalog()}, config.options);
+      ex, {store, limiter, kie, budget, telegram, accounts, producer, downloads, catalog::builtin_catalog()}, config.options);
 
   http::Router router;
   add_health_routes(router, rt.readiness(&producer));

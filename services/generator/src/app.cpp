@@ -33,6 +33,11 @@ void read_limits(Config& config, AppConfig& out) {
   auto unpaid_sources =
       config.str("GENERATOR_UNPAID_SOURCES", "",
                  "comma-separated job sources that may run without a hold (docs/jobs.md); empty: none");
+  auto kie_rate = config.integer("KIE_RATE_LIMIT", 20,
+                                 "new KIE tasks per KIE_RATE_WINDOW_MS for the whole account (all replicas)", 1, 100'000);
+  auto kie_window = config.integer("KIE_RATE_WINDOW_MS", 10'500,
+                                   "the window of KIE_RATE_LIMIT (KIE: 20 per 10 s; a margin for clock skew)", 100,
+                                   3'600'000);
   auto adopt_wait = config.integer("ADOPT_WAIT_MS", 600'000,
                                    "how long a submission without an answer waits for KIE's callback before failing",
                                    1'000, 86'400'000);
@@ -46,6 +51,7 @@ void read_limits(Config& config, AppConfig& out) {
   options.max_upload_bytes = static_cast<std::size_t>(max_upload);
   out.claim_ttl = std::chrono::milliseconds(claim_ttl);
   out.create_timeout = std::chrono::milliseconds(create_timeout);
+  out.kie_budget = {static_cast<int>(kie_rate), std::chrono::milliseconds(kie_window)};
   out.limits = telegram_rate_limits(global_rate, chat_interval);
 }
 

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "generator.hpp"
+#include "kie_budget.hpp"
 #include "kiebot/http/client.hpp"
 #include "kiebot/redis/rate_limiter.hpp"
 #include "kiebot/service/service_runtime.hpp"
@@ -22,6 +23,7 @@ struct AppConfig {
   std::chrono::milliseconds claim_ttl{60'000};
   std::chrono::milliseconds create_timeout{30'000};
   RateLimits limits;
+  KieBudgetLimits kie_budget;
   GeneratorOptions options;
 };
 

@@ -50,6 +50,7 @@ class Client;
 namespace kiebot::generator {
 
 class KieClient;
+class KieBudget;
 enum class KieApi;       // kie_client.hpp
 enum class Settlement;  // settlement.hpp
 struct Submitted;       // kie_answers.hpp
@@ -85,6 +86,7 @@ struct Services {
   JobStore& store;
   RateLimiter& limiter;  // Telegram's limits, shared with every replica and the dialog
   KieClient& kie;
+  KieBudget& budget;  // KIE's new-task limit, shared with every replica
   telegram::Client& telegram;
   accounts_api::Client& accounts;
   kafka::Producer& producer;

@@ -18,6 +18,8 @@ Metrics& Metrics::get() {
       r.counter("generator_callbacks_total", "KIE callbacks with a good signature"),
       r.counter("generator_callbacks_forbidden_total", "KIE callbacks refused for their signature"),
       r.counter("generator_retries_total", "createTask attempts retried (429, 455, 5xx, not sent)"),
+      r.counter("generator_kie_budget_waits_total",
+                "New tasks put off because KIE's limit (KIE_RATE_LIMIT per KIE_RATE_WINDOW_MS, all replicas) was spent"),
       r.counter("generator_kie_credits_exhausted_total", "createTask answered 402: KIE's account is empty (page someone)"),
       r.counter("generator_hold_settle_retries_total",
                 "commits and releases accounts did not answer, retried with backoff until it does"),

@@ -19,6 +19,7 @@ struct Metrics {
   metrics::Counter& callbacks;
   metrics::Counter& callbacks_forbidden;
   metrics::Counter& retries;
+  metrics::Counter& kie_budget_waits;
   metrics::Counter& kie_credits_exhausted;
   metrics::Counter& settle_retries;
   metrics::Counter& unsafe_result_urls;

@@ -3,6 +3,7 @@
 #include "generator.hpp"
 #include "generator_metrics.hpp"
 #include "job_step.hpp"
+#include "kie_budget.hpp"
 #include "kie_client.hpp"
 #include "kiebot/base/errors.hpp"
 #include "kiebot/base/log.hpp"
@@ -92,6 +93,19 @@ net::awaitable<bool> Generator::check_input(Step& s) {
 net::awaitable<void> Generator::submit(Step& s) {
   if (!co_await check_payment(s)) co_return;
   if (!co_await check_input(s)) co_return;
+  if (auto wait = co_await s_.budget.take(s.id()); wait.count() > 0) {
+    // KIE's limit is spent for now (all replicas together): due again when
+    // a slot frees, spread a little so that the waiting jobs do not all
+    // come back in the same millisecond.
+    Metrics::get().kie_budget_waits.inc();
+    auto due = unix_ms() + wait.count() + static_cast<std::int64_t>(s.id().size() % 7) * 50;
+    if (due >= s.job.deadline_ms()) {
+      co_await fail(s, "timeout", "KIE's limit of new tasks stayed spent until the deadline");
+      co_return;
+    }
+    co_await s_.store.reschedule(s.id(), due);
+    co_return;
+  }
   Fields marker{{"state", "submitting"}, {"submitting_ms", std::to_string(unix_ms())}};
   if (!co_await save(s, std::move(marker))) co_return;
   auto started = std::chrono::steady_clock::now();
