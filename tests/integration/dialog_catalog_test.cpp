@@ -113,8 +113,11 @@ TEST_F(DialogTest, EveryCatalogModelsFormReachesKieAndDeliversItsMediaKind) {
   auto stats = request("GET", url(kie_port, "/control/stats")).json();
   int suno = 0;
   for (const auto& m : models) {
-    if (m.api == "suno") ++suno;
-    else EXPECT_EQ(stats["by_model"].value(m.id, 0), 1) << m.id << " reached KIE once";
+    if (m.api == "suno") {
+      ++suno;
+    } else {
+      EXPECT_EQ(stats["by_model"].value(m.id, 0), 1) << m.id << " reached KIE once";
+    }
   }
   EXPECT_EQ(stats["by_model"].value("suno/V5", 0), suno);
 }

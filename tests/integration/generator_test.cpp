@@ -110,7 +110,9 @@ void callbacks_with_webhook_key(GeneratorTest& t, const std::string& key, bool a
   ASSERT_EQ(results.size(), 1u);
   EXPECT_EQ(results[0]["status"], "succeeded");
   // Accepted: the callback finishes the job long before the 20 s check.
-  if (accepted) EXPECT_LT(Clock::now() - started, 15s);
+  if (accepted) {
+    EXPECT_LT(Clock::now() - started, 15s);
+  }
   EXPECT_EQ(t.metric(0, "generator_callbacks_total") >= 1, accepted);
   EXPECT_EQ(t.metric(0, "generator_callbacks_forbidden_total") >= 1, !accepted);
 }

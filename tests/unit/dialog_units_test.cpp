@@ -100,11 +100,17 @@ TEST(DialogCatalog, FieldsAreKiesOwnWithKiesTypesAndRequiredFields) {
                   (f.kie == K::integer && (kf->type == KT::integer || kf->type == KT::enumeration)) ||
                   (f.kie == K::number && (kf->type == KT::number || kf->type == KT::enumeration));
       EXPECT_TRUE(fits) << m.id << "." << f.name;
-      if (kf->required) EXPECT_TRUE(f.required) << m.id << "." << f.name << ": KIE requires it";
-      if (f.kie == K::url_array && kf->max_items) EXPECT_LE(f.max_files, *kf->max_items) << m.id;
+      if (kf->required) {
+        EXPECT_TRUE(f.required) << m.id << "." << f.name << ": KIE requires it";
+      }
+      if (f.kie == K::url_array && kf->max_items) {
+        EXPECT_LE(f.max_files, *kf->max_items) << m.id;
+      }
     }
     for (const auto& kf : km->fields) {
-      if (kf.required) EXPECT_NE(m.field(kf.name), nullptr) << m.id << ": KIE requires " << kf.name;
+      if (kf.required) {
+        EXPECT_NE(m.field(kf.name), nullptr) << m.id << ": KIE requires " << kf.name;
+      }
     }
   }
 }

@@ -25,18 +25,33 @@ std::string kie_type(const Field& f) {
 }
 
 std::string accepted(const Field& f) {
+  auto options = [&] {
+    std::string out;
+    for (const auto& o : f.options) out += (out.empty() ? "" : ", ") + ("`" + o + "`");
+    return out;
+  };
+  auto number = [](double x) {
+    auto s = nlohmann::json(x).dump();
+    return s.ends_with(".0") ? s.substr(0, s.size() - 2) : s;
+  };
   switch (f.type) {
     case Field::Type::prompt:
+    case Field::Type::text:
       return std::to_string(f.min_length) + ".." + std::to_string(f.max_length) + " characters";
-    case Field::Type::choice: {
-      std::string out;
-      for (const auto& o : f.options) out += (out.empty() ? "" : ", ") + ("`" + o + "`");
-      return out + " (the form's default: `" + f.default_value + "`)";
-    }
+    case Field::Type::choice:
+      return options() + " (the form's default: `" + f.default_value + "`)";
+    case Field::Type::number:
+      return number(f.min) + ".." + number(f.max) + (f.options.empty() ? "" : " (the form offers " + options() + ")");
     case Field::Type::boolean:
       return "`true`, `false`";
     case Field::Type::image:
-      return "an image (http or https)";
+      return f.max_files > 1 ? "1.." + std::to_string(f.max_files) + " images (http or https)" : "an image (http or https)";
+    case Field::Type::audio:
+      return "an audio file (http or https)";
+    case Field::Type::video:
+      return "a video (http or https)";
+    case Field::Type::constant:
+      return "exactly `" + f.constant.dump() + "`";
   }
   return "";
 }
