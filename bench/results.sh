@@ -25,7 +25,7 @@ curl -sf -X POST -H 'Content-Type: application/json' "http://127.0.0.1:$tg_port/
   -d '{"count":'"$jobs"',"users":'"$jobs"',"first_user_id":1000}' >/dev/null
 HTTP_PORT=$gen_port REDIS_URL="redis://127.0.0.1:$redis_port/0" KAFKA_BROKERS=$brokers LOG_LEVEL=${BENCH_LOG_LEVEL:-warn} \
   TELEGRAM_BOT_TOKEN=111111:sandbox-token TELEGRAM_API_BASE="http://127.0.0.1:$tg_port" KIE_API_KEY=sandbox-key \
-  KIE_API_BASE="http://127.0.0.1:$kie_port" ACCOUNTS_TOKEN=unused MAX_INFLIGHT=500 INSTANCE_ID=bench \
+  KIE_API_BASE="http://127.0.0.1:$kie_port" ACCOUNTS_TOKEN=unused MAX_INFLIGHT=500 INSTANCE_ID=bench KIE_RATE_LIMIT=100000 \
   FIRST_CHECK_MS=500 MAX_CHECK_MS=1000 TELEGRAM_GLOBAL_RATE=100000 TELEGRAM_CHAT_INTERVAL_MS=1 \
   TELEGRAM_MAX_UPLOAD_BYTES=$((2000 << 20)) KAFKA_CFG_FETCH_WAIT_MAX_MS=10 GENERATOR_UNPAID_SOURCES=bench \
   "$BIN/generator" 2>"$work/results-generator.log" & pids+=($!)
@@ -54,7 +54,7 @@ idle_rss = status(gen_pid, "VmRSS")
 lines = []
 for i in range(n):
     job = {"v": 1, "job_id": f"big-{i}", "model": "wan/2-5-text-to-video", "created_ms": int(time.time() * 1000),
-           "input": {"prompt": "a fox running"}, "source": "bench", "chat_id": 1000 + i, "user_id": 1000 + i,
+           "input": {"prompt": "a fox running", "duration": "5"}, "source": "bench", "chat_id": 1000 + i, "user_id": 1000 + i,
            "language": "en"}
     lines.append(f"{job['job_id']}\t{json.dumps(job)}")
 subprocess.run(["kcat", "-P", "-b", brokers, "-t", "gen.jobs", "-K", "\t"], input="\n".join(lines) + "\n",

@@ -124,6 +124,9 @@ struct GeneratorTest : testing::Test {
                                            {"MAX_CHECK_MS", "1000"},
                                            {"CLAIM_TTL_MS", "3000"},
                                            {"GENERATOR_UNPAID_SOURCES", "test-internal, bench"},
+                                           // kie-emulator's own limit is off here (SetUp), and so is
+                                           // ours, unless a test turns both on.
+                                           {"KIE_RATE_LIMIT", "100000"},
                                            {"KAFKA_CFG_TOPIC_METADATA_REFRESH_INTERVAL_MS", "1000"}};
     if (std::getenv("KIEBOT_TEST_VERBOSE") != nullptr) env["LOG_LEVEL"] = "debug";
     for (auto& [k, v] : extra) env[k] = v;
