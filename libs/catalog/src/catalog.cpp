@@ -22,8 +22,8 @@ std::map<std::string, std::string> by_language(const json& j, const std::string&
   return {{"ru", j["ru"].get<std::string>()}, {"en", j["en"].get<std::string>()}};
 }
 
-bool matches(const PriceRule& rule, const json& values) {
-  for (const auto& [name, value] : rule.when) {
+bool matches(const std::map<std::string, std::string>& when, const json& values) {
+  for (const auto& [name, value] : when) {
     if (!values.contains(name) || values[name] != value) return false;
   }
   return true;
@@ -136,13 +136,13 @@ const Model* Catalog::by_id(std::string_view id) const {
 
 std::int64_t Catalog::price(const Model& model, const json& values) const {
   for (const auto& rule : model.prices) {
-    if (matches(rule, values)) return rule.kopecks;
+    if (matches(rule.when, values)) return rule.kopecks;
   }
   return model.prices.back().kopecks;
 }
 
 bool Catalog::is_free(const Model& model, const json& values) const {
-  return model.free && matches(PriceRule{model.free_when, 0}, values);
+  return model.free && matches(model.free_when, values);
 }
 
 std::int64_t Catalog::admin_price(const Model& model, const json& values) const {

@@ -29,15 +29,19 @@ namespace {
 constexpr std::chrono::milliseconds kMaxJobAge = std::chrono::hours(24);
 constexpr std::chrono::milliseconds kMaxClockSkew = std::chrono::minutes(5);
 
+// The raw HMAC-SHA256 of `data` under `key`.
+std::string hmac_sha256(const std::string& key, std::string_view data) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), reinterpret_cast<const unsigned char*>(data.data()),
+       data.size(), digest, &length);
+  return std::string(reinterpret_cast<const char*>(digest), length);
+}
+
 }  // namespace
 
 std::string kie_webhook_signature(const std::string& key, const std::string& task_id, const std::string& timestamp) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int length = 0;
-  auto data = task_id + "." + timestamp;
-  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), reinterpret_cast<const unsigned char*>(data.data()),
-       data.size(), digest, &length);
-  return base64_encode(std::string_view(reinterpret_cast<const char*>(digest), length));
+  return base64_encode(hmac_sha256(key, task_id + "." + timestamp));
 }
 
 bool kie_webhook_valid(const std::string& key, const std::string& task_id, const std::string& timestamp,
@@ -52,15 +56,11 @@ bool kie_webhook_valid(const std::string& key, const std::string& task_id, const
 }
 
 std::string sign_job(const std::string& secret, const std::string& job_id) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int length = 0;
-  HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()),
-       reinterpret_cast<const unsigned char*>(job_id.data()), job_id.size(), digest, &length);
   static const char* kHex = "0123456789abcdef";
   std::string out;
-  for (unsigned int i = 0; i < length; ++i) {
-    out += kHex[digest[i] >> 4];
-    out += kHex[digest[i] & 15];
+  for (unsigned char byte : hmac_sha256(secret, job_id)) {
+    out += kHex[byte >> 4];
+    out += kHex[byte & 15];
   }
   return out;
 }

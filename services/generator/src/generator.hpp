@@ -150,6 +150,8 @@ class Generator {
   // jobs (all replicas, read from Redis at most once a second) reach max_pending.
   net::awaitable<bool> full();
   net::awaitable<void> to_dlq(kafka::Message message, std::string reason);
+  // A recorded job refused before KIE: its gen.jobs message, to the DLQ.
+  net::awaitable<void> job_to_dlq(Step& s, std::string reason);
   // A job refused before it was recorded (unpaid, implausible time): to the
   // DLQ, and a failed result on gen.results so that its publisher learns why.
   net::awaitable<void> reject(kafka::Message message, Job job, std::string reason);

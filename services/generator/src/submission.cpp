@@ -15,6 +15,14 @@
 
 namespace kiebot::generator {
 
+net::awaitable<void> Generator::job_to_dlq(Step& s, std::string reason) {
+  kafka::Message original;
+  original.topic = "gen.jobs";
+  original.key = s.id();
+  original.value = s.field("job");
+  co_await to_dlq(std::move(original), std::move(reason));
+}
+
 net::awaitable<bool> Generator::check_payment(Step& s) {
   if (!s.job.hold_id || !s.field("hold_checked").empty()) co_return true;
   auto lookup = co_await look_up_hold(s_.accounts, *s.job.hold_id);
@@ -49,11 +57,7 @@ net::awaitable<bool> Generator::check_payment(Step& s) {
   // Not this job's to settle: the hold (perhaps someone else's) is left
   // alone, and a chat named by an unpaid job is not written to.
   Metrics::get().payment_refused(*problem);
-  kafka::Message original;
-  original.topic = "gen.jobs";
-  original.key = s.id();
-  original.value = s.field("job");
-  co_await to_dlq(std::move(original), *problem);
+  co_await job_to_dlq(s, *problem);
   Fields hands_off{{"hold_settled", "not_checked"}, {"notified", "skipped"}};
   if (!co_await save(s, std::move(hands_off))) co_return false;
   std::string reason = "the job's hold does not pay for it: " + *problem;
@@ -81,11 +85,7 @@ net::awaitable<bool> Generator::check_input(Step& s) {
   if (problem.empty()) co_return true;
   if (code != "kie_callback_required") Metrics::input_refused(model != nullptr);
   log::warn("job_input_invalid", {{"job_id", s.id()}, {"model", s.job.model}, {"reason", problem}});
-  kafka::Message original;
-  original.topic = "gen.jobs";
-  original.key = s.id();
-  original.value = s.field("job");
-  co_await to_dlq(std::move(original), code + ": " + problem);
+  co_await job_to_dlq(s, code + ": " + problem);
   co_await fail(s, std::move(code), std::move(problem));
   co_return false;
 }

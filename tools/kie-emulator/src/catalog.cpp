@@ -53,12 +53,6 @@ Field parse_field(const json& j, const std::string& model) {
   return f;
 }
 
-std::size_t characters(const std::string& text) {
-  std::size_t n = 0;
-  for (unsigned char c : text) n += (c & 0xC0) != 0x80;
-  return n;
-}
-
 bool is_url(const json& v) {
   if (!v.is_string()) return false;
   const auto& s = v.get_ref<const std::string&>();
@@ -119,6 +113,12 @@ std::optional<std::string> check(const Field& f, const json& v) {
 }
 
 }  // namespace
+
+std::size_t characters(std::string_view text) {
+  std::size_t n = 0;
+  for (unsigned char c : text) n += (c & 0xC0) != 0x80;
+  return n;
+}
 
 const Field* Model::field(std::string_view name) const {
   for (const auto& f : fields) {

@@ -43,6 +43,9 @@ const std::vector<Model>& catalog();
 // naming the model and field that is wrong.
 std::vector<Model> parse_models(std::string_view text);
 
+// Length in Unicode code points, as KIE counts a text's characters.
+std::size_t characters(std::string_view text);
+
 // Checks `input` against the model; returns what is wrong, as KIE words it.
 std::optional<std::string> validate_input(const Model& model, const nlohmann::json& input);
 

@@ -36,9 +36,7 @@ std::optional<std::string> mode_problem(const json& body) {
   } else {
     auto prompt = text("prompt");
     if (prompt.empty()) return "prompt is required";
-    std::size_t n = 0;
-    for (unsigned char c : prompt) n += (c & 0xC0) != 0x80;
-    if (n > 500) return "prompt exceeds 500 characters in non-custom mode";
+    if (characters(prompt) > 500) return "prompt exceeds 500 characters in non-custom mode";
   }
   return std::nullopt;
 }
