@@ -1,5 +1,5 @@
 // KIE's answers (services/generator kie_answers.hpp): createTask,
-// recordInfo and Suno's record-info bodies with any HTTP status. Never an exception; a created
+// recordInfo and every API family's status bodies with any HTTP status. Never an exception; a created
 // task has an id; a success has result URLs; a check that failed says why.
 #include "check.hpp"
 #include "kie_answers.hpp"
@@ -18,8 +18,11 @@ extern "C" int LLVMFuzzerTestOneInput(const unsigned char* data, std::size_t siz
   if (created.kind == gen::Submitted::Kind::created) FUZZ_CHECK(!created.task_id.empty());
   if (status == 401) FUZZ_CHECK(created.kind == gen::Submitted::Kind::unauthorized);
 
-  // The market's recordInfo and Suno's record-info read the same bodies.
-  for (const auto& state : {gen::parse_record_info(status, body), gen::parse_suno_record(status, body)}) {
+  // Every family's status parser reads the same bodies.
+  for (const auto& state : {gen::parse_record_info(status, body), gen::parse_suno_record(status, body),
+                            gen::parse_veo_record(status, body), gen::parse_runway_record(status, body),
+                            gen::parse_gpt4o_image_record(status, body), gen::parse_flux_kontext_record(status, body),
+                            gen::parse_midjourney_record(status, body)}) {
     using Kind = gen::TaskState::Kind;
     switch (state.kind) {
       case Kind::success:

@@ -1,6 +1,8 @@
 // Parsing and pricing of the model catalog (see catalog.hpp).
 #include "kiebot/catalog/catalog.hpp"
 
+#include <algorithm>
+
 #include "fields.hpp"
 #include "kiebot/base/json.hpp"
 
@@ -27,6 +29,14 @@ bool matches(const std::map<std::string, std::string>& when, const json& values)
     if (!values.contains(name) || values[name] != value) return false;
   }
   return true;
+}
+
+// The families the generator calls (services/generator/src/kie_client.cpp).
+constexpr std::string_view kApiNames[] = {"market", "suno", "veo", "runway", "gpt4o_image", "flux_kontext", "midjourney"};
+const std::string kApis = "market, suno, veo, runway, gpt4o_image, flux_kontext, midjourney";
+
+bool known_api(std::string_view api) {
+  return std::find(std::begin(kApiNames), std::end(kApiNames), api) != std::end(kApiNames);
 }
 
 }  // namespace
@@ -80,7 +90,8 @@ Catalog Catalog::parse(std::string_view text) {
       model.checked = m.at("checked").get<std::string>();
       model.deliver = m.value("deliver", std::string("photo"));
       model.api = m.value("api", std::string("market"));
-      if (model.api != "market" && model.api != "suno") invalid(model.id + ".api", "must be market or suno");
+      if (!known_api(model.api)) invalid(model.id + ".api", "must be one of KIE's API families: " + kApis);
+      if (m.contains("exclude")) model.exclude = m["exclude"].get<std::vector<std::map<std::string, std::string>>>();
       if (model.doc.rfind("https://docs.kie.ai/", 0) != 0) invalid(model.id + ".doc", "must be a docs.kie.ai page");
       if (model.checked.size() != 10) invalid(model.id + ".checked", "must be a date, YYYY-MM-DD");
       if (model.deliver != "photo" && model.deliver != "document" && model.deliver != "video" && model.deliver != "audio")
@@ -95,6 +106,12 @@ Catalog Catalog::parse(std::string_view text) {
         rule.credits = p.value("credits", 0.0);
         if (rule.kopecks < 1) invalid(model.id + ".prices", "kopecks must be positive");
         model.prices.push_back(std::move(rule));
+      }
+      for (const auto& combination : model.exclude) {
+        if (combination.size() < 2) invalid(model.id + ".exclude", "each names two fields or more");
+        for (const auto& [name, value] : combination) {
+          if (model.field(name) == nullptr) invalid(model.id + ".exclude", "no field " + name);
+        }
       }
       if (model.prices.empty() || !model.prices.back().when.empty())
         invalid(model.id + ".prices", "the last rule needs no `when`");
@@ -171,6 +188,13 @@ json Catalog::form_values(const Model& model, const json& input) const {
   return values;
 }
 
+const std::map<std::string, std::string>* Model::excluded(const json& values) const {
+  for (const auto& combination : exclude) {
+    if (matches(combination, values)) return &combination;
+  }
+  return nullptr;
+}
+
 std::string Catalog::input_problem(const Model& model, const json& input) const {
   if (!input.is_object()) return "input: expected an object";
   for (const auto& [name, value] : input.items()) {
@@ -184,6 +208,11 @@ std::string Catalog::input_problem(const Model& model, const json& input) const 
     }
     if (auto problem = detail::value_problem(f, *it); !problem.empty()) return problem;
   }
+  if (const auto* combination = model.excluded(form_values(model, input))) {
+    std::string named;
+    for (const auto& [name, value] : *combination) named += (named.empty() ? "" : " with ") + name + " " + value;
+    return "input: " + named + " is not offered by " + model.id;
+  }
   return "";
 }
 
@@ -196,6 +225,8 @@ std::string Catalog::incomplete_field(const Model& model, const json& values) co
     }
     if (!detail::form_value_ok(f, values[f.name])) return f.name;
   }
+  // A combination KIE refuses: the field to change is the last it names.
+  if (const auto* combination = model.excluded(values)) return combination->rbegin()->first;
   return {};
 }
 

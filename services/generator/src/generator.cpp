@@ -12,6 +12,8 @@
 
 #include "generator_metrics.hpp"
 #include "kie_answers.hpp"
+#include "kie_client.hpp"
+#include "kiebot/catalog/catalog.hpp"
 #include "kiebot/base/errors.hpp"
 #include "kiebot/base/log.hpp"
 #include "kiebot/kafka/consume.hpp"
@@ -69,6 +71,12 @@ Generator::Generator(net::any_io_executor executor, Services services, Generator
     : executor_(executor), s_(services), options_(std::move(options)), wake_(executor), steps_(executor, "job_steps") {
   while (!options_.public_base_url.empty() && options_.public_base_url.back() == '/')
     options_.public_base_url.pop_back();
+  // A catalog model of a family this generator cannot call is a startup error.
+  for (const auto& model : s_.catalog.models()) {
+    if (!kie_api_named(model.api)) {
+      throw std::invalid_argument("catalog: " + model.id + ".api: no KIE client for the family " + model.api);
+    }
+  }
 }
 
 std::string Generator::callback_url(const std::string& job_id) const {

@@ -2,6 +2,7 @@
 // tests and fuzz/ call them directly. KIE answers errors as HTTP 200 with a
 // non-200 "code" in the body, except a bad key (HTTP 401).
 #include "kie_answers.hpp"
+#include "kie_task_data.hpp"
 #include "kiebot/base/json.hpp"
 
 namespace kiebot::generator {
@@ -49,11 +50,8 @@ Submitted classify_create(int http_status, const std::string& body) {
   return s;
 }
 
-namespace {
+namespace detail {
 
-// What both APIs answer the same way: an unknown or refused task (404,
-// 422, 501 in the body), no data, or no answer worth reading. Returns the
-// data object, or null with `t` filled.
 const json* task_data(int http_status, const json& j, TaskState& t, const char* what) {
   int code = j.is_object() ? code_of(j, 0) : 0;
   if (http_status == 200 && (code == 404 || code == 422 || code == 501)) {
@@ -74,12 +72,15 @@ const json* task_data(int http_status, const json& j, TaskState& t, const char* 
     return nullptr;
   }
   const auto& d = j["data"];
-  auto param = parse_untrusted(text_of(d, "param"));
+  // The request as KIE recorded it: `param` (market, Suno) or `paramJson`.
+  auto param = parse_untrusted(text_of(d, d.contains("param") ? "param" : "paramJson"));
   if (param.is_object()) t.callback_url = text_of(param, "callBackUrl");
   return &d;
 }
 
-}  // namespace
+}  // namespace detail
+
+using detail::task_data;
 
 TaskState parse_suno_record(int http_status, const std::string& body) {
   TaskState t;

@@ -46,6 +46,21 @@ TaskState parse_record_info(int http_status, const std::string& body);
 // SENSITIVE_WORD_ERROR); the tracks' audioUrl in data.response.sunoData.
 TaskState parse_suno_record(int http_status, const std::string& body);
 
+// The families whose status answers carry data.successFlag (0 generating,
+// 1 success, 2 failed, 3 created but generation failed) and errorCode /
+// errorMessage (kie_family_answers.cpp):
+// - Veo 3.1 (veo/record-info): the videos in data.response.resultUrls;
+// - 4o Image (gpt4o-image/record-info): data.response.resultUrls (or result_urls);
+// - Flux Kontext (flux/kontext/record-info): data.response.resultImageUrl;
+// - Midjourney (mj/record-info): data.resultInfoJson.resultUrls[].resultUrl.
+TaskState parse_veo_record(int http_status, const std::string& body);
+TaskState parse_gpt4o_image_record(int http_status, const std::string& body);
+TaskState parse_flux_kontext_record(int http_status, const std::string& body);
+TaskState parse_midjourney_record(int http_status, const std::string& body);
+// Runway (runway/record-detail): data.state wait|queueing|generating|success|fail,
+// the video in data.videoInfo.videoUrl, failCode / failMsg.
+TaskState parse_runway_record(int http_status, const std::string& body);
+
 // The task id a completion callback's body names ({"data":{"taskId":...}},
 // or Suno's {"data":{"task_id":...}}; cut to 128 bytes), "" when it names none. Only a hint: the task is
 // verified through recordInfo.

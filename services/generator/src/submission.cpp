@@ -67,7 +67,8 @@ net::awaitable<bool> Generator::check_payment(Step& s) {
 
 KieApi Generator::api_of(const Job& job) const {
   const auto* model = s_.catalog.by_id(job.model);
-  return kie_api_named(model == nullptr ? "market" : model->api);
+  // (Every catalog model's family is known: the generator checks at start.)
+  return kie_api_named(model == nullptr ? "market" : model->api).value_or(KieApi::market);
 }
 
 net::awaitable<bool> Generator::check_input(Step& s) {
@@ -75,12 +76,13 @@ net::awaitable<bool> Generator::check_input(Step& s) {
   std::string code = model == nullptr ? "model_not_sold" : "invalid_input";
   auto problem = model == nullptr ? "model: " + s.job.model + " is not in the catalog"
                                   : s_.catalog.input_problem(*model, s.job.input);
-  if (problem.empty() && api_of(s.job) == KieApi::suno && options_.public_base_url.empty()) {
-    // KIE's Suno API refuses a task without callBackUrl: a configuration
-    // to fix here, not the job's fault.
+  if (problem.empty() && kie_family(api_of(s.job)).callback_required && options_.public_base_url.empty()) {
+    // KIE's Suno and Runway APIs refuse a task without callBackUrl: a
+    // configuration to fix here, not the job's fault.
     code = "kie_callback_required";
-    problem = "KIE's Suno API requires a callback URL: set PUBLIC_BASE_URL (and CALLBACK_SECRET)";
-    log::error("suno_without_callback_url", {{"job_id", s.id()}, {"message", problem}});
+    problem = "KIE's " + std::string(kie_family(api_of(s.job)).name) +
+              " API requires a callback URL: set PUBLIC_BASE_URL (and CALLBACK_SECRET)";
+    log::error("kie_callback_url_missing", {{"job_id", s.id()}, {"message", problem}});
   }
   if (problem.empty()) co_return true;
   if (code != "kie_callback_required") Metrics::input_refused(model != nullptr);

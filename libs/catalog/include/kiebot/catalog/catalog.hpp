@@ -61,19 +61,24 @@ struct Model {
   // transparency, upscales), "video" or "audio".
   std::string deliver = "photo";
   // Which of KIE's APIs runs it: "market" (createTask with model and input),
-  // or "suno" (/api/v1/generate: the input's fields at the top level).
+  // or a family of its own whose body is the input's fields: "suno", "veo",
+  // "runway", "gpt4o_image", "flux_kontext", "midjourney".
   std::string api = "market";
   bool free = false;  // free generations may pay for it (with free_when: only for those values)
   std::map<std::string, std::string> free_when;
   std::map<std::string, std::string> name, about;  // by language
   std::vector<Field> fields;
   std::vector<PriceRule> prices;  // first match wins; the last has no `when`
+  // Combinations of values KIE refuses (Runway: 10 s only at 720p).
+  std::vector<std::map<std::string, std::string>> exclude;
 
   const std::string& name_in(const std::string& lang) const;
   const std::string& about_in(const std::string& lang) const;
   const Field* field(std::string_view field_name) const;
   // The form's values as they start: every choice and boolean at its default.
   nlohmann::json default_values() const;
+  // The excluded combination the values make, if any.
+  const std::map<std::string, std::string>* excluded(const nlohmann::json& values) const;
 };
 
 // A form's values are by field name: strings (options, "true"/"false",
