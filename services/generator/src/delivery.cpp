@@ -187,7 +187,10 @@ net::awaitable<Delivery> Generator::deliver_item(const Job& job, std::string url
   // Telegram could not take the URL (too large, cannot fetch): relay it
   // from here, as it arrives, within what Telegram accepts for its kind.
   auto relayed = co_await relay(job, type, url, params);
-  if (relayed.outcome == "photo_unfit") relayed = co_await relay(job, "document", url, params);
+  if (relayed.outcome == "photo_unfit") {
+    std::string document = "document";  // (no temporary inside a co_await: see deliver)
+    relayed = co_await relay(job, std::move(document), url, params);
+  }
   relayed.next = index + (relayed.outcome == "later" || relayed.outcome == "chat_unavailable" ? 0 : 1);
   if (relayed.outcome != "too_large" && relayed.outcome != "failed") co_return relayed;
   json link = {{"chat_id", *job.chat_id}, {"text", link_text(job.language, url)}};
@@ -231,7 +234,10 @@ net::awaitable<Delivery> Generator::deliver(const Job& job, std::vector<std::str
     auto item_type = kind_of(urls[i]);
     const ResultInfo* about = i < info.size() ? &info[i] : nullptr;
     auto params = item_params(job, item_type, i, about);
-    auto sent = co_await deliver_item(job, urls[i], item_type, std::move(params), about ? *about : ResultInfo{}, i);
+    // (Named, not a ?: temporary inside the co_await: g++ 12 destroys it twice.)
+    ResultInfo item_info;
+    if (about != nullptr) item_info = *about;
+    auto sent = co_await deliver_item(job, urls[i], item_type, std::move(params), std::move(item_info), i);
     if (sent.outcome == kUnsafeResultUrl || sent.outcome == "later" || sent.outcome == "chat_unavailable") co_return sent;
     // The way the last one went, unless an earlier one needed a link or failed.
     if (outcome.outcome != "links" && outcome.outcome != "failed") outcome.outcome = sent.outcome;

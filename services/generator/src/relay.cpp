@@ -142,8 +142,10 @@ net::awaitable<Delivery> Generator::relay(const Job& job, std::string type, std:
     size = spooled.size();
     if (type == "photo" && size > photo_cap) type = "document";
   }
-  co_return co_await upload(job, std::move(type), file_name(url), std::move(content_type), size, source,
-                            std::move(params));
+  auto name = file_name(url);
+  auto uploaded = co_await upload(job, std::move(type), std::move(name), std::move(content_type), size, source,
+                                  std::move(params));
+  co_return uploaded;
 }
 
 net::awaitable<Delivery> Generator::upload(const Job& job, std::string type, std::string name,
@@ -185,7 +187,8 @@ net::awaitable<telegram::Result> Generator::send_audio_with_cover(const Job& job
                                                                   std::string cover_url) {
   auto cover = co_await fetch_cover(std::move(cover_url));
   Metrics::delivery("thumbnail", cover ? "attached" : "unusable");
-  if (!cover) co_return co_await send_by_url(job, "audio", std::move(url), std::move(params));
+  std::string audio = "audio";  // (no temporaries inside a co_await: g++ 12 destroys them twice)
+  if (!cover) co_return co_await send_by_url(job, std::move(audio), std::move(url), std::move(params));
   // The audio by URL and its thumbnail uploaded alongside (Telegram takes a
   // thumbnail only as a multipart upload).
   params["audio"] = std::move(url);
@@ -193,8 +196,9 @@ net::awaitable<telegram::Result> Generator::send_audio_with_cover(const Job& job
   auto size = cover->size();
   PrefixedSource bytes(std::move(*cover), nullptr);
   co_await s_.limiter.acquire(job.chat_id->value(), std::chrono::seconds(30));
-  auto sent = co_await s_.telegram.upload_streamed("sendAudio", std::move(params), "cover", "cover.jpg", "image/jpeg",
-                                                   size, &bytes);
+  std::string field = "cover", name = "cover.jpg", type = "image/jpeg";
+  auto sent = co_await s_.telegram.upload_streamed("sendAudio", std::move(params), std::move(field), std::move(name),
+                                                   std::move(type), size, &bytes);
   Metrics::delivery("sendAudio", sent.ok ? "url" : "url_refused");
   if (!sent.ok) log::info("delivery_by_url_refused", {{"job_id", job.id}, {"method", "sendAudio"}, {"description", sent.description}});
   co_return sent;
