@@ -4,6 +4,8 @@
 #include "check.hpp"
 #include "kiebot/base/image_size.hpp"
 
+#include <string>
+
 extern "C" int LLVMFuzzerTestOneInput(const unsigned char* data, std::size_t size) {
   auto head = kiebot::fuzz::as_text(data, size);
   auto found = kiebot::image_size(head);
