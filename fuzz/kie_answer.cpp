@@ -27,6 +27,7 @@ extern "C" int LLVMFuzzerTestOneInput(const unsigned char* data, std::size_t siz
     switch (state.kind) {
       case Kind::success:
         FUZZ_CHECK(!state.result_urls.empty() && state.result_urls.size() <= 10);
+        FUZZ_CHECK(state.result_info.empty() || state.result_info.size() == state.result_urls.size());
         break;
       case Kind::fail:
         FUZZ_CHECK(!state.fail_code.empty() || state.state == "fail");

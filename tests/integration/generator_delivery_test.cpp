@@ -1,5 +1,5 @@
 // generator's deliveries to Telegram: results too large to pass by URL are
-// uploaded, relayed or linked, result URLs outside the allowed origins are
+// uploaded, relayed (a photo beyond 10 MB as a document) or linked, result URLs outside the allowed origins are
 // refused, jobs without a chat go only to results, and replicas share one
 // chat's pace.
 #include <gtest/gtest.h>
@@ -26,11 +26,14 @@ TEST_F(GeneratorTest, ResultsTooLargeForTelegramUrlsAreUploadedOrLinked) {
   publish(job("job-big", ""));
   ASSERT_EQ(read("gen.results", 1).size(), 1u);
   EXPECT_EQ(photos(), 1u) << "uploaded";
+  // Beyond a photo's 10 MB: the original as a document (up to 50 MB).
   kie_config({{"result_size", 12 << 20}});
   publish(job("job-huge", ""));
   ASSERT_EQ(read("gen.results", 2).size(), 2u);
   auto last = transcript().back();
-  EXPECT_NE(last.value("text", "").find("http://"), std::string::npos) << last.dump();
+  ASSERT_TRUE(last.contains("media")) << last.dump();
+  EXPECT_EQ(last["media"]["type"], "document");
+  EXPECT_EQ(last["media"]["file_size"], 12 << 20);
 }
 
 TEST_F(GeneratorTest, AResultUrlOnANonAllowedLoopbackPortFailsTheJobAndReleasesItsHold) {

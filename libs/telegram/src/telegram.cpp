@@ -17,6 +17,13 @@ using nlohmann::json;
 
 namespace {
 
+// A 429's parameters.retry_after, within 1 s and an hour.
+std::int64_t retry_after_s(const nlohmann::json& answer) {
+  auto parameters = answer.is_object() ? answer.find("parameters") : answer.end();
+  std::int64_t wait = parameters != answer.end() ? int_field(*parameters, "retry_after", 1) : 1;
+  return std::clamp<std::int64_t>(wait, 1, 3600);
+}
+
 // Telegram's answer, read without trusting its shape: a field of another
 // type reads as absent.
 Result read_answer(const http::Response& response) {
@@ -28,15 +35,8 @@ Result read_answer(const http::Response& response) {
     r.description = string_field(answer, "description");
     if (answer.contains("result")) r.result = answer["result"];
   }
+  if (r.status == 429) r.retry_after_s = retry_after_s(answer);
   return r;
-}
-
-// A 429's parameters.retry_after, within 1 s and an hour.
-std::int64_t retry_after_s(const http::Response& response) {
-  auto answer = parse_untrusted(response.body);
-  auto parameters = answer.is_object() ? answer.find("parameters") : answer.end();
-  std::int64_t wait = parameters != answer.end() ? int_field(*parameters, "retry_after", 1) : 1;
-  return std::clamp<std::int64_t>(wait, 1, 3600);
 }
 
 void fit_field(json& params, const char* name, std::size_t limit) {
@@ -79,7 +79,7 @@ net::awaitable<Result> Client::send(http::ClientRequest request, std::chrono::se
     if (!response) co_return r;
     r = read_answer(*response);
     if (r.status != 429) co_return r;
-    auto wait_s = retry_after_s(*response);
+    auto wait_s = r.retry_after_s;
     if (std::chrono::steady_clock::now() + std::chrono::seconds(wait_s) > give_up) co_return r;
     log::info("telegram_throttled", {{"retry_after_s", wait_s}});
     if (!co_await sleep_for(std::chrono::seconds(wait_s))) co_return r;

@@ -1,9 +1,13 @@
-// Delivering a result to the user's chat: by URL with the method its type
-// needs, else downloaded and uploaded, else as a link; and editing the
-// chat's status message.
+// Delivering results to the user's chat: by URL with the method their type
+// needs (a photo Telegram refuses goes as a document), else relayed
+// (relay.cpp), else as a link; a blocked bot or a gone chat ends the
+// delivery, a long flood wait puts it off; and the chat's status message.
+#include "delivery.hpp"
+
 #include "generator.hpp"
 #include "generator_metrics.hpp"
 #include "kiebot/base/log.hpp"
+#include "kiebot/base/text.hpp"
 #include "kiebot/catalog/catalog.hpp"
 #include "kiebot/http/client.hpp"
 #include "kiebot/redis/rate_limiter.hpp"
@@ -12,15 +16,29 @@
 
 #include <cctype>
 #include <charconv>
-#include <cstdio>
 #include <ctime>
-#include <memory>
 
 namespace kiebot::generator {
 
 using nlohmann::json;
 
 namespace {
+
+// The link message, with how long the link lasts when its URL says so.
+std::string link_text(const std::string& language, const std::string& url) {
+  auto text = message(language, "links") + "\n" + url;
+  if (auto expiry = link_expiry(url)) {
+    std::time_t t = static_cast<std::time_t>(*expiry);
+    std::tm utc{};
+    gmtime_r(&t, &utc);
+    char when[32];
+    std::strftime(when, sizeof when, "%Y-%m-%d %H:%M UTC", &utc);
+    text += "\n" + message(language, "link_expires") + " " + when;
+  }
+  return text;
+}
+
+}  // namespace
 
 std::string media_type(const std::string& url) {
   auto path = url.substr(0, url.find('?'));
@@ -40,73 +58,61 @@ std::string send_method(const std::string& type) {
   return "sendDocument";
 }
 
-std::string file_name(const std::string& url) {
-  auto path = url.substr(0, url.find('?'));
-  auto slash = path.rfind('/');
-  auto name = slash == std::string::npos ? path : path.substr(slash + 1);
-  return name.empty() ? "result" : name;
+Refusal refusal_of(const telegram::Result& sent, std::string_view method) {
+  if (sent.ok) return Refusal::none;
+  const auto& d = sent.description;
+  if (sent.status == 429) return Refusal::flood;
+  if (sent.status == 403 || (sent.status == 400 && d.find("chat not found") != std::string::npos)) {
+    return Refusal::chat_unavailable;
+  }
+  bool photo = method == "sendPhoto";
+  if (photo && (sent.status == 413 || d.find("PHOTO_INVALID_DIMENSIONS") != std::string::npos ||
+                d.find("PHOTO_SAVE_FILE_INVALID") != std::string::npos || d.find("file is too big") != std::string::npos ||
+                d.find("IMAGE_PROCESS_FAILED") != std::string::npos)) {
+    return Refusal::photo_unfit;
+  }
+  return Refusal::other;
 }
 
-// A download read into an unlinked temporary file, up to a cap: for a
-// result whose length is not announced, so that it can still be uploaded
-// with a Content-Length without being held in memory.
-class SpooledFile final : public http::BodySource {
- public:
-  SpooledFile() : file_(std::tmpfile()) {}
-  ~SpooledFile() override {
-    if (file_) std::fclose(file_);
-  }
-  SpooledFile(const SpooledFile&) = delete;
-  SpooledFile& operator=(const SpooledFile&) = delete;
-
-  // False when the source is longer than `cap` (or the disk refused it).
-  net::awaitable<bool> fill(http::BodySource* source, std::uint64_t cap) {
-    if (!file_) co_return false;
-    std::vector<char> chunk(64 * 1024);
-    while (true) {
-      auto n = co_await source->read(chunk.data(), chunk.size());
-      if (n == 0) break;
-      size_ += n;
-      if (size_ > cap || std::fwrite(chunk.data(), 1, n, file_) != n) co_return false;
-    }
-    std::rewind(file_);
-    co_return true;
-  }
-  std::uint64_t size() const { return size_; }
-
-  net::awaitable<std::size_t> read(char* data, std::size_t size) override {
-    co_return std::fread(data, 1, size, file_);
-  }
-
- private:
-  std::FILE* file_;
-  std::uint64_t size_ = 0;
-};
-
-// The link message, with how long the link lasts when its URL says so.
-std::string link_text(const std::string& language, const std::string& url) {
-  auto text = message(language, "links") + "\n" + url;
-  if (auto expiry = link_expiry(url)) {
-    std::time_t t = static_cast<std::time_t>(*expiry);
-    std::tm utc{};
-    gmtime_r(&t, &utc);
-    char when[32];
-    std::strftime(when, sizeof when, "%Y-%m-%d %H:%M UTC", &utc);
-    text += "\n" + message(language, "link_expires") + " " + when;
-  }
-  return text;
+Delivery ending(Refusal why, const telegram::Result& sent, std::size_t next) {
+  if (why == Refusal::chat_unavailable) return {"chat_unavailable", next, 0};
+  if (why == Refusal::flood) return {"later", next, std::max<std::int64_t>(sent.retry_after_s, 1)};
+  return {};
 }
 
-// The chat, and the message the result answers when the job names one.
-json addressed(const Job& job) {
+json item_params(const Job& job, const std::string& type, std::size_t index, const ResultInfo* info) {
   json params = {{"chat_id", *job.chat_id}};
   if (job.reply_to_message_id) {
     params["reply_parameters"] = {{"message_id", *job.reply_to_message_id}, {"allow_sending_without_reply", true}};
   }
+  if (index == 0) params["caption"] = result_caption(job);
+  if (type == "audio" && info != nullptr) {
+    // Shown as "performer – title" in the player; the title is outside input.
+    auto title = text::fit(text::clean(info->title), 128);
+    if (!title.empty()) {
+      params["title"] = title;
+      params["performer"] = "Suno";
+    }
+    if (info->duration_s > 0) params["duration"] = info->duration_s;
+  }
   return params;
 }
 
-}  // namespace
+json info_to_json(const std::vector<ResultInfo>& info) {
+  json out = json::array();
+  for (const auto& i : info) out.push_back({{"title", i.title}, {"cover_url", i.cover_url}, {"duration_s", i.duration_s}});
+  return out;
+}
+
+std::vector<ResultInfo> info_from_json(const json& saved) {
+  std::vector<ResultInfo> out;
+  if (!saved.is_array()) return out;
+  for (const auto& i : saved) {
+    if (!i.is_object()) return {};
+    out.push_back({i.value("title", ""), i.value("cover_url", ""), i.value("duration_s", std::int64_t{0})});
+  }
+  return out;
+}
 
 net::awaitable<void> Generator::edit_status(const Job& job, std::string text) {
   if (!job.chat_id || !job.status_message_id) co_return;
@@ -140,54 +146,6 @@ std::optional<std::int64_t> link_expiry(const std::string& url) {
   return static_cast<std::int64_t>(timegm(&tm)) + *lifetime;
 }
 
-net::awaitable<std::string> Generator::relay(const Job& job, std::string method, std::string type, std::string url,
-                                             bool with_caption) {
-  auto cap = static_cast<std::uint64_t>(type == "photo" ? std::min(options_.max_photo_bytes, options_.max_upload_bytes)
-                                                        : options_.max_upload_bytes);
-  std::unique_ptr<http::Download> download;
-  try {
-    http::ClientRequest get{"GET", url, {}, {}, std::chrono::seconds(60), options_.fetch_policy};
-    download = co_await s_.downloads.open(std::move(get));
-  } catch (const http::ClientError& e) {
-    log::warn("result_download_failed", {{"job_id", job.id}, {"error", e.what()}});
-    if (e.kind() == http::ClientError::Kind::refused) co_return kUnsafeResultUrl;
-    co_return "failed";
-  }
-  if (download->status != 200) {
-    log::warn("result_download_failed", {{"job_id", job.id}, {"status", download->status}});
-    co_return "failed";
-  }
-  if (download->content_length && *download->content_length > cap) co_return "too_large";
-  auto content_type = std::string(download->header("Content-Type").value_or("application/octet-stream"));
-  json params = addressed(job);
-  if (with_caption) params["caption"] = result_caption(job);
-  http::BodySource* source = download.get();
-  std::uint64_t size = download->content_length.value_or(0);
-  SpooledFile spooled;
-  if (!download->content_length) {
-    bool fits = false;
-    try {
-      fits = co_await spooled.fill(download.get(), cap);
-    } catch (const http::ClientError& e) {
-      log::warn("result_download_failed", {{"job_id", job.id}, {"error", e.what()}});
-      co_return "failed";
-    }
-    if (!fits) co_return "too_large";
-    source = &spooled;
-    size = spooled.size();
-  }
-  co_await s_.limiter.acquire(job.chat_id->value(), std::chrono::seconds(30));
-  auto uploaded = co_await s_.telegram.upload_streamed(method, std::move(params), type, file_name(url),
-                                                       std::move(content_type), size, source);
-  Metrics::delivery(method, uploaded.ok ? "upload" : "upload_refused");
-  if (!uploaded.ok) {
-    log::info("result_upload_failed",
-              {{"job_id", job.id}, {"status", uploaded.status}, {"description", uploaded.description}});
-    co_return "failed";
-  }
-  co_return "upload";
-}
-
 net::awaitable<std::string> Generator::vet_results(const std::vector<std::string>& urls) {
   for (const auto& url : urls) {
     auto refusal = co_await http::fetch_refusal(url, options_.fetch_policy, std::chrono::seconds(5));
@@ -196,58 +154,95 @@ net::awaitable<std::string> Generator::vet_results(const std::vector<std::string
   co_return std::string();
 }
 
-net::awaitable<std::string> Generator::deliver(const Job& job, const std::vector<std::string>& urls) {
-  auto caption = result_caption(job);
-  auto chat = *job.chat_id;
-  if (urls.empty()) co_return "failed";
+net::awaitable<telegram::Result> Generator::send_by_url(const Job& job, std::string type, std::string url,
+                                                        json params) {
+  auto method = send_method(type);
+  params[type] = std::move(url);
+  co_await s_.limiter.acquire(job.chat_id->value(), std::chrono::seconds(30));
+  auto sent = co_await s_.telegram.call(method, std::move(params), kDeliveryPatience);
+  Metrics::delivery(method, sent.ok ? "url" : "url_refused");
+  if (!sent.ok) log::info("delivery_by_url_refused", {{"job_id", job.id}, {"method", method}, {"description", sent.description}});
+  co_return sent;
+}
+
+net::awaitable<Delivery> Generator::deliver_item(const Job& job, std::string url, std::string type, json params,
+                                                 ResultInfo info, std::size_t index) {
+  telegram::Result sent;
+  if (type == "audio" && !info.cover_url.empty()) {
+    sent = co_await send_audio_with_cover(job, url, params, info.cover_url);
+  } else {
+    sent = co_await send_by_url(job, type, url, params);
+  }
+  if (sent.ok) co_return Delivery{"url", index + 1, 0};
+  auto why = refusal_of(sent, send_method(type));
+  if (why == Refusal::chat_unavailable || why == Refusal::flood) co_return ending(why, sent, index);
+  if (why == Refusal::photo_unfit) {
+    // Beyond a photo's limits: the original file as a document instead.
+    type = "document";
+    sent = co_await send_by_url(job, type, url, params);
+    if (sent.ok) co_return Delivery{"document", index + 1, 0};
+    why = refusal_of(sent, "sendDocument");
+    if (why == Refusal::chat_unavailable || why == Refusal::flood) co_return ending(why, sent, index);
+  }
+  // Telegram could not take the URL (too large, cannot fetch): relay it
+  // from here, as it arrives, within what Telegram accepts for its kind.
+  auto relayed = co_await relay(job, type, url, params);
+  if (relayed.outcome == "photo_unfit") {
+    std::string document = "document";  // (no temporary inside a co_await: see deliver)
+    relayed = co_await relay(job, std::move(document), url, params);
+  }
+  relayed.next = index + (relayed.outcome == "later" || relayed.outcome == "chat_unavailable" ? 0 : 1);
+  if (relayed.outcome != "too_large" && relayed.outcome != "failed") co_return relayed;
+  json link = {{"chat_id", *job.chat_id}, {"text", link_text(job.language, url)}};
+  co_await s_.limiter.acquire(job.chat_id->value(), std::chrono::seconds(30));
+  auto linked = co_await s_.telegram.call("sendMessage", std::move(link), kDeliveryPatience);
+  Metrics::delivery("sendMessage", linked.ok ? "link" : "failed");
+  why = refusal_of(linked, "sendMessage");
+  if (why == Refusal::chat_unavailable || why == Refusal::flood) co_return ending(why, linked, index);
+  co_return Delivery{linked.ok ? "links" : "failed", index + 1, 0};
+}
+
+net::awaitable<Delivery> Generator::deliver(const Job& job, std::vector<std::string> urls,
+                                            std::vector<ResultInfo> info, std::size_t first) {
+  if (urls.empty()) co_return Delivery{"failed", 0, 0};
   // The catalog says when the original file matters (a transparent PNG, an
   // upscale): sent as a document, which Telegram does not recompress.
   const auto* model = s_.catalog.by_id(job.model);
   bool as_document = model != nullptr && model->deliver == "document";
   auto kind_of = [&](const std::string& url) { return as_document ? std::string("document") : media_type(url); };
   auto type = kind_of(urls.front());
-  bool group = urls.size() > 1 && (type == "photo" || type == "video");
+  bool group = first == 0 && urls.size() > 1 && (type == "photo" || type == "video");
   for (const auto& u : urls) group = group && kind_of(u) == type;
   if (group) {
     json media = json::array();
     for (std::size_t i = 0; i < urls.size() && i < 10; ++i) {
       json item = {{"type", type}, {"media", urls[i]}};
-      if (i == 0) item["caption"] = caption;
+      if (i == 0) item["caption"] = result_caption(job);
       media.push_back(std::move(item));
     }
-    json params = addressed(job);
+    json params = item_params(job, type, 1, nullptr);
     params["media"] = std::move(media);
-    co_await s_.limiter.acquire(chat.value(), std::chrono::seconds(30));
-    auto sent = co_await s_.telegram.call("sendMediaGroup", std::move(params));
+    co_await s_.limiter.acquire(job.chat_id->value(), std::chrono::seconds(30));
+    auto sent = co_await s_.telegram.call("sendMediaGroup", std::move(params), kDeliveryPatience);
     Metrics::delivery("sendMediaGroup", sent.ok ? "ok" : "failed");
-    if (sent.ok) co_return "media_group";
+    if (sent.ok) co_return Delivery{"media_group", urls.size(), 0};
+    auto why = refusal_of(sent, "sendMediaGroup");
+    if (why == Refusal::chat_unavailable || why == Refusal::flood) co_return ending(why, sent, 0);
   }
-  std::string outcome = "url";
-  for (std::size_t i = 0; i < urls.size() && i < 10; ++i) {
-    const auto& url = urls[i];
-    auto item_type = kind_of(url);
-    auto method = send_method(item_type);
-    json params = addressed(job);
-    params[item_type] = url;
-    if (i == 0) params["caption"] = caption;
-    co_await s_.limiter.acquire(chat.value(), std::chrono::seconds(30));
-    auto sent = co_await s_.telegram.call(method, params);
-    Metrics::delivery(method, sent.ok ? "url" : "url_refused");
-    if (sent.ok) continue;
-    log::info("delivery_by_url_refused", {{"job_id", job.id}, {"method", method}, {"description", sent.description}});
-    // Telegram could not take the URL (too large, cannot fetch): relay it
-    // from here, as it arrives, within what Telegram accepts for its kind.
-    auto relayed = co_await relay(job, method, item_type, url, i == 0);
-    if (relayed == kUnsafeResultUrl) co_return kUnsafeResultUrl;
-    if (relayed == "upload") {
-      outcome = "upload";
-      continue;
-    }
-    json link = {{"chat_id", chat}, {"text", link_text(job.language, url)}};
-    co_await s_.limiter.acquire(chat.value(), std::chrono::seconds(30));
-    auto linked = co_await s_.telegram.call("sendMessage", std::move(link));
-    Metrics::delivery("sendMessage", linked.ok ? "link" : "failed");
-    outcome = linked.ok ? "links" : "failed";
+  Delivery outcome{"url", first, 0};
+  for (std::size_t i = first; i < urls.size() && i < 10; ++i) {
+    auto item_type = kind_of(urls[i]);
+    const ResultInfo* about = i < info.size() ? &info[i] : nullptr;
+    auto params = item_params(job, item_type, i, about);
+    // (Named, not a ?: temporary inside the co_await: g++ 12 destroys it twice.)
+    ResultInfo item_info;
+    if (about != nullptr) item_info = *about;
+    auto sent = co_await deliver_item(job, urls[i], item_type, std::move(params), std::move(item_info), i);
+    if (sent.outcome == kUnsafeResultUrl || sent.outcome == "later" || sent.outcome == "chat_unavailable") co_return sent;
+    // The way the last one went, unless an earlier one needed a link or failed.
+    if (outcome.outcome != "links" && outcome.outcome != "failed") outcome.outcome = sent.outcome;
+    if (sent.outcome == "failed") outcome.outcome = "failed";
+    outcome.next = i + 1;
   }
   co_return outcome;
 }

@@ -37,6 +37,7 @@ class Client;
 }
 namespace kiebot::telegram {
 class Client;
+struct Result;
 }
 
 namespace kiebot::catalog {
@@ -54,6 +55,8 @@ class KieBudget;
 enum class KieApi;       // kie_client.hpp
 enum class Settlement;  // settlement.hpp
 struct Submitted;       // kie_answers.hpp
+struct ResultInfo;      // kie_answers.hpp
+struct Delivery;        // delivery.hpp
 
 struct GeneratorOptions {
   std::string owner;                   // INSTANCE_ID
@@ -129,18 +132,37 @@ class Generator {
   net::awaitable<void> check(Step& s);
   net::awaitable<void> adopt(Step& s);
   net::awaitable<void> succeed(Step& s, std::vector<std::string> urls);
+  // After deliver(): true when the job goes on to its settlement; false when
+  // the step is over (the delivery put off, the job failed, the claim lost).
+  net::awaitable<bool> delivery_ended(Step& s, Delivery sent);
   net::awaitable<void> fail(Step& s, std::string code, std::string message);
   net::awaitable<bool> settle_hold(Step& s, Settlement settlement);
   net::awaitable<void> settle_later(Step& s);
   net::awaitable<bool> publish_result(Step& s, bool succeeded);
   // "" when every URL may be fetched, else why one may not.
   net::awaitable<std::string> vet_results(const std::vector<std::string>& urls);
-  net::awaitable<std::string> deliver(const Job& job, const std::vector<std::string>& urls);
-  // Downloads `url` and uploads it with `method` as it arrives, within what
-  // Telegram accepts for `type`: "upload", "too_large", "failed", or
-  // kUnsafeResultUrl when the fetch policy refused it.
-  net::awaitable<std::string> relay(const Job& job, std::string method, std::string type, std::string url,
-                                    bool with_caption);
+  // Sends results [first, ...) to the job's chat (outcomes in delivery.hpp).
+  net::awaitable<Delivery> deliver(const Job& job, std::vector<std::string> urls, std::vector<ResultInfo> info,
+                                   std::size_t first);
+  // Result `index`: by URL, as a document when Telegram refuses the photo,
+  // relayed, else as a link.
+  net::awaitable<Delivery> deliver_item(const Job& job, std::string url, std::string type, nlohmann::json params,
+                                        ResultInfo info, std::size_t index);
+  net::awaitable<telegram::Result> send_by_url(const Job& job, std::string type, std::string url,
+                                               nlohmann::json params);
+  // An audio by URL with its cover as the thumbnail when Telegram can use
+  // the cover as it is; else without.
+  net::awaitable<telegram::Result> send_audio_with_cover(const Job& job, std::string url, nlohmann::json params,
+                                                         std::string cover_url);
+  // The cover's bytes when it is a JPEG Telegram takes as a thumbnail.
+  net::awaitable<std::optional<std::string>> fetch_cover(std::string url);
+  // Downloads `url` and uploads it as it arrives, within what Telegram
+  // accepts for `type` (a photo beyond its limits goes as a document):
+  // upload, document, too_large, photo_unfit, failed, chat_unavailable,
+  // later, or kUnsafeResultUrl when the fetch policy refused it.
+  net::awaitable<Delivery> relay(const Job& job, std::string type, std::string url, nlohmann::json params);
+  net::awaitable<Delivery> upload(const Job& job, std::string type, std::string name, std::string content_type,
+                                  std::uint64_t size, http::BodySource* source, nlohmann::json params);
   net::awaitable<void> edit_status(const Job& job, std::string text);
   // Records one gen.jobs message in Redis (or the DLQ), retrying until it
   // is; false when cancelled first.

@@ -16,6 +16,8 @@ struct Metrics {
   metrics::Counter& taken_over;
   metrics::Counter& adopted;
   metrics::Counter& deliveries_repeated;
+  metrics::Counter& deliveries_postponed;
+  metrics::Counter& deliveries_undeliverable;
   metrics::Counter& callbacks;
   metrics::Counter& callbacks_forbidden;
   metrics::Counter& retries;

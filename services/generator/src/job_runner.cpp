@@ -10,6 +10,7 @@
 #include <cmath>
 
 #include "generator.hpp"
+#include "delivery.hpp"
 #include "generator_metrics.hpp"
 #include "job_step.hpp"
 #include "kie_client.hpp"
@@ -30,7 +31,13 @@ namespace kiebot::generator {
 using nlohmann::json;
 using namespace boost::asio::experimental::awaitable_operators;
 
-namespace {}  // namespace
+namespace {
+
+bool delivered_to_chat(const std::string& outcome) {
+  return !outcome.empty() && outcome != "failed" && outcome != "chat_unavailable";
+}
+
+}  // namespace
 
 net::awaitable<bool> Generator::save(Step& s, Fields fields) {
   auto local = fields;
@@ -193,6 +200,7 @@ net::awaitable<void> Generator::check(Step& s) {
     json urls = task.result_urls;
     Fields delivering{
         {"state", "delivering"}, {"result_urls", urls.dump()}, {"cost_time_ms", std::to_string(task.cost_time_ms)}};
+    if (!task.result_info.empty()) delivering["result_info"] = info_to_json(task.result_info).dump();
     if (!co_await save(s, std::move(delivering))) co_return;
     co_await succeed(s, std::move(task.result_urls));
     co_return;
@@ -275,7 +283,8 @@ net::awaitable<bool> Generator::publish_result(Step& s, bool succeeded) {
                 {"model", s.job.model},
                 {"result_urls", urls.is_array() ? urls : json::array()},
                 {"task_id", s.field("task_id")},
-                {"delivered", !s.field("delivered").empty() && s.field("delivered") != "failed"},
+                {"delivered", delivered_to_chat(s.field("delivered"))},
+                {"delivery", s.field("delivered")},
                 {"timings", {{"created_ms", s.job.created_ms}, {"finished_ms", unix_ms()}}}};
   if (s.job.user_id) event["user_id"] = *s.job.user_id;
   if (s.job.chat_id) event["chat_id"] = *s.job.chat_id;
@@ -299,8 +308,9 @@ net::awaitable<bool> Generator::publish_result(Step& s, bool succeeded) {
 }
 
 net::awaitable<void> Generator::succeed(Step& s, std::vector<std::string> urls) {
-  if (s.job.chat_id && (s.field("delivered").empty() || s.field("delivered") == "sending")) {
-    if (s.field("delivered") == "sending") {
+  auto delivered = s.field("delivered");
+  if (s.job.chat_id && (delivered.empty() || delivered == "sending" || delivered == "waiting")) {
+    if (delivered == "sending") {
       // The replica sending it died mid-send: Telegram may have shown it.
       // Sent again (a result twice beats a paid result lost), and counted.
       Metrics::get().deliveries_repeated.inc();
@@ -309,21 +319,10 @@ net::awaitable<void> Generator::succeed(Step& s, std::vector<std::string> urls) 
       Fields sending{{"delivered", "sending"}};
       if (!co_await save(s, std::move(sending))) co_return;
     }
-    auto method = co_await deliver(s.job, urls);
-    if (method == kUnsafeResultUrl) {
-      // A download was redirected (or re-resolved) to a refused address.
-      Metrics::get().unsafe_result_urls.inc();
-      Fields marker{{"delivered", "failed"}};
-      if (!co_await save(s, std::move(marker))) co_return;
-      std::string failure_code = kUnsafeResultUrl;
-      std::string failure_reason = "a result download was refused by the fetch policy";
-      co_await fail(s, std::move(failure_code), std::move(failure_reason));
-      co_return;
-    }
-    Fields marker{{"delivered", method}};
-    if (!co_await save(s, std::move(marker))) co_return;
-    auto done_text = message(s.job.language, "done");
-    co_await edit_status(s.job, std::move(done_text));
+    auto info = info_from_json(parse_untrusted(s.field("result_info")));
+    auto first = static_cast<std::size_t>(std::max<std::int64_t>(s.number("delivery_next"), 0));
+    auto sent = co_await deliver(s.job, urls, std::move(info), first);
+    if (!co_await delivery_ended(s, std::move(sent))) co_return;
   }
   // (No co_await inside && or ?: : g++ 12 miscompiles or crashes on it.)
   if (s.job.hold_id && s.field("hold_settled").empty()) {

@@ -95,7 +95,11 @@ TaskState parse_suno_record(int http_status, const std::string& body) {
       if (r.contains("sunoData") && r["sunoData"].is_array()) {
         for (const auto& track : r["sunoData"]) {
           auto url = track.is_object() ? string_field(track, "audioUrl") : "";
-          if (!url.empty() && t.result_urls.size() < 10) t.result_urls.push_back(std::move(url));
+          if (url.empty() || t.result_urls.size() >= 10) continue;
+          t.result_urls.push_back(std::move(url));
+          auto seconds = track.contains("duration") && track["duration"].is_number() ? track["duration"].get<double>() : 0;
+          t.result_info.push_back({string_field(track, "title"), string_field(track, "imageUrl"),
+                                   seconds > 0 && seconds < 86'400 ? static_cast<std::int64_t>(seconds + 0.5) : 0});
         }
       }
     }

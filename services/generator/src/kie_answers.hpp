@@ -24,11 +24,19 @@ struct Submitted {
   std::string message;
 };
 
+// What an API says about one result beyond its URL (Suno's tracks).
+struct ResultInfo {
+  std::string title;
+  std::string cover_url;  // an image to show with it
+  std::int64_t duration_s = 0;
+};
+
 struct TaskState {
   enum class Kind { pending, success, fail, unknown };
   Kind kind = Kind::unknown;
   std::string state;  // waiting, queuing, generating, success, fail
   std::vector<std::string> result_urls;
+  std::vector<ResultInfo> result_info;  // empty, or one per result URL
   std::string fail_code;
   std::string fail_message;
   std::int64_t cost_time_ms = 0;
@@ -43,7 +51,8 @@ Submitted classify_create(int http_status, const std::string& body);
 TaskState parse_record_info(int http_status, const std::string& body);
 // Suno's record-info: data.status PENDING|TEXT_SUCCESS|FIRST_SUCCESS|SUCCESS
 // or a failure (CREATE_TASK_FAILED, GENERATE_AUDIO_FAILED, CALLBACK_EXCEPTION,
-// SENSITIVE_WORD_ERROR); the tracks' audioUrl in data.response.sunoData.
+// SENSITIVE_WORD_ERROR); the tracks' audioUrl in data.response.sunoData,
+// with their title, imageUrl (the cover) and duration.
 TaskState parse_suno_record(int http_status, const std::string& body);
 
 // The families whose status answers carry data.successFlag (0 generating,

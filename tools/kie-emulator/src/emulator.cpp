@@ -257,6 +257,12 @@ http::Response control_config(const std::shared_ptr<State>& st, const http::Requ
     c.rate_limit = body.value("rate_limit", c.rate_limit);
     c.maintenance = body.value("maintenance", c.maintenance);
     c.result_size = body.value("result_size", c.result_size);
+    if (body.contains("result_dimensions")) {
+      const auto& d = body["result_dimensions"];
+      c.result_width = std::clamp<std::uint32_t>(d.value("width", 1u), 1, 20'000);
+      c.result_height = std::clamp<std::uint32_t>(d.value("height", 1u), 1, 20'000);
+    }
+    c.cover_px = std::clamp<std::uint32_t>(body.value("cover_px", c.cover_px), 8, 4096);
     c.callback_retry_ms = body.value("callback_retry_ms", c.callback_retry_ms);
     c.result_base_url = body.value("result_base_url", c.result_base_url);
     if (body.contains("callback_mode")) {
@@ -282,6 +288,8 @@ http::Response control_config(const std::shared_ptr<State>& st, const http::Requ
               {"rate_limit", c.rate_limit},
               {"maintenance", c.maintenance},
               {"result_size", c.result_size},
+              {"result_dimensions", {{"width", c.result_width}, {"height", c.result_height}}},
+              {"cover_px", c.cover_px},
               {"callback_mode", c.callback_mode},
               {"callback_retry_ms", c.callback_retry_ms},
               {"result_base_url", c.result_base_url},

@@ -32,6 +32,11 @@ struct Config {
   bool rate_limit = true;
   bool maintenance = false;
   std::size_t result_size = 64 * 1024;
+  // Image results' dimensions (1x1 unless set): beyond Telegram's photo limits to test them.
+  std::uint32_t result_width = 1;
+  std::uint32_t result_height = 1;
+  // Suno covers' side in pixels (square JPEGs).
+  std::uint32_t cover_px = 300;
   std::string callback_mode = "normal";  // normal | duplicate | drop
   int fail_next_code = 0;                // createTask answers this code...
   int fail_next_count = 0;               // ...this many times

@@ -63,7 +63,8 @@ http::Response file(const std::shared_ptr<State>& st, const http::Request& r) {
     out.body_stream = std::make_shared<PatternSource>(std::move(*pattern));
     return out;
   }
-  return http::Response::text(200, media_bytes(ext, st->config.result_size), std::string(content_type_for(ext)));
+  auto bytes = media_bytes(ext, st->config.result_size, st->config.result_width, st->config.result_height);
+  return http::Response::text(200, std::move(bytes), std::string(content_type_for(ext)));
 }
 
 http::Response upload_base64(const std::shared_ptr<State>& st, const http::Request& r) {

@@ -1,4 +1,4 @@
-// Media files built byte by byte (PNG: RFC 2083; ISO BMFF: ISO/IEC 14496-12;
+// Media files built byte by byte (PNG: RFC 2083; JPEG: ITU T.81 baseline; ISO BMFF: ISO/IEC 14496-12;
 // MP3: ISO/IEC 11172-3 frame headers).
 #include "media.hpp"
 
@@ -47,25 +47,51 @@ void box(std::string& out, std::string_view type, std::string_view payload) {
 
 }  // namespace
 
-std::string png_bytes(std::size_t size) {
-  std::string out("\x89PNG\r\n\x1a\n", 8);
-  std::string ihdr;
-  put32(ihdr, 1);
-  put32(ihdr, 1);
-  ihdr += std::string("\x08\x02\x00\x00\x00", 5);  // 8-bit RGB, no interlace
-  chunk(out, "IHDR", ihdr);
-  // zlib stream with one stored block: filter byte 0 and one orange pixel.
-  std::string raw("\x00\xff\x80\x00", 4);
+namespace {
+
+// A zlib stream (RFC 1950) of stored deflate blocks: no compression needed.
+std::string zlib_stored(std::string_view raw) {
+  std::string out("\x78\x01", 2);
   std::uint32_t a = 1, b = 0;
   for (unsigned char c : raw) {
     a = (a + c) % 65521;
     b = (b + a) % 65521;
   }
-  std::string idat("\x78\x01\x01\x04\x00\xfb\xff", 7);
-  idat += raw;
-  put32(idat, (b << 16) | a);
+  std::size_t at = 0;
+  do {
+    auto n = std::min<std::size_t>(raw.size() - at, 65535);
+    bool last = at + n == raw.size();
+    out += static_cast<char>(last ? 1 : 0);
+    out += static_cast<char>(n & 0xff);
+    out += static_cast<char>(n >> 8);
+    out += static_cast<char>(~n & 0xff);
+    out += static_cast<char>((~n >> 8) & 0xff);
+    out.append(raw.substr(at, n));
+    at += n;
+  } while (at < raw.size());
+  put32(out, (b << 16) | a);
+  return out;
+}
+
+}  // namespace
+
+std::string png_bytes(std::size_t size, std::uint32_t width, std::uint32_t height) {
+  std::string out("\x89PNG\r\n\x1a\n", 8);
+  std::string ihdr;
+  put32(ihdr, width);
+  put32(ihdr, height);
+  std::string raw;
+  if (width == 1 && height == 1) {
+    ihdr += std::string("\x08\x02\x00\x00\x00", 5);  // 8-bit RGB, no interlace
+    raw.assign("\x00\xff\x80\x00", 4);               // filter byte 0 and one orange pixel
+  } else {
+    ihdr += std::string("\x01\x00\x00\x00\x00", 5);  // 1-bit grayscale: large images stay small
+    std::string row(1 + (width + 7) / 8, '\0');
+    for (std::uint32_t y = 0; y < height; ++y) raw += row;
+  }
+  chunk(out, "IHDR", ihdr);
   std::string tail;
-  chunk(tail, "IDAT", idat);
+  chunk(tail, "IDAT", zlib_stored(raw));
   chunk(tail, "IEND", "");
   constexpr std::size_t kChunkOverhead = 12;
   std::size_t fixed = out.size() + tail.size() + kChunkOverhead + 8;
@@ -74,6 +100,37 @@ std::string png_bytes(std::size_t size) {
   if (size > fixed) pad += std::string(size - fixed, 'k');
   chunk(out, "tEXt", pad);
   return out + tail;
+}
+
+std::string jpeg_bytes(std::uint32_t width, std::uint32_t height) {
+  auto segment = [](std::string& out, unsigned char marker, std::string_view payload) {
+    out += '\xff';
+    out += static_cast<char>(marker);
+    out += static_cast<char>((payload.size() + 2) >> 8);
+    out += static_cast<char>((payload.size() + 2) & 0xff);
+    out += payload;
+  };
+  std::string out("\xff\xd8", 2);
+  segment(out, 0xDB, std::string(1, '\0') + std::string(64, '\x01'));  // one table of ones
+  std::string frame("\x08", 1);
+  frame += static_cast<char>(height >> 8);
+  frame += static_cast<char>(height & 0xff);
+  frame += static_cast<char>(width >> 8);
+  frame += static_cast<char>(width & 0xff);
+  frame += std::string("\x01\x01\x11\x00", 4);  // one component, no subsampling, table 0
+  segment(out, 0xC0, frame);
+  // DC and AC tables of a single 1-bit code "0": DC difference 0, end of block.
+  std::string table(17, '\0');
+  table[0] = 1;  // one code of length 1
+  segment(out, 0xC4, std::string(1, '\x00') + table);
+  segment(out, 0xC4, std::string(1, '\x10') + table);
+  segment(out, 0xDA, std::string("\x01\x01\x00\x00\x3f\x00", 6));
+  // Every 8x8 block is "00" (mid grey); the last byte is padded with ones.
+  std::uint64_t bits = 2ull * ((width + 7) / 8) * ((height + 7) / 8);
+  out += std::string(bits / 8, '\0');
+  if (bits % 8 != 0) out += static_cast<char>((1u << (8 - bits % 8)) - 1);
+  out += std::string("\xff\xd9", 2);
+  return out;
 }
 
 std::string mp4_bytes(std::size_t size) {
@@ -127,10 +184,10 @@ std::string_view content_type_for(std::string_view extension) {
   return "image/png";
 }
 
-std::string media_bytes(std::string_view extension, std::size_t size) {
+std::string media_bytes(std::string_view extension, std::size_t size, std::uint32_t width, std::uint32_t height) {
   if (extension == "mp4") return mp4_bytes(size);
   if (extension == "mp3") return mp3_bytes(size);
-  return png_bytes(size);
+  return png_bytes(size, width, height);
 }
 
 std::optional<MediaPattern> media_pattern(std::string_view extension, std::size_t size) {

@@ -3,7 +3,8 @@
 // model/input wrapper), a required callBackUrl, a status of its own
 // (PENDING, TEXT_SUCCESS, FIRST_SUCCESS, SUCCESS, *_FAILED), two tracks per
 // task, and callbacks in stages (text, first, complete; error on failure)
-// whose items are snake_case where record-info's are camelCase.
+// whose items are snake_case where record-info's are camelCase; each track
+// has a title and a cover image (served at /covers/).
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
@@ -11,6 +12,7 @@
 #include "emulator_state.hpp"
 #include "kiebot/http/client.hpp"
 #include "kiebot/http/router.hpp"
+#include "media.hpp"
 
 namespace kiebot::kie::detail {
 
@@ -41,13 +43,35 @@ std::optional<std::string> mode_problem(const json& body) {
   return std::nullopt;
 }
 
+std::string cover_url(const Task& t, int n) {
+  return t.base_url + "/covers/" + t.id + "-t" + std::to_string(n) + ".jpeg";
+}
+
+// Custom mode keeps the given title; from a description Suno names the
+// song itself (here: the description's first words).
+std::string song_title(const Task& t) {
+  if (t.request.value("customMode", false)) return t.request.value("title", std::string());
+  auto prompt = t.request.value("prompt", std::string());
+  std::string title;
+  int words = 0;
+  for (std::size_t at = 0; at < prompt.size() && words < 4;) {
+    auto end = std::min(prompt.find(' ', at), prompt.size());
+    if (end > at) {
+      title += (title.empty() ? "" : " ") + prompt.substr(at, end - at);
+      ++words;
+    }
+    at = end + 1;
+  }
+  return title.empty() ? "Untitled" : title;
+}
+
 json tracks(const Task& t, bool snake) {
   json out = json::array();
   for (int n = 1; n <= kTracks; ++n) {
-    auto title = t.request.value("title", std::string("Untitled")) + (n > 1 ? " (" + std::to_string(n) + ")" : "");
+    auto title = song_title(t) + (n > 1 ? " (" + std::to_string(n) + ")" : "");
     out.push_back({{"id", t.id + "-" + std::to_string(n)},
                    {snake ? "audio_url" : "audioUrl", track_url(t, n)},
-                   {snake ? "image_url" : "imageUrl", ""},
+                   {snake ? "image_url" : "imageUrl", cover_url(t, n)},
                    {"title", title},
                    {"tags", t.request.value("style", std::string())},
                    {snake ? "model_name" : "modelName", "chirp-" + t.request.value("model", std::string("V5"))},
@@ -136,12 +160,24 @@ http::Response suno_record_info(const std::shared_ptr<State>& st, const http::Re
   return kie(200, "success", suno_record(it->second));
 }
 
+// A track's cover, as Suno's image CDN serves it: a square JPEG.
+http::Response cover(const std::shared_ptr<State>& st, const http::Request& r) {
+  const auto& name = r.params.at("name");
+  auto dash = name.rfind("-t");
+  auto task = dash == std::string::npos ? st->tasks.end() : st->tasks.find(name.substr(0, dash));
+  if (task == st->tasks.end() || !task->second.model.starts_with("suno/") || !name.ends_with(".jpeg")) {
+    return http::Response::error(404, "not_found", "no such file");
+  }
+  return http::Response::text(200, jpeg_bytes(st->config.cover_px, st->config.cover_px), "image/jpeg");
+}
+
 }  // namespace
 
 void add_suno_routes(http::Router& router, const std::shared_ptr<State>& st) {
   router.add("POST", "/api/v1/generate", http::SyncHandler([st](const http::Request& r) { return generate(st, r); }));
   router.add("GET", "/api/v1/generate/record-info",
              http::SyncHandler([st](const http::Request& r) { return suno_record_info(st, r); }));
+  router.add("GET", "/covers/{name}", http::SyncHandler([st](const http::Request& r) { return cover(st, r); }));
 }
 
 }  // namespace kiebot::kie::detail

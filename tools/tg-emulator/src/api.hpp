@@ -23,6 +23,13 @@ void add_bot_routes(http::Router& router, std::shared_ptr<Emulator> em);
 // /control/... (see docs/tg-emulator.md).
 void add_control_routes(http::Router& router, std::shared_ptr<Emulator> em);
 
+struct Params;
+
+// Per-chat faults (chat_faults.cpp): throws the chat's BotError, if any,
+// for a call naming its chat_id; and their control route.
+void check_chat_fault(Emulator& em, Bot& bot, const Params& p);
+void add_chat_fault_routes(http::Router& router, std::shared_ptr<Emulator> em);
+
 // Flood control for a message to `chat`: throws BotError 429 with retry_after.
 void spend_flood(Emulator& em, Chat& chat);
 
@@ -31,7 +38,6 @@ Message& add_message(Emulator& em, Bot& bot, Chat& chat, bool from_bot, json fie
 json bot_user(const Bot& bot);
 net::awaitable<void> run_webhook(std::shared_ptr<Emulator> em, std::string token, std::uint64_t generation);
 
-struct Params;
 // sendInvoice, createInvoiceLink, answerPreCheckoutQuery, refundStarPayment;
 // 404 for any other method.
 http::Response payment_method(Emulator& em, Bot& bot, const std::string& method, const Params& p);

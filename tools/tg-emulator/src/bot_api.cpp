@@ -287,6 +287,7 @@ net::awaitable<http::Response> handle(std::shared_ptr<Emulator> em, http::Reques
       params = parse_params(request);
     }
     if (method == "getUpdates") co_return co_await get_updates(em, token, std::move(params));
+    check_chat_fault(*em, *bot, params);
     if (is_media_method(method)) {
       auto sent = co_await send_media(em, token, method, std::move(params));
       em->touch();

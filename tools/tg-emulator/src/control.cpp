@@ -371,6 +371,7 @@ void add_control_routes(http::Router& router, std::shared_ptr<Emulator> em) {
   add_user_routes(router, em);
   add_load_routes(router, em);
   add_chat_routes(router, em);
+  add_chat_fault_routes(router, em);
   add_payment_routes(router, em);
   add_setup_routes(router, em);
 }

@@ -1,12 +1,16 @@
 // Media messages by file_id, by URL (really fetched) and by upload, with
 // Telegram's limits (core.telegram.org/bots/api#sending-files): by URL 5 MB
-// for photos and 20 MB otherwise; by upload 10 MB and 50 MB; captions 1024.
+// for photos and 20 MB otherwise; by upload 10 MB and 50 MB; captions 1024;
+// a photo's width + height at most 10000 and its sides' ratio at most 20
+// (PHOTO_INVALID_DIMENSIONS); thumbnails JPEG under 200 kB, at most 320 px
+// (others are ignored, as Telegram ignores them).
 #include "media_send.hpp"
 
 #include <vector>
 
 #include "api.hpp"
 #include "args.hpp"
+#include "kiebot/base/image_size.hpp"
 #include "kiebot/http/client.hpp"
 #include "markup.hpp"
 
@@ -43,7 +47,16 @@ struct Resolved {
   std::string url;  // what the transcript shows
   std::size_t size = 0;
   std::string name;
+  std::optional<ImageSize> dimensions;  // when the bytes are an image the emulator can read
 };
+
+// A photo's real dimensions, refused as Telegram refuses them.
+std::optional<ImageSize> checked_photo(const Kind& kind, std::string_view bytes) {
+  if (std::string_view(kind.field) != "photo") return std::nullopt;
+  auto size = image_size(bytes);
+  if (size && !photo_dimensions_ok(*size)) bad("PHOTO_INVALID_DIMENSIONS");
+  return size;
+}
 
 std::string store(Emulator& em, Bot& bot, std::string bytes, std::string content_type) {
   auto id = em.unique_id("AgAC");
@@ -64,8 +77,9 @@ net::awaitable<Resolved> resolve(std::shared_ptr<Emulator> em, std::string token
     if (upload->size > limit) bad("file is too big");
     if (upload->size == 0) bad("file must be non-empty");
     auto size = upload->size;
+    auto dimensions = checked_photo(kind, upload->bytes);
     auto id = store(*em, bot, std::move(upload->bytes), kind.mime);
-    co_return Resolved{id, file_url(bot, id), size, upload->filename};
+    co_return Resolved{id, file_url(bot, id), size, upload->filename, dimensions};
   }
   if (value.starts_with("http://") || value.starts_with("https://")) {
     http::ClientOptions options;
@@ -89,8 +103,9 @@ net::awaitable<Resolved> resolve(std::shared_ptr<Emulator> em, std::string token
       }
       if (body.empty()) bad("wrong file identifier/HTTP URL specified");
       auto size = body.size();
+      auto dimensions = checked_photo(kind, body);
       auto id = store(*em, bot, std::move(body), std::string(download->header("content-type").value_or(kind.mime)));
-      co_return Resolved{id, value, size, value.substr(value.rfind('/') + 1)};
+      co_return Resolved{id, value, size, value.substr(value.rfind('/') + 1), dimensions};
     } catch (const http::ClientError& e) {
       if (e.kind() == http::ClientError::Kind::too_large) bad("failed to get HTTP URL content");
       bad("wrong file identifier/HTTP URL specified");
@@ -98,15 +113,15 @@ net::awaitable<Resolved> resolve(std::shared_ptr<Emulator> em, std::string token
   }
   auto it = bot.files.find(value);
   if (it == bot.files.end()) bad("wrong file identifier/HTTP URL specified");
-  co_return Resolved{value, file_url(bot, value), it->second.bytes.size(), "file"};
+  co_return Resolved{value, file_url(bot, value), it->second.bytes.size(), "file", image_size(it->second.bytes)};
 }
 
 json media_object(const Kind& kind, const Resolved& r, Bot& bot) {
   json file = {{"file_id", r.file_id}, {"file_unique_id", bot.files[r.file_id].file_unique_id}, {"file_size", r.size}};
   std::string field = kind.field;
   if (field == "photo") {
-    file["width"] = 1280;
-    file["height"] = 1280;
+    file["width"] = r.dimensions ? r.dimensions->width : 1280;
+    file["height"] = r.dimensions ? r.dimensions->height : 1280;
     return json::array({file});
   }
   if (field == "video") {
@@ -118,6 +133,44 @@ json media_object(const Kind& kind, const Resolved& r, Bot& bot) {
   if (field == "document") file["file_name"] = r.name;
   file["mime_type"] = kind.mime;
   return file;
+}
+
+// What a single audio, video or document carries beyond its file: an
+// audio's title, performer and duration, and a thumbnail Telegram can use
+// (uploaded as multipart; any other is ignored, as Telegram ignores it).
+void describe(Emulator& em, Bot& bot, const Kind& kind, const Params& p, json& file) {
+  std::string field = kind.field;
+  if (field == "photo") return;
+  if (field == "audio") {
+    if (auto title = p.get("title")) file["title"] = *title;
+    if (auto performer = p.get("performer")) file["performer"] = *performer;
+    if (auto duration = p.get("duration")) file["duration"] = integer(*duration, "duration");
+  }
+  auto thumbnail = p.get("thumbnail");
+  if (!thumbnail || !thumbnail->starts_with("attach://")) return;
+  auto it = p.files.find(thumbnail->substr(9));
+  if (it == p.files.end()) return;
+  auto size = image_size(it->second.bytes);
+  if (!size || !thumbnail_ok(*size, it->second.size)) return;
+  auto id = store(em, bot, it->second.bytes, "image/jpeg");
+  file["thumbnail"] = {{"file_id", id},
+                       {"file_unique_id", bot.files[id].file_unique_id},
+                       {"width", size->width},
+                       {"height", size->height},
+                       {"file_size", it->second.size}};
+}
+
+// The transcript's view of a sent file.
+json transcript_media(const Kind& kind, const Resolved& r, const json& file) {
+  json media = {{"type", kind.field}, {"url", r.url}, {"file_size", r.size}};
+  for (const char* key : {"title", "performer", "duration"}) {
+    if (file.is_object() && file.contains(key)) media[key] = file[key];
+  }
+  if (file.is_object() && file.contains("thumbnail")) {
+    media["thumbnail"] = {{"width", file["thumbnail"]["width"]}, {"height", file["thumbnail"]["height"]}};
+  }
+  if (r.dimensions) media["dimensions"] = {{"width", r.dimensions->width}, {"height", r.dimensions->height}};
+  return media;
 }
 
 std::optional<UploadedFile> attached(const Params& p, const std::string& field, const std::string& value) {
@@ -202,12 +255,14 @@ net::awaitable<http::Response> send_media(std::shared_ptr<Emulator> em, std::str
   auto group = items.size() > 1 ? em->unique_id("grp") : std::string();
   for (std::size_t i = 0; i < resolved.size(); ++i) {
     const auto& [kind, r] = resolved[i];
-    json fields = {{kind->field, media_object(*kind, r, bot)}};
+    auto file = media_object(*kind, r, bot);
+    if (method != "sendMediaGroup") describe(*em, bot, *kind, params, file);
+    json fields = {{kind->field, file}};
     if (!checked[i].second.empty()) fields["caption"] = checked[i].second;
     if (!group.empty()) fields["media_group_id"] = group;
     if (!markup.is_null() && !markup.is_discarded() && items.size() == 1) fields["reply_markup"] = markup;
     auto& m = add_message(*em, bot, chat, true, fields);
-    m.media = {{"type", kind->field}, {"url", r.url}, {"file_size", r.size}};
+    m.media = transcript_media(*kind, r, file);
     m.visible_text.clear();
     sent.push_back(m.body);
   }

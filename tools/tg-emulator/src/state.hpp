@@ -95,6 +95,12 @@ struct Fault {
   bool hang = false;
 };
 
+// A chat that cannot take messages (POST /control/chats/{id}/fault).
+struct ChatFault {
+  std::string kind;  // blocked, not_found, flood
+  std::chrono::steady_clock::time_point until{};  // flood: when the wait ends
+};
+
 struct Bot {
   std::string token;
   std::int64_t id = 0;
@@ -117,6 +123,7 @@ struct Bot {
   std::map<std::string, StoredFile> files;  // by file_id
   json commands = json::array();
   std::map<std::string, Fault> faults;  // by lower-case method
+  std::map<std::int64_t, ChatFault> chat_faults;  // by chat id
 };
 
 struct Stats {

@@ -18,6 +18,7 @@ struct Result {
   int status = 0;  // HTTP status; 0 when no answer came
   std::string description;
   nlohmann::json result;
+  std::int64_t retry_after_s = 0;  // a 429's parameters.retry_after (1 s to an hour), else 0
 };
 
 // Multipart headers are built only from safe alphabets, whatever the input:
