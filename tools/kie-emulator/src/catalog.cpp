@@ -137,7 +137,8 @@ std::vector<Model> parse_models(std::string_view text) {
       Model model;
       model.id = m.at("id").get<std::string>();
       model.api = m.value("api", std::string("market"));
-      if (model.api != "market" && model.api != "suno") invalid(model.id, "api must be market or suno");
+      static const std::set<std::string> kApis = {"market", "suno", "veo", "runway", "gpt4o_image", "flux_kontext", "midjourney"};
+      if (!kApis.count(model.api)) invalid(model.id, "api must be market, suno, veo, runway, gpt4o_image, flux_kontext or midjourney");
       model.doc = m.at("doc").get<std::string>();
       model.output = m.at("output").get<std::string>();
       model.credits = m.at("credits").get<int>();

@@ -27,7 +27,9 @@ struct Field {
 
 struct Model {
   std::string id;
-  std::string api = "market";  // market (createTask's input), or suno (the body of /api/v1/generate)
+  // market (createTask's input), or a family whose body is the input: suno,
+  // veo, runway, gpt4o_image, flux_kontext, midjourney.
+  std::string api = "market";
   std::string doc;             // the documentation page the fields come from
   std::string output;  // "image", "video" or "audio": what resultUrls point at
   int credits = 0;     // charged per task

@@ -313,6 +313,7 @@ http::Router make_router(TaskGroup& background, net::any_io_executor executor, E
   router.add("GET", "/api/v1/jobs/recordInfo",
              http::SyncHandler([st](const http::Request& r) { return record_info(st, r); }));
   add_suno_routes(router, st);
+  add_family_routes(router, st);
   router.add("GET", "/api/v1/chat/credit", http::SyncHandler([st](const http::Request& r) {
                return authorized(*st, r) ? kie(200, "success", st->config.credits) : unauthorized();
              }));

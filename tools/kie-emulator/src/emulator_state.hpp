@@ -107,6 +107,8 @@ Task& new_task(State& st, const http::Request& r, std::string model, std::string
 net::awaitable<void> deliver(std::shared_ptr<State> st, std::string url, std::string body, std::string task_id);
 // KIE's Suno API (suno.cpp): /api/v1/generate and /api/v1/generate/record-info.
 void add_suno_routes(http::Router& router, const std::shared_ptr<State>& st);
+// Veo 3.1, Runway, 4o Image, Flux Kontext and Midjourney (families.cpp).
+void add_family_routes(http::Router& router, const std::shared_ptr<State>& st);
 
 // GET /files/{name}: a task's result (streamed when large) or an upload.
 http::Response file(const std::shared_ptr<State>& st, const http::Request& r);

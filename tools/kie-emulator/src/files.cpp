@@ -48,8 +48,10 @@ http::Response file(const std::shared_ptr<State>& st, const http::Request& r) {
   }
   auto dash = name.rfind("-result.");
   auto task = dash == std::string::npos ? std::string() : name.substr(0, dash);
-  // A Suno task's tracks: <task>-t<n>-result.mp3.
-  if (auto t = task.rfind("-t"); t != std::string::npos && !st->tasks.count(task)) task = task.substr(0, t);
+  // A task's several files: <task>-t<n>-result.mp3 (Suno's tracks,
+  // Midjourney's images), <task>-cover-result.png (Runway's cover),
+  // <task>-origin-result.jpeg (Flux Kontext's original). Task ids have no '-'.
+  if (auto t = task.find('-'); t != std::string::npos && !st->tasks.count(task)) task = task.substr(0, t);
   if (dash == std::string::npos || !st->tasks.count(task)) {
     return http::Response::error(404, "not_found", "no such file");
   }
