@@ -1,7 +1,8 @@
 // The dialog under load and failure: 100 chats in parallel in order, two
 // replicas sharing a conversation when one dies, the whole flow through the
-// generator to the delivered result, photos handed to KIE, an apology when
-// accounts is down, and buttons answered while their chat is busy.
+// generator to the delivered result, photos handed to KIE (and again on
+// "repeat" once KIE deleted them), an apology when accounts is down, and
+// buttons answered while their chat is busy.
 #include <signal.h>
 
 #include <sstream>
@@ -127,6 +128,63 @@ TEST_F(DialogTest, PhotoGoesToKieStorageNotATelegramUrl) {
   auto fetched = request("GET", image);
   EXPECT_EQ(fetched.status, 200);
   EXPECT_EQ(fetched.body.size(), 2048u);
+}
+
+// KIE deletes uploads after a while: "repeat" takes the photo from Telegram
+// again (its file_id stays valid) and uploads it anew before the job is
+// published, so the repeated job succeeds with a fresh URL.
+TEST_F(DialogTest, RepeatUploadsAnExpiredPhotoAgain) {
+  start_ingress({{"KIE_UPLOAD_REUSE_S", "1"}});
+  start_generator();
+  request("POST", url(kie_port, "/control/config"),
+          json{{"latency_ms", {{"waiting", 50}, {"queuing", 50}, {"generating", 200}}}}.dump());
+  fund(821, 100'000);
+  auto form = open_model(821, "image_to_image", "ne");
+  press(821, form["message_id"], button_data(form, "1|go|"));
+  wait_text(821, "Describe what you want");
+  say(821, "make it winter");
+  wait_text(821, "Send the photo");
+  control("POST", "/users/821/photos", {{"size", 2048}});
+  auto confirm = wait_text(821, "Check and confirm");
+  press(821, confirm["message_id"], button_data(confirm, "1|ok|"));
+  auto is_photo = [](const json& m) {
+    return m["from"] == "bot" && m.contains("media") && m["media"].value("type", "") == "photo";
+  };
+  wait_for(821, is_photo, 30s);
+  auto first = read_until("gen.jobs", [](const json& j) { return j.value("user_id", 0) == 821; });
+  auto old_url = first.back()["input"]["image_urls"][0].get<std::string>();
+  // KIE deletes every upload; the ingress uses one for a second at most.
+  request("POST", url(kie_port, "/control/config"), json{{"expire_uploads", true}}.dump());
+  EXPECT_EQ(request("GET", old_url).status, 404);
+  std::this_thread::sleep_for(1200ms);
+  say(821, "/history");
+  auto history = wait_text(821, "Your latest generations");
+  press(821, history["message_id"], button_data(history, "1|rep|"));
+  auto after = history["message_id"].get<std::int64_t>();
+  auto again = wait_for(821, [&](const json& m) {
+    return has_text(m, "Check and confirm") && m.value("message_id", std::int64_t{0}) > after;
+  });
+  press(821, again["message_id"], button_data(again, "1|ok|"));
+  // gen.jobs is keyed by job id: the second job may come first.
+  auto first_id = first.back()["job_id"].get<std::string>();
+  auto jobs = read_until("gen.jobs", [&](const json& j) {
+    return j.value("user_id", 0) == 821 && j.value("job_id", "") != first_id;
+  });
+  ASSERT_NE(jobs.back().value("job_id", ""), first_id);
+  auto new_url = jobs.back()["input"]["image_urls"][0].get<std::string>();
+  EXPECT_NE(new_url, old_url);
+  EXPECT_EQ(request("GET", new_url).status, 200);
+  auto photos = 0;
+  auto until = Clock::now() + 30s;
+  while (photos < 2 && Clock::now() < until) {
+    photos = 0;
+    for (const auto& m : transcript(821)) photos += is_photo(m) ? 1 : 0;
+    std::this_thread::sleep_for(200ms);
+  }
+  EXPECT_EQ(photos, 2) << transcript(821).dump(1);
+  auto stats = request("GET", url(kie_port, "/control/stats")).json();
+  EXPECT_EQ(stats["uploads_made"], 2);
+  EXPECT_EQ(stats["tasks_created"], 2);
 }
 
 TEST_F(DialogTest, AccountsDownGetsAnApologyAndButtonsStillAnswered) {

@@ -276,6 +276,38 @@ TEST_F(Kie, UploadsAndDownloadUrls) {
   EXPECT_EQ(send("POST", "/api/file-base64-upload", json{{"base64Data", "%%%"}}.dump()).json()["code"], 400);
 }
 
+// KIE deletes uploads after their lifetime: the file answers 404, and a task
+// naming it is created but fails with 451 (KIE fetches inputs when it runs).
+TEST_F(Kie, UploadsExpireAndTasksNamingThemFail) {
+  auto upload = [&] {
+    auto up = send("POST", "/api/file-base64-upload", json{{"base64Data", "aGVsbG8="}, {"fileName", "in.png"}}.dump());
+    return up.json()["data"];
+  };
+  auto task_with = [&](const std::string& image) {
+    json body = {{"model", "qwen/image-edit"}, {"input", {{"prompt", "winter"}, {"image_url", image}}}};
+    return create(body)["data"]["taskId"].get<std::string>();
+  };
+  EXPECT_EQ(configure(json::object())["upload_ttl_ms"], 3 * 24 * 3600 * 1000);
+  auto first = upload();
+  EXPECT_EQ(first["uploadedAt"].get<std::string>().size(), 24u) << first;  // 2025-01-01T12:00:00.000Z
+  auto fresh = task_with(first["downloadUrl"]);
+  EXPECT_EQ(wait_done(fresh)["data"]["state"], "success");
+  configure({{"expire_uploads", true}});
+  EXPECT_EQ(test::run(io, client.get(first["downloadUrl"].get<std::string>())).status, 404);
+  auto done = wait_done(task_with(first["downloadUrl"]))["data"];
+  EXPECT_EQ(done["state"], "fail");
+  EXPECT_EQ(done["failCode"], "451");
+  // A short lifetime ends on its own; a new upload is stored again.
+  configure({{"upload_ttl_ms", 300}});
+  auto second = upload();
+  EXPECT_EQ(test::run(io, client.get(second["downloadUrl"].get<std::string>())).status, 200);
+  std::this_thread::sleep_for(400ms);
+  EXPECT_EQ(test::run(io, client.get(second["downloadUrl"].get<std::string>())).status, 404);
+  auto stats = send("GET", "/control/stats").json();
+  EXPECT_EQ(stats["uploads_made"], 2);
+  EXPECT_EQ(stats["uploads_stored"], 0);
+}
+
 // Task runners are children of the emulator's task group: SIGTERM with
 // tasks in flight ends them within the group's grace and exits 0, with no
 // task left behind its owner.

@@ -126,6 +126,80 @@ TEST_F(FormTest, TheMostFilesEndsTheStepWithoutDone) {
   EXPECT_EQ(c.form->values["image_urls"].size(), 3u);
 }
 
+// Each upload is remembered with its Telegram file_id and time, kept across
+// a restart and handed to the submission, which uploads it again once KIE
+// may have deleted it.
+TEST_F(FormTest, UploadsAreRememberedForTheSubmission) {
+  c.lang = "en";
+  press(Verb::model, {"ev"});
+  press(Verb::next, {"0123abcd"});
+  on(TextIn{"x"});
+  press(Verb::next, {"0123abcd"});
+  on(FileUploaded{"https://files.example/1.jpg", "tg-photo-1", "image_urls.jpg", 1'000});
+  press(Verb::next, {"0123abcd"});  // Done
+  on(FileUploaded{"https://files.example/v.ogg", "tg-voice-1", "audio_url.ogg", 2'000});
+  ASSERT_EQ(c.screen, ScreenId::form_confirm);
+  json files = {{"https://files.example/1.jpg", {{"id", "tg-photo-1"}, {"name", "image_urls.jpg"}, {"at", 1'000}}},
+                {"https://files.example/v.ogg", {{"id", "tg-voice-1"}, {"name", "audio_url.ogg"}, {"at", 2'000}}}};
+  EXPECT_EQ(c.form->files, files);
+  EXPECT_EQ(read_conversation(to_json(c)).conversation, c);
+  auto confirmed = press(Verb::confirm, {"0123abcd"});
+  const Submit* submit = nullptr;
+  for (const auto& e : confirmed) {
+    if (const auto* s = std::get_if<Submit>(&e)) submit = s;
+  }
+  ASSERT_NE(submit, nullptr);
+  EXPECT_EQ(submit->files, files);
+  // Stored uploads are read with bounds: a wrong type is dropped, the rest kept.
+  json stored = files;
+  stored["https://files.example/x"] = {{"id", 5}, {"name", "x"}, {"at", 1}};
+  EXPECT_EQ(read_files(stored), files);
+}
+
+// Repeating a failed job: its uploads are suspected gone (KIE may have
+// failed for want of one), so the submission uploads them all again.
+TEST_F(FormTest, RepeatingAFailedJobUploadsItsFilesAgain) {
+  c.lang = "en";
+  json values = {{"steps", "10"}, {"prompt", "x"}, {"negative_prompt", ""},
+                 {"image_urls", {"https://files.example/1.jpg"}}, {"audio_url", "https://files.example/v.ogg"}};
+  json files = {{"https://files.example/1.jpg", {{"id", "p"}, {"name", "image_urls.jpg"}, {"at", 1'000}}},
+                {"https://files.example/v.ogg", {{"id", "v"}, {"name", "audio_url.ogg"}, {"at", 2'000}}}};
+  for (std::string status : {"succeeded", "failed"}) {
+    Answered answered{Need::repeat, 42, "dlg-42-0000aaaa"};
+    answered.jobs.push_back(JobRecord{"dlg-42-0000aaaa", "test/every-input", values, status, 1000, 1, 2, files});
+    on(answered);
+    ASSERT_TRUE(c.form.has_value());
+    EXPECT_EQ(c.screen, ScreenId::form_confirm);
+    EXPECT_EQ(c.form->files["https://files.example/1.jpg"]["at"], status == "failed" ? 0 : 1'000) << status;
+    EXPECT_EQ(c.form->files["https://files.example/v.ogg"]["at"], status == "failed" ? 0 : 2'000) << status;
+  }
+}
+
+// Telegram no longer gives a file KIE deleted: the user is told and asked
+// for that file again; the rest of the form stays.
+TEST_F(FormTest, AFileTelegramNoLongerGivesIsAskedForAgain) {
+  c.lang = "en";
+  press(Verb::model, {"ev"});
+  press(Verb::next, {"0123abcd"});
+  on(TextIn{"x"});
+  press(Verb::next, {"0123abcd"});
+  on(FileUploaded{"https://files.example/1.jpg", "p", "image_urls.jpg", 1'000});
+  press(Verb::next, {"0123abcd"});
+  on(FileUploaded{"https://files.example/v.ogg", "v", "audio_url.ogg", 2'000});
+  press(Verb::confirm, {"0123abcd"});
+  Submitted gone{Submitted::Result::file_gone};
+  gone.field = "image_urls";
+  auto said = on(gone);
+  EXPECT_EQ(c.screen, ScreenId::form_file);
+  EXPECT_EQ(c.form->asking, "image_urls");
+  EXPECT_FALSE(c.form->values.contains("image_urls"));
+  EXPECT_EQ(c.form->values["audio_url"], "https://files.example/v.ogg");
+  EXPECT_FALSE(c.form->files.contains("https://files.example/1.jpg"));
+  EXPECT_TRUE(c.form->files.contains("https://files.example/v.ogg"));
+  ASSERT_GE(said.size(), 2u);
+  EXPECT_NE(sent(said).find("send it again"), std::string::npos) << sent(said);
+}
+
 TEST_F(FormTest, VersionTwoStatesAreMigrated) {
   json v2 = {{"v", 2}, {"screen", "form_photo"}, {"lang", "en"},
              {"form", {{"nonce", "0123abcd"}, {"model", "ev"}, {"values", {{"prompt", "x"}}}}}};

@@ -191,7 +191,8 @@ inline void outcome_samples(std::vector<Event>& out) {
   out.push_back(FileUploaded{"https://tempfile.example/a.jpg"});
   out.push_back(FileUploaded{""});
   for (auto r : {Submitted::Result::started, Submitted::Result::waiting, Submitted::Result::not_queued,
-                 Submitted::Result::too_many, Submitted::Result::duplicate, Submitted::Result::insufficient}) {
+                 Submitted::Result::too_many, Submitted::Result::duplicate, Submitted::Result::insufficient,
+                 Submitted::Result::file_gone}) {
     out.push_back(Submitted{r, 500, 100});
   }
   for (auto r : {Refunded::Result::unknown_charge, Refunded::Result::failed, Refunded::Result::done}) {

@@ -29,6 +29,10 @@ std::string read_dialog_config(Config& config, AppConfig& out) {
   auto state_ttl =
       config.integer("DIALOG_STATE_TTL_S", 86'400, "how long an idle conversation keeps its form", 60, 2'592'000);
   auto job_deadline = config.integer("JOB_DEADLINE_S", 900, "generation timeout written into each job", 10, 86'400);
+  auto upload_reuse = config.integer("KIE_UPLOAD_REUSE_S", 72'000,
+                                     "how long a file uploaded to KIE is used again before a new upload (KIE deletes "
+                                     "uploads after 24 h to 3 days)",
+                                     1, 259'200);
   auto global_rate =
       config.integer("TELEGRAM_GLOBAL_RATE", 30, "messages per second to all chats (all replicas)", 1, 100'000);
   auto chat_interval =
@@ -38,6 +42,7 @@ std::string read_dialog_config(Config& config, AppConfig& out) {
   out.dialog.max_running = max_running;
   out.dialog.referral_bonus = referral_bonus;
   out.dialog.deadline_s = job_deadline;
+  out.dialog.upload_reuse = std::chrono::seconds(upload_reuse);
   out.dispatcher.max_chats = static_cast<std::size_t>(max_chats);
   out.dispatcher.max_waiting_per_chat = static_cast<std::size_t>(max_waiting);
   out.state_ttl = std::chrono::seconds(state_ttl);

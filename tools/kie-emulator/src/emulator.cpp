@@ -156,8 +156,8 @@ json record(const Task& t) {
     json result = {{"resultUrls", {result_url(t)}}};
     data["resultJson"] = result.dump();
   } else if (t.state == "fail") {
-    data["failCode"] = "500";
-    data["failMsg"] = "Internal server error: generation failed";
+    data["failCode"] = t.fail_code.empty() ? "500" : t.fail_code;
+    data["failMsg"] = t.fail_code.empty() ? "Internal server error: generation failed" : t.fail_msg;
   }
   if (t.completed_ms != 0) {
     data["completeTime"] = t.completed_ms;
@@ -215,7 +215,15 @@ http::Response create_task(const std::shared_ptr<State>& st, const http::Request
   }
   if (cfg.credits < model->credits) return kie(402, "The current credits are insufficient. Please top up.");
   cfg.credits -= model->credits;
+  auto gone = gone_upload(*st, base_url(*st, r), body["input"]);
   auto& task = new_task(*st, r, model->id, model->output, body, callback);
+  if (gone) {
+    // KIE fetches a task's input files when it runs it: a deleted upload
+    // fails the task, not createTask (451: the file could not be fetched).
+    task.will_fail = true;
+    task.fail_code = "451";
+    task.fail_msg = "Failed to fetch the file: " + *gone;
+  }
   st->background->spawn(task.id, run_task(st, task.id));
   return kie(200, "success", {{"taskId", task.id}});
 }
@@ -281,6 +289,8 @@ http::Response control_config(const std::shared_ptr<State>& st, const http::Requ
       c.slow_next_count = body["slow_next_create"].value("count", 1);
     }
     if (body.value("reset_rate_window", false)) st->recent_creates.clear();
+    c.upload_ttl_ms = body.value("upload_ttl_ms", c.upload_ttl_ms);
+    if (body.value("expire_uploads", false)) expire_uploads(*st, true);
   }
   json out = {{"latency_ms", {{"waiting", c.waiting_ms}, {"queuing", c.queuing_ms}, {"generating", c.generating_ms}}},
               {"failure_rate", c.failure_rate},
@@ -293,6 +303,7 @@ http::Response control_config(const std::shared_ptr<State>& st, const http::Requ
               {"callback_mode", c.callback_mode},
               {"callback_retry_ms", c.callback_retry_ms},
               {"result_base_url", c.result_base_url},
+              {"upload_ttl_ms", c.upload_ttl_ms},
               {"fail_next_create", {{"code", c.fail_next_code}, {"count", c.fail_next_count}}},
               {"slow_next_create", {{"ms", c.slow_next_ms}, {"count", c.slow_next_count}}}};
   return http::Response::json(200, out);
@@ -332,7 +343,9 @@ http::Router make_router(TaskGroup& background, net::any_io_executor executor, E
                            {"by_model", by_model},
                            {"callbacks_sent", st->callbacks_sent},
                            {"callbacks_failed", st->callbacks_failed},
-                           {"record_info_calls", st->record_info_calls}};
+                           {"record_info_calls", st->record_info_calls},
+                           {"uploads_stored", st->uploads.size()},
+                           {"uploads_made", st->uploads_made}};
                return http::Response::json(200, out);
              }));
   return router;

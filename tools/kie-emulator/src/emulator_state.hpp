@@ -48,6 +48,8 @@ struct Config {
   // Where new tasks' result URLs point instead of this emulator (empty: here):
   // a KIE that names an address it should not, for fetch-policy tests.
   std::string result_base_url;
+  // How long an upload lives: KIE deletes uploads 3 days after they were made.
+  std::int64_t upload_ttl_ms = 3LL * 24 * 3600 * 1000;
 };
 
 struct Task {
@@ -61,11 +63,15 @@ struct Task {
   bool will_fail = false;
   std::int64_t created_ms = 0;
   std::int64_t completed_ms = 0;
+  // Why it fails (empty: a generation failure, failCode 500).
+  std::string fail_code;
+  std::string fail_msg;
 };
 
 struct Upload {
   std::string content_type;
   std::string bytes;
+  std::int64_t uploaded_ms = 0;
 };
 
 struct State {
@@ -84,6 +90,7 @@ struct State {
   std::uint64_t callbacks_sent = 0;
   std::uint64_t callbacks_failed = 0;
   std::uint64_t record_info_calls = 0;
+  std::uint64_t uploads_made = 0;
   std::unique_ptr<http::Client> client;
 };
 
@@ -112,6 +119,11 @@ void add_family_routes(http::Router& router, const std::shared_ptr<State>& st);
 
 // GET /files/{name}: a task's result (streamed when large) or an upload.
 http::Response file(const std::shared_ptr<State>& st, const http::Request& r);
+// The first of this emulator's upload URLs in a task's input (at any depth)
+// that is no longer stored: expired, or never uploaded.
+std::optional<std::string> gone_upload(State& st, const std::string& base, const json& input);
+// Forgets the uploads older than their lifetime (all of them with `all`).
+void expire_uploads(State& st, bool all = false);
 // POST /api/file-base64-upload.
 http::Response upload_base64(const std::shared_ptr<State>& st, const http::Request& r);
 // POST /api/v1/common/download-url.

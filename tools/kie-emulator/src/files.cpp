@@ -1,6 +1,10 @@
 // The KIE emulator's files: task results (made up to the configured size,
-// streamed when large), uploads, and KIE's temporary download links.
+// streamed when large), uploads (deleted after their lifetime, as KIE's are),
+// and KIE's temporary download links.
 #include <algorithm>
+#include <cstdio>
+#include <ctime>
+#include <vector>
 
 #include "emulator_state.hpp"
 #include "kiebot/base/base64.hpp"
@@ -31,18 +35,58 @@ class PatternSource final : public http::BodySource {
   std::uint64_t at_ = 0;
 };
 
+// KIE's timestamps in upload answers: "2025-01-01T12:00:00.000Z".
+std::string iso_time(std::int64_t ms) {
+  auto seconds = static_cast<std::time_t>(ms / 1000);
+  std::tm utc{};
+  gmtime_r(&seconds, &utc);
+  char text[32];
+  auto n = std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%S", &utc);
+  char millis[8];
+  std::snprintf(millis, sizeof millis, ".%03dZ", static_cast<int>(ms % 1000));
+  return std::string(text, n) + millis;
+}
+
 json stored(State& st, const std::string& base, std::string name, std::string content_type, std::string bytes) {
   auto size = bytes.size();
   auto key = "upload-" + std::to_string(st.next_id++) + "-" + name;
-  st.uploads[key] = Upload{content_type, std::move(bytes)};
+  auto now = now_ms();
+  ++st.uploads_made;
+  st.uploads[key] = Upload{content_type, std::move(bytes), now};
   return {{"fileName", name}, {"filePath", "kieai/uploads/" + key}, {"downloadUrl", base + "/files/" + key},
-          {"fileSize", size}, {"mimeType", content_type},           {"uploadedAt", now_ms()}};
+          {"fileSize", size}, {"mimeType", content_type},           {"uploadedAt", iso_time(now)}};
+}
+
+// Every string of a task's input, at any depth (URLs sit in strings and lists).
+void strings_of(const json& j, std::vector<std::string>& out) {
+  if (j.is_string()) {
+    out.push_back(j.get<std::string>());
+  } else if (j.is_array() || j.is_object()) {
+    for (const auto& v : j) strings_of(v, out);
+  }
 }
 
 }  // namespace
 
+void expire_uploads(State& st, bool all) {
+  auto oldest = now_ms() - st.config.upload_ttl_ms;
+  std::erase_if(st.uploads, [&](const auto& kv) { return all || kv.second.uploaded_ms <= oldest; });
+}
+
+std::optional<std::string> gone_upload(State& st, const std::string& base, const json& input) {
+  expire_uploads(st);
+  std::vector<std::string> strings;
+  strings_of(input, strings);
+  auto prefix = base + "/files/upload-";
+  for (const auto& s : strings) {
+    if (s.starts_with(prefix) && !st.uploads.count(s.substr(base.size() + 7))) return s;
+  }
+  return std::nullopt;
+}
+
 http::Response file(const std::shared_ptr<State>& st, const http::Request& r) {
   const auto& name = r.params.at("name");
+  expire_uploads(*st);
   if (auto up = st->uploads.find(name); up != st->uploads.end()) {
     return http::Response::text(200, up->second.bytes, up->second.content_type);
   }
@@ -52,7 +96,7 @@ http::Response file(const std::shared_ptr<State>& st, const http::Request& r) {
   // Midjourney's images), <task>-cover-result.png (Runway's cover),
   // <task>-origin-result.jpeg (Flux Kontext's original). Task ids have no '-'.
   if (auto t = task.find('-'); t != std::string::npos && !st->tasks.count(task)) task = task.substr(0, t);
-  if (dash == std::string::npos || !st->tasks.count(task)) {
+  if (name.starts_with("upload-") || dash == std::string::npos || !st->tasks.count(task)) {
     return http::Response::error(404, "not_found", "no such file");
   }
   auto ext = name.substr(dash + 8);

@@ -76,6 +76,9 @@ struct DialogOptions {
   // Where users' files may be fetched from: Telegram's and KIE's origins,
   // FETCH_ALLOW_ORIGINS, public addresses.
   std::shared_ptr<const http::FetchPolicy> fetch_policy = std::make_shared<http::FetchPolicy>();
+  // How long an upload to KIE is used again: KIE's pages say uploads are
+  // deleted after 3 days, some after 24 hours; the shorter, with a margin.
+  std::chrono::milliseconds upload_reuse{20LL * 3600 * 1000};
   std::chrono::milliseconds gift_frame{700};
   std::chrono::milliseconds money_poll{500};          // how often the money queue is looked at
   std::chrono::milliseconds money_retry_min{1'000};   // a pending money operation's retries grow
@@ -152,19 +155,34 @@ class Dialog {
   net::awaitable<void> answer_query(std::string callback_id, std::string toast);
   net::awaitable<void> animate(const Turn& t, std::vector<Screen> frames);
   net::awaitable<nlohmann::json> load_user(std::int64_t user_id);
-  net::awaitable<std::string> upload_file(std::string file_id, std::string file_name);
+  // From Telegram (getFile) to KIE's file storage. Its url is "" when that
+  // failed; telegram_refused when Telegram refused the file_id (no retry helps).
+  struct Upload {
+    FileUploaded file;
+    bool telegram_refused = false;
+  };
+  net::awaitable<Upload> upload_file(std::string file_id, std::string file_name);
 
   // effects/submission.cpp: the hold, the job on gen.jobs and its record.
   net::awaitable<Submitted> submit(const Turn& t, const Conversation& c, Submit job);
+  // The job's uploads KIE may have deleted (older than upload_reuse, or
+  // suspected gone), uploaded again from Telegram, their URLs replaced in
+  // the values. Submitted::file_gone when Telegram no longer gives one;
+  // throws when Telegram or KIE's storage fails otherwise (the update is retried).
+  struct Refreshed {
+    Submit job;
+    std::string gone_field;  // the field whose file Telegram no longer gives
+  };
+  net::awaitable<Refreshed> refresh_uploads(Submit job);
   // Who pays, the hold, the job and its record. Throws accounts_api::Unavailable
   // when accounts does not answer (nothing held then).
   net::awaitable<Submitted> pay_and_publish(const Turn& t, const std::string& lang, const Model& model,
-                                            std::string job_id, nlohmann::json values, std::int64_t reply_to);
+                                            std::string job_id, nlohmann::json values, std::int64_t reply_to,
+                                            nlohmann::json files);
   // A confirmed generation that accounts could not take now: kept in the
   // money queue and started by it once accounts answers.
   net::awaitable<Submitted> queue_submission(const Turn& t, const std::string& lang, const Model& model,
-                                             std::string job_id, nlohmann::json values, std::int64_t reply_to,
-                                             std::string error);
+                                             Submit job, std::string error);
   net::awaitable<void> run_submission(MoneyOp op);
 
   // effects/money.cpp: money operations now or, without accounts, queued.

@@ -5,6 +5,7 @@
 #include "kiebot/base/clock.hpp"
 #include "kiebot/base/json.hpp"
 #include "kiebot/redis/redis.hpp"
+#include "machine/state.hpp"
 
 namespace kiebot::dialog {
 
@@ -52,8 +53,10 @@ return 1
 }
 
 json to_json(const JobRecord& j) {
-  return {{"job_id", j.job_id}, {"model", j.model},           {"values", j.values},          {"status", j.status},
-          {"price", j.price},   {"created_ms", j.created_ms}, {"deadline_ms", j.deadline_ms}};
+  json out = {{"job_id", j.job_id}, {"model", j.model},           {"values", j.values},          {"status", j.status},
+              {"price", j.price},   {"created_ms", j.created_ms}, {"deadline_ms", j.deadline_ms}};
+  if (!j.files.empty()) out["files"] = j.files;
+  return out;
 }
 
 std::optional<JobRecord> from_json(const std::string& text) {
@@ -65,6 +68,7 @@ std::optional<JobRecord> from_json(const std::string& text) {
   r.values = j.value("values", json::object());
   // cjson turns an empty object into an empty array.
   if (!r.values.is_object()) r.values = json::object();
+  r.files = read_files(j.value("files", json::object()));
   r.status = j.value("status", "");
   r.price = j.value("price", std::int64_t{0});
   r.created_ms = j.value("created_ms", std::int64_t{0});

@@ -186,12 +186,14 @@ net::awaitable<std::optional<Event>> Dialog::ask(Turn& t, const Conversation& c,
 
 // KIE fetches input files by URL. A Telegram file URL contains the bot
 // token, so the file goes to KIE's own file storage and KIE gets that URL.
-net::awaitable<std::string> Dialog::upload_file(std::string file_id, std::string file_name) {
+net::awaitable<Dialog::Upload> Dialog::upload_file(std::string file_id, std::string file_name) {
+  Upload out{FileUploaded{"", file_id, file_name, 0}};
   json params = {{"file_id", file_id}};
   auto file = co_await p_.telegram.call("getFile", std::move(params), std::chrono::seconds(10));
   if (!file.ok) {
     log::warn("get_file_failed", {{"status", file.status}, {"description", file.description}});
-    co_return std::string();
+    out.telegram_refused = file.status >= 400 && file.status < 500 && file.status != 429;
+    co_return out;
   }
   auto path = file.result.value("file_path", "");
   http::ClientRequest download{"GET", p_.telegram.file_url(path), {},
@@ -199,7 +201,7 @@ net::awaitable<std::string> Dialog::upload_file(std::string file_id, std::string
   auto bytes = co_await p_.http.send(std::move(download));
   if (bytes.status != 200) {
     log::warn("file_download_failed", {{"status", bytes.status}});
-    co_return std::string();
+    co_return out;
   }
   json upload_body = {{"base64Data", base64_encode(bytes.body)},
                       {"uploadPath", "kiebot/inputs"},
@@ -213,9 +215,11 @@ net::awaitable<std::string> Dialog::upload_file(std::string file_id, std::string
   auto answer = parse_untrusted(uploaded.body);
   if (uploaded.status != 200 || !answer.is_object() || !answer.contains("data") || !answer["data"].is_object()) {
     log::warn("file_upload_failed", {{"status", uploaded.status}});
-    co_return std::string();
+    co_return out;
   }
-  co_return answer["data"].value("downloadUrl", "");
+  out.file.url = answer["data"].value("downloadUrl", "");
+  out.file.uploaded_ms = unix_ms();
+  co_return out;
 }
 
 net::awaitable<Event> Dialog::money_effect(MoneyOp op) {
@@ -270,8 +274,8 @@ net::awaitable<std::optional<Event>> Dialog::perform(Turn& t, Conversation& c, E
     auto answered = co_await money_effect(std::move(e->op));
     co_return answered;
   } else if (auto* e = std::get_if<UploadFile>(&effect)) {
-    auto url = co_await upload_file(std::move(e->file_id), std::move(e->file_name));
-    Event uploaded = FileUploaded{std::move(url)};
+    auto upload = co_await upload_file(std::move(e->file_id), std::move(e->file_name));
+    Event uploaded = std::move(upload.file);
     co_return uploaded;
   } else if (auto* e = std::get_if<Submit>(&effect)) {
     auto submitted = co_await submit(t, c, std::move(*e));

@@ -33,6 +33,23 @@ const Field* first_of(const Model& model, Field::Type type) {
   return nullptr;
 }
 
+// The field whose value (a URL, or a list of them) names `url`; "" when none.
+std::string field_of(const json& values, const std::string& url) {
+  for (const auto& [name, value] : values.items()) {
+    if (value == url) return name;
+    if (value.is_array() && std::find(value.begin(), value.end(), json(url)) != value.end()) return name;
+  }
+  return {};
+}
+
+void replace_url(json& value, const std::string& from, const std::string& to) {
+  if (value.is_array()) {
+    for (auto& v : value) replace_url(v, from, to);
+  } else if (value == from) {
+    value = to;
+  }
+}
+
 // accounts said no to a hold for another reason than money (a key reused
 // with other terms): no retry changes that.
 class HoldRefused : public std::runtime_error {
@@ -42,7 +59,43 @@ class HoldRefused : public std::runtime_error {
 
 }  // namespace
 
-net::awaitable<Submitted> Dialog::submit(const Turn& t, const Conversation& c, Submit job) {
+net::awaitable<Dialog::Refreshed> Dialog::refresh_uploads(Submit job) {
+  auto oldest = unix_ms() - options_.upload_reuse.count();
+  std::vector<std::pair<std::string, json>> uploads;
+  for (const auto& [url, file] : job.files.items()) uploads.emplace_back(url, file);
+  json files = json::object();
+  for (auto& [url, file] : uploads) {
+    auto field = field_of(job.values, url);
+    if (field.empty()) continue;  // no longer among the values
+    if (file.value("at", std::int64_t{0}) > oldest) {
+      files[url] = std::move(file);
+      continue;
+    }
+    auto upload = co_await upload_file(file.value("id", ""), file.value("name", ""));
+    if (upload.telegram_refused) {
+      log::info("upload_gone", {{"job_id", job.job_id}, {"field", field}});
+      Refreshed gone{std::move(job), std::move(field)};
+      co_return gone;
+    }
+    if (upload.file.url.empty()) throw std::runtime_error("an expired upload could not be made again");
+    log::info("upload_renewed", {{"job_id", job.job_id}, {"field", field}});
+    for (auto& [name, value] : job.values.items()) replace_url(value, url, upload.file.url);
+    files[upload.file.url] = {{"id", upload.file.file_id}, {"name", upload.file.file_name}, {"at", upload.file.uploaded_ms}};
+  }
+  job.files = std::move(files);
+  Refreshed out{std::move(job), {}};
+  co_return out;
+}
+
+net::awaitable<Submitted> Dialog::submit(const Turn& t, const Conversation& c, Submit asked) {
+  // Before anything else: a retried update (a failed upload throws) finds no claim or hold yet.
+  auto refreshed = co_await refresh_uploads(std::move(asked));
+  if (!refreshed.gone_field.empty()) {
+    Submitted gone{Submitted::Result::file_gone};
+    gone.field = std::move(refreshed.gone_field);
+    co_return gone;
+  }
+  auto job = std::move(refreshed.job);
   const auto* model = p_.catalog.by_code(job.model);
   if (model == nullptr) throw std::logic_error("submit: the reducer let through an unknown model " + job.model);
   if (co_await p_.store.running_count(t.user_id) >= options_.max_running)
@@ -53,16 +106,16 @@ net::awaitable<Submitted> Dialog::submit(const Turn& t, const Conversation& c, S
   }
   std::string unavailable;
   try {
-    co_return co_await pay_and_publish(t, c.lang, *model, job.job_id, job.values, job.reply_to);
+    co_return co_await pay_and_publish(t, c.lang, *model, job.job_id, job.values, job.reply_to, job.files);
   } catch (const accounts_api::Unavailable& e) {
     unavailable = e.what();
   }
-  co_return co_await queue_submission(t, c.lang, *model, std::move(job.job_id), std::move(job.values), job.reply_to,
-                                      std::move(unavailable));
+  co_return co_await queue_submission(t, c.lang, *model, std::move(job), std::move(unavailable));
 }
 
 net::awaitable<Submitted> Dialog::pay_and_publish(const Turn& t, const std::string& lang, const Model& model,
-                                                  std::string job_id, json values, std::int64_t reply_to) {
+                                                  std::string job_id, json values, std::int64_t reply_to,
+                                                  json files) {
   auto user = co_await load_user(t.user_id);
   auto payer = payer_for(user, model, values, p_.catalog, p_.texts, lang);
   if (payer.kind.empty()) {
@@ -113,22 +166,26 @@ net::awaitable<Submitted> Dialog::pay_and_publish(const Turn& t, const std::stri
     co_return Submitted{Submitted::Result::not_queued};
   }
   Metrics::get().submissions(payer.kind);
-  JobRecord record{job_id, model.id, values, "queued", payer.amount, now, now + options_.deadline_s * 1000};
+  JobRecord record{job_id, model.id, values, "queued", payer.amount, now, now + options_.deadline_s * 1000,
+                   std::move(files)};
   co_await p_.store.record_job(t.user_id, std::move(record));
   co_return Submitted{Submitted::Result::started};
 }
 
 net::awaitable<Submitted> Dialog::queue_submission(const Turn& t, const std::string& lang, const Model& model,
-                                                   std::string job_id, json values, std::int64_t reply_to,
-                                                   std::string error) {
+                                                   Submit job, std::string error) {
+  auto job_id = job.job_id;
   MoneyOp op;
   op.key = job_id;
   op.kind = "submission";
   op.user_id = UserId(t.user_id);
   op.notify_chat = ChatId(t.chat_id);
   op.lang = lang;
-  json payload = {
-      {"model", model.id}, {"values", std::move(values)}, {"reply_to", reply_to}, {"message_id", t.message_id}};
+  json payload = {{"model", model.id},
+                  {"values", std::move(job.values)},
+                  {"files", std::move(job.files)},
+                  {"reply_to", job.reply_to},
+                  {"message_id", t.message_id}};
   op.payload = payload.dump();
   op.attempts = 1;
   op.created_ms = unix_ms();
@@ -162,7 +219,8 @@ net::awaitable<void> Dialog::run_submission(MoneyOp op) {
   std::string unavailable, refused;
   Submitted outcome;
   try {
-    outcome = co_await pay_and_publish(t, op.lang, *model, op.key, payload["values"], int_field(payload, "reply_to"));
+    outcome = co_await pay_and_publish(t, op.lang, *model, op.key, payload["values"], int_field(payload, "reply_to"),
+                                       read_files(payload.value("files", json::object())));
   } catch (const accounts_api::Unavailable& e) {
     unavailable = e.what();
   } catch (const HoldRefused& e) {

@@ -59,6 +59,7 @@ struct Submit {  // -> Submitted: hold, publish to gen.jobs, record; or queue wh
   std::string model;  // catalog model code
   nlohmann::json values;
   std::int64_t reply_to = 0;
+  nlohmann::json files = nlohmann::json::object();  // the form's uploads (Form::files)
 };
 struct RefundStars {  // -> Refunded: refundStarPayment, then the debit
   std::int64_t user_id = 0;

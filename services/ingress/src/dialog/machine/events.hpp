@@ -95,15 +95,22 @@ struct MoneyAnswered {
 
 struct FileUploaded {
   std::string url;  // "" when Telegram or KIE's storage failed
+  // Where it came from and when, so that a later "repeat" can upload it
+  // again once KIE has deleted it (Telegram's file_id stays valid).
+  std::string file_id;
+  std::string file_name;
+  std::int64_t uploaded_ms = 0;
 };
 // What a file is, for the form: "image", "audio", "video", or "" (another kind).
 std::string_view media_of(const FileIn& file);
 
 struct Submitted {
-  enum class Result { started, waiting, not_queued, too_many, duplicate, insufficient };
+  // file_gone: a file KIE no longer keeps could not be fetched from Telegram again.
+  enum class Result { started, waiting, not_queued, too_many, duplicate, insufficient, file_gone };
   Result result = Result::started;
   std::int64_t price = 0;
   std::int64_t balance = 0;
+  std::string field;  // file_gone: the form's field whose file to send again
 };
 
 struct Refunded {

@@ -168,8 +168,8 @@ Step on_form_press(const Conversation& c, const Event& e, const Context& ctx) {
         return next_step(std::move(next), ctx, std::move(s));
       }
       // One job per form: a retried update finds the same hold and job id.
-      s.effects.push_back(
-          Submit{"dlg-" + std::to_string(ctx.user_id) + "-" + form.nonce, model->code, form.values, form.reply_to});
+      s.effects.push_back(Submit{"dlg-" + std::to_string(ctx.user_id) + "-" + form.nonce, model->code, form.values,
+                                 form.reply_to, form.files});
       return s;
   }
 }
@@ -229,10 +229,14 @@ Step on_file(const Conversation& c, const Event& e, const Context& ctx) {
 Step on_file_uploaded(const Conversation& c, const Event& e, const Context& ctx) {
   const auto* model = form_model(c, ctx);
   const auto* f = model ? asked_field(*model, *c.form) : nullptr;
-  const auto& url = std::get<FileUploaded>(e).url;
+  const auto& uploaded = std::get<FileUploaded>(e);
+  const auto& url = uploaded.url;
   if (f == nullptr || !f->is_file()) return to_menu(c, ctx, tr(ctx, c, "expired"), true);
   if (url.empty()) return Step{c, {Send{with_menu(ctx, c, tr(ctx, c, "form.photo_failed"))}}};
   auto next = c;
+  if (!uploaded.file_id.empty()) {
+    next.form->files[url] = {{"id", uploaded.file_id}, {"name", uploaded.file_name}, {"at", uploaded.uploaded_ms}};
+  }
   auto& value = next.form->values[f->name];
   if (f->max_files > 1) {
     if (!value.is_array()) value = json::array();
@@ -266,7 +270,31 @@ Step on_repeat_job(const Conversation& c, const Event& e, const Context& ctx) {
   const Model* model = jobs.empty() ? nullptr : ctx.catalog.by_id(jobs.front().model);
   if (model == nullptr) return to_menu(c, ctx, tr(ctx, c, "expired"));
   // The same model and inputs, and a new price confirmation.
-  return open_form(c, ctx, *model, jobs.front().values, ScreenId::form_confirm);
+  auto files = jobs.front().files;
+  if (jobs.front().status == "failed") {
+    // KIE may have failed for want of an upload it no longer keeps: the
+    // submission uploads them all again.
+    for (auto& f : files) f["at"] = 0;
+  }
+  auto opened = open_form(c, ctx, *model, jobs.front().values, ScreenId::form_confirm);
+  if (opened.next.form) opened.next.form->files = std::move(files);
+  return opened;
+}
+
+// A file KIE no longer keeps and Telegram no longer gives: the form asks
+// for that field's file again.
+Step file_gone(const Conversation& c, const Context& ctx, const std::string& field) {
+  if (!c.form || !c.form->values.contains(field)) return to_menu(c, ctx, tr(ctx, c, "form.file_gone"), true);
+  auto next = c;
+  auto& form = *next.form;
+  auto value = form.values[field];
+  for (const auto& url : value.is_array() ? value : json::array({value})) {
+    if (url.is_string()) form.files.erase(url.get<std::string>());
+  }
+  form.values.erase(field);
+  form.asking = field;
+  Step s{c, {Send{with_menu(ctx, c, tr(ctx, c, "form.file_gone"))}}};
+  return next_step(std::move(next), ctx, std::move(s));
 }
 
 Step on_submitted(const Conversation& c, const Event& e, const Context& ctx) {
@@ -288,6 +316,8 @@ Step on_submitted(const Conversation& c, const Event& e, const Context& ctx) {
       return Step{c, {Count{"duplicate_submission"}, Send{with_menu(ctx, c, tr(ctx, c, "form.duplicate"))}}};
     case R::insufficient:
       return Step{c, {Send{ctx.screens.insufficient(c.lang, done.price, done.balance)}}};
+    case R::file_gone:
+      return file_gone(c, ctx, done.field);
   }
   return stay(c);
 }

@@ -17,6 +17,7 @@ struct JobRecord {
   std::int64_t price = 0;  // kopecks held
   std::int64_t created_ms = 0;
   std::int64_t deadline_ms = 0;
+  nlohmann::json files = nlohmann::json::object();  // its uploads (Form::files), for "repeat"
 };
 
 }  // namespace kiebot::dialog

@@ -37,7 +37,12 @@ std::optional<Form> read_form(const json& j) {
   if (j.contains("asking") && j["asking"].is_string() && j["asking"].get_ref<const std::string&>().size() <= 64)
     f.asking = j["asking"].get<std::string>();
   if (j.contains("reply_to") && j["reply_to"].is_number_integer()) f.reply_to = j["reply_to"].get<std::int64_t>();
+  if (j.contains("files")) f.files = read_files(j["files"]);
   return f;
+}
+
+bool short_string(const json& j, std::size_t max) {
+  return j.is_string() && !j.get_ref<const std::string&>().empty() && j.get_ref<const std::string&>().size() <= max;
 }
 
 std::string read_lang(const json& j) {
@@ -69,6 +74,21 @@ Loaded migrate_v1(const json& j) {
 
 }  // namespace
 
+json read_files(const json& stored) {
+  json out = json::object();
+  if (!stored.is_object()) return out;
+  for (const auto& [url, f] : stored.items()) {
+    if (out.size() >= 20 || url.size() > 2048 || !f.is_object()) continue;
+    auto at = f.value("at", json());
+    if (!short_string(f.value("id", json()), 256) || !short_string(f.value("name", json()), 128) ||
+        !at.is_number_integer()) {
+      continue;
+    }
+    out[url] = {{"id", f["id"]}, {"name", f["name"]}, {"at", at}};
+  }
+  return out;
+}
+
 std::string_view name(ScreenId screen) {
   return kNames.at(static_cast<std::size_t>(screen));
 }
@@ -92,6 +112,7 @@ json to_json(const Conversation& c) {
     j["form"] = {{"nonce", c.form->nonce}, {"model", c.form->model}, {"values", c.form->values}};
     if (c.form->reply_to != 0) j["form"]["reply_to"] = c.form->reply_to;
     if (!c.form->asking.empty()) j["form"]["asking"] = c.form->asking;
+    if (!c.form->files.empty()) j["form"]["files"] = c.form->files;
   }
   return j;
 }

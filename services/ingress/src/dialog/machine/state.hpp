@@ -54,12 +54,19 @@ struct Form {
   nlohmann::json values = nlohmann::json::object();
   std::int64_t reply_to = 0;  // the user's description message: the result answers it
   std::string asking;         // the field being asked for ("": the next one without a value)
+  // The uploads among the values, by KIE URL: {"id": Telegram file_id,
+  // "name": file name, "at": upload time in ms (0: suspected gone)}. KIE
+  // deletes uploads after a while; these let a submission upload them again.
+  nlohmann::json files = nlohmann::json::object();
 };
 
 inline bool operator==(const Form& a, const Form& b) {
   return a.nonce == b.nonce && a.model == b.model && a.values == b.values && a.reply_to == b.reply_to &&
-         a.asking == b.asking;
+         a.asking == b.asking && a.files == b.files;
 }
+
+// The readable entries of stored uploads (Form::files): bounded, typed.
+nlohmann::json read_files(const nlohmann::json& stored);
 
 struct Conversation {
   static constexpr int kVersion = 3;

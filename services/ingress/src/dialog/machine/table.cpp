@@ -103,7 +103,7 @@ const std::vector<Rule>& globals() {
       {"refund", on_refund, {}},
       {"money", on_money, {}},
       {"file_uploaded", on_file_uploaded, {form_text, form_confirm, menu}},
-      {"submitted", on_submitted, {menu}},
+      {"submitted", on_submitted, {form_file, menu}},
       {"refunded", on_refunded, {}},
       {"answered balance", on_user_screen, {balance}},
       {"answered free", on_user_screen, {free}},
