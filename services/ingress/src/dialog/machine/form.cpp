@@ -131,8 +131,7 @@ Step on_form_press(const Conversation& c, const Event& e, const Context& ctx) {
   if (model == nullptr || c.form->nonce != p.arg(0)) return expired(c, ctx);
   Step s{c, {}};
   auto& form = *s.next.form;
-  // A parameter's button (from the parameters' message, also while a
-  // number is being typed): the form is back on its parameters.
+  // A parameter's button, also while a number is being typed: back on the parameters.
   if (p.verb == Verb::option || p.verb == Verb::toggle || p.verb == Verb::edit) form.asking.clear();
   switch (p.verb) {
     case Verb::type_value:
