@@ -56,7 +56,7 @@ std::string fill_form(DialogTest& t, std::int64_t user, const catalog::Model& mo
       t.press(user, id, go);
     } else if (has_text(m, "Describe what you want") || has_text(m, "✍️")) {
       t.say(user, "a calm sea at dusk");
-    } else if (has_text(m, "Send the photo") || has_text(m, "Send up to")) {
+    } else if (has_text(m, "📎")) {
       t.control("POST", "/users/" + std::to_string(user) + "/photos", {{"size", 2048}});
     } else if (has_text(m, "Send the audio")) {
       t.control("POST", "/users/" + std::to_string(user) + "/files",

@@ -185,6 +185,27 @@ TEST_F(DialogTest, RepeatUploadsAnExpiredPhotoAgain) {
   auto stats = request("GET", url(kie_port, "/control/stats")).json();
   EXPECT_EQ(stats["uploads_made"], 2);
   EXPECT_EQ(stats["tasks_created"], 2);
+// "Type a value" under a number's presets: a value outside KIE's range is
+// refused with the range, one inside it reaches the job in KIE's type.
+TEST_F(DialogTest, ATypedNumberIsCheckedAgainstTheRangeAndReachesTheJob) {
+  start_ingress();
+  fund(821, 10'000);
+  auto form = open_model(821, "image_to_image", "kwi");
+  press(821, form["message_id"], button(form, "Type a value"));
+  wait_text(821, "Strength: how far the result may move away from your photo (lower keeps it closer) (from 0 to 1).");
+  say(821, "1e999");
+  wait_text(821, "That is not a number from 0 to 1. Type just the number, for example 0.8.");
+  say(821, "0,65");
+  form = wait_for(821, [](const json& m) { return !button(m, "✅ 0.65 ✏️").empty(); });
+  press(821, form["message_id"], button_data(form, "1|go|"));
+  wait_text(821, "Describe what you want made from your photo");
+  say(821, "make it autumn");
+  wait_text(821, "Send the photo");
+  control("POST", "/users/821/photos", {{"size", 2048}});
+  auto confirm = wait_text(821, "Strength: 0.65");
+  press(821, confirm["message_id"], button_data(confirm, "1|ok|"));
+  auto jobs = read_until("gen.jobs", [](const json& j) { return j.value("user_id", 0) == 821; });
+  EXPECT_EQ(jobs.back()["input"]["strength"], 0.65);
 }
 
 TEST_F(DialogTest, AccountsDownGetsAnApologyAndButtonsStillAnswered) {

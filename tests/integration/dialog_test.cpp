@@ -93,7 +93,7 @@ TEST_F(DialogTest, FormPublishesTheJobWithItsHold) {
   form = wait_for(201, [](const json& m) { return !button(m, "Sound: on").empty(); });
   EXPECT_TRUE(has_text(form, "172.85 ₽"));
   press(201, form["message_id"], button_data(form, "1|go|"));
-  wait_text(201, "Describe what you want (up to 1000 characters)");
+  wait_text(201, "Describe what you want to see in the video: the scene, the motion, the camera (up to 1000 characters).");
   say(201, std::string(1001, 'x'));
   wait_text(201, "That is 1001 characters");
   say(201, "a red fox running through snow");
@@ -321,7 +321,7 @@ TEST_F(DialogTest, ExpiredButtonsAndCancel) {
   press(602, start["message_id"], "1|cat|audio");
   auto audio = wait_for(602, [](const json& m) { return !button_data(m, "1|mdl|se").empty(); });
   press(602, audio["message_id"], "1|mdl|se");
-  wait_text(602, "Describe what you want (up to 1000 characters)");
+  wait_text(602, "Describe the sound you want");
   say(602, "/cancel");
   wait_text(602, "Cancelled.");
   say(602, "thunder over the sea");
@@ -378,7 +378,7 @@ TEST_F(DialogTest, UntrustedTextNeverBreaksAMessage) {
   fund(203, 100'000);
   auto form = open_model(203, "text_to_image", "fp");
   press(203, form["message_id"], button_data(form, "1|go|"));
-  wait_text(203, "Describe what you want (up to 5000 characters)");
+  wait_text(203, "Describe what you want to see in the picture (3 to 5000 characters).");
   // 4,050 characters (a message holds 4,096) that read backwards, hide zero-width spaces and look like markup.
   std::string prompt = "\u202E<b>bold</b> *star* _under_ [link](http://x)\u200B\u2066";
   for (int i = 0; i < 4'000; ++i) prompt += "ж";

@@ -39,6 +39,18 @@ bool known_api(std::string_view api) {
   return std::find(std::begin(kApiNames), std::end(kApiNames), api) != std::end(kApiNames);
 }
 
+// A price depends on buttons only: a typed number that is no preset would
+// match no rule and fall through to the last one.
+void check_price_fields(const Model& model) {
+  for (const auto& rule : model.prices) {
+    for (const auto& [name, value] : rule.when) {
+      const auto* f = model.field(name);
+      if (f == nullptr) invalid(model.id + ".prices", "`when` names " + name + ", which is not a field");
+      if (f->type == Field::Type::number) invalid(model.id + ".prices", "a price cannot depend on the typed number " + name);
+    }
+  }
+}
+
 }  // namespace
 
 std::size_t utf8_length(std::string_view text) {
@@ -113,6 +125,7 @@ Catalog Catalog::parse(std::string_view text) {
           if (model.field(name) == nullptr) invalid(model.id + ".exclude", "no field " + name);
         }
       }
+      check_price_fields(model);
       if (model.prices.empty() || !model.prices.back().when.empty())
         invalid(model.id + ".prices", "the last rule needs no `when`");
       if (!ids.insert(model.id).second) invalid(model.id, "duplicate id");

@@ -106,12 +106,6 @@ std::string option_list(const Field& f) {
   return list;
 }
 
-std::string number_text(double x) {
-  auto s = json(x).dump();
-  if (s.size() > 2 && s.ends_with(".0")) s.resize(s.size() - 2);
-  return s;
-}
-
 // The problem of a form (string) value, without the "input.<name>: " prefix.
 std::string string_problem(const Field& f, const std::string& value) {
   if (f.type == T::prompt || f.type == T::text) {
@@ -155,6 +149,8 @@ Field parse_field(const json& j, const std::string& model) {
       f.min = j.at("min").get<double>();
       f.max = j.at("max").get<double>();
       if (f.min > f.max) invalid(where, "min above max");
+      // Whole numbers a double holds exactly: a typed integer converts without loss.
+      if (std::fabs(f.min) > 9007199254740992.0 || std::fabs(f.max) > 9007199254740992.0) invalid(where, "min and max within ±2^53");
       parse_options(f, j, where, "presets");
       break;
     case T::boolean:
@@ -179,7 +175,10 @@ Field parse_field(const json& j, const std::string& model) {
   f.kie = kie_type(j, fallback, where);
   check_kie_type(f, where);
   f.label = j.value("label", std::string());
-  f.required = j.value("required", (f.asked() && f.type != T::text) || f.type == T::constant);
+  // Typed texts and numbers are optional unless the model says so; the
+  // description, files and constants are required.
+  bool typed = f.type == T::text || f.type == T::number;
+  f.required = j.value("required", (f.asked() && !typed) || f.type == T::constant);
   return f;
 }
 
@@ -256,7 +255,9 @@ bool form_value_ok(const Field& f, const json& value) {
     return std::all_of(value.begin(), value.end(), is_url);
   }
   if (!value.is_string()) return false;
-  if (value.get_ref<const std::string&>().empty()) return f.type == T::text && !f.required;  // skipped
+  if (value.get_ref<const std::string&>().empty()) {
+    return (f.type == T::text || f.type == T::number) && !f.required;  // skipped
+  }
   if (f.type == T::boolean) return value == "true" || value == "false";
   return string_problem(f, value.get<std::string>()).empty();
 }

@@ -171,7 +171,11 @@ std::optional<std::string> validate_input(const Model& model, const json& input)
   if (!input.is_object()) return "input must be an object";
   for (const auto& f : model.fields) {
     auto it = input.find(f.name);
-    if (it == input.end() || it->is_null()) {
+    // KIE's own examples send "" or [] for an optional file they leave out
+    // (Kling's tail_image_url, Hailuo's end_image_url, Nano Banana Pro's image_input).
+    bool absent = it == input.end() || it->is_null();
+    bool no_file = !absent && ((f.type == T::url && *it == "") || (f.type == T::url_array && it->is_array() && it->empty()));
+    if (absent || (no_file && !f.required)) {
       if (f.required) return f.name + " is required";
       continue;
     }

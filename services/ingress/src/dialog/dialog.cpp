@@ -3,6 +3,8 @@
 // (see dialog.hpp).
 #include "dialog.hpp"
 
+#include "questions.hpp"
+
 #include <random>
 
 #include "kiebot/accounts_client/client.hpp"
@@ -85,7 +87,10 @@ Event query_event(const json& query) {
 }  // namespace
 
 Dialog::Dialog(Parts parts, DialogOptions options)
-    : p_(parts), options_(std::move(options)), rules_(rules_from(options_)), screens_(parts.catalog, parts.texts) {}
+    : p_(parts), options_(std::move(options)), rules_(rules_from(options_)), screens_(parts.catalog, parts.texts) {
+  // Every field the forms ask has its question in both languages, or the service does not start.
+  check_form_texts(parts.catalog, parts.texts);
+}
 
 Context Dialog::context(const Turn& t) const {
   Context ctx{p_.catalog, p_.texts, screens_, rules_};

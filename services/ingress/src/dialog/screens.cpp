@@ -79,7 +79,7 @@ std::string Screens::summary(const std::string& lang, const Model& model, const 
   std::string out;
   for (const auto& f : model.fields) {
     if (!f.has_buttons()) continue;
-    if (!values.contains(f.name)) continue;
+    if (!values.contains(f.name) || values[f.name] == "") continue;  // "": skipped
     if (!out.empty()) out += " · ";
     out += texts_.get(lang, f.text_key()) + ": " + option_label(lang, f, values[f.name].get<std::string>());
   }
@@ -96,7 +96,8 @@ Screen Screens::form(const std::string& lang, const Model& model, const json& va
       rows.push_back(json::array({button(label, encode(Verb::toggle, {nonce, std::to_string(fi)}))}));
       continue;
     }
-    if (f.type != Field::Type::choice && f.type != Field::Type::number) continue;
+    // A number without presets is asked in turn, as a typed text is.
+    if (f.type != Field::Type::choice && (f.type != Field::Type::number || f.options.empty())) continue;
     rows.push_back(json::array({button("— " + texts_.get(lang, f.text_key()) + " —", encode(Verb::nop))}));
     json row = json::array();
     for (std::size_t oi = 0; oi < f.options.size(); ++oi) {
@@ -106,6 +107,7 @@ Screen Screens::form(const std::string& lang, const Model& model, const json& va
       if (row.size() == 4) rows.push_back(std::exchange(row, json::array()));
     }
     if (!row.empty()) rows.push_back(std::move(row));
+    if (f.type == Field::Type::number) rows.push_back(json::array({type_value_button(lang, f, current, nonce, fi)}));
   }
   rows.push_back(json::array({button(texts_.get(lang, "btn.next"), encode(Verb::next, {nonce}))}));
   rows.push_back(json::array({button(texts_.get(lang, "btn.back"), encode(Verb::category, {model.category})),
@@ -115,6 +117,14 @@ Screen Screens::form(const std::string& lang, const Model& model, const json& va
                              {"about", model.about_in(lang)},
                              {"price", roubles(catalog_.price(model, values))}});
   return {text, keyboard(std::move(rows))};
+}
+
+json Screens::type_value_button(const std::string& lang, const Field& field, const std::string& current,
+                               const std::string& nonce, std::size_t index) const {
+  // A typed value that is no preset shows on this button, chosen.
+  bool typed = !current.empty() && std::find(field.options.begin(), field.options.end(), current) == field.options.end();
+  auto label = typed ? "✅ " + option_label(lang, field, current) + " ✏️" : texts_.get(lang, "btn.type_value");
+  return button(std::move(label), encode(Verb::type_value, {nonce, std::to_string(index)}));
 }
 
 Screen Screens::confirm(const std::string& lang, const Model& model, const json& values, const std::string& nonce,
@@ -311,9 +321,11 @@ Screen Screens::text_with_menu(std::string text, const std::string& lang) const 
   return {std::move(text), keyboard(json::array({menu_button(lang)}))};
 }
 
-Screen Screens::ask(const std::string& lang, std::string text, const std::string& nonce, const std::string& go_key) const {
+Screen Screens::ask(const std::string& lang, std::string text, const std::string& nonce, const std::string& go_key,
+                    bool back) const {
   json rows = json::array();
   if (!go_key.empty()) rows.push_back(json::array({button(texts_.get(lang, go_key), encode(Verb::next, {nonce}))}));
+  if (back) rows.push_back(json::array({button(texts_.get(lang, "btn.back"), encode(Verb::edit, {nonce}))}));
   rows.push_back(menu_button(lang));
   return {std::move(text), keyboard(std::move(rows))};
 }

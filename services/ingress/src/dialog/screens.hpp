@@ -52,8 +52,9 @@ class Screens {
   Screen page(const std::string& lang, const PageDecl& page) const;
   Screen text_with_menu(std::string text, const std::string& lang) const;
   // A form's question: the text, a go-on button (`go_key`: "btn.skip",
-  // "btn.done"; none when "") and the menu.
-  Screen ask(const std::string& lang, std::string text, const std::string& nonce, const std::string& go_key) const;
+  // "btn.done"; none when ""), back to the parameters (`back`) and the menu.
+  Screen ask(const std::string& lang, std::string text, const std::string& nonce, const std::string& go_key,
+             bool back = false) const;
 
   const Texts& texts() const { return texts_; }
   // "Aspect ratio: 16:9 · Sound: on": the chosen parameters in words.
@@ -64,6 +65,8 @@ class Screens {
   // A row of buttons to the pages the table links from `screen`.
   void page_links(nlohmann::json& rows, ScreenId screen, const std::string& lang) const;
   std::string option_label(const std::string& lang, const Field& field, const std::string& value) const;
+  nlohmann::json type_value_button(const std::string& lang, const Field& field, const std::string& current,
+                                   const std::string& nonce, std::size_t index) const;
 
   const Catalog& catalog_;
   const Texts& texts_;

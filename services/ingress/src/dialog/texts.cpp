@@ -57,6 +57,11 @@ const std::string& Texts::get(std::string_view lang, std::string_view key) const
   return missing;
 }
 
+bool Texts::has(std::string_view lang, std::string_view key) const {
+  const auto& table = lang == "ru" ? ru_ : en_;
+  return table.find(key) != table.end();
+}
+
 std::string Texts::format(std::string_view lang, std::string_view key, const Args& args) const {
   std::string out = get(lang, key);
   for (const auto& [name, value] : args) {

@@ -22,6 +22,8 @@ class Texts {
   // The text for `key` in `lang` (English for other languages); the key
   // itself when it is missing, so that a gap shows and never crashes.
   const std::string& get(std::string_view lang, std::string_view key) const;
+  // Whether the locale of `lang` (English for other languages) has the key.
+  bool has(std::string_view lang, std::string_view key) const;
   std::string format(std::string_view lang, std::string_view key, const Args& args) const;
   // Keys one locale has and the other lacks, and keys whose placeholders
   // differ between the locales.

@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -40,8 +41,12 @@ struct Field {
   // Its name in the texts: "field.<label or name>".
   std::string text_key() const { return "field." + (label.empty() ? name : label); }
   bool is_file() const { return type == Type::image || type == Type::audio || type == Type::video; }
-  // Asked one at a time after the buttons: typed text and files.
-  bool asked() const { return type == Type::prompt || type == Type::text || is_file(); }
+  // Asked one at a time after the buttons: typed text, files, and numbers
+  // without presets (typed). A number with presets is a row of buttons,
+  // with "type a value" for the rest of its range.
+  bool asked() const {
+    return type == Type::prompt || type == Type::text || is_file() || (type == Type::number && options.empty());
+  }
   bool has_buttons() const { return type == Type::choice || type == Type::number || type == Type::boolean; }
 };
 
@@ -119,6 +124,15 @@ class Catalog {
   std::vector<Model> models_;
   std::int64_t admin_divisor_ = 1;
 };
+
+// A number the user typed for a number field, as the form keeps it: a
+// preset's own spelling when it is one, else the shortest decimal ("0.65",
+// "12"); a comma works as the decimal point. nullopt for anything else: not a
+// plain decimal (exponents, NaN, infinities, non-ASCII digits), outside the
+// field's min..max, a fraction for an integer field, or over 64 bytes.
+std::optional<std::string> typed_number(const Field& field, std::string_view text);
+// The shortest decimal of a number ("0.5", "10"), as typed_number writes it.
+std::string number_text(double x);
 
 // The catalog compiled into the binary.
 const Catalog& builtin_catalog();

@@ -1,8 +1,9 @@
 // The generation form in the reducer: model -> parameters -> prompt ->
 // photo -> confirmation -> Submit (the interpreter holds the money and
 // publishes the job).
-#include "handlers.hpp"
+#include "form.hpp"
 
+#include "../questions.hpp"
 #include "payer.hpp"
 
 namespace kiebot::dialog::machine {
@@ -18,80 +19,29 @@ bool has_buttons(const Model& model) {
   return false;
 }
 
-const Model* form_model(const Conversation& c, const Context& ctx) {
-  return c.form ? ctx.catalog.by_code(c.form->model) : nullptr;
-}
-
 constexpr std::int64_t kMaxDownload = 20 << 20;  // what a bot may download with getFile
 
 std::size_t files_in(const json& value) {
   return value.is_array() ? value.size() : value.is_string() ? 1 : 0;
 }
 
-// The field the form asks for now: one still taking files (several, until
-// Done or the maximum), else the first without a value: the description,
-// other texts, files.
-const Field* asked_field(const Model& model, const Form& form) {
-  if (!form.asking.empty()) {
-    const auto* f = model.field(form.asking);
-    if (f && f->is_file() && files_in(form.values.value(f->name, json())) < f->max_files) return f;
-  }
-  // The description first, then other texts, then files.
-  for (auto kind : {0, 1, 2}) {
-    for (const auto& f : model.fields) {
-      int k = f.type == Field::Type::prompt ? 0 : f.type == Field::Type::text ? 1 : 2;
-      if (k == kind && f.asked() && !form.values.contains(f.name)) return &f;
-    }
-  }
-  return nullptr;
+bool skippable(const Field& f) {
+  return !f.required && (f.type == Field::Type::text || (f.type == Field::Type::number && f.options.empty()));
 }
 
-Screen ask_screen(const Context& ctx, const Conversation& c, const Field& f) {
-  const auto& values = c.form->values;
-  const auto& nonce = c.form->nonce;
-  if (f.type == Field::Type::prompt) {
-    return with_menu(ctx, c, tr(ctx, c, "form.ask_prompt", {{"max", std::to_string(f.max_length)}}));
-  }
-  if (f.type == Field::Type::text) {
-    auto text = tr(ctx, c, f.required ? "form.ask_text" : "form.ask_text_optional",
-                   {{"field", tr(ctx, c, f.text_key())}, {"max", std::to_string(f.max_length)}});
-    return ctx.screens.ask(c.lang, std::move(text), nonce, f.required ? "" : "btn.skip");
-  }
-  auto got = files_in(values.value(f.name, json()));
-  if (f.type == Field::Type::image && f.max_files > 1) {
-    auto text = tr(ctx, c, "form.ask_images", {{"max", std::to_string(f.max_files)}, {"count", std::to_string(got)}});
-    return ctx.screens.ask(c.lang, std::move(text), nonce, got > 0 ? "btn.done" : "");
-  }
-  auto key = f.type == Field::Type::audio ? "form.ask_audio" : f.type == Field::Type::video ? "form.ask_video" : "form.ask_image";
-  return with_menu(ctx, c, tr(ctx, c, key));
-}
-
-// What the form needs next: a typed text, a file, or the price
-// confirmation (which asks accounts who pays).
-Step next_step(Conversation c, const Context& ctx, Step s = {}) {
-  const auto* model = form_model(c, ctx);
-  if (model == nullptr) return to_menu(c, ctx, tr(ctx, c, "expired"), true);
-  if (const auto* f = asked_field(*model, *c.form)) {
-    c.screen = f->is_file() ? ScreenId::form_file : ScreenId::form_text;
-    c.form->asking = f->name;
-    s.effects.push_back(Send{ask_screen(ctx, c, *f)});
-  } else {
-    c.form->asking.clear();
-    c.screen = ScreenId::form_confirm;
-    s.effects.push_back(Ask{Need::confirm, ctx.user_id});
-  }
-  s.next = std::move(c);
-  return s;
-}
-
-// "Skip" on an optional text, "Done" after some of several files.
+// "Skip" on an optional text or number, "Done" after some of several files,
+// "Next" under a number being typed for a row of presets (its value stays).
 Step go_on(const Conversation& c, const Context& ctx, Step s) {
   const auto* model = form_model(c, ctx);
   const auto* f = model ? asked_field(*model, *c.form) : nullptr;
   auto next = s.next;
-  if (f && c.screen == ScreenId::form_text && f->type == Field::Type::text && !f->required) {
+  bool typing = c.screen == ScreenId::form_text || c.screen == ScreenId::form_number;
+  if (f && typing && skippable(*f)) {
     next.form->values[f->name] = "";  // skipped: not sent to KIE
+    next.form->asking.clear();
   } else if (f && c.screen == ScreenId::form_file && files_in(next.form->values.value(f->name, json())) > 0) {
+    next.form->asking.clear();
+  } else if (c.screen == ScreenId::form_number) {
     next.form->asking.clear();
   }
   return next_step(std::move(next), ctx, std::move(s));
@@ -106,6 +56,62 @@ Step open_form(Conversation c, const Context& ctx, const Model& model, json valu
 }
 
 }  // namespace
+
+const Model* form_model(const Conversation& c, const Context& ctx) {
+  return c.form ? ctx.catalog.by_code(c.form->model) : nullptr;
+}
+
+const Field* asked_field(const Model& model, const Form& form) {
+  if (!form.asking.empty()) {
+    const auto* f = model.field(form.asking);
+    if (f && f->type == Field::Type::number) return f;
+    if (f && f->is_file() && files_in(form.values.value(f->name, json())) < f->max_files) return f;
+  }
+  // The description first, then other texts and typed numbers, then files.
+  for (auto kind : {0, 1, 2}) {
+    for (const auto& f : model.fields) {
+      int k = f.type == Field::Type::prompt ? 0 : f.is_file() ? 2 : 1;
+      if (k == kind && f.asked() && !form.values.contains(f.name)) return &f;
+    }
+  }
+  return nullptr;
+}
+
+Screen ask_screen(const Context& ctx, const Conversation& c, const Field& f) {
+  const auto* model = form_model(c, ctx);
+  auto got = files_in(c.form->values.value(f.name, json()));
+  auto text = question(ctx.texts, c.lang, *model, f, got);
+  if (skippable(f)) return ctx.screens.ask(c.lang, std::move(text), c.form->nonce, "btn.skip");
+  // A number typed for a row of presets: back to the parameters keeps the value it had.
+  if (f.type == Field::Type::number) return ctx.screens.ask(c.lang, std::move(text), c.form->nonce, "", true);
+  if (f.type == Field::Type::image && f.max_files > 1) {
+    return ctx.screens.ask(c.lang, std::move(text), c.form->nonce, got > 0 ? "btn.done" : "");
+  }
+  return with_menu(ctx, c, std::move(text));
+}
+
+Step next_step(Conversation c, const Context& ctx, Step s) {
+  const auto* model = form_model(c, ctx);
+  if (model == nullptr) return to_menu(c, ctx, tr(ctx, c, "expired"), true);
+  if (const auto* f = asked_field(*model, *c.form)) {
+    c.screen = f->is_file() ? ScreenId::form_file : f->type == Field::Type::number ? ScreenId::form_number : ScreenId::form_text;
+    c.form->asking = f->name;
+    s.effects.push_back(Send{ask_screen(ctx, c, *f)});
+  } else {
+    c.form->asking.clear();
+    c.screen = ScreenId::form_confirm;
+    s.effects.push_back(Ask{Need::confirm, ctx.user_id});
+  }
+  s.next = std::move(c);
+  return s;
+}
+
+Step params_again(Conversation c, const Context& ctx, const Model& model) {
+  c.form->asking.clear();
+  c.screen = ScreenId::form_params;
+  auto screen = ctx.screens.form(c.lang, model, c.form->values, c.form->nonce);
+  return Step{std::move(c), {Send{std::move(screen)}}};
+}
 
 Step on_model(const Conversation& c, const Event& e, const Context& ctx) {
   const auto* model = ctx.catalog.by_code(std::get<PressIn>(e).press.arg(0));
@@ -125,7 +131,11 @@ Step on_form_press(const Conversation& c, const Event& e, const Context& ctx) {
   if (model == nullptr || c.form->nonce != p.arg(0)) return expired(c, ctx);
   Step s{c, {}};
   auto& form = *s.next.form;
+  // A parameter's button, also while a number is being typed: back on the parameters.
+  if (p.verb == Verb::option || p.verb == Verb::toggle || p.verb == Verb::edit) form.asking.clear();
   switch (p.verb) {
+    case Verb::type_value:
+      return on_type_value(c, std::move(s), *model, p.index(1), ctx);
     case Verb::option:
     case Verb::toggle: {
       auto fi = p.index(1);
@@ -179,6 +189,7 @@ Step on_prompt_text(const Conversation& c, const Event& e, const Context& ctx) {
   const auto* model = form_model(c, ctx);
   const auto* f = model ? asked_field(*model, *c.form) : nullptr;
   if (f == nullptr || f->is_file()) return to_menu(c, ctx, tr(ctx, c, "unknown.text"));
+  if (f->type == Field::Type::number) return on_number_text(c, e, ctx);
   const auto& text = std::get<TextIn>(e).text;
   auto length = utf8_length(text);
   if (length > f->max_length || length < f->min_length) {

@@ -57,6 +57,7 @@ Step on_listed(const Conversation&, const Event&, const Context&);     // answer
 Step on_model(const Conversation&, const Event&, const Context&);
 Step on_form_press(const Conversation&, const Event&, const Context&);  // opt, tog, go, edit, no, ok
 Step on_prompt_text(const Conversation&, const Event&, const Context&);
+Step on_number_text(const Conversation&, const Event&, const Context&);  // form_number.cpp
 Step on_form_text(const Conversation&, const Event&, const Context&);   // params and confirm: use the buttons
 Step on_file_text(const Conversation&, const Event&, const Context&);  // a text where a photo is awaited
 Step on_file(const Conversation&, const Event&, const Context&);

@@ -13,7 +13,7 @@ namespace {
 constexpr std::array<std::string_view, kScreenCount> kNames = {
     "menu",        "category",    "about",       "balance",      "top_up",     "top_up_amount", "free",
     "referral",    "history",     "running",     "language",     "help",       "form_params",   "form_text",
-    "form_file",  "form_confirm", "admin",      "admin_user",   "admin_grant", "admin_limit",  "admin_refund",
+    "form_file",  "form_number", "form_confirm", "admin",      "admin_user",   "admin_grant", "admin_limit",  "admin_refund",
     "page",
 };
 
@@ -95,7 +95,7 @@ std::string_view name(ScreenId screen) {
 
 bool in_form(ScreenId screen) {
   return screen == ScreenId::form_params || screen == ScreenId::form_text || screen == ScreenId::form_file ||
-         screen == ScreenId::form_confirm;
+         screen == ScreenId::form_number || screen == ScreenId::form_confirm;
 }
 
 std::optional<ScreenId> screen_named(std::string_view text) {

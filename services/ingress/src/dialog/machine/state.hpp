@@ -30,6 +30,7 @@ enum class ScreenId : std::uint8_t {
   form_params,    // the form's buttons
   form_text,      // waiting for a typed text: the description, or another text the model takes
   form_file,      // waiting for a file: a photo (or several), an audio, a video
+  form_number,    // waiting for a typed number: "type a value", or a number field without presets
   form_confirm,   // the price confirmation
   admin,
   admin_user,     // waiting for a user id

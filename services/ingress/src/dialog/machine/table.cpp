@@ -30,12 +30,15 @@ const std::vector<ScreenDecl>& table() {
       {running, "running.title", {Verb::menu}, {}},
       {language, "language.choose", {Verb::language}, {}},
       {help, "help.text", {Verb::about, Verb::menu}, {}},
-      {form_params, "form.title", {Verb::option, Verb::toggle, Verb::next, Verb::category, Verb::cancel},
+      {form_params, "form.title", {Verb::option, Verb::toggle, Verb::type_value, Verb::next, Verb::category, Verb::cancel},
        {{"text", on_form_text, {}}}},
-      {form_text, "form.ask_prompt", {Verb::next, Verb::menu},
-       {{"text", on_prompt_text, {form_text, form_file, form_confirm, menu}}}},
-      {form_file, "form.ask_image", {Verb::next, Verb::menu},
-       {{"text", on_file_text, {}}, {"file", on_file, {}}, {"file_uploaded", on_file_uploaded, {form_file, form_confirm, menu}}}},
+      {form_text, "ask.<field>", {Verb::next, Verb::menu},
+       {{"text", on_prompt_text, {form_text, form_file, form_number, form_confirm, menu}}}},
+      {form_file, "ask.<field>", {Verb::next, Verb::menu},
+       {{"text", on_file_text, {}}, {"file", on_file, {}},
+        {"file_uploaded", on_file_uploaded, {form_file, form_number, form_confirm, menu}}}},
+      {form_number, "ask.<field>", {Verb::next, Verb::edit, Verb::menu},
+       {{"text", on_number_text, {form_params, form_text, form_file, form_number, form_confirm, menu}}}},
       {form_confirm, "form.confirm", {Verb::confirm, Verb::edit, Verb::cancel}, {{"text", on_form_text, {}}}},
       {admin, "admin.menu", {Verb::admin, Verb::menu}, {}},
       {admin_user, "admin.ask_user", {Verb::menu}, {{"text", on_admin_text, {}}, {"answered admin_text", on_admin_checked, {admin, menu}}}},
@@ -56,7 +59,7 @@ const std::vector<PageDecl>& page_table() {
   return pages;
 }
 
-constexpr std::initializer_list<ScreenId> kForm = {form_params, form_text, form_file, form_confirm};
+constexpr std::initializer_list<ScreenId> kForm = {form_params, form_text, form_file, form_number, form_confirm};
 
 const std::vector<Rule>& globals() {
   static const std::vector<Rule> rules = {
@@ -78,7 +81,7 @@ const std::vector<Rule>& globals() {
       {"press nop", on_nop, {}},
       {"press cat", on_category, {category, menu}},
       {"press about", on_about, {about, menu}},
-      {"press mdl", on_model, {form_params, form_text, form_file, form_confirm, menu}},
+      {"press mdl", on_model, {form_params, form_text, form_file, form_number, form_confirm, menu}},
       {"press bal", on_ask_press, {}},
       {"press top", on_top_up, {top_up}},
       {"press pay", on_pay, {menu}},
@@ -94,15 +97,16 @@ const std::vector<Rule>& globals() {
       {"press adm", on_ask_press, {}},
       {"press opt", on_form_press, {form_params, menu}},
       {"press tog", on_form_press, {form_params, menu}},
-      {"press go", on_form_press, {form_text, form_file, form_confirm, menu}},
+      {"press val", on_form_press, {form_number, menu}},
+      {"press go", on_form_press, {form_text, form_file, form_number, form_confirm, menu}},
       {"press edit", on_form_press, {form_params, menu}},
       {"press no", on_form_press, {menu}},
-      {"press ok", on_form_press, {form_text, form_file, form_confirm, menu}},
+      {"press ok", on_form_press, {form_text, form_file, form_number, form_confirm, menu}},
       {"pre_checkout", on_pre_checkout, {}},
       {"payment", on_payment, {}},
       {"refund", on_refund, {}},
       {"money", on_money, {}},
-      {"file_uploaded", on_file_uploaded, {form_text, form_confirm, menu}},
+      {"file_uploaded", on_file_uploaded, {form_text, form_number, form_confirm, menu}},
       {"submitted", on_submitted, {form_file, menu}},
       {"refunded", on_refunded, {}},
       {"answered balance", on_user_screen, {balance}},
@@ -111,7 +115,7 @@ const std::vector<Rule>& globals() {
       {"answered confirm", on_confirm_user, {form_confirm, menu}},
       {"answered history", on_listed, {history}},
       {"answered running", on_listed, {running}},
-      {"answered repeat", on_repeat_job, {form_text, form_file, form_confirm, menu}},
+      {"answered repeat", on_repeat_job, {form_text, form_file, form_number, form_confirm, menu}},
       {"answered gift", on_gift, {}},
       {"answered admin_menu", on_admin_user, {admin, menu}},
       {"answered admin_action", on_admin_action, {admin_user, admin_grant, admin_limit, admin_refund, menu}},

@@ -35,6 +35,7 @@ const std::vector<VerbDecl>& table() {
       {Verb::cancel, "no", {Arg::nonce}},
       {Verb::confirm, "ok", {Arg::nonce}},
       {Verb::page, "page", {Arg::word}},
+      {Verb::type_value, "val", {Arg::nonce, Arg::index}},
   };
   return verbs;
 }

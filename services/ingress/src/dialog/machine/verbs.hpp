@@ -39,6 +39,7 @@ enum class Verb : std::uint8_t {
   cancel,      // no|<nonce>
   confirm,     // ok|<nonce>
   page,        // page|<name>: one of the table's pages
+  type_value,  // val|<nonce>|<field>: asks for a typed number
 };
 
 enum class Arg : std::uint8_t {
