@@ -185,6 +185,8 @@ TEST_F(DialogTest, RepeatUploadsAnExpiredPhotoAgain) {
   auto stats = request("GET", url(kie_port, "/control/stats")).json();
   EXPECT_EQ(stats["uploads_made"], 2);
   EXPECT_EQ(stats["tasks_created"], 2);
+}
+
 // "Type a value" under a number's presets: a value outside KIE's range is
 // refused with the range, one inside it reaches the job in KIE's type.
 TEST_F(DialogTest, ATypedNumberIsCheckedAgainstTheRangeAndReachesTheJob) {
