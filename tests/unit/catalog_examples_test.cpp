@@ -20,7 +20,7 @@ using catalog::Field;
 namespace {
 
 const kie::Model* kie_model_for(const catalog::Model& m) {
-  return kie::find_model(m.api == "suno" ? "suno/generate" : m.id);
+  return kie::model_for(m.api, m.id);
 }
 
 // What the emulator says of an input, "" when it takes it; unlike the

@@ -35,7 +35,7 @@ json filled(const dialog::Model& m) {
 // kie-emulator's table entry for a catalog model: its own id on the market,
 // the one generate endpoint for Suno's models.
 const kie::Model* kie_model_for(const dialog::Model& m) {
-  return kie::find_model(m.api == "suno" ? "suno/generate" : m.id);
+  return kie::model_for(m.api, m.id);
 }
 
 std::set<std::string> buttons_data(const json& markup) {

@@ -167,6 +167,14 @@ const Model* find_model(std::string_view id) {
   return nullptr;
 }
 
+const Model* model_for(std::string_view api, std::string_view id) {
+  if (api == "market") return find_model(id);
+  for (const auto& m : catalog()) {
+    if (m.api == api) return &m;
+  }
+  return nullptr;
+}
+
 std::optional<std::string> validate_input(const Model& model, const json& input) {
   if (!input.is_object()) return "input must be an object";
   for (const auto& f : model.fields) {

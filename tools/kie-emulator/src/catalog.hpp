@@ -39,6 +39,9 @@ struct Model {
 };
 
 const Model* find_model(std::string_view id);
+// The entry that takes a catalog model's tasks: the market model of that id,
+// or the one entry of its API family (each family has one route).
+const Model* model_for(std::string_view api, std::string_view id);
 const std::vector<Model>& catalog();
 
 // Reads a table in kie-models.json's form; throws std::invalid_argument
