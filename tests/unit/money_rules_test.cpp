@@ -255,6 +255,64 @@ TEST(KieAnswers, SunoRecordInfoAndCallbacks) {
   EXPECT_EQ(generator::callback_task_id(R"({"code":200,"data":{"callbackType":"complete","task_id":"t9","data":[]}})"), "t9");
 }
 
+// The other families' status answers, in the shapes their pages document:
+// successFlag with each family's place for the results, Runway's state.
+TEST(KieAnswers, EachFamilysStatusAnswer) {
+  using Kind = generator::TaskState::Kind;
+  auto veo = generator::parse_veo_record(200, R"({"code":200,"data":{"taskId":"v","successFlag":1,
+      "paramJson":"{\"callBackUrl\":\"https://bot.example/cb\"}","response":{"resultUrls":["https://f.example/v.mp4"]}}})");
+  EXPECT_EQ(veo.kind, Kind::success);
+  EXPECT_EQ(veo.result_urls, (std::vector<std::string>{"https://f.example/v.mp4"}));
+  EXPECT_EQ(veo.callback_url, "https://bot.example/cb");
+  // One version of Veo's schema types resultUrls as a string holding the array.
+  auto veo_text = generator::parse_veo_record(
+      200, R"({"code":200,"data":{"successFlag":1,"response":{"resultUrls":"[\"https://f.example/w.mp4\"]"}}})");
+  EXPECT_EQ(veo_text.result_urls, (std::vector<std::string>{"https://f.example/w.mp4"}));
+  auto flux = generator::parse_flux_kontext_record(200, R"({"code":200,"data":{"successFlag":1,
+      "response":{"originImageUrl":"https://f.example/o.jpg","resultImageUrl":"https://f.example/r.jpg"}}})");
+  EXPECT_EQ(flux.result_urls, (std::vector<std::string>{"https://f.example/r.jpg"}));
+  auto gpt = generator::parse_gpt4o_image_record(
+      200, R"({"code":200,"data":{"successFlag":1,"response":{"result_urls":["https://f.example/g.png"]}}})");
+  EXPECT_EQ(gpt.result_urls, (std::vector<std::string>{"https://f.example/g.png"}));
+  auto mj = generator::parse_midjourney_record(200, R"({"code":200,"data":{"successFlag":1,
+      "resultInfoJson":{"resultUrls":[{"resultUrl":"https://f.example/1.png"},{"resultUrl":"https://f.example/2.png"},{}]}}})");
+  EXPECT_EQ(mj.result_urls, (std::vector<std::string>{"https://f.example/1.png", "https://f.example/2.png"}));
+  EXPECT_EQ(generator::parse_midjourney_record(200, R"({"code":200,"data":{"successFlag":0}})").kind, Kind::pending);
+  auto failed = generator::parse_veo_record(
+      200, R"({"code":200,"data":{"successFlag":3,"errorCode":501,"errorMessage":"generation failed"}})");
+  EXPECT_EQ(failed.kind, Kind::fail);
+  EXPECT_EQ(failed.fail_code, "501");
+  EXPECT_EQ(failed.fail_message, "generation failed");
+  EXPECT_EQ(generator::parse_gpt4o_image_record(200, R"({"code":200,"data":{"successFlag":1,"response":null}})").kind,
+            Kind::fail);
+  auto runway = generator::parse_runway_record(
+      200, R"({"code":200,"data":{"state":"success","videoInfo":{"videoUrl":"https://f.example/r.mp4","imageUrl":"x"}}})");
+  EXPECT_EQ(runway.result_urls, (std::vector<std::string>{"https://f.example/r.mp4"}));
+  EXPECT_EQ(generator::parse_runway_record(200, R"({"code":200,"data":{"state":"queueing"}})").kind, Kind::pending);
+  auto refused = generator::parse_runway_record(200, R"({"code":200,"data":{"state":"fail","failCode":400,"failMsg":"nsfw"}})");
+  EXPECT_EQ(refused.fail_code, "400");
+  EXPECT_EQ(generator::parse_flux_kontext_record(200, R"({"code":404,"msg":"no task"})").kind, Kind::fail);
+  EXPECT_EQ(generator::parse_runway_record(503, "").kind, Kind::unknown);
+  EXPECT_EQ(generator::callback_task_id(R"({"code":200,"data":{"task_id":"rw1","video_url":""}})"), "rw1");
+}
+
+// A combination of values KIE refuses is no form to send and no job to run.
+TEST(CatalogExclude, RunwaysTenSecondsAt1080pIsRefused) {
+  const auto& c = catalog::builtin_catalog();
+  const auto* runway = c.by_id("runway/gen-4");
+  ASSERT_NE(runway, nullptr);
+  auto values = runway->default_values();
+  values["prompt"] = "a cat dancing";
+  EXPECT_EQ(c.incomplete_field(*runway, values), "");
+  values["duration"] = "10";
+  values["quality"] = "1080p";
+  EXPECT_EQ(c.incomplete_field(*runway, values), "quality");
+  EXPECT_NE(c.input_problem(*runway, c.kie_input(*runway, values)), "");
+  values["quality"] = "720p";
+  EXPECT_EQ(c.input_problem(*runway, c.kie_input(*runway, values)), "");
+  EXPECT_EQ(c.price(*runway, values), 2357);
+}
+
 // KIE's webhook signature as docs.kie.ai/common-api/webhook-verification
 // defines it, against a value computed independently (Python's hmac and
 // base64): base64(HMAC-SHA256(key, task_id + "." + timestamp)).
